@@ -1,0 +1,103 @@
+# oktacred: build, test, install. `make help` lists the targets.
+VERSION   := 0.1.0
+PREFIX    ?= /usr/local
+BINDIR    ?= $(PREFIX)/bin
+MANDIR    ?= $(PREFIX)/share/man
+DATADIR   ?= $(PREFIX)/share
+DESTDIR   ?=
+CC        ?= cc
+PKG_CONFIG ?= pkg-config
+
+PKGS      := libcurl libcjson openssl libqrencode inih
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+
+WARN      := -Wall -Wextra -Wpedantic -Wshadow -Wformat=2 -Werror
+CFLAGS    ?= -O2 -g
+CFLAGS    += -std=c11 $(WARN) -fstack-protector-strong
+CPPFLAGS  += -D_POSIX_C_SOURCE=200809L -D_FORTIFY_SOURCE=2 -DOKTACRED_VERSION='"$(VERSION)"' \
+             -Iinclude $(PKG_CFLAGS)
+LDFLAGS   += -Wl,-z,relro,-z,now
+LDLIBS    += $(PKG_LIBS)
+
+B         := build
+LIB_SRCS  := $(filter-out src/main.c,$(wildcard src/*.c src/*/*.c))
+LIB_OBJS  := $(LIB_SRCS:%.c=$(B)/%.o)
+MAIN_OBJ  := $(B)/src/main.o
+UNIT_SRCS := $(wildcard tests/unit/*.c)
+UNIT_OBJS := $(UNIT_SRCS:%.c=$(B)/%.o)
+DEPFILES  := $(LIB_OBJS:.o=.d) $(MAIN_OBJ:.o=.d) $(UNIT_OBJS:.o=.d)
+
+.PHONY: all deps deps-if-missing check unit integration demo lint format install uninstall \
+        clean help
+
+all: oktacred
+
+oktacred: $(MAIN_OBJ) $(B)/liboktacred.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/liboktacred.a: $(LIB_OBJS)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(B)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(B)/unit-tests: $(UNIT_OBJS) $(B)/liboktacred.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(shell $(PKG_CONFIG) --libs criterion)
+
+-include $(DEPFILES)
+
+# Installs the build and test dependencies (apt on Debian/Ubuntu; prints the dnf and
+# brew lines elsewhere).
+deps:
+	scripts/deps.sh
+
+deps-if-missing:
+	@scripts/deps.sh --if-missing
+
+check: deps-if-missing
+	$(MAKE) oktacred $(B)/unit-tests
+	$(MAKE) unit integration
+
+unit: $(B)/unit-tests
+	$(B)/unit-tests --jobs 2
+
+integration: oktacred
+	scripts/test-integration.sh
+
+demo: deps-if-missing
+	$(MAKE) oktacred
+	scripts/demo.sh
+
+FORMAT_FILES = $(wildcard src/*.c src/*/*.c include/oktacred/*.h tests/unit/*.c)
+
+lint:
+	clang-format --dry-run -Werror $(FORMAT_FILES)
+	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
+		--suppress=missingIncludeSystem --inline-suppr -Iinclude \
+		-D_POSIX_C_SOURCE=200809L -DOKTACRED_VERSION='"$(VERSION)"' src
+	@! grep -nE '\b(strcpy|strcat|sprintf|vsprintf|strtok|gets)[[:space:]]*\(' \
+		$(filter %.c,$(FORMAT_FILES)) || { echo 'banned function used (see above)'; exit 1; }
+
+format:
+	clang-format -i $(FORMAT_FILES)
+
+install: oktacred
+	install -d $(DESTDIR)$(BINDIR)
+	install -m 0755 oktacred $(DESTDIR)$(BINDIR)/oktacred
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/oktacred
+
+clean:
+	rm -rf $(B) oktacred
+
+help:
+	@echo 'make            build ./oktacred'
+	@echo 'make check      install missing dependencies (as root), build, run every test'
+	@echo 'make demo       log in against the bundled local identity provider'
+	@echo 'make deps       install the build and test dependencies'
+	@echo 'make lint       clang-format check, cppcheck, banned functions'
+	@echo 'make install    install under PREFIX ($(PREFIX)), honouring DESTDIR'

@@ -1,0 +1,28 @@
+/* cache.h: a provider's tokens on disk (okta/<provider>/tokens.json) with the
+ * provider's lock. Later: secrets in the keyring when token_store = keyring. */
+#ifndef OKTACRED_CACHE_H
+#define OKTACRED_CACHE_H
+
+#include "oktacred/err.h"
+#include "oktacred/lock.h"
+#include "oktacred/tokens.h"
+
+struct provider_cfg;
+
+/* Loads the provider's tokens. Returns 0; OKC_NOENT when there is no usable session:
+ * no file, a file for another org/client/server/scopes, or a corrupt file (which is
+ * renamed tokens.json.corrupt, with a warning on stderr); -1 for an unsafe file or
+ * directory (symlink, foreign owner, group/other permission: exit 1, how to fix it). */
+int cache_load(const struct provider_cfg *p, struct tokens **out, okc_err *err);
+/* Writes the tokens atomically (creating the directories 0700). The caller holds the
+ * provider's lock. The file records p's cache key (org_url, client_id,
+ * authorization_server, scopes) whatever t holds, so it always matches p when read back.
+ * token_store = keyring is refused (exit 1) until the keyring store exists: secrets must
+ * never land in the file when the user asked for the keyring. */
+int cache_save(const struct provider_cfg *p, const struct tokens *t, okc_err *err);
+/* Deletes the tokens (absent is fine: OKC_NOENT). The caller holds the lock. */
+int cache_delete(const struct provider_cfg *p, okc_err *err);
+/* Creates the provider's directory when needed and takes its lock. */
+int cache_lock(const struct provider_cfg *p, struct lock *l, okc_err *err);
+
+#endif

@@ -1,0 +1,75 @@
+/* cli.h: the command table and the argument parser. Every command and option is
+ * declared once here (cli.c); --help is generated from that table, and the man page
+ * and completions are checked against it. */
+#ifndef OKTACRED_CLI_H
+#define OKTACRED_CLI_H
+
+#include "oktacred/err.h"
+
+struct config;
+
+struct cli_option {
+	const char *name; /* "--force" */
+	char short_name;  /* 'f', or 0 */
+	const char *arg;  /* NULL for a flag, else the value's name ("FORMAT") */
+	const char *help;
+};
+
+#define CLI_MAX_OPTIONS 16
+#define CLI_TAKES_REST  1 /* everything after "--" goes to the command (exec) */
+
+struct cli_ctx;
+
+struct cli_command {
+	const char *name;
+	const char *alias; /* or NULL */
+	int (*run)(struct cli_ctx *ctx);
+	const char *args;                 /* "[NAME...]" */
+	const char *summary;              /* one line */
+	const struct cli_option *options; /* terminated by {NULL} */
+	int flags;
+};
+
+struct cli_ctx {
+	const struct cli_command *cmd;
+	char **pos; /* positional arguments */
+	int npos;
+	char **rest; /* after "--" (CLI_TAKES_REST), or NULL */
+	int nrest;
+	int has_rest;
+	const char *values[CLI_MAX_OPTIONS]; /* by index into cmd->options; flags "1" */
+	/* global options */
+	const char *config_path;
+	int verbose;
+	int debug;
+	int no_color;
+	struct config *cfg; /* loaded on demand by cli_config */
+	okc_err err;
+};
+
+/* The command table, ended by {NULL}. */
+extern const struct cli_command cli_commands[];
+/* The global options, ended by {NULL}. */
+extern const struct cli_option cli_global_options[];
+
+/* Parses argv and runs the command; returns the process exit status. */
+int cli_main(int argc, char **argv);
+
+int cli_flag(const struct cli_ctx *ctx, const char *name);
+const char *cli_value(const struct cli_ctx *ctx, const char *name);
+/* Loads the configuration once (--config, $OKTACRED_CONFIG, XDG). Returns 0 or -1 with
+ * ctx->err set. */
+int cli_config(struct cli_ctx *ctx);
+/* Sets a usage error on ctx->err ("COMMAND: why" + "usage: ..." hint); returns -1. */
+int cli_usage_error(struct cli_ctx *ctx, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Command entry points (cmd_*.c). */
+int cmd_login(struct cli_ctx *ctx);
+int cmd_logout(struct cli_ctx *ctx);
+int cmd_status(struct cli_ctx *ctx);
+int cmd_config(struct cli_ctx *ctx);
+int cmd_version(struct cli_ctx *ctx);
+int cmd_help(struct cli_ctx *ctx);
+
+#endif

@@ -1,0 +1,32 @@
+/* device_flow.h: the OAuth 2.0 Device Authorization Grant (RFC 8628): the device
+ * request and the polling loop, with slow_down, expiry and Ctrl-C. No display here:
+ * the caller shows the code. */
+#ifndef OKTACRED_DEVICE_FLOW_H
+#define OKTACRED_DEVICE_FLOW_H
+
+#include "oktacred/err.h"
+#include "oktacred/tokens.h"
+
+struct provider_cfg;
+
+struct device_auth {
+	char *device_code; /* secret */
+	char *user_code;
+	char *verification_uri;
+	char *verification_uri_complete; /* NULL when the server sent none */
+	long expires_in;                 /* seconds */
+	long interval;                   /* seconds; 5 when the server sent none */
+};
+
+/* POSTs client_id and scope to the device authorization endpoint. */
+int device_flow_start(const struct provider_cfg *p, struct device_auth *out, okc_err *err);
+
+/* Polls the token endpoint until the person approves (0, *out set), denies (exit 5),
+ * the code expires (exit 5), or SIGINT (exit 130). The first poll comes one interval
+ * after the device answer; slow_down adds 5 s to the interval for every later poll. */
+int device_flow_poll(const struct provider_cfg *p, const struct device_auth *da,
+                     struct tokens **out, okc_err *err);
+
+void device_auth_free(struct device_auth *da);
+
+#endif

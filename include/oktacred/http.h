@@ -1,0 +1,65 @@
+/* http.h: the HTTP client. http.c is the only file that includes <curl/curl.h>.
+ * Timeouts, TLS verification always on, http:// only for loopback hosts, a body
+ * size cap, retries with backoff and jitter, and a redacted --debug trace. */
+#ifndef OKTACRED_HTTP_H
+#define OKTACRED_HTTP_H
+
+#include <stddef.h>
+#include "oktacred/buf.h"
+#include "oktacred/err.h"
+
+struct http_opts {
+	const char *ca_bundle;   /* NULL: the system's CAs */
+	long connect_timeout_ms; /* 0: 10000 */
+	long timeout_ms;         /* whole transfer; 0: 30000 */
+	int max_attempts;        /* 0: 4 (one try + 3 retries) */
+	long max_wait_ms;        /* cap on one Retry-After/backoff wait; 0: 60000 */
+	size_t max_body;         /* 0: 1 MiB */
+};
+
+struct http_request {
+	const char *method; /* "GET" or "POST" */
+	const char *url;
+	const char *content_type; /* for POST, e.g. "application/x-www-form-urlencoded" */
+	const char *body;         /* may hold secrets: never logged unredacted */
+	size_t body_len;
+	const char *accept;         /* Accept header; NULL: application/json */
+	const char *basic_user;     /* HTTP Basic auth (client_secret_basic), or NULL; both */
+	const char *basic_pass;     /* form-encoded first, as RFC 6749 2.3.1 says */
+	const char *const *headers; /* extra "Name: value" lines, NULL-terminated, or NULL */
+};
+
+struct http_response {
+	long status;        /* HTTP status of the final attempt */
+	struct buf body;    /* NUL-terminated */
+	char *content_type; /* NULL when absent */
+	int attempts;       /* how many requests were made */
+};
+
+/* Makes the request. Retries (with exponential backoff from 500 ms, full jitter)
+ * connection failures, timeouts, 5xx and 429; for 429 and 503 it waits for
+ * Retry-After (seconds or HTTP date) or X-Rate-Limit-Reset (epoch seconds, taken
+ * relative to the response's Date header when present), at least 1 s, never more
+ * than max_wait_ms. Returns 0 when an HTTP answer came back (any status, the caller
+ * judges it: after the retries are spent a 5xx or 429 is also returned with 0), or -1
+ * with err->code OKC_EXIT_NETWORK when no answer could be had (connection refused,
+ * DNS, TLS, timeout, body over the cap), OKC_EXIT_USAGE for a URL refused by policy,
+ * OKC_EXIT_INTERRUPTED when SIGINT arrived (see sig.h). resp is overwritten (pass a
+ * zeroed or freed one) and must be freed with http_response_free either way. */
+int http_request(const struct http_opts *opts, const struct http_request *req,
+                 struct http_response *resp, okc_err *err);
+void http_response_free(struct http_response *resp); /* wipes the body */
+
+/* Policy check: https://, or http:// to 127.0.0.0/8, ::1 or localhost. Returns 0 or -1
+ * (OKC_EXIT_USAGE, message says why). */
+int http_url_allowed(const char *url, okc_err *err);
+
+/* Percent-encodes for application/x-www-form-urlencoded and appends "key=value",
+ * with '&' before it when out is not empty. A NULL value is sent empty. No curl needed.
+ * Returns 0 or -1. */
+int http_form_add(struct buf *out, const char *key, const char *value);
+
+/* The User-Agent: "oktacred/VERSION". */
+const char *http_user_agent(void);
+
+#endif

@@ -1,0 +1,57 @@
+/* oauth.h: Okta's OAuth endpoints and the token endpoint: one POST, one answer
+ * classified as tokens, an OAuth error (RFC 6749 5.2) or a failure. */
+#ifndef OKTACRED_OAUTH_H
+#define OKTACRED_OAUTH_H
+
+#include "oktacred/buf.h"
+#include "oktacred/err.h"
+#include "oktacred/http.h"
+#include "oktacred/tokens.h"
+
+struct provider_cfg;
+
+struct oauth_endpoints {
+	char *issuer;
+	char *device_authorize;
+	char *token;
+	char *revoke;
+	char *keys;
+	char *userinfo;
+};
+
+/* org server ("org"): ORG/oauth2/v1/...; custom server ID: ORG/oauth2/ID/v1/... */
+int oauth_endpoints_for(const struct provider_cfg *p, struct oauth_endpoints *out, okc_err *err);
+void oauth_endpoints_free(struct oauth_endpoints *e);
+
+/* HTTP options for talking to p (its ca_bundle). */
+void oauth_http_opts(const struct provider_cfg *p, struct http_opts *opts);
+
+/* An OAuth error answer: error code and a printable (sanitised) description. */
+struct oauth_error {
+	char error[64];
+	char description[256];
+};
+
+#define OAUTH_ERROR 2 /* return value: the server answered an OAuth error */
+
+/* POSTs a form (may hold secrets) to url and reads the answer as JSON. Returns 0 with
+ * *json (the caller frees it with buf_free) on HTTP 200; OAUTH_ERROR with oerr filled
+ * when the server answered 400/401 with a JSON "error"; -1 otherwise: exit 4 for a
+ * network failure, a 5xx or 429 after the retries, or an answer that is not JSON
+ * (an HTML page, say), with a message naming the host and what came back. */
+int oauth_post(const struct provider_cfg *p, const char *url, const struct buf *form,
+               struct buf *json, struct oauth_error *oerr, okc_err *err);
+
+/* oauth_post to the token endpoint, the answer parsed into tokens (cache key set). */
+int oauth_token_request(const struct provider_cfg *p, const struct buf *form, struct tokens **out,
+                        struct oauth_error *oerr, okc_err *err);
+
+/* Revokes a token (RFC 7009). Returns 0 or -1. */
+int oauth_revoke(const struct provider_cfg *p, const char *token, const char *type_hint,
+                 okc_err *err);
+
+/* Copies src into dst (size n) keeping only printable ASCII: server text is untrusted
+ * and must not reach the terminal as escape sequences. */
+void oauth_sanitize(char *dst, size_t n, const char *src);
+
+#endif

@@ -1,0 +1,15 @@
+/* qr.h: a QR code drawn in the terminal. qr.c is the only file that includes
+ * <qrencode.h>. */
+#ifndef OKTACRED_QR_H
+#define OKTACRED_QR_H
+
+#include <stdio.h>
+#include "oktacred/err.h"
+
+/* Draws text as a QR code with a quiet zone. utf8: half blocks, two module rows per
+ * line; else "##" per module, one row per line. color: explicit black-on-white ANSI
+ * colours, so the code scans on light and dark terminals alike; without colour the
+ * light modules are drawn (right for the common light-on-dark terminal). */
+int qr_print(FILE *out, const char *text, int utf8, int color, okc_err *err);
+
+#endif

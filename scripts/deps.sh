@@ -1,0 +1,60 @@
+#!/bin/sh
+# Installs what oktacred needs to build and test: apt on Debian/Ubuntu (as root);
+# elsewhere prints the command to run. --if-missing: do nothing when all is there.
+set -eu
+
+PC_MODULES="libcurl libcjson openssl libqrencode inih criterion"
+APT_PKGS="build-essential pkg-config libcurl4-openssl-dev libcjson-dev libssl-dev \
+libqrencode-dev libinih-dev libcriterion-dev python3 python3-pytest clang clang-format \
+cppcheck dash"
+DNF_LINE="sudo dnf install gcc make pkgconf-pkg-config libcurl-devel cjson-devel \
+openssl-devel qrencode-devel inih-devel criterion-devel python3-pytest nodejs npm clang \
+clang-tools-extra cppcheck dash"
+BREW_LINE="brew install pkg-config curl cjson openssl@3 qrencode inih criterion node \
+python llvm cppcheck dash && python3 -m pip install pytest"
+
+missing() {
+	for m in $PC_MODULES; do
+		pkg-config --exists "$m" 2>/dev/null || { echo "pkg-config module $m"; return 0; }
+	done
+	for c in cc node npm /usr/bin/python3 clang-format cppcheck dash; do
+		command -v "$c" >/dev/null 2>&1 || { echo "command $c"; return 0; }
+	done
+	/usr/bin/python3 -c 'import pytest' 2>/dev/null || { echo "python3 module pytest"; return 0; }
+	return 1
+}
+
+if [ "${1:-}" = "--if-missing" ]; then
+	what=$(missing) || exit 0
+	echo "deps: missing $what; installing" >&2
+fi
+
+if command -v apt-get >/dev/null 2>&1; then
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "deps: run as root, or: sudo apt-get install $APT_PKGS nodejs npm" >&2
+		exit 1
+	fi
+	pkgs=$APT_PKGS
+	# Debian's nodejs only when there is no Node.js already (a newer one may be installed).
+	command -v node >/dev/null 2>&1 || pkgs="$pkgs nodejs"
+	command -v npm >/dev/null 2>&1 || pkgs="$pkgs npm"
+	export DEBIAN_FRONTEND=noninteractive
+	# An update once a day is enough; a fresh machine has no package lists at all.
+	if [ -z "$(find /var/lib/apt/lists -maxdepth 1 -name '*Packages*' -mtime -1 2>/dev/null | head -n 1)" ]; then
+		apt-get update -q
+	fi
+	# shellcheck disable=SC2086
+	apt-get install -y -q --no-install-recommends $pkgs
+	exit 0
+fi
+
+echo "deps: no apt-get here; install the dependencies with:" >&2
+if command -v dnf >/dev/null 2>&1; then
+	echo "  $DNF_LINE" >&2
+elif command -v brew >/dev/null 2>&1; then
+	echo "  $BREW_LINE" >&2
+else
+	echo "  Fedora/RHEL: $DNF_LINE" >&2
+	echo "  macOS:       $BREW_LINE" >&2
+fi
+exit 1

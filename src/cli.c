@@ -1,0 +1,314 @@
+/* cli.c: the table of commands and options, the parser, --help, and the error
+ * printing every command shares. */
+#include "oktacred/cli.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "oktacred/config.h"
+#include "oktacred/log.h"
+#include "oktacred/util.h"
+
+const struct cli_option cli_global_options[] = {
+    {"--config", 0, "FILE", "read this configuration file"},
+    {"--verbose", 'v', NULL, "say what is happening"},
+    {"--debug", 0, NULL, "trace HTTP requests (secrets redacted)"},
+    {"--no-color", 0, NULL, "no colours"},
+    {"--help", 'h', NULL, "show help"},
+    {"--version", 0, NULL, "show the version"},
+    {NULL, 0, NULL, NULL},
+};
+
+static const struct cli_option login_opts[] = {
+    {"--force", 0, NULL, "log in again even when the session is valid"},
+    {"--no-browser", 0, NULL, "do not open a browser"},
+    {"--no-qr", 0, NULL, "do not draw the QR code"},
+    {NULL, 0, NULL, NULL},
+};
+static const struct cli_option logout_opts[] = {
+    {"--all", 0, NULL, "log out of every provider"},
+    {NULL, 0, NULL, NULL},
+};
+static const struct cli_option status_opts[] = {
+    {"--json", 0, NULL, "machine-readable output"},
+    {NULL, 0, NULL, NULL},
+};
+static const struct cli_option config_opts[] = {
+    {"--names", 0, NULL, "list: only the names, one per line"},
+    {"--json", 0, NULL, "list: machine-readable output"},
+    {NULL, 0, NULL, NULL},
+};
+static const struct cli_option no_opts[] = {{NULL, 0, NULL, NULL}};
+
+const struct cli_command cli_commands[] = {
+    {"login", NULL, cmd_login, "[NAME]", "log in with the device flow and cache the tokens",
+     login_opts, 0},
+    {"logout", NULL, cmd_logout, "[NAME...]", "delete cached tokens", logout_opts, 0},
+    {"status", "whoami", cmd_status, "[NAME...]", "who is logged in where", status_opts, 0},
+    {"config", NULL, cmd_config, "validate|list", "check or list the configuration", config_opts,
+     0},
+    {"version", NULL, cmd_version, "", "show the version", no_opts, 0},
+    {"help", NULL, cmd_help, "[COMMAND]", "show help", no_opts, 0},
+    {NULL, NULL, NULL, NULL, NULL, NULL, 0},
+};
+
+static const struct cli_command *find_command(const char *name)
+{
+	const struct cli_command *c;
+
+	for (c = cli_commands; c->name; c++)
+		if (strcmp(c->name, name) == 0 || (c->alias && strcmp(c->alias, name) == 0))
+			return c;
+	return NULL;
+}
+
+static void print_options(FILE *out, const struct cli_option *opts)
+{
+	const struct cli_option *o;
+
+	for (o = opts; o && o->name; o++) {
+		char left[64];
+
+		if (o->short_name)
+			snprintf(left, sizeof(left), "-%c, %s%s%s", o->short_name, o->name,
+			         o->arg ? " " : "", o->arg ? o->arg : "");
+		else
+			snprintf(left, sizeof(left), "    %s%s%s", o->name, o->arg ? " " : "",
+			         o->arg ? o->arg : "");
+		fprintf(out, "  %-24s %s\n", left, o->help);
+	}
+}
+
+static void print_help(FILE *out, const struct cli_command *cmd)
+{
+	const struct cli_command *c;
+
+	if (cmd) {
+		fprintf(out, "usage: oktacred %s%s%s\n\n%s%s%s.\n", cmd->name,
+		        cmd->args[0] ? " " : "", cmd->args, cmd->summary,
+		        cmd->alias ? "; alias: " : "", cmd->alias ? cmd->alias : "");
+		if (cmd->options[0].name) {
+			fputs("\noptions:\n", out);
+			print_options(out, cmd->options);
+		}
+		fputs("\nglobal options:\n", out);
+		print_options(out, cli_global_options);
+		return;
+	}
+	fputs("usage: oktacred [--config FILE] [-v|--verbose] [--debug] [--no-color] COMMAND "
+	      "[ARGS]\n\n"
+	      "Okta credentials for shells, tools and child processes.\n\ncommands:\n",
+	      out);
+	for (c = cli_commands; c->name; c++) {
+		char left[64];
+
+		snprintf(left, sizeof(left), "%s %s", c->name, c->args);
+		fprintf(out, "  %-28s %s\n", left, c->summary);
+	}
+	fputs("\nglobal options:\n", out);
+	print_options(out, cli_global_options);
+	fputs("\nNAME is an identity or a provider from the configuration; without one, "
+	      "[defaults] identity is used.\n"
+	      "Exit codes: 0 ok, 1 failure, 2 usage or configuration, 3 login required,\n"
+	      "4 identity provider unreachable, 5 login not completed, 130 interrupted.\n"
+	      "See oktacred(1) and oktacred-config(5).\n",
+	      out);
+}
+
+int cli_flag(const struct cli_ctx *ctx, const char *name)
+{
+	return cli_value(ctx, name) != NULL;
+}
+
+const char *cli_value(const struct cli_ctx *ctx, const char *name)
+{
+	int i;
+
+	for (i = 0; ctx->cmd && ctx->cmd->options[i].name; i++)
+		if (strcmp(ctx->cmd->options[i].name, name) == 0)
+			return ctx->values[i];
+	return NULL;
+}
+
+int cli_usage_error(struct cli_ctx *ctx, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	okc_fail(&ctx->err, OKC_EXIT_USAGE, "%s%s%s", ctx->cmd ? ctx->cmd->name : "",
+	         ctx->cmd ? ": " : "", msg);
+	if (ctx->cmd)
+		okc_hint(&ctx->err, "usage: oktacred %s %s (see: oktacred %s --help)",
+		         ctx->cmd->name, ctx->cmd->args, ctx->cmd->name);
+	else
+		okc_hint(&ctx->err, "see: oktacred --help");
+	return -1;
+}
+
+int cli_config(struct cli_ctx *ctx)
+{
+	if (ctx->cfg)
+		return 0;
+	return config_load(ctx->config_path, &ctx->cfg, &ctx->err);
+}
+
+/* Matches argv[*i] against opts (long "--name", "--name=value", short "-x"). Returns 1
+ * when matched (advancing *i past a separate value), 0 when not an option of opts, -1
+ * on a missing value. */
+static int match_option(const struct cli_option *opts, int argc, char **argv, int *i, int *index,
+                        const char **value)
+{
+	const char *a = argv[*i];
+	int k;
+
+	for (k = 0; opts[k].name; k++) {
+		size_t n = strlen(opts[k].name);
+		int is_long = strncmp(a, opts[k].name, n) == 0 && (a[n] == '\0' || a[n] == '=');
+		int is_short =
+		    opts[k].short_name && a[0] == '-' && a[1] == opts[k].short_name && a[2] == '\0';
+
+		if (!is_long && !is_short)
+			continue;
+		*index = k;
+		if (!opts[k].arg) {
+			if (is_long && a[n] == '=')
+				return -1;
+			*value = "1";
+		} else if (is_long && a[n] == '=') {
+			*value = a + n + 1;
+		} else if (*i + 1 < argc) {
+			*value = argv[++*i];
+		} else {
+			return -1;
+		}
+		return 1;
+	}
+	return 0;
+}
+
+static int apply_global(struct cli_ctx *ctx, int index, const char *value)
+{
+	const char *name = cli_global_options[index].name;
+
+	if (strcmp(name, "--config") == 0)
+		ctx->config_path = value;
+	else if (strcmp(name, "--verbose") == 0)
+		ctx->verbose = 1;
+	else if (strcmp(name, "--debug") == 0)
+		ctx->debug = 1;
+	else if (strcmp(name, "--no-color") == 0)
+		ctx->no_color = 1;
+	else if (strcmp(name, "--help") == 0)
+		return 'h';
+	else if (strcmp(name, "--version") == 0)
+		return 'V';
+	return 0;
+}
+
+static int report(struct cli_ctx *ctx, int rc)
+{
+	if (rc == 0)
+		return 0;
+	if (!ctx->err.code)
+		ctx->err.code = OKC_EXIT_FAIL;
+	if (ctx->err.msg[0])
+		log_error("%s", ctx->err.msg);
+	if (ctx->err.hint[0])
+		fprintf(stderr, "%s\n", ctx->err.hint);
+	return ctx->err.code;
+}
+
+int cli_main(int argc, char **argv)
+{
+	struct cli_ctx ctx;
+	int i, special = 0, rc;
+
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.pos = xcalloc((size_t)argc + 1, sizeof(char *));
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i], *value = NULL;
+		int index, m;
+
+		if (strcmp(a, "--") == 0) {
+			if (ctx.cmd && (ctx.cmd->flags & CLI_TAKES_REST)) {
+				ctx.has_rest = 1;
+				ctx.rest = argv + i + 1;
+				ctx.nrest = argc - i - 1;
+				break;
+			}
+			/* Elsewhere "--" ends the options: the rest are positionals. */
+			for (i++; i < argc; i++)
+				ctx.pos[ctx.npos++] = argv[i];
+			break;
+		}
+		m = match_option(cli_global_options, argc, argv, &i, &index, &value);
+		if (m > 0) {
+			int s = apply_global(&ctx, index, value);
+
+			special = special ? special : s;
+			continue;
+		}
+		if (m == 0 && ctx.cmd)
+			m = match_option(ctx.cmd->options, argc, argv, &i, &index, &value);
+		if (m > 0) {
+			ctx.values[index] = value;
+			continue;
+		}
+		if (m < 0) {
+			rc = cli_usage_error(&ctx, "option %s needs %s", a,
+			                     strchr(a, '=') ? "no value" : "a value");
+			goto out;
+		}
+		if (a[0] == '-' && a[1] != '\0') {
+			rc = cli_usage_error(&ctx, "unknown option %s", a);
+			goto out;
+		}
+		if (!ctx.cmd) {
+			ctx.cmd = find_command(a);
+			if (!ctx.cmd) {
+				rc = cli_usage_error(&ctx, "unknown command '%s'", a);
+				goto out;
+			}
+			continue;
+		}
+		ctx.pos[ctx.npos++] = argv[i];
+	}
+	log_init(ctx.debug ? LOG_DEBUG : ctx.verbose ? LOG_VERBOSE : LOG_NORMAL, !ctx.no_color);
+	if (special == 'V' || (ctx.cmd && ctx.cmd->run == cmd_version)) {
+		rc = cmd_version(&ctx);
+	} else if (special == 'h' || !ctx.cmd) {
+		print_help(ctx.cmd || special ? stdout : stderr, ctx.cmd);
+		rc = special ? 0 : okc_fail(&ctx.err, OKC_EXIT_USAGE, "no command given");
+	} else {
+		rc = ctx.cmd->run(&ctx);
+	}
+out:
+	rc = report(&ctx, rc);
+	config_free(ctx.cfg);
+	free(ctx.pos);
+	return rc;
+}
+
+int cmd_version(struct cli_ctx *ctx)
+{
+	(void)ctx;
+	printf("oktacred %s\n", OKTACRED_VERSION);
+	return 0;
+}
+
+int cmd_help(struct cli_ctx *ctx)
+{
+	const struct cli_command *c = NULL;
+
+	if (ctx->npos > 1)
+		return cli_usage_error(ctx, "too many arguments");
+	if (ctx->npos == 1 && !(c = find_command(ctx->pos[0])))
+		return cli_usage_error(ctx, "unknown command '%s'", ctx->pos[0]);
+	print_help(stdout, c);
+	return 0;
+}

@@ -1,0 +1,93 @@
+/* cmd_config.c: `oktacred config validate|list`. */
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "oktacred/cli.h"
+#include "oktacred/config.h"
+#include "oktacred/log.h"
+
+static int config_list(struct cli_ctx *ctx)
+{
+	const struct config *cfg = ctx->cfg;
+	size_t i;
+
+	if (cli_flag(ctx, "--names")) {
+		for (i = 0; i < cfg->nidentities; i++)
+			puts(cfg->identities[i].name);
+		for (i = 0; i < cfg->nproviders; i++)
+			if (!config_find_identity(cfg, cfg->providers[i].name))
+				puts(cfg->providers[i].name);
+		return 0;
+	}
+	if (cli_flag(ctx, "--json")) {
+		cJSON *root = cJSON_CreateObject(), *ps, *is;
+		char *text;
+
+		cJSON_AddStringToObject(root, "path", cfg->path);
+		if (cfg->default_identity)
+			cJSON_AddStringToObject(root, "default", cfg->default_identity);
+		ps = cJSON_AddArrayToObject(root, "providers");
+		for (i = 0; i < cfg->nproviders; i++) {
+			const struct provider_cfg *p = &cfg->providers[i];
+			cJSON *o = cJSON_CreateObject();
+
+			cJSON_AddStringToObject(o, "name", p->name);
+			cJSON_AddStringToObject(o, "kind", provider_kind_name(p->kind));
+			cJSON_AddStringToObject(o, "org_url", p->org_url);
+			if (p->authorization_server)
+				cJSON_AddStringToObject(o, "authorization_server",
+				                        p->authorization_server);
+			cJSON_AddItemToArray(ps, o);
+		}
+		is = cJSON_AddArrayToObject(root, "identities");
+		for (i = 0; i < cfg->nidentities; i++) {
+			const struct identity_cfg *d = &cfg->identities[i];
+			cJSON *o = cJSON_CreateObject();
+
+			cJSON_AddStringToObject(o, "name", d->name);
+			cJSON_AddStringToObject(o, "kind", identity_kind_name(d->kind));
+			cJSON_AddStringToObject(o, "provider", d->provider_name);
+			cJSON_AddItemToArray(is, o);
+		}
+		text = cJSON_Print(root);
+		puts(text);
+		free(text);
+		cJSON_Delete(root);
+		return 0;
+	}
+	for (i = 0; i < cfg->nproviders; i++) {
+		const struct provider_cfg *p = &cfg->providers[i];
+
+		printf("provider  %-20s %-22s %s%s%s\n", p->name, provider_kind_name(p->kind),
+		       p->org_url, p->authorization_server ? " server=" : "",
+		       p->authorization_server ? p->authorization_server : "");
+	}
+	for (i = 0; i < cfg->nidentities; i++) {
+		const struct identity_cfg *d = &cfg->identities[i];
+		int is_default = cfg->default_identity && !strcmp(cfg->default_identity, d->name);
+
+		printf("identity  %-20s %-22s provider=%s%s\n", d->name,
+		       identity_kind_name(d->kind), d->provider_name,
+		       is_default ? " (default)" : "");
+	}
+	return 0;
+}
+
+int cmd_config(struct cli_ctx *ctx)
+{
+	const char *sub = ctx->npos ? ctx->pos[0] : NULL;
+
+	if (ctx->npos != 1 || (strcmp(sub, "validate") != 0 && strcmp(sub, "list") != 0))
+		return cli_usage_error(ctx, sub ? "unknown subcommand '%s'" : "%s",
+		                       sub ? sub : "which one: validate or list?");
+	if (cli_config(ctx) < 0)
+		return -1;
+	if (strcmp(sub, "list") == 0)
+		return config_list(ctx);
+	log_info("%s: valid (%zu provider%s, %zu identit%s)", ctx->cfg->path, ctx->cfg->nproviders,
+	         ctx->cfg->nproviders == 1 ? "" : "s", ctx->cfg->nidentities,
+	         ctx->cfg->nidentities == 1 ? "y" : "ies");
+	return 0;
+}

@@ -1,0 +1,199 @@
+/* cmd_status.c: `oktacred status [NAME...] [--json]`: who is logged in where. */
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "oktacred/cache.h"
+#include "oktacred/cli.h"
+#include "oktacred/config.h"
+#include "oktacred/jwt.h"
+#include "oktacred/log.h"
+#include "oktacred/util.h"
+
+struct session_info {
+	const struct provider_cfg *p;
+	struct tokens *t; /* NULL: no session */
+	struct jwt_claims claims;
+	int usable;
+	int failed; /* an error other than "no session" (exit 1), already reported */
+	char problem[sizeof(((okc_err *)0)->msg)]; /* why there is no usable session */
+};
+
+static void session_read(const struct provider_cfg *p, struct session_info *s)
+{
+	okc_err err;
+	int rc;
+
+	memset(s, 0, sizeof(*s));
+	s->p = p;
+	if (p->kind == PROVIDER_API_TOKEN) {
+		const char *v = p->token_env ? getenv(p->token_env) : NULL;
+
+		s->usable = v && *v;
+		if (!s->usable)
+			snprintf(s->problem, sizeof(s->problem), "$%s is not set", p->token_env);
+		return;
+	}
+	rc = cache_load(p, &s->t, &err);
+	if (rc < 0) {
+		/* Unsafe state on disk: say so on stderr with the fix, not as "logged out". */
+		log_error("%s", err.msg);
+		if (err.hint[0])
+			fprintf(stderr, "%s\n", err.hint);
+		s->failed = err.code ? err.code : OKC_EXIT_FAIL;
+		snprintf(s->problem, sizeof(s->problem), "%s", err.msg);
+		return;
+	}
+	if (rc == OKC_NOENT) {
+		snprintf(s->problem, sizeof(s->problem), "not logged in");
+		return;
+	}
+	if (s->t->id_token)
+		jwt_claims_parse(s->t->id_token, &s->claims, &err);
+	s->usable = tokens_access_left(s->t, now_utc()) > 0 || s->t->refresh_token;
+	if (!s->usable)
+		snprintf(s->problem, sizeof(s->problem), "session expired");
+}
+
+static void session_free(struct session_info *s)
+{
+	tokens_free(s->t);
+	jwt_claims_free(&s->claims);
+}
+
+static void print_text(const struct session_info *s, int first)
+{
+	const struct provider_cfg *p = s->p;
+	char when[21], left[32];
+	size_t i;
+
+	printf("%s%s (%s, %s)\n", first ? "" : "\n", p->name, provider_kind_name(p->kind),
+	       p->org_url);
+	if (!s->t) {
+		printf("  %s\n", s->usable ? "API token from the environment" : s->problem);
+		return;
+	}
+	if (s->claims.email || s->claims.sub)
+		printf("  user:     %s%s%s%s\n", s->claims.email ? s->claims.email : "",
+		       s->claims.email && s->claims.sub ? " (" : "",
+		       s->claims.sub ? s->claims.sub : "",
+		       s->claims.email && s->claims.sub ? ")" : "");
+	if (s->claims.ngroups) {
+		fputs("  groups:   ", stdout);
+		for (i = 0; i < s->claims.ngroups; i++)
+			printf("%s%s", i ? ", " : "", s->claims.groups[i]);
+		fputc('\n', stdout);
+	}
+	time_format_utc(s->t->expires_at, when);
+	time_format_left(tokens_access_left(s->t, now_utc()), left, sizeof(left));
+	printf("  access:   %s (%s)\n", strcmp(left, "expired") ? "valid" : "expired", when);
+	if (strcmp(left, "expired"))
+		printf("            %s left\n", left);
+	if (s->t->refresh_token) {
+		if (s->t->refresh_expires_at) {
+			time_format_utc(s->t->refresh_expires_at, when);
+			printf("  refresh:  until %s\n", when);
+		} else {
+			printf("  refresh:  yes (its lifetime is set by the Okta policy)\n");
+		}
+	} else {
+		printf("  refresh:  none (log in again when the access token expires)\n");
+	}
+}
+
+static cJSON *to_json(const struct session_info *s)
+{
+	cJSON *o = cJSON_CreateObject(), *g;
+	char when[21];
+	size_t i;
+
+	cJSON_AddStringToObject(o, "provider", s->p->name);
+	cJSON_AddStringToObject(o, "kind", provider_kind_name(s->p->kind));
+	cJSON_AddStringToObject(o, "org_url", s->p->org_url);
+	cJSON_AddBoolToObject(o, "usable", s->usable);
+	cJSON_AddBoolToObject(o, "logged_in", s->t != NULL);
+	if (!s->usable)
+		cJSON_AddStringToObject(o, "problem", s->problem);
+	if (!s->t)
+		return o;
+	if (s->claims.sub)
+		cJSON_AddStringToObject(o, "subject", s->claims.sub);
+	if (s->claims.email)
+		cJSON_AddStringToObject(o, "email", s->claims.email);
+	if (s->claims.groups) {
+		g = cJSON_AddArrayToObject(o, "groups");
+		for (i = 0; i < s->claims.ngroups; i++)
+			cJSON_AddItemToArray(g, cJSON_CreateString(s->claims.groups[i]));
+	}
+	time_format_utc(s->t->expires_at, when);
+	cJSON_AddStringToObject(o, "access_expires_at", when);
+	cJSON_AddNumberToObject(o, "access_expires_in",
+	                        (double)tokens_access_left(s->t, now_utc()));
+	cJSON_AddBoolToObject(o, "refresh_token", s->t->refresh_token != NULL);
+	if (s->t->refresh_expires_at) {
+		time_format_utc(s->t->refresh_expires_at, when);
+		cJSON_AddStringToObject(o, "refresh_expires_at", when);
+	} else {
+		cJSON_AddNullToObject(o, "refresh_expires_at");
+	}
+	if (s->t->scope)
+		cJSON_AddStringToObject(o, "scope", s->t->scope);
+	return o;
+}
+
+int cmd_status(struct cli_ctx *ctx)
+{
+	const struct provider_cfg **list;
+	const struct identity_cfg *id;
+	int json = cli_flag(ctx, "--json"), all_usable = 1, failed = 0;
+	size_t n = 0, i;
+	cJSON *arr = NULL;
+
+	if (cli_config(ctx) < 0)
+		return -1;
+	list = xcalloc(ctx->cfg->nproviders + (size_t)ctx->npos + 1, sizeof(*list));
+	if (ctx->npos == 0) {
+		for (i = 0; i < ctx->cfg->nproviders; i++)
+			list[n++] = &ctx->cfg->providers[i];
+	}
+	for (i = 0; i < (size_t)ctx->npos; i++) {
+		if (config_resolve(ctx->cfg, ctx->pos[i], &id, &list[n], &ctx->err) < 0) {
+			free(list);
+			return -1;
+		}
+		n++;
+	}
+	if (json)
+		arr = cJSON_CreateArray();
+	for (i = 0; i < n; i++) {
+		struct session_info s;
+
+		session_read(list[i], &s);
+		all_usable &= s.usable;
+		if (s.failed)
+			failed = s.failed;
+		if (json)
+			cJSON_AddItemToArray(arr, to_json(&s));
+		else
+			print_text(&s, i == 0);
+		session_free(&s);
+	}
+	if (json) {
+		char *text = cJSON_Print(arr);
+
+		puts(text);
+		free(text);
+		cJSON_Delete(arr);
+	}
+	free(list);
+	if (failed) {
+		ctx->err.code = failed;
+		return -1;
+	}
+	if (!all_usable) {
+		ctx->err.code = OKC_EXIT_LOGIN;
+		return -1;
+	}
+	return 0;
+}

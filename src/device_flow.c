@@ -1,0 +1,211 @@
+/* device_flow.c: RFC 8628 device authorization and polling. */
+#include "oktacred/device_flow.h"
+
+#include <cjson/cJSON.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "oktacred/config.h"
+#include "oktacred/log.h"
+#include "oktacred/oauth.h"
+#include "oktacred/sig.h"
+#include "oktacred/util.h"
+
+#define GRANT_DEVICE_CODE "urn:ietf:params:oauth:grant-type:device_code"
+#define DEFAULT_INTERVAL  5   /* RFC 8628 3.2 */
+#define MAX_INTERVAL      300 /* a server asking for more is broken; don't hang for hours */
+#define SLOW_DOWN_STEP    5   /* RFC 8628 3.5 */
+
+void device_auth_free(struct device_auth *da)
+{
+	if (!da)
+		return;
+	free_secret(da->device_code);
+	free(da->user_code);
+	free(da->verification_uri);
+	free(da->verification_uri_complete);
+	memset(da, 0, sizeof(*da));
+}
+
+/* A string member; printable ones only, since they are shown on the terminal. */
+static int get_str(const cJSON *root, const char *key, int printable, char **out)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, key);
+	const char *s;
+
+	*out = NULL;
+	if (!v)
+		return 0;
+	if (!cJSON_IsString(v) || !v->valuestring || !*v->valuestring)
+		return -1;
+	for (s = v->valuestring; printable && *s; s++)
+		if (*s < 0x21 || *s > 0x7e)
+			return -1;
+	*out = xstrdup(v->valuestring);
+	return 0;
+}
+
+static int get_num(const cJSON *root, const char *key, long min, long max, long *out)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, key);
+
+	if (!v)
+		return 0;
+	if (!cJSON_IsNumber(v) || v->valuedouble < (double)min || v->valuedouble > (double)max)
+		return -1;
+	*out = (long)v->valuedouble;
+	return 0;
+}
+
+static int parse_device_answer(const struct buf *json, struct device_auth *da, okc_err *err)
+{
+	cJSON *root = cJSON_ParseWithLength(json->data, json->len);
+	const char *bad = NULL;
+
+	da->interval = DEFAULT_INTERVAL;
+	da->expires_in = 600;
+	if (!cJSON_IsObject(root))
+		bad = "is not a JSON object";
+	else if (get_str(root, "device_code", 0, &da->device_code) < 0 || !da->device_code)
+		bad = "has no valid device_code";
+	else if (get_str(root, "user_code", 1, &da->user_code) < 0 || !da->user_code)
+		bad = "has no valid user_code";
+	else if (get_str(root, "verification_uri", 1, &da->verification_uri) < 0 ||
+	         !da->verification_uri ||
+	         !(str_starts(da->verification_uri, "https://") ||
+	           str_starts(da->verification_uri, "http://")))
+		bad = "has no valid verification_uri";
+	else if (get_str(root, "verification_uri_complete", 1, &da->verification_uri_complete) < 0)
+		bad = "has a bad verification_uri_complete";
+	else if (get_num(root, "expires_in", 1, 86400, &da->expires_in) < 0)
+		bad = "has a bad expires_in";
+	else if (get_num(root, "interval", 0, 86400, &da->interval) < 0)
+		bad = "has a bad interval";
+	if (root) {
+		/* The device code is a secret: wipe cJSON's copy. */
+		cJSON *dc = cJSON_GetObjectItemCaseSensitive(root, "device_code");
+
+		if (cJSON_IsString(dc) && dc->valuestring)
+			wipe(dc->valuestring, strlen(dc->valuestring));
+	}
+	cJSON_Delete(root);
+	if (bad) {
+		device_auth_free(da);
+		return okc_fail(err, OKC_EXIT_NETWORK,
+		                "the identity provider's device authorization answer %s", bad);
+	}
+	if (da->interval <= 0)
+		da->interval = DEFAULT_INTERVAL;
+	if (da->interval > MAX_INTERVAL)
+		da->interval = MAX_INTERVAL;
+	return 0;
+}
+
+int device_flow_start(const struct provider_cfg *p, struct device_auth *out, okc_err *err)
+{
+	struct oauth_endpoints ep;
+	struct oauth_error oerr;
+	struct buf form = BUF_INIT, json = BUF_INIT;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (oauth_endpoints_for(p, &ep, err) < 0)
+		return -1;
+	if (http_form_add(&form, "client_id", p->client_id) < 0 ||
+	    http_form_add(&form, "scope", p->scopes) < 0) {
+		oauth_endpoints_free(&ep);
+		buf_free(&form);
+		return okc_fail(err, OKC_EXIT_FAIL, "out of memory");
+	}
+	log_verbose("requesting a device code from %s", ep.device_authorize);
+	rc = oauth_post(p, ep.device_authorize, &form, &json, &oerr, err);
+	oauth_endpoints_free(&ep);
+	buf_free(&form);
+	if (rc == OAUTH_ERROR) {
+		okc_fail(err, OKC_EXIT_FAIL,
+		         "the identity provider refused the device login: %s%s%s", oerr.error,
+		         oerr.description[0] ? ": " : "", oerr.description);
+		if (strcmp(oerr.error, "invalid_client") == 0 ||
+		    strcmp(oerr.error, "unauthorized_client") == 0)
+			okc_hint(err,
+			         "check client_id of provider %s, and that the Okta app is a "
+			         "Native app with the Device Authorization grant",
+			         p->name);
+		return -1;
+	}
+	if (rc < 0)
+		return -1;
+	rc = parse_device_answer(&json, out, err);
+	buf_free(&json);
+	return rc;
+}
+
+static long elapsed_ms(const struct timespec *since)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (long)(now.tv_sec - since->tv_sec) * 1000L +
+	       (now.tv_nsec - since->tv_nsec) / 1000000L;
+}
+
+int device_flow_poll(const struct provider_cfg *p, const struct device_auth *da,
+                     struct tokens **out, okc_err *err)
+{
+	struct timespec start;
+	long interval = da->interval, deadline_ms = da->expires_in * 1000L;
+	struct buf form = BUF_INIT;
+	int rc = -1;
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	if (http_form_add(&form, "client_id", p->client_id) < 0 ||
+	    http_form_add(&form, "grant_type", GRANT_DEVICE_CODE) < 0 ||
+	    http_form_add(&form, "device_code", da->device_code) < 0) {
+		buf_free(&form);
+		return okc_fail(err, OKC_EXIT_FAIL, "out of memory");
+	}
+	for (;;) {
+		struct oauth_error oerr;
+
+		if (sig_sleep_ms(interval * 1000L) < 0) {
+			rc = okc_fail(err, OKC_EXIT_INTERRUPTED, "login interrupted");
+			break;
+		}
+		if (elapsed_ms(&start) >= deadline_ms) {
+			rc = okc_fail(err, OKC_EXIT_DENIED,
+			              "login not completed: the code expired after %ld s",
+			              da->expires_in);
+			okc_hint(err, "run the login again and approve it sooner");
+			break;
+		}
+		rc = oauth_token_request(p, &form, out, &oerr, err);
+		if (rc != OAUTH_ERROR)
+			break; /* tokens (0) or a failure the http module already retried */
+		if (strcmp(oerr.error, "authorization_pending") == 0) {
+			log_debug("authorization pending; next poll in %ld s", interval);
+			continue;
+		}
+		if (strcmp(oerr.error, "slow_down") == 0) {
+			interval += SLOW_DOWN_STEP;
+			log_verbose("the identity provider asked to slow down; polling every %ld s",
+			            interval);
+			continue;
+		}
+		if (strcmp(oerr.error, "access_denied") == 0) {
+			rc =
+			    okc_fail(err, OKC_EXIT_DENIED, "login denied at the verification page");
+		} else if (strcmp(oerr.error, "expired_token") == 0) {
+			rc = okc_fail(
+			    err, OKC_EXIT_DENIED,
+			    "login not completed: the code expired before it was approved");
+			okc_hint(err, "run the login again and approve it sooner");
+		} else {
+			rc = okc_fail(err, OKC_EXIT_DENIED, "login failed: %s%s%s", oerr.error,
+			              oerr.description[0] ? ": " : "", oerr.description);
+		}
+		break;
+	}
+	buf_free(&form);
+	return rc;
+}

@@ -1,0 +1,890 @@
+/* http.c: the HTTP client, and the only file that includes <curl/curl.h>: URL policy,
+ * timeouts, TLS, retries with backoff, the body cap and the redacted --debug trace. */
+#include "oktacred/http.h"
+
+#include <arpa/inet.h>
+#include <curl/curl.h>
+#include <netinet/in.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "oktacred/log.h"
+#include "oktacred/sig.h"
+#include "oktacred/util.h"
+
+#ifndef OKTACRED_VERSION
+#define OKTACRED_VERSION "0.0.0"
+#endif
+
+#define DEFAULT_CONNECT_TIMEOUT_MS 10000L
+#define DEFAULT_TIMEOUT_MS         30000L
+#define DEFAULT_MAX_ATTEMPTS       4
+#define DEFAULT_MAX_WAIT_MS        60000L
+#define DEFAULT_MAX_BODY           ((size_t)1 << 20)
+#define BACKOFF_FIRST_MS           500L
+#define WAIT_MIN_MS                100L
+#define WAIT_MIN_429_MS            1000L
+#define TRACE_BODY_MAX             4096
+#define HEADER_VALUE_MAX           1024
+
+const char *http_user_agent(void)
+{
+	return "oktacred/" OKTACRED_VERSION;
+}
+
+/* ---- form encoding ---- */
+
+static int form_encode(struct buf *out, const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		char esc[3];
+
+		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		    c == '-' || c == '.' || c == '_' || c == '~') {
+			if (buf_putc(out, (char)c) < 0)
+				return -1;
+			continue;
+		}
+		esc[0] = '%';
+		esc[1] = hex[c >> 4];
+		esc[2] = hex[c & 15];
+		if (buf_append(out, esc, 3) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int http_form_add(struct buf *out, const char *key, const char *value)
+{
+	if (!out || !key)
+		return -1;
+	if (out->len && buf_putc(out, '&') < 0)
+		return -1;
+	if (form_encode(out, key) < 0 || buf_putc(out, '=') < 0)
+		return -1;
+	return form_encode(out, value ? value : "");
+}
+
+/* ---- URL policy ---- */
+
+struct url_parts {
+	int https;
+	const char *host; /* without the brackets of an IPv6 literal */
+	size_t host_len;
+	const char *authority; /* host[:port] as written, for messages */
+	size_t authority_len;
+	int ipv6;
+};
+
+static int ascii_lower(int c)
+{
+	return (c >= 'A' && c <= 'Z') ? c - 'A' + 'a' : c;
+}
+
+static int span_eq_ci(const char *s, size_t n, const char *word)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!word[i] ||
+		    ascii_lower((unsigned char)s[i]) != ascii_lower((unsigned char)word[i]))
+			return 0;
+	return word[n] == '\0';
+}
+
+/* Splits what the policy needs out of url. We parse strictly, and http_request checks
+ * afterwards that libcurl's parser sees the same scheme and host. */
+static int url_split(const char *url, struct url_parts *u, okc_err *err)
+{
+	const char *p, *end, *host_end;
+	size_t scheme_len;
+
+	memset(u, 0, sizeof(*u));
+	if (!url || !*url)
+		return okc_fail(err, OKC_EXIT_USAGE, "no URL given");
+	for (p = url; *p; p++)
+		if ((unsigned char)*p <= 0x20 || *p == 0x7f)
+			return okc_fail(
+			    err, OKC_EXIT_USAGE,
+			    "invalid URL: it contains white space or control characters");
+	scheme_len =
+	    strspn(url, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+-.");
+	if (scheme_len == 0 || strncmp(url + scheme_len, "://", 3) != 0)
+		return okc_fail(err, OKC_EXIT_USAGE, "invalid URL: it must start with https://");
+	if (span_eq_ci(url, scheme_len, "https"))
+		u->https = 1;
+	else if (!span_eq_ci(url, scheme_len, "http"))
+		return okc_fail(err, OKC_EXIT_USAGE,
+		                "refusing %.*s:// URL: use https (plain http is allowed only for "
+		                "loopback)",
+		                scheme_len > 16 ? 16 : (int)scheme_len, url);
+	p = url + scheme_len + 3;
+	end = p + strcspn(p, "/?#");
+	u->authority = p;
+	u->authority_len = (size_t)(end - p);
+	if (memchr(p, '@', (size_t)(end - p)))
+		return okc_fail(
+		    err, OKC_EXIT_USAGE,
+		    "refusing a URL with user information (user@host): credentials never "
+		    "go in a URL");
+	if (memchr(p, '\\', (size_t)(end - p)))
+		return okc_fail(err, OKC_EXIT_USAGE, "invalid URL: a backslash in the host");
+	if (*p == '[') {
+		host_end = memchr(p, ']', (size_t)(end - p));
+		if (!host_end)
+			return okc_fail(err, OKC_EXIT_USAGE,
+			                "invalid URL: unterminated [IPv6 address]");
+		u->host = p + 1;
+		u->host_len = (size_t)(host_end - p - 1);
+		u->ipv6 = 1;
+		host_end++;
+	} else {
+		host_end = memchr(p, ':', (size_t)(end - p));
+		if (!host_end)
+			host_end = end;
+		u->host = p;
+		u->host_len = (size_t)(host_end - p);
+	}
+	if (u->host_len == 0)
+		return okc_fail(err, OKC_EXIT_USAGE, "invalid URL: no host");
+	if (host_end != end) {
+		const char *port = host_end + 1;
+		size_t digits = strspn(port, "0123456789");
+
+		if (*host_end != ':' || port + digits != end || digits > 5 ||
+		    (digits && atol(port) > 65535))
+			return okc_fail(err, OKC_EXIT_USAGE, "invalid URL: bad port in %.*s",
+			                (int)u->authority_len, u->authority);
+	}
+	return 0;
+}
+
+static int host_is_loopback(const struct url_parts *u)
+{
+	char tmp[INET6_ADDRSTRLEN + 1];
+	unsigned char addr[sizeof(struct in6_addr)];
+
+	if (!u->ipv6 && span_eq_ci(u->host, u->host_len, "localhost"))
+		return 1;
+	if (u->host_len >= sizeof(tmp))
+		return 0;
+	memcpy(tmp, u->host, u->host_len);
+	tmp[u->host_len] = '\0';
+	if (u->ipv6)
+		return inet_pton(AF_INET6, tmp, addr) == 1 &&
+		       memcmp(addr, &in6addr_loopback, sizeof(struct in6_addr)) == 0;
+	/* inet_pton takes only the strict dotted quad, so "127.1", "0x7f.0.0.1" or
+	 * "127.0.0.1.evil.com" are names, not loopback. */
+	return inet_pton(AF_INET, tmp, addr) == 1 && addr[0] == 127;
+}
+
+int http_url_allowed(const char *url, okc_err *err)
+{
+	struct url_parts u;
+
+	if (url_split(url, &u, err) < 0)
+		return -1;
+	if (u.https || host_is_loopback(&u))
+		return 0;
+	return okc_fail(err, OKC_EXIT_USAGE,
+	                "refusing http:// URL for %.*s: use https (plain http is allowed only for "
+	                "loopback)",
+	                (int)u.host_len, u.host);
+}
+
+/* ---- the transfer ---- */
+
+struct xfer {
+	struct buf *body;
+	size_t max_body;
+	int too_big;
+	int oom;
+	/* From the headers of the last response of the current attempt. */
+	char *content_type;
+	char *retry_after;
+	char *rate_reset;
+	char *date;
+	/* --debug trace */
+	const struct http_request *req;
+	int post; /* only a POST sends the body */
+	int body_traced;
+};
+
+static void xfer_clear_headers(struct xfer *x)
+{
+	free(x->content_type);
+	free(x->retry_after);
+	free(x->rate_reset);
+	free(x->date);
+	x->content_type = x->retry_after = x->rate_reset = x->date = NULL;
+}
+
+/* Stores the value of header line `line` in *slot when its name is `name`. */
+static void capture_header(const char *line, size_t len, const char *name, char **slot)
+{
+	const char *colon = memchr(line, ':', len);
+	const char *v, *e;
+
+	if (!colon || !span_eq_ci(line, (size_t)(colon - line), name))
+		return;
+	v = colon + 1;
+	e = line + len;
+	while (v < e && (*v == ' ' || *v == '\t'))
+		v++;
+	while (e > v && (e[-1] == '\r' || e[-1] == '\n' || e[-1] == ' ' || e[-1] == '\t'))
+		e--;
+	if ((size_t)(e - v) > HEADER_VALUE_MAX)
+		return;
+	free(*slot);
+	*slot = xstrndup(v, (size_t)(e - v));
+}
+
+static size_t on_header(char *data, size_t size, size_t n, void *p)
+{
+	struct xfer *x = p;
+	size_t len = size * n;
+
+	/* A new status line (after 100 Continue or a proxy's CONNECT answer): only the
+	 * final response's headers count. */
+	if (len >= 5 && memcmp(data, "HTTP/", 5) == 0) {
+		xfer_clear_headers(x);
+		return len;
+	}
+	capture_header(data, len, "Content-Type", &x->content_type);
+	capture_header(data, len, "Retry-After", &x->retry_after);
+	capture_header(data, len, "X-Rate-Limit-Reset", &x->rate_reset);
+	capture_header(data, len, "Date", &x->date);
+	return len;
+}
+
+static size_t on_body(char *data, size_t size, size_t n, void *p)
+{
+	struct xfer *x = p;
+	size_t len = size * n;
+
+	if (len > x->max_body - x->body->len) {
+		x->too_big = 1;
+		return 0; /* aborts the transfer with CURLE_WRITE_ERROR */
+	}
+	if (buf_append(x->body, data, len) < 0) {
+		x->oom = 1;
+		return 0;
+	}
+	return len;
+}
+
+static int on_progress(void *p, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                       curl_off_t ulnow)
+{
+	(void)p;
+	(void)dltotal;
+	(void)dlnow;
+	(void)ultotal;
+	(void)ulnow;
+	return sig_interrupted() ? 1 : 0;
+}
+
+/* ---- --debug trace: every part through the log_redact_* functions ---- */
+
+/* Escapes control characters so a body cannot drive the terminal. */
+static int trace_escape(struct buf *out, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		char esc[4] = {'\\', 'x', hex[c >> 4], hex[c & 15]};
+
+		if (c == '\\' || c < 0x20 || c == 0x7f) {
+			if (c == '\n' || c == '\r' || c == '\t') {
+				esc[1] = c == '\n' ? 'n' : c == '\r' ? 'r' : 't';
+				if (buf_append(out, esc, 2) < 0)
+					return -1;
+			} else if (buf_append(out, esc, c == '\\' ? 1 : 4) < 0 ||
+			           (c == '\\' && buf_putc(out, '\\') < 0)) {
+				return -1;
+			}
+		} else if (buf_putc(out, (char)c) < 0) {
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void trace_redacted(char dir, const char *what, const struct buf *red)
+{
+	struct buf line = BUF_INIT;
+	size_t shown = red->len < TRACE_BODY_MAX ? red->len : TRACE_BODY_MAX;
+
+	if (trace_escape(&line, red->data ? red->data : "", shown) == 0 &&
+	    (shown == red->len ||
+	     buf_printf(&line, " ... (%zu more bytes)", red->len - shown) == 0) &&
+	    buf_append(&line, NULL, 0) == 0)
+		log_debug("%c %s%s", dir, what, line.data);
+	buf_free(&line);
+}
+
+/* The request line: a query string (which should never hold a secret) is redacted as
+ * a form anyway. */
+static void trace_request_line(const char *s, size_t n)
+{
+	struct buf red = BUF_INIT;
+	const char *q = memchr(s, '?', n);
+
+	if (q) {
+		const char *sp = memchr(q, ' ', n - (size_t)(q - s));
+		const char *qe = sp ? sp : s + n;
+
+		if (buf_append(&red, s, (size_t)(q - s) + 1) < 0 ||
+		    log_redact_form(&red, q + 1, (size_t)(qe - q - 1)) < 0 ||
+		    buf_append(&red, qe, (size_t)(s + n - qe)) < 0) {
+			buf_free(&red);
+			return;
+		}
+	} else if (buf_append(&red, s, n) < 0) {
+		buf_free(&red);
+		return;
+	}
+	trace_redacted('>', "", &red);
+	buf_free(&red);
+}
+
+static void trace_body(char dir, const char *content_type, const char *body, size_t len)
+{
+	struct buf red = BUF_INIT;
+	char what[64];
+
+	if (!len)
+		return;
+	snprintf(what, sizeof(what), "[%zu bytes] ", len);
+	if (log_redact_body(&red, content_type, body, len) == 0)
+		trace_redacted(dir, what, &red);
+	buf_free(&red);
+}
+
+/* A block of header lines as libcurl saw them (request headers come as one block). */
+static void trace_headers(char dir, const char *data, size_t size, int request)
+{
+	size_t i = 0;
+	int first = 1;
+
+	while (i < size) {
+		const char *nl = memchr(data + i, '\n', size - i);
+		size_t n = nl ? (size_t)(nl - (data + i)) : size - i;
+		const char *line = data + i;
+
+		i += n + (nl ? 1 : 0);
+		while (n > 0 && (line[n - 1] == '\r' || line[n - 1] == '\n'))
+			n--;
+		if (n == 0)
+			continue;
+		if (request && first) {
+			trace_request_line(line, n);
+		} else {
+			struct buf red = BUF_INIT;
+
+			if (log_redact_header(&red, line, n) == 0)
+				trace_redacted(dir, "", &red);
+			buf_free(&red);
+		}
+		first = 0;
+	}
+}
+
+/* CURLOPT_DEBUGFUNCTION: only the headers. TLS data and libcurl's own text are never
+ * shown (the text can hold a proxy URL with its password); bodies are traced whole
+ * from our buffers, since a secret may straddle two chunks. */
+static int on_debug(CURL *h, curl_infotype type, char *data, size_t size, void *p)
+{
+	struct xfer *x = p;
+
+	(void)h;
+	if (type == CURLINFO_HEADER_OUT) {
+		size_t mlen = strlen(x->req->method);
+
+		trace_headers('>', data, size, 1);
+		/* The body follows the headers of our request (not of a CONNECT). */
+		if (!x->body_traced && x->post && size > mlen &&
+		    memcmp(data, x->req->method, mlen) == 0 && data[mlen] == ' ') {
+			x->body_traced = 1;
+			trace_body('>', x->req->content_type, x->req->body, x->req->body_len);
+		}
+	} else if (type == CURLINFO_HEADER_IN) {
+		trace_headers('<', data, size, 0);
+	}
+	return 0;
+}
+
+/* ---- retries ---- */
+
+/* Jitter needs no cryptographic quality: xorshift64*, seeded from the clock and pid. */
+static unsigned long jitter(unsigned long max)
+{
+	static uint64_t state;
+	uint64_t r;
+
+	if (!state) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		state =
+		    ((uint64_t)ts.tv_nsec << 20) ^ (uint64_t)ts.tv_sec ^ ((uint64_t)getpid() << 40);
+		state |= 1;
+	}
+	state ^= state >> 12;
+	state ^= state << 25;
+	state ^= state >> 27;
+	r = state * 0x2545F4914F6CDD1DULL;
+	return (unsigned long)(r % ((uint64_t)max + 1));
+}
+
+/* Full jitter: a random wait in [0, 500 ms * 2^(attempt-1)]. */
+static long backoff_ms(int attempt)
+{
+	long base = BACKOFF_FIRST_MS;
+	int i;
+
+	for (i = 1; i < attempt && base < 3600000L; i++)
+		base *= 2;
+	return (long)jitter((unsigned long)base);
+}
+
+/* Parses all-digit text into seconds; -1 when it is not that. */
+static long long parse_seconds(const char *s)
+{
+	long long v = 0;
+
+	if (!s || !*s)
+		return -1;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return -1;
+		if (v < 100000000000LL)
+			v = v * 10 + (*s - '0');
+	}
+	return v;
+}
+
+/* The server's clock (its Date header) when it gave one, else ours. */
+static long long server_now(const struct xfer *x)
+{
+	time_t d = x->date ? curl_getdate(x->date, NULL) : (time_t)-1;
+
+	return d != (time_t)-1 ? (long long)d : (long long)time(NULL);
+}
+
+/* How long the server asked us to wait (Retry-After, then Okta's X-Rate-Limit-Reset), in
+ * ms; -1 when it did not say. */
+static long long server_wait_ms(const struct xfer *x)
+{
+	long long s;
+
+	if (x->retry_after) {
+		s = parse_seconds(x->retry_after);
+		if (s >= 0)
+			return s * 1000;
+		s = (long long)curl_getdate(x->retry_after, NULL);
+		if (s != -1)
+			return s > server_now(x) ? (s - server_now(x)) * 1000 : 0;
+	}
+	if (x->rate_reset) {
+		s = parse_seconds(x->rate_reset);
+		if (s >= 0)
+			return s > server_now(x) ? (s - server_now(x)) * 1000 : 0;
+	}
+	return -1;
+}
+
+static long retry_wait_ms(long status, const struct xfer *x, int attempt, long max_wait)
+{
+	long long w = -1;
+
+	if (status == 429 || status == 503)
+		w = server_wait_ms(x);
+	if (w < 0)
+		w = backoff_ms(attempt);
+	if (status == 429 && w < WAIT_MIN_429_MS)
+		w = WAIT_MIN_429_MS;
+	if (w < WAIT_MIN_MS)
+		w = WAIT_MIN_MS;
+	if (w > max_wait)
+		w = max_wait;
+	return (long)w;
+}
+
+static int status_retryable(long status)
+{
+	return status == 429 || (status >= 500 && status <= 599);
+}
+
+/* Failures that a later attempt may not meet: the network, not the configuration. */
+static int curl_retryable(CURLcode cc)
+{
+	switch (cc) {
+	case CURLE_COULDNT_RESOLVE_PROXY:
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_OPERATION_TIMEDOUT:
+	case CURLE_SEND_ERROR:
+	case CURLE_RECV_ERROR:
+	case CURLE_GOT_NOTHING:
+	case CURLE_PARTIAL_FILE:
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_HTTP2:
+	case CURLE_HTTP2_STREAM: return 1;
+	default: return 0;
+	}
+}
+
+static void fail_transport(okc_err *err, const char *host, CURLcode cc, char *errbuf)
+{
+	const char *why = curl_easy_strerror(cc);
+	size_t n = strlen(errbuf);
+
+	while (n > 0 && (errbuf[n - 1] == '\n' || errbuf[n - 1] == '\r' || errbuf[n - 1] == ' '))
+		errbuf[--n] = '\0';
+	/* libcurl's detail can quote a proxy URL with its user and password: leave it out. */
+	if (n && strcmp(errbuf, why) != 0 && !strchr(errbuf, '@'))
+		okc_fail(err, OKC_EXIT_NETWORK, "cannot reach %s: %s (%s)", host, why, errbuf);
+	else
+		okc_fail(err, OKC_EXIT_NETWORK, "cannot reach %s: %s", host, why);
+	if (cc == CURLE_PEER_FAILED_VERIFICATION || cc == CURLE_SSL_CACERT_BADFILE)
+		okc_hint(err, "for a private CA, set ca_bundle = FILE in the provider's section");
+}
+
+static int global_init(okc_err *err)
+{
+	static int done;
+
+	if (done)
+		return 0;
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		return okc_fail(err, OKC_EXIT_FAIL, "cannot initialise libcurl");
+	done = 1;
+	return 0;
+}
+
+/* Case-insensitive comparison of two byte ranges. */
+static int spans_eq_ci(const char *a, size_t an, const char *b, size_t bn)
+{
+	size_t i;
+
+	if (an != bn)
+		return 0;
+	for (i = 0; i < an; i++)
+		if (ascii_lower((unsigned char)a[i]) != ascii_lower((unsigned char)b[i]))
+			return 0;
+	return 1;
+}
+
+/* Two IPv6 literals (without brackets) that are the same address, however written. */
+static int same_ipv6(const char *a, size_t an, const char *b, size_t bn)
+{
+	char ta[INET6_ADDRSTRLEN + 1], tb[INET6_ADDRSTRLEN + 1];
+	unsigned char aa[sizeof(struct in6_addr)], ab[sizeof(struct in6_addr)];
+
+	if (an >= sizeof(ta) || bn >= sizeof(tb))
+		return 0;
+	memcpy(ta, a, an);
+	ta[an] = '\0';
+	memcpy(tb, b, bn);
+	tb[bn] = '\0';
+	return inet_pton(AF_INET6, ta, aa) == 1 && inet_pton(AF_INET6, tb, ab) == 1 &&
+	       memcmp(aa, ab, sizeof(aa)) == 0;
+}
+
+/* libcurl must see the same scheme and host as our policy check did, so that no
+ * parser difference can smuggle a plain http request to another host. */
+static int curl_url_agrees(CURLU *cu, const struct url_parts *u)
+{
+	char *scheme = NULL, *host = NULL;
+	int ok = 0;
+
+	if (curl_url_get(cu, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+	    curl_url_get(cu, CURLUPART_HOST, &host, 0) == CURLUE_OK) {
+		const char *h = host;
+		size_t hn = strlen(host);
+
+		ok = span_eq_ci(scheme, strlen(scheme), u->https ? "https" : "http");
+		if (u->ipv6) {
+			ok = ok && hn >= 2 && h[0] == '[' && h[hn - 1] == ']' &&
+			     (spans_eq_ci(h + 1, hn - 2, u->host, u->host_len) ||
+			      same_ipv6(h + 1, hn - 2, u->host, u->host_len));
+		} else {
+			ok = ok && spans_eq_ci(h, hn, u->host, u->host_len);
+		}
+	}
+	curl_free(scheme);
+	curl_free(host);
+	return ok;
+}
+
+static int header_ok(const char *s)
+{
+	return s && !strpbrk(s, "\r\n");
+}
+
+static int add_line(struct curl_slist **list, const char *line)
+{
+	struct curl_slist *l = curl_slist_append(*list, line);
+
+	if (!l)
+		return -1;
+	*list = l;
+	return 0;
+}
+
+static int add_header(struct curl_slist **list, const char *name, const char *value)
+{
+	char *line = xasprintf("%s: %s", name, value);
+	int rc = add_line(list, line);
+
+	wipe(line, strlen(line));
+	free(line);
+	return rc;
+}
+
+/* Extra headers may carry credentials (Authorization: SSWS ...): wipe libcurl's copies. */
+static void free_headers(struct curl_slist *list)
+{
+	struct curl_slist *s;
+
+	for (s = list; s; s = s->next)
+		wipe(s->data, strlen(s->data));
+	curl_slist_free_all(list);
+}
+
+static int setup_handle(CURL *h, CURLU *cu, const struct http_opts *o,
+                        const struct http_request *req, struct curl_slist **headers,
+                        struct buf *user, struct buf *pass, struct xfer *x, char *errbuf,
+                        okc_err *err)
+{
+	const char *const *hp;
+	CURLcode cc = CURLE_OK;
+	int post = strcmp(req->method, "POST") == 0;
+
+	if (add_header(headers, "Accept", req->accept ? req->accept : "application/json") < 0 ||
+	    (post && add_header(headers, "Content-Type",
+	                        req->content_type ? req->content_type
+	                                          : "application/x-www-form-urlencoded") < 0) ||
+	    /* No "Expect: 100-continue" round trip for bodies over 1 KiB (a JWT assertion). */
+	    add_line(headers, "Expect:") < 0)
+		return okc_fail(err, OKC_EXIT_FAIL, "out of memory");
+	for (hp = req->headers; hp && *hp; hp++) {
+		if (!header_ok(*hp) || !strchr(*hp, ':'))
+			return okc_fail(err, OKC_EXIT_FAIL, "invalid HTTP header given");
+		if (add_line(headers, *hp) < 0)
+			return okc_fail(err, OKC_EXIT_FAIL, "out of memory");
+	}
+
+#define SET(opt, val)                                                                              \
+	do {                                                                                       \
+		if (cc == CURLE_OK)                                                                \
+			cc = curl_easy_setopt(h, opt, val);                                        \
+	} while (0)
+	SET(CURLOPT_CURLU, cu);
+#if LIBCURL_VERSION_NUM >= 0x075500
+	SET(CURLOPT_PROTOCOLS_STR, "http,https");
+#else
+	SET(CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
+	SET(CURLOPT_FOLLOWLOCATION, 0L);
+	SET(CURLOPT_SSL_VERIFYPEER, 1L);
+	SET(CURLOPT_SSL_VERIFYHOST, 2L);
+	if (o->ca_bundle)
+		SET(CURLOPT_CAINFO, o->ca_bundle);
+	SET(CURLOPT_CONNECTTIMEOUT_MS, o->connect_timeout_ms);
+	SET(CURLOPT_TIMEOUT_MS, o->timeout_ms);
+	SET(CURLOPT_NOSIGNAL, 1L);
+	SET(CURLOPT_USERAGENT, http_user_agent());
+	SET(CURLOPT_HTTPHEADER, *headers);
+	SET(CURLOPT_ERRORBUFFER, errbuf);
+	SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)o->max_body);
+	SET(CURLOPT_WRITEFUNCTION, on_body);
+	SET(CURLOPT_WRITEDATA, x);
+	SET(CURLOPT_HEADERFUNCTION, on_header);
+	SET(CURLOPT_HEADERDATA, x);
+	SET(CURLOPT_NOPROGRESS, 0L);
+	SET(CURLOPT_XFERINFOFUNCTION, on_progress);
+	SET(CURLOPT_XFERINFODATA, x);
+	if (post) {
+		SET(CURLOPT_POST, 1L);
+		/* Not copied by libcurl: the body stays the caller's, to wipe. */
+		SET(CURLOPT_POSTFIELDS, req->body ? req->body : "");
+		SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(req->body ? req->body_len : 0));
+	} else {
+		SET(CURLOPT_HTTPGET, 1L);
+	}
+	if (req->basic_user) {
+		/* RFC 6749 2.3.1: client_secret_basic form-encodes the id and the secret. */
+		if (form_encode(user, req->basic_user) < 0 ||
+		    form_encode(pass, req->basic_pass ? req->basic_pass : "") < 0 ||
+		    buf_append(user, NULL, 0) < 0 || buf_append(pass, NULL, 0) < 0)
+			return okc_fail(err, OKC_EXIT_FAIL, "out of memory");
+		SET(CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+		SET(CURLOPT_USERNAME, user->data);
+		SET(CURLOPT_PASSWORD, pass->data);
+	}
+	if (log_get_level() >= LOG_DEBUG) {
+		SET(CURLOPT_DEBUGFUNCTION, on_debug);
+		SET(CURLOPT_DEBUGDATA, x);
+		SET(CURLOPT_VERBOSE, 1L);
+	}
+#undef SET
+	if (cc != CURLE_OK)
+		return okc_fail(err, OKC_EXIT_FAIL, "cannot set up the HTTP request: %s",
+		                curl_easy_strerror(cc));
+	return 0;
+}
+
+int http_request(const struct http_opts *opts, const struct http_request *req,
+                 struct http_response *resp, okc_err *err)
+{
+	struct http_opts o = {0};
+	struct url_parts u;
+	struct xfer x;
+	struct buf user = BUF_INIT, pass = BUF_INIT;
+	struct curl_slist *headers = NULL;
+	char errbuf[CURL_ERROR_SIZE];
+	CURLU *cu = NULL;
+	CURL *h = NULL;
+	char *host = NULL;
+	int rc = -1, attempt, failed_before = 0;
+	okc_err local;
+
+	if (!err)
+		err = &local;
+	if (!resp)
+		return okc_fail(err, OKC_EXIT_FAIL, "invalid HTTP request");
+	memset(resp, 0, sizeof(*resp));
+	memset(&x, 0, sizeof(x));
+	if (!req || !req->url || !req->method)
+		return okc_fail(err, OKC_EXIT_FAIL, "invalid HTTP request");
+	if (opts)
+		o = *opts;
+	if (o.connect_timeout_ms <= 0)
+		o.connect_timeout_ms = DEFAULT_CONNECT_TIMEOUT_MS;
+	if (o.timeout_ms <= 0)
+		o.timeout_ms = DEFAULT_TIMEOUT_MS;
+	if (o.max_attempts <= 0)
+		o.max_attempts = DEFAULT_MAX_ATTEMPTS;
+	if (o.max_wait_ms <= 0)
+		o.max_wait_ms = DEFAULT_MAX_WAIT_MS;
+	if (o.max_body == 0)
+		o.max_body = DEFAULT_MAX_BODY;
+	if (http_url_allowed(req->url, err) < 0 || url_split(req->url, &u, err) < 0)
+		return -1;
+	if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "POST") != 0)
+		return okc_fail(err, OKC_EXIT_FAIL, "unsupported HTTP method %s", req->method);
+	if ((req->accept && !header_ok(req->accept)) ||
+	    (req->content_type && !header_ok(req->content_type)))
+		return okc_fail(err, OKC_EXIT_FAIL, "invalid HTTP header given");
+	if (global_init(err) < 0)
+		return -1;
+
+	host = xstrndup(u.authority, u.authority_len);
+	x.body = &resp->body;
+	x.max_body = o.max_body;
+	x.req = req;
+	x.post = strcmp(req->method, "POST") == 0;
+	errbuf[0] = '\0';
+	cu = curl_url();
+	h = curl_easy_init();
+	if (!cu || !h) {
+		okc_fail(err, OKC_EXIT_FAIL, "cannot initialise libcurl");
+		goto out;
+	}
+	if (curl_url_set(cu, CURLUPART_URL, req->url, 0) != CURLUE_OK || !curl_url_agrees(cu, &u)) {
+		okc_fail(err, OKC_EXIT_USAGE, "invalid URL for %s", host);
+		goto out;
+	}
+	if (setup_handle(h, cu, &o, req, &headers, &user, &pass, &x, errbuf, err) < 0)
+		goto out;
+
+	for (attempt = 1;; attempt++) {
+		CURLcode cc;
+		long wait;
+
+		if (sig_interrupted()) {
+			okc_fail(err, OKC_EXIT_INTERRUPTED, "interrupted");
+			goto out;
+		}
+		resp->attempts = attempt;
+		resp->status = 0;
+		buf_reset(&resp->body);
+		xfer_clear_headers(&x);
+		x.too_big = x.oom = x.body_traced = 0;
+		errbuf[0] = '\0';
+		log_debug("%s %s (attempt %d of %d)", req->method, host, attempt, o.max_attempts);
+		cc = curl_easy_perform(h);
+		if (cc == CURLE_OK) {
+			curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
+			if (log_get_level() >= LOG_DEBUG)
+				trace_body('<', x.content_type, resp->body.data, resp->body.len);
+			if (!status_retryable(resp->status) || attempt >= o.max_attempts)
+				break;
+			wait = retry_wait_ms(resp->status, &x, attempt, o.max_wait_ms);
+			log_verbose("%s answered %ld; retrying in %.1f s (attempt %d of %d)", host,
+			            resp->status, (double)wait / 1000.0, attempt + 1,
+			            o.max_attempts);
+		} else if (cc == CURLE_ABORTED_BY_CALLBACK && sig_interrupted()) {
+			okc_fail(err, OKC_EXIT_INTERRUPTED, "interrupted");
+			goto out;
+		} else if (x.too_big || cc == CURLE_FILESIZE_EXCEEDED) {
+			okc_fail(err, OKC_EXIT_NETWORK, "response from %s is larger than %zu bytes",
+			         host, o.max_body);
+			goto out;
+		} else if (x.oom || cc == CURLE_OUT_OF_MEMORY) {
+			okc_fail(err, OKC_EXIT_FAIL, "out of memory");
+			goto out;
+		} else {
+			fail_transport(err, host, cc, errbuf);
+			if (!curl_retryable(cc) || attempt >= o.max_attempts)
+				goto out;
+			failed_before = 1;
+			wait = retry_wait_ms(0, &x, attempt, o.max_wait_ms);
+			log_verbose("%s; retrying in %.1f s (attempt %d of %d)", err->msg,
+			            (double)wait / 1000.0, attempt + 1, o.max_attempts);
+		}
+		if (sig_sleep_ms(wait) < 0) {
+			okc_fail(err, OKC_EXIT_INTERRUPTED, "interrupted");
+			goto out;
+		}
+	}
+	resp->content_type = x.content_type;
+	x.content_type = NULL;
+	if (failed_before) /* the message of an attempt that a later one made good */
+		okc_err_clear(err);
+	rc = 0;
+out:
+	if (rc < 0)
+		buf_free(&resp->body);
+	if (h)
+		curl_easy_cleanup(h);
+	curl_url_cleanup(cu);
+	free_headers(headers);
+	buf_free(&user);
+	buf_free(&pass);
+	xfer_clear_headers(&x);
+	free(host);
+	return rc;
+}
+
+void http_response_free(struct http_response *resp)
+{
+	if (!resp)
+		return;
+	buf_free(&resp->body);
+	free(resp->content_type);
+	resp->content_type = NULL;
+	resp->status = 0;
+	resp->attempts = 0;
+}

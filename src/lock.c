@@ -1,0 +1,112 @@
+/* lock.c: the per-provider flock(2) on DIR/.lock. flock is BSD, not POSIX; glibc and musl
+ * declare it in <sys/file.h> without feature macros, so no _DEFAULT_SOURCE is needed. */
+#include "oktacred/lock.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "oktacred/paths.h"
+#include "oktacred/sig.h"
+#include "oktacred/store.h"
+
+#define LOCK_DEFAULT_TIMEOUT_MS 120000L
+#define LOCK_FIRST_WAIT_MS      1L
+#define LOCK_MAX_WAIT_MS        25L
+
+static long elapsed_ms(const struct timespec *start)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (long)(now.tv_sec - start->tv_sec) * 1000L +
+	       (now.tv_nsec - start->tv_nsec) / 1000000L;
+}
+
+/* Polling with LOCK_NB rather than a blocking flock: a blocking call cannot time out
+ * without a timer signal, and SIGALRM belongs to nobody here. Waits start at 1 ms and
+ * grow to 25 ms, with jitter so that 32 waiters do not wake in step: a released lock is
+ * taken within a few milliseconds, at the cost of a few dozen wakeups a second. */
+static int wait_for_lock(int fd, const char *path, long timeout_ms, okc_err *err)
+{
+	struct timespec start;
+	long wait = LOCK_FIRST_WAIT_MS;
+	unsigned seed = (unsigned)getpid();
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		long left;
+
+		if (sig_interrupted())
+			return okc_fail(err, OKC_EXIT_INTERRUPTED,
+			                "interrupted while waiting for the lock %s", path);
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			return 0;
+		if (errno != EWOULDBLOCK && errno != EINTR)
+			return okc_fail(err, OKC_EXIT_FAIL, "cannot lock %s: %s", path,
+			                strerror(errno));
+		left = timeout_ms - elapsed_ms(&start);
+		if (left <= 0) {
+			okc_fail(
+			    err, OKC_EXIT_FAIL,
+			    "another oktacred process has held the lock %s for more than %ld s",
+			    path, (timeout_ms + 999) / 1000);
+			okc_hint(err, "look for a stuck oktacred process: fuser -v %s", path);
+			return -1;
+		}
+		seed = seed * 1103515245u + 12345u;
+		wait = wait * 2 > LOCK_MAX_WAIT_MS ? LOCK_MAX_WAIT_MS : wait * 2;
+		{
+			long nap = wait / 2 + (long)((seed >> 16) % (unsigned)(wait / 2 + 1));
+
+			if (sig_sleep_ms(nap < left ? nap : left) < 0)
+				return okc_fail(err, OKC_EXIT_INTERRUPTED,
+				                "interrupted while waiting for the lock %s", path);
+		}
+	}
+}
+
+int lock_acquire(struct lock *l, const char *dir, long timeout_ms, okc_err *err)
+{
+	char *path = paths_join(dir, ".lock");
+	int fd;
+
+	l->fd = -1;
+	if (timeout_ms <= 0)
+		timeout_ms = LOCK_DEFAULT_TIMEOUT_MS;
+	/* O_NONBLOCK only so that a FIFO planted here cannot hang the open. */
+	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0600);
+	if (fd < 0) {
+		if (errno == ELOOP)
+			okc_fail(err, OKC_EXIT_FAIL,
+			         "%s is a symbolic link; oktacred does not follow links in its "
+			         "state directory: remove it",
+			         path);
+		else
+			okc_fail(err, OKC_EXIT_FAIL, "cannot open %s: %s", path, strerror(errno));
+		free(path);
+		return -1;
+	}
+	if (store_check_fd(fd, path, err) < 0 || wait_for_lock(fd, path, timeout_ms, err) < 0) {
+		close(fd);
+		free(path);
+		return -1;
+	}
+	free(path);
+	l->fd = fd;
+	return 0;
+}
+
+void lock_release(struct lock *l)
+{
+	if (!l || l->fd < 0)
+		return;
+	/* Closing the only descriptor releases the flock; the file stays, since unlinking
+	 * a lock file lets two processes lock two different files. */
+	close(l->fd);
+	l->fd = -1;
+}

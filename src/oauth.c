@@ -1,0 +1,212 @@
+/* oauth.c: endpoint URLs for Okta's authorization servers and the token endpoint
+ * request/answer cycle shared by every grant. */
+#include "oktacred/oauth.h"
+
+#include <cjson/cJSON.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "oktacred/config.h"
+#include "oktacred/log.h"
+#include "oktacred/util.h"
+
+int oauth_endpoints_for(const struct provider_cfg *p, struct oauth_endpoints *out, okc_err *err)
+{
+	const char *as = p->authorization_server ? p->authorization_server : "default";
+	char *base;
+
+	memset(out, 0, sizeof(*out));
+	if (!p->org_url)
+		return okc_fail(err, OKC_EXIT_USAGE, "provider %s has no org_url", p->name);
+	if (strcmp(as, "org") == 0) {
+		out->issuer = xstrdup(p->org_url);
+		base = xasprintf("%s/oauth2/v1", p->org_url);
+	} else {
+		out->issuer = xasprintf("%s/oauth2/%s", p->org_url, as);
+		base = xasprintf("%s/oauth2/%s/v1", p->org_url, as);
+	}
+	out->device_authorize = xasprintf("%s/device/authorize", base);
+	out->token = xasprintf("%s/token", base);
+	out->revoke = xasprintf("%s/revoke", base);
+	out->keys = xasprintf("%s/keys", base);
+	out->userinfo = xasprintf("%s/userinfo", base);
+	free(base);
+	return 0;
+}
+
+void oauth_endpoints_free(struct oauth_endpoints *e)
+{
+	if (!e)
+		return;
+	free(e->issuer);
+	free(e->device_authorize);
+	free(e->token);
+	free(e->revoke);
+	free(e->keys);
+	free(e->userinfo);
+	memset(e, 0, sizeof(*e));
+}
+
+void oauth_http_opts(const struct provider_cfg *p, struct http_opts *opts)
+{
+	memset(opts, 0, sizeof(*opts));
+	opts->ca_bundle = p->ca_bundle;
+}
+
+void oauth_sanitize(char *dst, size_t n, const char *src)
+{
+	size_t i = 0;
+
+	if (!n)
+		return;
+	for (; src && *src && i + 1 < n; src++)
+		dst[i++] = (*src >= 0x20 && *src < 0x7f) ? *src : '?';
+	dst[i] = '\0';
+}
+
+/* The host part of a URL, for messages. */
+static void url_host(const char *url, char *out, size_t n)
+{
+	const char *s = strstr(url, "://");
+	size_t len;
+
+	s = s ? s + 3 : url;
+	len = strcspn(s, "/?#");
+	if (len >= n)
+		len = n - 1;
+	memcpy(out, s, len);
+	out[len] = '\0';
+}
+
+/* A short, printable excerpt of a body that is not what we expected. */
+static void body_excerpt(const struct buf *body, char *out, size_t n)
+{
+	char tmp[81];
+	size_t len = body->len < 80 ? body->len : 80;
+
+	memcpy(tmp, body->data ? body->data : "", len);
+	tmp[len] = '\0';
+	oauth_sanitize(out, n, tmp);
+}
+
+static int parse_oauth_error(const struct buf *body, struct oauth_error *oerr)
+{
+	cJSON *root = body->data ? cJSON_ParseWithLength(body->data, body->len) : NULL;
+	const cJSON *e, *d;
+	int ok = 0;
+
+	e = cJSON_GetObjectItemCaseSensitive(root, "error");
+	d = cJSON_GetObjectItemCaseSensitive(root, "error_description");
+	if (cJSON_IsString(e) && e->valuestring) {
+		oauth_sanitize(oerr->error, sizeof(oerr->error), e->valuestring);
+		oauth_sanitize(oerr->description, sizeof(oerr->description),
+		               cJSON_IsString(d) ? d->valuestring : "");
+		ok = 1;
+	}
+	cJSON_Delete(root);
+	return ok;
+}
+
+int oauth_post(const struct provider_cfg *p, const char *url, const struct buf *form,
+               struct buf *json, struct oauth_error *oerr, okc_err *err)
+{
+	struct http_opts opts;
+	struct http_request req = {0};
+	struct http_response resp = {0};
+	char host[256], excerpt[96];
+	int is_json;
+
+	memset(oerr, 0, sizeof(*oerr));
+	oauth_http_opts(p, &opts);
+	req.method = "POST";
+	req.url = url;
+	req.content_type = "application/x-www-form-urlencoded";
+	req.body = form->data ? form->data : "";
+	req.body_len = form->len;
+	req.accept = "application/json";
+	if (http_request(&opts, &req, &resp, err) < 0) {
+		http_response_free(&resp);
+		return -1;
+	}
+	url_host(url, host, sizeof(host));
+	is_json = resp.body.len > 0 && resp.body.data[strspn(resp.body.data, " \t\r\n")] == '{';
+	/* 200 with JSON, or with nothing at all (RFC 7009's revocation answer). */
+	if (resp.status == 200 &&
+	    (is_json || resp.body.len == strspn(resp.body.data ? resp.body.data : "", " \t\r\n"))) {
+		*json = resp.body;
+		memset(&resp.body, 0, sizeof(resp.body));
+		http_response_free(&resp);
+		return 0;
+	}
+	if ((resp.status == 400 || resp.status == 401) && is_json &&
+	    parse_oauth_error(&resp.body, oerr)) {
+		http_response_free(&resp);
+		return OAUTH_ERROR;
+	}
+	body_excerpt(&resp.body, excerpt, sizeof(excerpt));
+	if (resp.status == 429)
+		okc_fail(err, OKC_EXIT_NETWORK,
+		         "%s: rate limit exceeded (HTTP 429), still after %d attempts", host,
+		         resp.attempts);
+	else if (resp.status >= 500)
+		okc_fail(err, OKC_EXIT_NETWORK, "%s: server error (HTTP %ld) after %d attempts",
+		         host, resp.status, resp.attempts);
+	else if (!is_json)
+		okc_fail(err, OKC_EXIT_NETWORK,
+		         "%s: unexpected answer (HTTP %ld, %s, not JSON): \"%s\"", host,
+		         resp.status, resp.content_type ? resp.content_type : "no content type",
+		         excerpt);
+	else
+		okc_fail(err, OKC_EXIT_NETWORK, "%s: unexpected answer (HTTP %ld): \"%s\"", host,
+		         resp.status, excerpt);
+	http_response_free(&resp);
+	return -1;
+}
+
+int oauth_token_request(const struct provider_cfg *p, const struct buf *form, struct tokens **out,
+                        struct oauth_error *oerr, okc_err *err)
+{
+	struct oauth_endpoints ep;
+	struct buf json = BUF_INIT;
+	int rc;
+
+	if (oauth_endpoints_for(p, &ep, err) < 0)
+		return -1;
+	rc = oauth_post(p, ep.token, form, &json, oerr, err);
+	oauth_endpoints_free(&ep);
+	if (rc != 0)
+		return rc;
+	rc = tokens_from_response(json.data, json.len, now_utc(), out, err);
+	buf_free(&json);
+	if (rc < 0)
+		return -1;
+	tokens_set_provider(*out, p);
+	return 0;
+}
+
+int oauth_revoke(const struct provider_cfg *p, const char *token, const char *type_hint,
+                 okc_err *err)
+{
+	struct oauth_endpoints ep;
+	struct oauth_error oerr;
+	struct buf form = BUF_INIT, json = BUF_INIT;
+	int rc;
+
+	if (oauth_endpoints_for(p, &ep, err) < 0)
+		return -1;
+	if (http_form_add(&form, "token", token) < 0 ||
+	    http_form_add(&form, "token_type_hint", type_hint) < 0 ||
+	    http_form_add(&form, "client_id", p->client_id) < 0) {
+		buf_free(&form);
+		oauth_endpoints_free(&ep);
+		return okc_fail(err, OKC_EXIT_FAIL, "out of memory");
+	}
+	rc = oauth_post(p, ep.revoke, &form, &json, &oerr, err);
+	buf_free(&form);
+	buf_free(&json);
+	oauth_endpoints_free(&ep);
+	if (rc == OAUTH_ERROR)
+		return okc_fail(err, OKC_EXIT_NETWORK, "revocation refused: %s%s%s", oerr.error,
+		                oerr.description[0] ? ": " : "", oerr.description);
+	return rc;
+}

@@ -1,0 +1,53 @@
+/* qr.c: QR codes for the terminal with libqrencode. */
+#include "oktacred/qr.h"
+
+#include <qrencode.h>
+#include <stdlib.h>
+
+#define QUIET 2 /* modules of quiet zone on each side (4 is the standard; 2 scans fine) */
+
+/* 1 when the module at (x, y), quiet zone included, is light. */
+static int light(const QRcode *qr, int x, int y)
+{
+	int w = qr->width;
+
+	x -= QUIET;
+	y -= QUIET;
+	if (x < 0 || y < 0 || x >= w || y >= w)
+		return 1;
+	return !(qr->data[y * w + x] & 1);
+}
+
+int qr_print(FILE *out, const char *text, int utf8, int color, okc_err *err)
+{
+	QRcode *qr = QRcode_encodeString(text, 0, QR_ECLEVEL_L, QR_MODE_8, 1);
+	int size, x, y;
+
+	if (!qr)
+		return okc_fail(err, OKC_EXIT_FAIL, "cannot draw the QR code");
+	size = qr->width + 2 * QUIET;
+	for (y = 0; y < size; y += utf8 ? 2 : 1) {
+		if (color)
+			fputs("\033[40;97m", out); /* white on black: light modules as ink */
+		for (x = 0; x < size; x++) {
+			int top = light(qr, x, y);
+			int bottom = y + 1 < size ? light(qr, x, y + 1) : 0;
+
+			if (!utf8)
+				fputs(top ? "##" : "  ", out);
+			else if (top && bottom)
+				fputs("\xe2\x96\x88", out); /* full block */
+			else if (top)
+				fputs("\xe2\x96\x80", out); /* upper half */
+			else if (bottom)
+				fputs("\xe2\x96\x84", out); /* lower half */
+			else
+				fputc(' ', out);
+		}
+		if (color)
+			fputs("\033[0m", out);
+		fputc('\n', out);
+	}
+	QRcode_free(qr);
+	return 0;
+}

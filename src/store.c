@@ -1,0 +1,443 @@
+/* store.c: safe files under oktacred's state root: 0700 directories, 0600 files, no
+ * symlinks, no foreign owners, atomic replace (temp file, fsync, rename, fsync dir). */
+#include "oktacred/store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h> /* getrandom: glibc >= 2.25, POSIX.1-2024; /dev/urandom fallback */
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "oktacred/paths.h"
+#include "oktacred/util.h"
+
+/* Appends path to out, single-quoted for a shell when it holds anything unusual, so a
+ * hint can be pasted as it is. */
+static void shell_word(const char *path, char *out, size_t outlen)
+{
+	const char *safe =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/._-+,:@%";
+	size_t o = 0;
+
+	if (path[0] && strspn(path, safe) == strlen(path)) {
+		snprintf(out, outlen, "%s", path);
+		return;
+	}
+	if (outlen < 3) {
+		if (outlen)
+			out[0] = '\0';
+		return;
+	}
+	out[o++] = '\'';
+	for (; *path && o + 5 < outlen; path++) {
+		if (*path == '\'') {
+			memcpy(out + o, "'\\''", 4);
+			o += 4;
+		} else {
+			out[o++] = *path;
+		}
+	}
+	out[o++] = '\'';
+	out[o] = '\0';
+}
+
+static int fail_symlink(const char *path, okc_err *err)
+{
+	return okc_fail(err, OKC_EXIT_FAIL,
+	                "%s is a symbolic link; oktacred does not follow links in its state "
+	                "directory: remove it",
+	                path);
+}
+
+/* The one rule for everything under the state root: a real file or directory (as
+ * want_dir says), ours, and nobody else's to read or write. */
+static int check_stat(const char *path, const struct stat *st, int want_dir, okc_err *err)
+{
+	char word[1024];
+
+	if (S_ISLNK(st->st_mode))
+		return fail_symlink(path, err);
+	if (want_dir && !S_ISDIR(st->st_mode))
+		return okc_fail(err, OKC_EXIT_FAIL, "%s is not a directory", path);
+	if (!want_dir && !S_ISREG(st->st_mode))
+		return okc_fail(err, OKC_EXIT_FAIL, "%s is not a regular file", path);
+	if (st->st_uid != geteuid())
+		return okc_fail(err, OKC_EXIT_FAIL, "%s is owned by uid %ld, not you (uid %ld)",
+		                path, (long)st->st_uid, (long)geteuid());
+	if (st->st_mode & (S_IRWXG | S_IRWXO)) {
+		okc_fail(err, OKC_EXIT_FAIL, "%s has mode %04o", path,
+		         (unsigned)(st->st_mode & 07777));
+		shell_word(path, word, sizeof(word));
+		okc_hint(err, "run: chmod %s %s", want_dir ? "700" : "600", word);
+		return -1;
+	}
+	return 0;
+}
+
+int store_check_fd(int fd, const char *path, okc_err *err)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return okc_fail(err, OKC_EXIT_FAIL, "cannot stat %s: %s", path, strerror(errno));
+	return check_stat(path, &st, 0, err);
+}
+
+int store_check_dir(const char *dir, okc_err *err)
+{
+	struct stat st;
+
+	if (lstat(dir, &st) < 0) {
+		if (errno == ENOENT || errno == ENOTDIR)
+			return OKC_NOENT;
+		return okc_fail(err, OKC_EXIT_FAIL, "cannot read %s: %s", dir, strerror(errno));
+	}
+	return check_stat(dir, &st, 1, err);
+}
+
+/* mkdir -p for what lies above the state root (e.g. a missing ~/.config): created 0700
+ * as XDG asks, but not judged: those directories are not oktacred's. */
+static int make_parents(const char *path, okc_err *err)
+{
+	char *p = xstrdup(path);
+	char *slash;
+	int rc = 0;
+
+	for (slash = strchr(p + 1, '/'); slash; slash = strchr(slash + 1, '/')) {
+		*slash = '\0';
+		if (mkdir(p, 0700) < 0 && errno != EEXIST) {
+			rc = okc_fail(err, OKC_EXIT_FAIL, "cannot create directory %s: %s", p,
+			              strerror(errno));
+			break;
+		}
+		*slash = '/';
+	}
+	free(p);
+	return rc;
+}
+
+/* Creates one directory of the tree (a race with another process creating it is fine),
+ * then judges whatever is there. */
+static int ensure_one(const char *path, int is_root, okc_err *err)
+{
+	struct stat st;
+	int created = 0;
+
+	if (mkdir(path, 0700) == 0) {
+		created = 1;
+	} else if (errno == ENOENT && is_root) {
+		if (make_parents(path, err) < 0)
+			return -1;
+		if (mkdir(path, 0700) == 0)
+			created = 1;
+		else if (errno != EEXIST)
+			return okc_fail(err, OKC_EXIT_FAIL, "cannot create directory %s: %s", path,
+			                strerror(errno));
+	} else if (errno != EEXIST) {
+		return okc_fail(err, OKC_EXIT_FAIL, "cannot create directory %s: %s", path,
+		                strerror(errno));
+	}
+	if (lstat(path, &st) < 0)
+		return okc_fail(err, OKC_EXIT_FAIL, "cannot read %s: %s", path, strerror(errno));
+	/* A umask such as 0277 would leave our own directory unwritable: we made it, so we
+	 * set its mode to exactly 0700. Nothing else can reach into the 0700 parent. */
+	if (created && S_ISDIR(st.st_mode) && st.st_uid == geteuid() &&
+	    (st.st_mode & 07777) != 0700) {
+		if (chmod(path, 0700) < 0)
+			return okc_fail(err, OKC_EXIT_FAIL, "cannot chmod %s: %s", path,
+			                strerror(errno));
+		st.st_mode = (st.st_mode & ~(mode_t)07777) | 0700;
+	}
+	return check_stat(path, &st, 1, err);
+}
+
+/* Walks root, then each component of dir below root. create: make what is missing;
+ * else OKC_NOENT at the first missing one. */
+static int walk_tree(const char *root, const char *dir, int create, okc_err *err)
+{
+	size_t rlen = strlen(root);
+	char *path;
+	const char *rest, *end;
+	int rc;
+
+	while (rlen > 1 && root[rlen - 1] == '/')
+		rlen--;
+	if (rlen == 0 || strncmp(root, dir, rlen) != 0 ||
+	    (dir[rlen] != '\0' && dir[rlen] != '/' && !(rlen == 1 && root[0] == '/')))
+		return okc_fail(err, OKC_EXIT_FAIL, "%s is not under %s", dir, root);
+
+	path = xstrndup(root, rlen);
+	rc = create ? ensure_one(path, 1, err) : store_check_dir(path, err);
+	rest = dir + rlen;
+	while (rc == 0) {
+		char *next;
+		size_t n;
+
+		while (*rest == '/')
+			rest++;
+		if (!*rest)
+			break;
+		end = strchr(rest, '/');
+		n = end ? (size_t)(end - rest) : strlen(rest);
+		if ((n == 1 && rest[0] == '.') || (n == 2 && rest[0] == '.' && rest[1] == '.')) {
+			rc = okc_fail(err, OKC_EXIT_FAIL,
+			              "%s: \".\" and \"..\" are not allowed here", dir);
+			break;
+		}
+		next = xasprintf("%s%s%.*s", path, path[strlen(path) - 1] == '/' ? "" : "/", (int)n,
+		                 rest);
+		free(path);
+		path = next;
+		rc = create ? ensure_one(path, 0, err) : store_check_dir(path, err);
+		rest += n;
+	}
+	free(path);
+	return rc;
+}
+
+int store_ensure_dir(const char *root, const char *dir, okc_err *err)
+{
+	return walk_tree(root, dir, 1, err);
+}
+
+int store_check_tree(const char *root, const char *dir, okc_err *err)
+{
+	return walk_tree(root, dir, 0, err);
+}
+
+int store_read(const char *path, size_t max, struct buf *out, okc_err *err)
+{
+	struct buf b = BUF_INIT;
+	struct stat st;
+	char chunk[4096];
+	int fd, rc = 0;
+
+	/* O_NONBLOCK: a FIFO planted here must not hang us before fstat refuses it. */
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return OKC_NOENT;
+		if (errno == ELOOP)
+			return fail_symlink(path, err);
+		return okc_fail(err, OKC_EXIT_FAIL, "cannot open %s: %s", path, strerror(errno));
+	}
+	if (fstat(fd, &st) < 0) {
+		rc = okc_fail(err, OKC_EXIT_FAIL, "cannot stat %s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (check_stat(path, &st, 0, err) < 0) {
+		rc = -1;
+		goto out;
+	}
+	if ((unsigned long long)st.st_size > (unsigned long long)max) {
+		rc = okc_fail(err, OKC_EXIT_FAIL, "%s is larger than %zu bytes", path, max);
+		goto out;
+	}
+	if (buf_append(&b, "", 0) < 0) {
+		rc = okc_fail(err, OKC_EXIT_FAIL, "out of memory reading %s", path);
+		goto out;
+	}
+	for (;;) {
+		ssize_t n = read(fd, chunk, sizeof(chunk));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = okc_fail(err, OKC_EXIT_FAIL, "cannot read %s: %s", path,
+			              strerror(errno));
+			break;
+		}
+		if (n == 0)
+			break;
+		/* The file may grow after fstat: the cap holds for what we read. */
+		if ((size_t)n > max - b.len) {
+			rc = okc_fail(err, OKC_EXIT_FAIL, "%s is larger than %zu bytes", path, max);
+			break;
+		}
+		if (buf_append(&b, chunk, (size_t)n) < 0) {
+			rc = okc_fail(err, OKC_EXIT_FAIL, "out of memory reading %s", path);
+			break;
+		}
+	}
+	wipe(chunk, sizeof(chunk));
+out:
+	close(fd);
+	if (rc < 0) {
+		buf_free(&b);
+		return rc;
+	}
+	buf_free(out);
+	*out = b;
+	return 0;
+}
+
+static void random_suffix(char *out, size_t n)
+{
+	static const char alphabet[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+	static unsigned long counter;
+	unsigned char rnd[16];
+	size_t i;
+
+	if (n > sizeof(rnd))
+		n = sizeof(rnd);
+	if (getrandom(rnd, n, GRND_NONBLOCK) != (ssize_t)n) {
+		/* Unpredictability is not what keeps us safe (O_EXCL is): any mix will do. */
+		unsigned long x = (unsigned long)getpid() * 2654435761UL ^
+		                  (unsigned long)time(NULL) ^ (++counter * 40503UL);
+		for (i = 0; i < n; i++) {
+			x = x * 6364136223846793005UL + 1442695040888963407UL;
+			rnd[i] = (unsigned char)(x >> 33);
+		}
+	}
+	for (i = 0; i < n; i++)
+		out[i] = alphabet[rnd[i] % (sizeof(alphabet) - 1)];
+	out[n] = '\0';
+}
+
+static int fail_write(const char *path, int e, okc_err *err)
+{
+	if (e == ENOSPC
+#ifdef EDQUOT
+	    || e == EDQUOT
+#endif
+	)
+		return okc_fail(err, OKC_EXIT_FAIL, "disk full while writing %s", path);
+	return okc_fail(err, OKC_EXIT_FAIL, "cannot write %s: %s", path, strerror(e));
+}
+
+int store_write_atomic(const char *dir, const char *name, const void *data, size_t len,
+                       okc_err *err)
+{
+	const char *p = data;
+	char *final = paths_join(dir, name);
+	char *tmp = NULL;
+	char suffix[7];
+	int fd = -1, dfd, rc, tries;
+
+	rc = store_check_dir(dir, err);
+	if (rc == OKC_NOENT)
+		rc = okc_fail(err, OKC_EXIT_FAIL, "cannot write %s: %s does not exist", final, dir);
+	if (rc < 0)
+		goto out;
+
+	for (tries = 0; tries < 100; tries++) {
+		char *base;
+
+		random_suffix(suffix, 6);
+		base = xasprintf(".%s.%s", name, suffix);
+		free(tmp);
+		tmp = paths_join(dir, base);
+		free(base);
+		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd >= 0 || errno != EEXIST)
+			break;
+	}
+	if (fd < 0) {
+		rc = okc_fail(err, OKC_EXIT_FAIL, "cannot create a temporary file in %s: %s", dir,
+		              strerror(errno));
+		goto out;
+	}
+	/* The umask may have taken bits we want; it cannot have added any. */
+	if (fchmod(fd, 0600) < 0) {
+		rc = okc_fail(err, OKC_EXIT_FAIL, "cannot chmod %s: %s", tmp, strerror(errno));
+		goto fail;
+	}
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = fail_write(final, errno, err);
+			goto fail;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	while ((rc = fsync(fd)) < 0 && errno == EINTR)
+		;
+	if (rc < 0) {
+		rc = fail_write(final, errno, err);
+		goto fail;
+	}
+	rc = close(fd);
+	fd = -1;
+	if (rc < 0 && errno != EINTR) {
+		rc = fail_write(final, errno, err);
+		goto fail;
+	}
+	if (rename(tmp, final) < 0) {
+		rc = okc_fail(err, OKC_EXIT_FAIL, "cannot replace %s: %s", final, strerror(errno));
+		goto fail;
+	}
+	/* Make the rename itself durable. Filesystems that cannot fsync a directory say
+	 * EINVAL; nothing more can be done there. */
+	rc = 0;
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0) {
+		int r;
+
+		while ((r = fsync(dfd)) < 0 && errno == EINTR)
+			;
+		if (r < 0 && errno != EINVAL && errno != EROFS)
+			rc = fail_write(final, errno, err);
+		close(dfd);
+	}
+	goto out;
+fail:
+	if (fd >= 0)
+		close(fd);
+	unlink(tmp);
+	rc = -1;
+out:
+	free(tmp);
+	free(final);
+	return rc;
+}
+
+int store_remove(const char *dir, const char *name, okc_err *err)
+{
+	char *path;
+	int rc = store_check_dir(dir, err);
+
+	if (rc != 0)
+		return rc;
+	path = paths_join(dir, name);
+	if (unlink(path) < 0) {
+		if (errno == ENOENT)
+			rc = OKC_NOENT;
+		else
+			rc = okc_fail(err, OKC_EXIT_FAIL, "cannot remove %s: %s", path,
+			              strerror(errno));
+	}
+	free(path);
+	return rc;
+}
+
+int store_quarantine(const char *dir, const char *name, okc_err *err)
+{
+	char *path, *dest, *corrupt;
+	int rc = store_check_dir(dir, err);
+
+	if (rc != 0)
+		return rc;
+	path = paths_join(dir, name);
+	corrupt = xasprintf("%s.corrupt", name);
+	dest = paths_join(dir, corrupt);
+	if (rename(path, dest) < 0) {
+		if (errno == ENOENT)
+			rc = OKC_NOENT;
+		else
+			rc = okc_fail(err, OKC_EXIT_FAIL, "cannot rename %s to %s: %s", path, dest,
+			              strerror(errno));
+	}
+	free(dest);
+	free(corrupt);
+	free(path);
+	return rc;
+}

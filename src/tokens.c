@@ -1,0 +1,422 @@
+/* tokens.c: an OAuth token set and its two JSON forms: the token endpoint's answer and
+ * tokens.json. The only place token JSON is read or written; every secret is wiped. */
+#include "oktacred/tokens.h"
+
+#include <cjson/cJSON.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "oktacred/config.h"
+#include "oktacred/util.h"
+
+/* Lifetimes beyond this are nonsense, and keep time arithmetic far from overflow. */
+#define MAX_LIFETIME       (10L * 366 * 86400)
+#define DEFAULT_EXPIRES_IN 3600L
+
+/* Wipes every string in a cJSON tree (keys too: cheap, and one rule) before freeing it:
+ * cJSON_Delete frees without wiping, and these trees hold tokens. */
+static void json_wipe(cJSON *item)
+{
+	for (; item; item = item->next) {
+		if (item->valuestring)
+			wipe(item->valuestring, strlen(item->valuestring));
+		if (item->string)
+			wipe(item->string, strlen(item->string));
+		json_wipe(item->child);
+	}
+}
+
+static void json_free_secret(cJSON *root)
+{
+	json_wipe(root);
+	cJSON_Delete(root);
+}
+
+/* Parses exactly len bytes as one JSON object: a NUL byte or trailing data is not JSON.
+ * The copy keeps cJSON inside a NUL-terminated buffer whatever the caller passed. */
+static cJSON *parse_object(const char *json, size_t len)
+{
+	cJSON *root;
+	char *copy;
+
+	if (!json || len == 0 || len > (size_t)INT_MAX || memchr(json, '\0', len))
+		return NULL;
+	copy = xstrndup(json, len);
+	root = cJSON_ParseWithLengthOpts(copy, len + 1, NULL, 1);
+	wipe(copy, len);
+	free(copy);
+	if (root && !cJSON_IsObject(root)) {
+		json_free_secret(root);
+		return NULL;
+	}
+	return root;
+}
+
+/* RFC 6749 appendix A: tokens are VSCHAR (%x20-7E). Nothing else may reach an HTTP
+ * header or a shell's environment. */
+static int is_vschar_string(const char *s)
+{
+	if (!*s)
+		return 0;
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e)
+			return 0;
+	return 1;
+}
+
+enum field_rule { FIELD_TEXT, FIELD_TOKEN };
+
+/* An optional string member. Absent or null: *out stays NULL, 0. Wrong type: -1. */
+static int get_string(const cJSON *obj, const char *key, enum field_rule rule, char **out)
+{
+	const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+	*out = NULL;
+	if (!it || cJSON_IsNull(it))
+		return 0;
+	if (!cJSON_IsString(it) || !it->valuestring)
+		return -1;
+	if (rule == FIELD_TOKEN && !is_vschar_string(it->valuestring))
+		return -1;
+	*out = xstrdup(it->valuestring);
+	return 0;
+}
+
+/* An optional whole number of seconds in [min, MAX_LIFETIME]. Absent: 0 (*out
+ * untouched); present and good: 1; else -1. */
+static int get_seconds(const cJSON *obj, const char *key, long min, long *out)
+{
+	const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, key);
+	double d;
+
+	if (!it)
+		return 0;
+	if (!cJSON_IsNumber(it))
+		return -1;
+	d = it->valuedouble;
+	if (!(d >= (double)min && d <= (double)MAX_LIFETIME))
+		return -1;
+	*out = (long)d;
+	return 1;
+}
+
+/* An optional RFC 3339 UTC time. Absent: 0; good: 1; else -1. */
+static int get_time(const cJSON *obj, const char *key, time_t *out)
+{
+	const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+	if (!it)
+		return 0;
+	if (!cJSON_IsString(it) || !it->valuestring || time_parse_utc(it->valuestring, out) < 0)
+		return -1;
+	return 1;
+}
+
+void tokens_free(struct tokens *t)
+{
+	if (!t)
+		return;
+	free_secret(t->access_token);
+	free_secret(t->refresh_token);
+	free_secret(t->id_token);
+	free(t->token_type);
+	free(t->scope);
+	free(t->org_url);
+	free(t->client_id);
+	free(t->authorization_server);
+	free(t->scopes);
+	wipe(t, sizeof(*t));
+	free(t);
+}
+
+static int bad_answer(okc_err *err, const char *field)
+{
+	return okc_fail(err, OKC_EXIT_NETWORK,
+	                "the identity provider's token answer has a bad \"%s\"", field);
+}
+
+int tokens_from_response(const char *json, size_t len, time_t now, struct tokens **out,
+                         okc_err *err)
+{
+	struct tokens *t;
+	cJSON *root;
+	long secs;
+	int rc = -1;
+
+	*out = NULL;
+	root = parse_object(json, len);
+	if (!root)
+		return okc_fail(err, OKC_EXIT_NETWORK,
+		                "the identity provider's token answer is not a JSON object");
+	t = xcalloc(1, sizeof(*t));
+	t->obtained_at = now;
+	if (!cJSON_GetObjectItemCaseSensitive(root, "access_token")) {
+		okc_fail(err, OKC_EXIT_NETWORK,
+		         "the identity provider's token answer has no \"access_token\"");
+		goto out;
+	}
+	if (get_string(root, "access_token", FIELD_TOKEN, &t->access_token) < 0 ||
+	    !t->access_token) {
+		bad_answer(err, "access_token");
+		goto out;
+	}
+	if (get_string(root, "token_type", FIELD_TOKEN, &t->token_type) < 0) {
+		bad_answer(err, "token_type");
+		goto out;
+	}
+	if (get_string(root, "refresh_token", FIELD_TOKEN, &t->refresh_token) < 0) {
+		bad_answer(err, "refresh_token");
+		goto out;
+	}
+	if (get_string(root, "id_token", FIELD_TOKEN, &t->id_token) < 0) {
+		bad_answer(err, "id_token");
+		goto out;
+	}
+	if (get_string(root, "scope", FIELD_TEXT, &t->scope) < 0) {
+		bad_answer(err, "scope");
+		goto out;
+	}
+	t->expires_in = DEFAULT_EXPIRES_IN;
+	if (get_seconds(root, "expires_in", 1, &t->expires_in) < 0) {
+		bad_answer(err, "expires_in");
+		goto out;
+	}
+	secs = 0;
+	switch (get_seconds(root, "refresh_expires_in", 1, &secs)) {
+	case -1: bad_answer(err, "refresh_expires_in"); goto out;
+	case 1: t->refresh_expires_at = now + secs; break;
+	default: break;
+	}
+	if (!t->token_type)
+		t->token_type = xstrdup("Bearer");
+	t->expires_at = now + t->expires_in;
+	rc = 0;
+out:
+	json_free_secret(root);
+	if (rc < 0)
+		tokens_free(t);
+	else
+		*out = t;
+	return rc;
+}
+
+static int add_string(cJSON *obj, const char *key, const char *value)
+{
+	if (!value)
+		return 0;
+	return cJSON_AddStringToObject(obj, key, value) ? 0 : -1;
+}
+
+static int add_time(cJSON *obj, const char *key, time_t value)
+{
+	char s[21];
+
+	time_format_utc(value, s);
+	return cJSON_AddStringToObject(obj, key, s) ? 0 : -1;
+}
+
+static size_t len0(const char *s)
+{
+	return s ? strlen(s) : 0;
+}
+
+int tokens_to_json(const struct tokens *t, int with_secrets, struct buf *out)
+{
+	cJSON *root = cJSON_CreateObject();
+	char *text = NULL;
+	size_t size;
+	int rc = -1;
+
+	if (!root)
+		return -1;
+	if ((with_secrets && add_string(root, "access_token", t->access_token) < 0) ||
+	    add_string(root, "token_type", t->token_type) < 0 ||
+	    !cJSON_AddNumberToObject(root, "expires_in", (double)t->expires_in) ||
+	    add_time(root, "expires_at", t->expires_at) < 0 ||
+	    (with_secrets && add_string(root, "refresh_token", t->refresh_token) < 0) ||
+	    (with_secrets && add_string(root, "id_token", t->id_token) < 0) ||
+	    add_string(root, "scope", t->scope) < 0 ||
+	    add_time(root, "obtained_at", t->obtained_at) < 0 ||
+	    (t->refresh_expires_at &&
+	     add_time(root, "refresh_expires_at", t->refresh_expires_at) < 0) ||
+	    add_string(root, "org_url", t->org_url) < 0 ||
+	    add_string(root, "client_id", t->client_id) < 0 ||
+	    add_string(root, "authorization_server", t->authorization_server) < 0 ||
+	    add_string(root, "scopes", t->scopes) < 0)
+		goto out;
+
+	/* Printing into our own buffer, not cJSON_PrintUnformatted: its growing buffer is
+	 * realloc'd, which would leave unwiped copies of the tokens on the heap. Every byte
+	 * escapes to at most six (\u00XX); 256 covers keys, numbers and punctuation. */
+	size = 256 + 6 * (len0(t->access_token) + len0(t->token_type) + len0(t->refresh_token) +
+	                  len0(t->id_token) + len0(t->scope) + len0(t->org_url) +
+	                  len0(t->client_id) + len0(t->authorization_server) + len0(t->scopes));
+	if (size > (size_t)INT_MAX)
+		goto out;
+	text = xmalloc(size);
+	if (!cJSON_PrintPreallocated(root, text, (int)size, 0))
+		goto out;
+	if (buf_puts(out, text) < 0 || buf_putc(out, '\n') < 0)
+		goto out;
+	rc = 0;
+out:
+	if (text) {
+		wipe(text, size);
+		free(text);
+	}
+	json_free_secret(root);
+	return rc;
+}
+
+static int corrupt(okc_err *err, const char *what)
+{
+	return okc_fail(err, OKC_EXIT_LOGIN, "the token cache is corrupt: %s", what);
+}
+
+int tokens_from_json(const char *json, size_t len, struct tokens **out, okc_err *err)
+{
+	static const struct {
+		const char *key;
+		enum field_rule rule;
+		size_t offset;
+	} strings[] = {
+	    {"access_token", FIELD_TOKEN, offsetof(struct tokens, access_token)},
+	    {"token_type", FIELD_TOKEN, offsetof(struct tokens, token_type)},
+	    {"refresh_token", FIELD_TOKEN, offsetof(struct tokens, refresh_token)},
+	    {"id_token", FIELD_TOKEN, offsetof(struct tokens, id_token)},
+	    {"scope", FIELD_TEXT, offsetof(struct tokens, scope)},
+	    {"org_url", FIELD_TEXT, offsetof(struct tokens, org_url)},
+	    {"client_id", FIELD_TEXT, offsetof(struct tokens, client_id)},
+	    {"authorization_server", FIELD_TEXT, offsetof(struct tokens, authorization_server)},
+	    {"scopes", FIELD_TEXT, offsetof(struct tokens, scopes)},
+	};
+	struct tokens *t;
+	cJSON *root;
+	size_t i;
+	int rc = -1, r;
+
+	*out = NULL;
+	root = parse_object(json, len);
+	if (!root)
+		return corrupt(err, "not a JSON object");
+	t = xcalloc(1, sizeof(*t));
+	for (i = 0; i < ARRAY_SIZE(strings); i++) {
+		char **field = (char **)((char *)t + strings[i].offset);
+
+		if (get_string(root, strings[i].key, strings[i].rule, field) < 0) {
+			okc_fail(err, OKC_EXIT_LOGIN, "the token cache is corrupt: bad \"%s\"",
+			         strings[i].key);
+			goto out;
+		}
+	}
+	if (get_time(root, "expires_at", &t->expires_at) != 1) {
+		corrupt(err, "\"expires_at\" is missing or not a UTC time");
+		goto out;
+	}
+	r = get_time(root, "obtained_at", &t->obtained_at);
+	if (r < 0) {
+		corrupt(err, "bad \"obtained_at\"");
+		goto out;
+	}
+	if (get_time(root, "refresh_expires_at", &t->refresh_expires_at) < 0) {
+		corrupt(err, "bad \"refresh_expires_at\"");
+		goto out;
+	}
+	switch (get_seconds(root, "expires_in", 0, &t->expires_in)) {
+	case -1: corrupt(err, "bad \"expires_in\""); goto out;
+	case 0:
+		if (r == 1 && t->expires_at > t->obtained_at &&
+		    t->expires_at - t->obtained_at <= MAX_LIFETIME)
+			t->expires_in = (long)(t->expires_at - t->obtained_at);
+		break;
+	default: break;
+	}
+	rc = 0;
+out:
+	json_free_secret(root);
+	if (rc < 0)
+		tokens_free(t);
+	else
+		*out = t;
+	return rc;
+}
+
+long tokens_access_left(const struct tokens *t, time_t now)
+{
+	return (long)(t->expires_at - now);
+}
+
+static int cmp_words(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Scopes as a set (RFC 6749 3.3: order does not matter): the words sorted, duplicates
+ * dropped, joined by one space. NULL and "" are both the empty set. */
+static char *normalise_scopes(const char *s)
+{
+	char *copy = xstrdup(s ? s : "");
+	char **words = xcalloc(strlen(copy) / 2 + 1, sizeof(*words));
+	size_t n = 0, i, len = 0;
+	char *p = copy, *out, *o;
+
+	for (;;) {
+		while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+			p++;
+		if (!*p)
+			break;
+		words[n++] = p;
+		while (*p && *p != ' ' && *p != '\t' && *p != '\n' && *p != '\r')
+			p++;
+		if (*p)
+			*p++ = '\0';
+	}
+	qsort(words, n, sizeof(*words), cmp_words);
+	for (i = 0; i < n; i++)
+		len += strlen(words[i]) + 1;
+	o = out = xmalloc(len + 1);
+	for (i = 0; i < n; i++) {
+		size_t w = strlen(words[i]);
+
+		if (i > 0 && strcmp(words[i], words[i - 1]) == 0)
+			continue;
+		if (o != out)
+			*o++ = ' ';
+		memcpy(o, words[i], w);
+		o += w;
+	}
+	*o = '\0';
+	free(words);
+	free(copy);
+	return out;
+}
+
+int tokens_match_provider(const struct tokens *t, const struct provider_cfg *p)
+{
+	char *a, *b;
+	int same;
+
+	if (!str_eq(t->org_url, p->org_url) || !str_eq(t->client_id, p->client_id) ||
+	    !str_eq(t->authorization_server, p->authorization_server))
+		return 0;
+	a = normalise_scopes(t->scopes);
+	b = normalise_scopes(p->scopes);
+	same = strcmp(a, b) == 0;
+	free(a);
+	free(b);
+	return same;
+}
+
+void tokens_set_provider(struct tokens *t, const struct provider_cfg *p)
+{
+	free(t->org_url);
+	free(t->client_id);
+	free(t->authorization_server);
+	free(t->scopes);
+	t->org_url = xstrdup(p->org_url);
+	t->client_id = xstrdup(p->client_id);
+	t->authorization_server = xstrdup(p->authorization_server);
+	t->scopes = xstrdup(p->scopes);
+}

@@ -1,0 +1,253 @@
+/* util.c: wiping, allocation that aborts on exhaustion, durations and times. */
+#include "oktacred/util.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void wipe(void *p, size_t n)
+{
+	volatile unsigned char *v = p;
+
+	if (!p)
+		return;
+	while (n--)
+		*v++ = 0;
+	/* A compiler barrier, so the stores above are not dropped as dead. */
+	__asm__ __volatile__("" : : "r"(p) : "memory");
+}
+
+void free_secret(char *s)
+{
+	if (!s)
+		return;
+	wipe(s, strlen(s));
+	free(s);
+}
+
+static void oom(void)
+{
+	fputs("oktacred: out of memory\n", stderr);
+	abort();
+}
+
+void *xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+
+	if (!p)
+		oom();
+	return p;
+}
+
+void *xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size ? size : 1);
+
+	if (!p)
+		oom();
+	return p;
+}
+
+void *xrealloc(void *p, size_t n)
+{
+	void *q = realloc(p, n ? n : 1);
+
+	if (!q)
+		oom();
+	return q;
+}
+
+char *xstrdup(const char *s)
+{
+	return s ? xstrndup(s, strlen(s)) : NULL;
+}
+
+char *xstrndup(const char *s, size_t n)
+{
+	char *p;
+
+	if (!s)
+		return NULL;
+	p = xmalloc(n + 1);
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+char *xasprintf(const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+	char *p;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		oom();
+	p = xmalloc((size_t)n + 1);
+	va_start(ap, fmt);
+	vsnprintf(p, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	return p;
+}
+
+int parse_duration(const char *s, long *seconds)
+{
+	long total = 0;
+	int any = 0;
+
+	if (!s)
+		return -1;
+	while (isspace((unsigned char)*s))
+		s++;
+	while (*s && !isspace((unsigned char)*s)) {
+		char *end;
+		long n, unit = 1;
+
+		if (!isdigit((unsigned char)*s))
+			return -1;
+		errno = 0;
+		n = strtol(s, &end, 10);
+		if (errno || n < 0 || n > 1000000000L)
+			return -1;
+		switch (*end) {
+		case 's':
+			unit = 1;
+			end++;
+			break;
+		case 'm':
+			unit = 60;
+			end++;
+			break;
+		case 'h':
+			unit = 3600;
+			end++;
+			break;
+		case 'd':
+			unit = 86400;
+			end++;
+			break;
+		default:
+			/* A bare number is seconds, but only as the whole value. */
+			if (any || (*end && !isspace((unsigned char)*end)))
+				return -1;
+		}
+		if (n > (1000000000L - total) / unit)
+			return -1;
+		total += n * unit;
+		any = 1;
+		s = end;
+	}
+	while (isspace((unsigned char)*s))
+		s++;
+	if (!any || *s)
+		return -1;
+	*seconds = total;
+	return 0;
+}
+
+/* Days since 1970-01-01 for a proleptic Gregorian date (Howard Hinnant's algorithm),
+ * so we need neither timegm (not POSIX) nor TZ games. */
+static long days_from_civil(long y, unsigned m, unsigned d)
+{
+	long era;
+	unsigned yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = (unsigned)(y - era * 400);
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + (long)doe - 719468;
+}
+
+static int is_leap(long y)
+{
+	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+/* Two or four ASCII digits at s: sscanf's %d would also take a sign or a space. */
+static int digits(const char *s, int n)
+{
+	int v = 0;
+
+	while (n--) {
+		if (*s < '0' || *s > '9')
+			return -1;
+		v = v * 10 + (*s++ - '0');
+	}
+	return v;
+}
+
+int time_parse_utc(const char *s, time_t *out)
+{
+	int y, mo, d, h, mi, sec, mdays;
+	static const int month_days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+
+	if (!s || strlen(s) != 20)
+		return -1;
+	if (s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' ||
+	    s[19] != 'Z')
+		return -1;
+	y = digits(s, 4);
+	mo = digits(s + 5, 2);
+	d = digits(s + 8, 2);
+	h = digits(s + 11, 2);
+	mi = digits(s + 14, 2);
+	sec = digits(s + 17, 2);
+	if (y < 1970 || mo < 1 || mo > 12 || d < 1 || h < 0 || h > 23 || mi < 0 || mi > 59 ||
+	    sec < 0 || sec > 60)
+		return -1;
+	mdays = month_days[mo - 1] + (mo == 2 && is_leap(y));
+	if (d > mdays)
+		return -1;
+	/* A leap second (:60) is accepted, as RFC 3339 allows, and counts as the next
+	 * minute's :00 (time_t has no leap seconds). */
+	*out = (time_t)days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + (time_t)h * 3600 +
+	       (time_t)mi * 60 + sec;
+	return 0;
+}
+
+void time_format_utc(time_t t, char out[21])
+{
+	struct tm tm;
+
+	if (!gmtime_r(&t, &tm) || !strftime(out, 21, "%Y-%m-%dT%H:%M:%SZ", &tm))
+		snprintf(out, 21, "1970-01-01T00:00:00Z");
+}
+
+void time_format_left(long s, char *out, size_t outlen)
+{
+	if (s <= 0)
+		snprintf(out, outlen, "expired");
+	else if (s < 60)
+		snprintf(out, outlen, "%lds", s);
+	else if (s < 3600)
+		snprintf(out, outlen, "%ldm", s / 60);
+	else if (s < 86400)
+		snprintf(out, outlen, "%ldh%02ldm", s / 3600, (s % 3600) / 60);
+	else
+		snprintf(out, outlen, "%ldd%ldh", s / 86400, (s % 86400) / 3600);
+}
+
+time_t now_utc(void)
+{
+	return time(NULL);
+}
+
+int str_eq(const char *a, const char *b)
+{
+	if (!a || !b)
+		return a == b;
+	return strcmp(a, b) == 0;
+}
+
+int str_starts(const char *s, const char *prefix)
+{
+	return s && strncmp(s, prefix, strlen(prefix)) == 0;
+}

@@ -1,0 +1,896 @@
+#!/usr/bin/env node
+// Local Okta-like identity provider for oktacred's tests.
+//
+//   node server.js [--port N]        (0 or absent: a free port; 127.0.0.1 only)
+//
+// Prints one JSON line to stdout when ready: {"port":N,"base":"http://127.0.0.1:N"},
+// then logs to stderr only. Exits on SIGTERM/SIGINT. See README.md.
+
+import http from 'node:http';
+import crypto from 'node:crypto';
+import util from 'node:util';
+import { performance } from 'node:perf_hooks';
+
+import * as pages from './pages.js';
+import { adapterFactory, createStore } from './adapter.js';
+
+// oidc-provider prints its notices with console.info (stdout): keep stdout for
+// the ready line only.
+const writeStdout = process.stdout.write.bind(process.stdout);
+console.log = console.error.bind(console);
+console.info = console.error.bind(console);
+const warn = console.warn.bind(console);
+console.warn = (...args) => {
+  // server.js reads token/device/revoke bodies itself (for the log and slow_down)
+  // and hands them to oidc-provider as req.body, on purpose.
+  if (typeof args[0] === 'string' && args[0].includes('already parsed request body detected')) return;
+  warn(...args);
+};
+
+// One RS256 signing key per authorization server, made at start in parallel and
+// off the main thread (RSA key generation is the slowest part of starting; it
+// runs while oidc-provider is being loaded).
+const SIGNING_KEYS = new Map();
+const keysReady = Promise.all(['default', 'org'].map(async (name) => {
+  const { privateKey } = await util.promisify(crypto.generateKeyPair)('rsa', { modulusLength: 2048 });
+  const jwk = privateKey.export({ format: 'jwk' });
+  const kid = `test-${name}-${crypto.createHash('sha256').update(jwk.n).digest('hex').slice(0, 8)}`;
+  SIGNING_KEYS.set(name, { ...jwk, kid, alg: 'RS256', use: 'sig' });
+}));
+
+const { default: Provider } = await import('oidc-provider');
+
+// ---------------------------------------------------------------------------
+// Users and clients (the one place to add more)
+
+const USERS = [
+  {
+    username: 'alice',
+    password: 'correct horse',
+    sub: '00u-alice',
+    email: 'alice@example.com',
+    given_name: 'Alice',
+    family_name: 'Example',
+    groups: ['Everyone', 'AWS-Dev'],
+  },
+  {
+    username: 'bob',
+    password: 'battery staple',
+    sub: '00u-bob',
+    email: 'bob@example.com',
+    given_name: 'Bob',
+    family_name: 'Example',
+    groups: ['Everyone', 'AWS-Admins', 'AWS-Dev'],
+  },
+];
+
+const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
+
+// oidc-provider client metadata. Both authorization servers know every client
+// (Okta apps live in the org). Clients can also be added at run time with
+// POST /__test/client.
+const CLIENTS = [
+  {
+    client_id: '0oa-test-native',
+    client_name: 'oktacred test (native)',
+    application_type: 'native',
+    token_endpoint_auth_method: 'none',
+    grant_types: [DEVICE_GRANT, 'refresh_token'],
+    response_types: [],
+    redirect_uris: [],
+  },
+  {
+    client_id: '0oa-test-secret',
+    client_name: 'oktacred test (client secret)',
+    client_secret: 'test-secret-value',
+    token_endpoint_auth_method: 'client_secret_basic',
+    grant_types: ['client_credentials'],
+    response_types: [],
+    redirect_uris: [],
+  },
+  // A service account with private_key_jwt would look like:
+  // { client_id: '0oa-test-robot', token_endpoint_auth_method: 'private_key_jwt',
+  //   token_endpoint_auth_signing_alg: 'RS256', grant_types: ['client_credentials'],
+  //   response_types: [], redirect_uris: [], jwks: { keys: [PUBLIC_JWK] } }
+];
+
+const COMMON_SCOPES = ['openid', 'profile', 'email', 'groups', 'offline_access'];
+const SERVERS = [
+  // mount: the issuer's path; routePrefix: the endpoints' prefix below it
+  { name: 'default', mount: '/oauth2/default', routePrefix: '/v1', scopes: COMMON_SCOPES },
+  { name: 'org', mount: '', routePrefix: '/oauth2/v1', scopes: [...COMMON_SCOPES, 'okta.users.read', 'okta.groups.read'] },
+];
+
+// ---------------------------------------------------------------------------
+// Test controls
+
+const DEFAULT_SETTINGS = Object.freeze({
+  interval: 5, // device answer's interval (s)
+  device_expires_in: 600, // device code lifetime (s)
+  access_token_ttl: 3600,
+  id_token_ttl: 3600,
+  refresh_token_ttl: 7 * 24 * 3600,
+  force_slow_down: 0, // the next N device-code polls answer slow_down
+  token_delay_ms: 0, // token endpoint answers wait this long (after processing)
+  slow_down_tolerance_ms: 25, // polls this much early still count as on time
+});
+
+let settings = { ...DEFAULT_SETTINGS };
+let requestLog = [];
+let faults = new Map(); // path -> { status, count, body, headers, delay_ms, hang }
+let polls = new Map(); // server + device_code hash -> { interval, last }
+
+function shortHash(value) {
+  return crypto.createHash('sha256').update(String(value)).digest('hex').slice(0, 12);
+}
+
+function nowEpoch() {
+  return Math.round(Date.now()) / 1000;
+}
+
+function sleep(ms) {
+  return new Promise((resolve) => { setTimeout(resolve, ms); });
+}
+
+// ---------------------------------------------------------------------------
+// Helpers
+
+function findUserBySub(sub) {
+  return USERS.find((u) => u.sub === sub);
+}
+
+function findUserByLogin(login) {
+  const l = String(login || '').trim().toLowerCase();
+  return USERS.find((u) => u.username === l || u.email === l);
+}
+
+function accountClaims(user) {
+  return {
+    sub: user.sub,
+    email: user.email,
+    email_verified: true,
+    name: `${user.given_name} ${user.family_name}`,
+    given_name: user.given_name,
+    family_name: user.family_name,
+    preferred_username: user.email,
+    locale: 'en_US',
+    zoneinfo: 'America/Los_Angeles',
+    updated_at: 1700000000,
+    groups: [...user.groups],
+  };
+}
+
+function readBody(req) {
+  return new Promise((resolve, reject) => {
+    const chunks = [];
+    let size = 0;
+    req.on('data', (c) => {
+      size += c.length;
+      if (size > 1024 * 1024) {
+        reject(new Error('body too large'));
+        req.destroy();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function parseForm(buf) {
+  const out = {};
+  for (const [k, v] of new URLSearchParams(buf.toString('utf8'))) {
+    if (!(k in out)) out[k] = v;
+  }
+  return out;
+}
+
+function sendJson(res, status, obj, headers = {}) {
+  const body = JSON.stringify(obj);
+  res.writeHead(status, {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Cache-Control': 'no-store',
+    Pragma: 'no-cache',
+    'Content-Length': Buffer.byteLength(body),
+    ...headers,
+  });
+  res.end(body);
+}
+
+function sendHtml(res, status, html, headers = {}) {
+  res.writeHead(status, {
+    'Content-Type': 'text/html; charset=utf-8',
+    'Cache-Control': 'no-store',
+    'Content-Length': Buffer.byteLength(html),
+    ...headers,
+  });
+  res.end(html);
+}
+
+function redirect(res, location, status = 303) {
+  res.writeHead(status, { Location: location, 'Content-Length': '0', 'Cache-Control': 'no-store' });
+  res.end();
+}
+
+// client_id from the form, from HTTP Basic, or from a client assertion (unverified).
+function clientIdOf(req, params) {
+  if (params.client_id) return params.client_id;
+  const auth = req.headers.authorization || '';
+  if (/^basic /i.test(auth)) {
+    try {
+      const decoded = Buffer.from(auth.slice(6).trim(), 'base64').toString('utf8');
+      const i = decoded.indexOf(':');
+      return decodeURIComponent((i >= 0 ? decoded.slice(0, i) : decoded).replace(/\+/g, ' '));
+    } catch { /* ignore */ }
+  }
+  if (params.client_assertion) {
+    try {
+      const payload = JSON.parse(Buffer.from(params.client_assertion.split('.')[1], 'base64url').toString('utf8'));
+      return payload.sub || payload.iss || null;
+    } catch { /* ignore */ }
+  }
+  return null;
+}
+
+// ---------------------------------------------------------------------------
+// Providers
+
+function settingTTL(name) {
+  return () => settings[name];
+}
+
+function buildProvider(server, base) {
+  const issuer = `${base}${server.mount}`;
+  const p = server.routePrefix;
+  const store = createStore();
+
+  const configuration = {
+    adapter: adapterFactory(store),
+    clients: CLIENTS.map((c) => ({ ...c })),
+    jwks: { keys: [SIGNING_KEYS.get(server.name)] },
+    cookies: {
+      keys: [`oktacred-test-idp-${server.name}`],
+      names: {
+        session: `_session_${server.name}`,
+        interaction: `_interaction_${server.name}`,
+        resume: `_interaction_resume_${server.name}`,
+      },
+    },
+    routes: {
+      authorization: `${p}/authorize`,
+      backchannel_authentication: `${p}/bc/authorize`,
+      challenge: `${p}/challenge`,
+      code_verification: `${p}/device/verify`,
+      credential: `${p}/credential`,
+      device_authorization: `${p}/device/authorize`,
+      end_session: `${p}/logout`,
+      introspection: `${p}/introspect`,
+      jwks: `${p}/keys`,
+      pushed_authorization_request: `${p}/par`,
+      registration: `${p}/clients`,
+      revocation: `${p}/revoke`,
+      token: `${p}/token`,
+      userinfo: `${p}/userinfo`,
+    },
+    scopes: server.scopes,
+    claims: {
+      openid: ['sub'],
+      profile: ['name', 'given_name', 'family_name', 'preferred_username', 'locale', 'zoneinfo', 'updated_at'],
+      email: ['email', 'email_verified'],
+      groups: ['groups'],
+    },
+    // Okta puts the requested claims in the ID token even when an access token
+    // is issued too.
+    conformIdTokenClaims: false,
+    features: {
+      devInteractions: { enabled: false },
+      deviceFlow: {
+        enabled: true,
+        charset: 'base-20',
+        mask: '****-****',
+        userCodeInputSource,
+        userCodeConfirmSource: (ctx, form, client, deviceInfo, userCode) => userCodeConfirmSource(ctx, form, client, userCode, server),
+        successSource,
+      },
+      revocation: { enabled: true, allowedPolicy: revocationAllowedPolicy },
+      introspection: { enabled: true, allowedPolicy: async () => true },
+      userinfo: { enabled: true },
+      clientCredentials: { enabled: true },
+      rpInitiatedLogout: { enabled: false },
+      pushedAuthorizationRequests: { enabled: false },
+      resourceIndicators: { enabled: false },
+    },
+    findAccount: async (ctx, sub) => {
+      const user = findUserBySub(sub);
+      if (!user) return undefined;
+      return { accountId: sub, claims: async () => accountClaims(user) };
+    },
+    interactions: {
+      url: (ctx, interaction) => `${base}${server.mount}${p}/login/${interaction.uid}`,
+    },
+    // Rotation on, no grace period: each refresh consumes the old token; reuse
+    // of a consumed one revokes the whole grant (oidc-provider's default).
+    rotateRefreshToken: () => true,
+    issueRefreshToken: async (ctx, client, code) => client.grantTypeAllowed('refresh_token')
+      && code.scopes.has('offline_access'),
+    clientBasedCORS: () => false,
+    renderError: async (ctx, out) => {
+      ctx.type = 'html';
+      ctx.body = pages.errorPage({ kind: out.error, message: out.error_description || out.error });
+    },
+    ttl: {
+      AccessToken: settingTTL('access_token_ttl'),
+      ClientCredentials: settingTTL('access_token_ttl'),
+      IdToken: settingTTL('id_token_ttl'),
+      RefreshToken: settingTTL('refresh_token_ttl'),
+      DeviceCode: settingTTL('device_expires_in'),
+      AuthorizationCode: 60,
+      BackchannelAuthenticationRequest: 600,
+      PreAuthorizedCode: 600,
+      Interaction: 3600,
+      Session: 24 * 3600,
+      Grant: 30 * 24 * 3600,
+    },
+    pkce: { required: () => false },
+    responseTypes: ['code'],
+  };
+
+  const provider = new Provider(issuer, configuration);
+  provider.proxy = false;
+
+  // Runs before the provider's own routes, inside its Koa app.
+  provider.use(async (ctx, next) => {
+    await next();
+    if (ctx.req.idpEndpoint === 'device' && ctx.status === 200 && ctx.body?.device_code) {
+      const b = ctx.body;
+      const interval = settings.interval;
+      polls.set(`${server.name}:${shortHash(b.device_code)}`, { interval, last: null });
+      // Okta's verification page is https://ORG/activate for every authorization server.
+      ctx.body = {
+        device_code: b.device_code,
+        user_code: b.user_code,
+        verification_uri: `${base}/activate`,
+        verification_uri_complete: `${base}/activate?user_code=${encodeURIComponent(b.user_code)}`,
+        expires_in: b.expires_in,
+        interval,
+      };
+    }
+  });
+
+  provider.on('server_error', (ctx, err) => {
+    console.error(`[idp] server_error on ${server.name} ${ctx.method} ${ctx.path}:`, err);
+  });
+
+  return provider;
+}
+
+async function revocationAllowedPolicy(ctx, client, token) {
+  // Only the client a token was issued to may revoke it (a public client's
+  // attempt on another client's token is silently ignored, as RFC 7009 allows).
+  return token.clientId === client.clientId;
+}
+
+async function userCodeInputSource(ctx, form, out, err) {
+  const { action, hidden } = pages.parseProviderForm(form);
+  let error;
+  let denied = false;
+  if (err) {
+    switch (err.name) {
+      case 'AbortedError':
+        denied = true;
+        break;
+      case 'NoCodeError':
+        error = { kind: 'no_code', message: 'Enter the code displayed on your device.' };
+        break;
+      case 'NotFoundError':
+        error = { kind: 'not_found', message: 'That code is not valid.' };
+        break;
+      case 'ExpiredError':
+        error = { kind: 'expired', message: 'That code has expired. Start again on your device.' };
+        break;
+      case 'AlreadyUsedError':
+        error = { kind: 'already_used', message: 'That code has already been used.' };
+        break;
+      default:
+        error = { kind: out?.error || 'error', message: out?.error_description || 'There was an error processing your request.' };
+    }
+  }
+  const userCode = (!err || err.userCode) ? (ctx.query.prefill || err?.userCode || '') : '';
+  ctx.type = 'html';
+  ctx.body = pages.codePage({ action, hidden, userCode, error, denied });
+}
+
+async function userCodeConfirmSource(ctx, form, client, userCode, server) {
+  const { action, hidden } = pages.parseProviderForm(form);
+  ctx.type = 'html';
+  ctx.body = pages.confirmPage({
+    action,
+    hidden: hidden.filter(([name]) => name !== 'confirm'),
+    clientName: client.clientName || client.clientId,
+    userCode,
+    server: server.name,
+  });
+}
+
+async function successSource(ctx) {
+  const client = ctx.oidc.client;
+  ctx.type = 'html';
+  ctx.body = pages.successPage({ clientName: client.clientName || client.clientId });
+}
+
+// ---------------------------------------------------------------------------
+// Login / consent interactions (served outside the providers' Koa apps)
+
+async function handleInteraction(server, uid, req, res) {
+  const provider = server.provider;
+  let details;
+  try {
+    details = await provider.interactionDetails(req, res);
+  } catch (err) {
+    sendHtml(res, 400, pages.errorPage({ kind: 'session_not_found', message: `Sign-in session not found or expired (${err.message}). Start again from /activate.` }));
+    return;
+  }
+  if (details.uid !== uid) {
+    sendHtml(res, 400, pages.errorPage({ kind: 'session_not_found', message: 'Sign-in session does not match this page.' }));
+    return;
+  }
+  const client = await provider.Client.find(details.params.client_id);
+  const clientName = client?.clientName || details.params.client_id;
+  const action = `${server.mount}${server.routePrefix}/login/${uid}`;
+  const { prompt } = details;
+
+  if (prompt.name === 'login') {
+    if (req.method === 'GET') {
+      sendHtml(res, 200, pages.loginPage({ action, clientName }));
+      return;
+    }
+    if (req.method !== 'POST') {
+      sendHtml(res, 405, pages.errorPage({ kind: 'method_not_allowed', message: 'GET or POST only' }));
+      return;
+    }
+    const form = parseForm(await readBody(req));
+    if (form.cancel) {
+      await provider.interactionFinished(req, res, {
+        error: 'access_denied', error_description: 'End-User cancelled the sign-in',
+      }, { mergeWithLastSubmission: false });
+      return;
+    }
+    const user = findUserByLogin(form.username);
+    if (!user || user.password !== form.password) {
+      sendHtml(res, 200, pages.loginPage({
+        action, clientName, username: form.username, error: { kind: 'invalid_credentials', message: 'Invalid username or password.' },
+      }));
+      return;
+    }
+    await provider.interactionFinished(req, res, {
+      login: { accountId: user.sub, amr: ['pwd'] },
+    }, { mergeWithLastSubmission: false });
+    return;
+  }
+
+  if (prompt.name === 'consent') {
+    // First-party app: consent is implied (Okta shows no consent page for it).
+    const { accountId } = details.session;
+    let grant;
+    if (details.grantId) {
+      grant = await provider.Grant.find(details.grantId);
+    } else {
+      grant = new provider.Grant({ accountId, clientId: details.params.client_id });
+    }
+    const d = prompt.details || {};
+    if (d.missingOIDCScope) grant.addOIDCScope(d.missingOIDCScope.join(' '));
+    if (d.missingOIDCClaims) grant.addOIDCClaims(d.missingOIDCClaims);
+    if (d.missingResourceScopes) {
+      for (const [indicator, scopes] of Object.entries(d.missingResourceScopes)) {
+        grant.addResourceScope(indicator, scopes.join(' '));
+      }
+    }
+    const grantId = await grant.save();
+    const consent = details.grantId ? {} : { grantId };
+    await provider.interactionFinished(req, res, { consent }, { mergeWithLastSubmission: true });
+    return;
+  }
+
+  sendHtml(res, 501, pages.errorPage({ kind: 'not_implemented', message: `prompt ${prompt.name} not implemented` }));
+}
+
+// ---------------------------------------------------------------------------
+// /activate: one verification page for both authorization servers
+
+async function handleActivate(url, res, base) {
+  const userCode = (url.searchParams.get('user_code') || '').trim();
+  if (!userCode) {
+    sendHtml(res, 200, pages.activatePage());
+    return;
+  }
+  const normalized = userCode.toUpperCase().replace(/\W/g, '');
+  for (const server of SERVERS) {
+    const code = await server.provider.DeviceCode.findByUserCode(normalized, { ignoreExpiration: true });
+    if (code) {
+      const target = `${base}${server.mount}${server.routePrefix}/device/verify?prefill=${encodeURIComponent(userCode)}`;
+      redirect(res, target, 302);
+      return;
+    }
+  }
+  sendHtml(res, 400, pages.activatePage({
+    userCode, error: { kind: 'not_found', message: 'That code is not valid.' },
+  }));
+}
+
+// ---------------------------------------------------------------------------
+// /__test control endpoints
+
+const SETTING_KEYS = new Set(Object.keys(DEFAULT_SETTINGS));
+
+function applySettings(obj) {
+  const next = { ...settings };
+  for (const [k, v] of Object.entries(obj)) {
+    if (!SETTING_KEYS.has(k)) throw new Error(`unknown setting: ${k}`);
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new Error(`setting ${k} must be a number >= 0`);
+    if (k !== 'slow_down_tolerance_ms' && k !== 'token_delay_ms' && !Number.isInteger(v)) throw new Error(`setting ${k} must be an integer`);
+    if (['device_expires_in', 'access_token_ttl', 'id_token_ttl', 'refresh_token_ttl'].includes(k) && v < 1) throw new Error(`setting ${k} must be >= 1`);
+    next[k] = v;
+  }
+  settings = next;
+}
+
+async function handleControl(url, req, res) {
+  const route = url.pathname.slice('/__test'.length);
+  try {
+    if (req.method === 'GET' && route === '/log') {
+      sendJson(res, 200, requestLog);
+      return;
+    }
+    if (req.method === 'GET' && route === '/settings') {
+      sendJson(res, 200, settings);
+      return;
+    }
+    if (req.method === 'GET' && route === '/faults') {
+      sendJson(res, 200, Object.fromEntries(faults));
+      return;
+    }
+    if (req.method === 'POST') {
+      const raw = (await readBody(req)).toString('utf8').trim();
+      const body = raw ? JSON.parse(raw) : {};
+      if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new Error('JSON object expected');
+      switch (route) {
+        case '/reset':
+          settings = { ...DEFAULT_SETTINGS };
+          requestLog = [];
+          faults = new Map();
+          polls = new Map();
+          sendJson(res, 200, { ok: true, settings });
+          return;
+        case '/settings':
+          applySettings(body);
+          sendJson(res, 200, settings);
+          return;
+        case '/fault': {
+          if (typeof body.path !== 'string' || !body.path.startsWith('/')) throw new Error('fault needs "path" starting with /');
+          const count = body.count ?? 1;
+          if (!Number.isInteger(count) || count < 0) throw new Error('count must be an integer >= 0');
+          if (count === 0) {
+            faults.delete(body.path);
+          } else {
+            faults.set(body.path, {
+              status: body.status ?? 503,
+              count,
+              body: body.body,
+              headers: body.headers || {},
+              delay_ms: body.delay_ms || 0,
+              hang: !!body.hang,
+            });
+          }
+          sendJson(res, 200, { ok: true, faults: Object.fromEntries(faults) });
+          return;
+        }
+        case '/client': {
+          // {"server": "default"|"org"|"both", ...oidc-provider client metadata}
+          const { server: which = 'both', ...metadata } = body;
+          if (typeof metadata.client_id !== 'string' || !metadata.client_id) throw new Error('client needs client_id');
+          const targets = SERVERS.filter((s) => which === 'both' || s.name === which);
+          if (!targets.length) throw new Error('server must be default, org or both');
+          if (CLIENTS.some((c) => c.client_id === metadata.client_id)) throw new Error(`client ${metadata.client_id} is built in`);
+          for (const s of targets) {
+            await s.provider.Client.adapter.upsert(metadata.client_id, metadata);
+            try {
+              await s.provider.Client.find(metadata.client_id); // validates the metadata
+            } catch (err) {
+              await s.provider.Client.adapter.destroy(metadata.client_id);
+              throw new Error(`invalid client metadata: ${err.error_description || err.message}`);
+            }
+          }
+          sendJson(res, 200, { ok: true, client_id: metadata.client_id, servers: targets.map((s) => s.name) });
+          return;
+        }
+        default:
+      }
+    }
+    sendJson(res, 404, { error: 'not_found', error_description: `no control ${req.method} ${url.pathname}` });
+  } catch (err) {
+    sendJson(res, 400, { error: 'bad_control_request', error_description: err.message });
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Dispatch
+
+function classify(pathname) {
+  for (const server of SERVERS) {
+    const prefix = `${server.mount}${server.routePrefix}`;
+    if (pathname === `${prefix}/token`) return { server, endpoint: 'token' };
+    if (pathname === `${prefix}/device/authorize`) return { server, endpoint: 'device' };
+    if (pathname === `${prefix}/revoke`) return { server, endpoint: 'revoke' };
+  }
+  return null;
+}
+
+function serverFor(pathname) {
+  const def = SERVERS[0];
+  if (pathname === def.mount || pathname.startsWith(`${def.mount}/`)) return def;
+  return SERVERS[1];
+}
+
+// Captures the JSON answer (for the log) and applies token_delay_ms.
+function instrumentResponse(res, entry, endpoint) {
+  const origWrite = res.write;
+  const origEnd = res.end;
+  const chunks = [];
+  res.write = function write(chunk, ...rest) {
+    if (chunk && typeof chunk !== 'function') chunks.push(Buffer.from(chunk));
+    return origWrite.call(this, chunk, ...rest);
+  };
+  res.end = function end(chunk, ...rest) {
+    if (chunk && typeof chunk !== 'function') chunks.push(Buffer.from(chunk));
+    const delay = endpoint === 'token' ? settings.token_delay_ms : 0;
+    if (delay > 0) {
+      setTimeout(() => origEnd.call(this, chunk, ...rest), delay);
+      return this;
+    }
+    return origEnd.call(this, chunk, ...rest);
+  };
+  res.on('error', () => {});
+  res.on('finish', () => {
+    entry.status = res.statusCode;
+    try {
+      const body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+      entry.error = typeof body.error === 'string' ? body.error : null;
+      res.idpError = entry.error;
+      if (endpoint === 'device' && body.device_code) {
+        entry.device_code_hash = shortHash(body.device_code);
+        entry.interval = body.interval ?? null;
+      }
+    } catch {
+      entry.error = null; // not a JSON answer (e.g. an injected text body)
+    }
+  });
+  res.on('close', () => {
+    if (!res.writableFinished) entry.aborted = true;
+  });
+}
+
+async function answerFault(fault, res) {
+  if (fault.delay_ms) await sleep(fault.delay_ms);
+  let body = fault.body;
+  let type = 'text/plain; charset=utf-8';
+  if (body === undefined || body === null) {
+    body = JSON.stringify({ error: 'temporarily_unavailable', error_description: 'injected fault' });
+    type = 'application/json';
+  } else if (typeof body !== 'string') {
+    body = JSON.stringify(body);
+    type = 'application/json';
+  } else {
+    try { JSON.parse(body); type = 'application/json'; } catch { /* text */ }
+  }
+  const headers = { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body), ...fault.headers };
+  res.writeHead(fault.status, headers);
+  res.end(body);
+}
+
+function takeFault(pathname) {
+  const fault = faults.get(pathname);
+  if (!fault) return null;
+  fault.count -= 1;
+  if (fault.count <= 0) faults.delete(pathname);
+  return fault;
+}
+
+function accessLog(req, res, pathname) {
+  const start = performance.now();
+  res.on('close', () => {
+    const ms = (performance.now() - start).toFixed(0);
+    const status = res.writableFinished ? res.statusCode : 'aborted';
+    const err = res.idpError ? ` ${res.idpError}` : '';
+    console.error(`[idp] ${new Date().toISOString().slice(11, 23)} ${req.method} ${pathname} ${status}${err} ${ms}ms`);
+  });
+}
+
+async function handle(req, res) {
+  const url = new URL(req.url, 'http://127.0.0.1');
+  const { pathname } = url;
+  if (!(req.method === 'GET' && pathname === '/__test/log')) accessLog(req, res, pathname);
+
+  if (pathname.startsWith('/__test/')) {
+    await handleControl(url, req, res);
+    return;
+  }
+
+  const cls = classify(pathname);
+  let params = {};
+  let entry = null;
+  if (cls) {
+    if (req.method === 'POST') {
+      const buf = await readBody(req);
+      req.body = buf.toString('utf8'); // oidc-provider reads an already-read body from req.body
+      if ((req.headers['content-type'] || '').toLowerCase().startsWith('application/x-www-form-urlencoded')) {
+        params = parseForm(buf);
+      }
+    }
+    entry = {
+      t: nowEpoch(),
+      server: cls.server.name,
+      endpoint: cls.endpoint,
+      method: req.method,
+      path: pathname,
+      grant_type: cls.endpoint === 'token' ? (params.grant_type ?? null) : null,
+      client_id: clientIdOf(req, params),
+      status: null,
+      error: null,
+      device_code_hash: params.device_code ? shortHash(params.device_code) : null,
+      interval: null,
+      fault: false,
+      hang: false,
+      aborted: false,
+    };
+    requestLog.push(entry);
+    instrumentResponse(res, entry, cls.endpoint);
+  }
+
+  const fault = takeFault(pathname);
+  if (fault) {
+    if (entry) entry.fault = true;
+    if (fault.hang) {
+      if (entry) entry.hang = true;
+      return; // accepted, never answered (closed when the server stops)
+    }
+    await answerFault(fault, res);
+    return;
+  }
+
+  if (pathname === '/activate' || pathname === '/activate/') {
+    if (req.method !== 'GET') {
+      sendHtml(res, 405, pages.errorPage({ kind: 'method_not_allowed', message: 'GET only' }));
+      return;
+    }
+    await handleActivate(url, res, BASE);
+    return;
+  }
+
+  if (cls && cls.endpoint === 'token' && params.grant_type === DEVICE_GRANT && params.device_code) {
+    // RFC 8628 slow_down the way Okta does it.
+    const key = `${cls.server.name}:${shortHash(params.device_code)}`;
+    let st = polls.get(key);
+    if (!st) {
+      st = { interval: settings.interval, last: null };
+      polls.set(key, st);
+    }
+    const now = performance.now();
+    let slow = false;
+    if (settings.force_slow_down > 0) {
+      settings = { ...settings, force_slow_down: settings.force_slow_down - 1 };
+      slow = true;
+    } else if (st.last !== null && now - st.last < st.interval * 1000 - settings.slow_down_tolerance_ms) {
+      slow = true;
+    }
+    st.last = now;
+    if (slow) st.interval += 5;
+    entry.interval = st.interval;
+    if (slow) {
+      sendJson(res, 400, {
+        error: 'slow_down',
+        error_description: `The client is polling too frequently; wait at least ${st.interval} seconds between requests.`,
+      });
+      return;
+    }
+  }
+
+  if (cls && (cls.endpoint === 'device' || cls.endpoint === 'token') && params.scope) {
+    const unknown = params.scope.split(/\s+/).filter((s) => s && !cls.server.scopes.includes(s));
+    if (unknown.length) {
+      sendJson(res, 400, {
+        error: 'invalid_scope',
+        error_description: `One or more scopes are not configured for the authorization server resource: ${unknown.join(' ')}`,
+      });
+      return;
+    }
+  }
+
+  const login = /^(.*)\/login\/([A-Za-z0-9_-]+)$/.exec(pathname);
+  if (login) {
+    const server = SERVERS.find((s) => `${s.mount}${s.routePrefix}` === login[1]);
+    if (server) {
+      await handleInteraction(server, login[2], req, res);
+      return;
+    }
+  }
+
+  const server = serverFor(pathname);
+  if (server.mount) {
+    req.originalUrl = req.url;
+    req.url = req.url.slice(server.mount.length) || '/';
+    if (!req.url.startsWith('/')) req.url = `/${req.url}`;
+  }
+  if (cls) req.idpEndpoint = cls.endpoint;
+  server.handler(req, res);
+}
+
+// ---------------------------------------------------------------------------
+// Main
+
+function parseArgs(argv) {
+  let port = 0;
+  for (let i = 0; i < argv.length; i += 1) {
+    const a = argv[i];
+    if (a === '--port') {
+      port = Number(argv[i + 1]);
+      i += 1;
+    } else if (a.startsWith('--port=')) {
+      port = Number(a.slice(7));
+    } else if (a === '-h' || a === '--help') {
+      process.stderr.write('usage: node server.js [--port N]\n');
+      process.exit(0);
+    } else {
+      process.stderr.write(`unknown argument: ${a}\nusage: node server.js [--port N]\n`);
+      process.exit(2);
+    }
+  }
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    process.stderr.write('--port must be 0..65535\n');
+    process.exit(2);
+  }
+  return { port };
+}
+
+const { port: wantedPort } = parseArgs(process.argv.slice(2));
+let BASE; // http://127.0.0.1:PORT, set once listening
+
+const httpServer = http.createServer((req, res) => {
+  handle(req, res).catch((err) => {
+    console.error('[idp] request failed:', err);
+    if (!res.headersSent) {
+      sendJson(res, 500, { error: 'server_error', error_description: String(err.message || err) });
+    } else {
+      res.destroy();
+    }
+  });
+});
+httpServer.keepAliveTimeout = 5000;
+
+httpServer.on('error', (err) => {
+  console.error(`[idp] cannot listen: ${err.message}`);
+  process.exit(1);
+});
+
+function shutdown(signal) {
+  console.error(`[idp] ${signal}: stopping`);
+  httpServer.close(() => process.exit(0));
+  httpServer.closeAllConnections();
+  setTimeout(() => process.exit(0), 1000).unref();
+}
+process.on('SIGTERM', () => shutdown('SIGTERM'));
+process.on('SIGINT', () => shutdown('SIGINT'));
+
+await keysReady;
+httpServer.listen(wantedPort, '127.0.0.1', () => {
+  const { port } = httpServer.address();
+  const base = `http://127.0.0.1:${port}`;
+  BASE = base;
+  for (const server of SERVERS) {
+    server.provider = buildProvider(server, base);
+    server.handler = server.provider.callback();
+  }
+  writeStdout(`${JSON.stringify({ port, base })}\n`);
+  console.error(`[idp] listening on ${base} (issuers ${base}/oauth2/default and ${base})`);
+});
+

@@ -1,0 +1,168 @@
+"""Integration harness: the built oktacred against the local identity provider.
+
+One identity provider per test session (tests/idp, started on a port it picks and stopped
+by its PID); every test gets its own HOME and XDG_CONFIG_HOME and a configuration that
+points at that provider.
+"""
+import json
+import os
+import re
+import select
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+sys.path.insert(0, os.path.join(ROOT, "tests", "idp"))
+
+from harness import IdP  # noqa: E402
+from approve import approve  # noqa: E402
+
+OKTACRED = os.path.join(ROOT, "oktacred")
+CLIENT_ID = "0oa-test-native"
+
+
+@pytest.fixture(scope="session")
+def idp():
+    server = IdP.start(idp_dir=os.path.join(ROOT, "tests", "idp"))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(autouse=True)
+def _reset_idp(request):
+    if "idp" in request.fixturenames:
+        request.getfixturevalue("idp").reset()
+    yield
+
+
+class Env:
+    """A user's world: HOME, XDG_CONFIG_HOME, a config file, and ways to run oktacred."""
+
+    def __init__(self, tmp_path, idp):
+        self.idp = idp
+        self.home = tmp_path / "home"
+        self.home.mkdir(mode=0o700)
+        self.xdg = self.home / ".config"
+        self.root = self.xdg / "oktacred"
+        self.config = self.root / "config"
+        self.env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "HOME": str(self.home),
+            "XDG_CONFIG_HOME": str(self.xdg),
+            "LANG": "C.UTF-8",
+        }
+
+    def provider_dir(self, name="okta-oidc"):
+        return self.root / "okta" / name
+
+    def tokens_path(self, name="okta-oidc"):
+        return self.provider_dir(name) / "tokens.json"
+
+    def tokens(self, name="okta-oidc"):
+        return json.loads(self.tokens_path(name).read_text())
+
+    def write_config(self, text=None, server="default", extra=""):
+        if text is None:
+            text = (
+                "[defaults]\nidentity = okta-admin\n\n"
+                "[provider okta-oidc]\nkind = okta/device-code\n"
+                f"org_url = {self.idp.base}\nclient_id = {CLIENT_ID}\n"
+                f"authorization_server = {server}\n"
+                "scopes = openid profile email groups offline_access\n"
+                f"{extra}\n"
+                "[identity okta-admin]\nkind = okta/api-access\nprovider = okta-oidc\n"
+            )
+        self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
+        os.chmod(self.xdg, 0o700)
+        os.chmod(self.root, 0o700)
+        self.config.write_text(text)
+        os.chmod(self.config, 0o600)
+        return self.config
+
+    def run(self, *args, env=None, timeout=60, input=None):
+        e = dict(self.env, **(env or {}))
+        return subprocess.run(
+            [OKTACRED, *args], env=e, capture_output=True, text=True, timeout=timeout,
+            input=input, start_new_session=True,
+            stdin=None if input is not None else subprocess.DEVNULL)
+
+    def start(self, *args, env=None):
+        """Starts oktacred in its own session (no controlling terminal: prompts go to
+        stderr, which we read)."""
+        e = dict(self.env, **(env or {}))
+        return subprocess.Popen(
+            [OKTACRED, *args], env=e, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, start_new_session=True)
+
+
+@pytest.fixture
+def env(tmp_path, idp):
+    e = Env(tmp_path, idp)
+    e.write_config()
+    return e
+
+
+class Login:
+    """A running `oktacred login`: reads what it prints until the user code shows."""
+
+    CODE_RE = re.compile(rb"enter the code ([A-Z0-9-]+)")
+
+    def __init__(self, proc):
+        self.proc = proc
+        self.err = b""
+        self.user_code = None
+
+    def wait_for_code(self, timeout=30):
+        deadline = time.monotonic() + timeout
+        fd = self.proc.stderr.fileno()
+        while self.user_code is None:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError("no user code printed; stderr so far: %r" % self.err)
+            ready, _, _ = select.select([fd], [], [], left)
+            if not ready:
+                continue
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                raise AssertionError("oktacred exited before printing a user code "
+                                     "(status %s): %r" % (self.proc.wait(), self.err))
+            self.err += chunk
+            m = self.CODE_RE.search(self.err)
+            if m:
+                self.user_code = m.group(1).decode()
+        return self.user_code
+
+    def finish(self, timeout=60):
+        out, err = self.proc.communicate(timeout=timeout)
+        self.err += err
+        return self.proc.returncode, out.decode(), self.err.decode("utf-8", "replace")
+
+    def kill(self):
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+
+
+def do_login(env, *args, user="alice", password="correct horse", deny=False):
+    """Runs a whole login, approving it through /activate as a person would."""
+    login = Login(env.start("login", "--no-browser", *args))
+    try:
+        code = login.wait_for_code()
+        approve(env.idp.base, code, username=user, password=password, deny=deny)
+        return login.finish()
+    finally:
+        login.kill()
+
+
+@pytest.fixture
+def logged_in(env):
+    env.idp.settings(interval=1)
+    rc, out, err = do_login(env)
+    assert rc == 0, err
+    return env
