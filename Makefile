@@ -4,11 +4,12 @@ PREFIX    ?= /usr/local
 BINDIR    ?= $(PREFIX)/bin
 MANDIR    ?= $(PREFIX)/share/man
 DATADIR   ?= $(PREFIX)/share
+SYSTEMDUSERDIR ?= $(PREFIX)/lib/systemd/user
 DESTDIR   ?=
 CC        ?= cc
 PKG_CONFIG ?= pkg-config
 
-PKGS      := libcurl libcjson openssl libqrencode inih
+PKGS      := libcurl libcjson openssl libqrencode inih libsecret-1
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 
@@ -85,11 +86,17 @@ format:
 	clang-format -i $(FORMAT_FILES)
 
 install: oktacred
-	install -d $(DESTDIR)$(BINDIR)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SYSTEMDUSERDIR)
 	install -m 0755 oktacred $(DESTDIR)$(BINDIR)/oktacred
+	sed 's|@BINDIR@|$(BINDIR)|g' packaging/systemd/oktacred-refresh.service.in \
+		> $(DESTDIR)$(SYSTEMDUSERDIR)/oktacred-refresh.service
+	chmod 0644 $(DESTDIR)$(SYSTEMDUSERDIR)/oktacred-refresh.service
+	install -m 0644 packaging/systemd/oktacred-refresh.timer $(DESTDIR)$(SYSTEMDUSERDIR)/
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/oktacred
+	rm -f $(DESTDIR)$(SYSTEMDUSERDIR)/oktacred-refresh.service \
+		$(DESTDIR)$(SYSTEMDUSERDIR)/oktacred-refresh.timer
 
 clean:
 	rm -rf $(B) oktacred

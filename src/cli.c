@@ -29,10 +29,20 @@ static const struct cli_option login_opts[] = {
 };
 static const struct cli_option logout_opts[] = {
     {"--all", 0, NULL, "log out of every provider"},
+    {"--revoke", 0, NULL, "also revoke the refresh token at the provider"},
     {NULL, 0, NULL, NULL},
 };
 static const struct cli_option status_opts[] = {
     {"--json", 0, NULL, "machine-readable output"},
+    {NULL, 0, NULL, NULL},
+};
+static const struct cli_option refresh_opts[] = {
+    {"--all", 0, NULL, "every provider that has a session"},
+    {NULL, 0, NULL, NULL},
+};
+static const struct cli_option token_opts[] = {
+    {"--id-token", 0, NULL, "the ID token instead of the access token"},
+    {"--json", 0, NULL, "the token with its type and expiry as JSON"},
     {NULL, 0, NULL, NULL},
 };
 static const struct cli_option config_opts[] = {
@@ -47,6 +57,8 @@ const struct cli_command cli_commands[] = {
      login_opts, 0},
     {"logout", NULL, cmd_logout, "[NAME...]", "delete cached tokens", logout_opts, 0},
     {"status", "whoami", cmd_status, "[NAME...]", "who is logged in where", status_opts, 0},
+    {"refresh", NULL, cmd_refresh, "[NAME...]", "refresh sessions now", refresh_opts, 0},
+    {"token", NULL, cmd_token, "[NAME]", "print a fresh access (or ID) token", token_opts, 0},
     {"config", NULL, cmd_config, "validate|list", "check or list the configuration", config_opts,
      0},
     {"version", NULL, cmd_version, "", "show the version", no_opts, 0},

@@ -11,6 +11,8 @@
 #include "oktacred/jwt.h"
 #include "oktacred/log.h"
 #include "oktacred/qr.h"
+#include "oktacred/refresh.h"
+#include "oktacred/refresh.h"
 #include "oktacred/term.h"
 #include "oktacred/util.h"
 
@@ -58,8 +60,17 @@ static int existing_session(const struct provider_cfg *p, okc_err *err)
 		return rc; /* OKC_NOENT: log in; -1: unsafe state, stop */
 	remaining = tokens_access_left(t, now_utc());
 	if (remaining <= p->refresh_before) {
+		int has_refresh = t->refresh_token != NULL;
+
 		tokens_free(t);
-		return OKC_NOENT;
+		t = NULL;
+		if (!has_refresh)
+			return OKC_NOENT;
+		/* A refreshable session is as good as a valid one: no need to ask the person. */
+		if (refresh_ensure(p, NEED_ACCESS_TOKEN, &t, err) < 0)
+			return err->code == OKC_EXIT_LOGIN ? OKC_NOENT : -1;
+		remaining = tokens_access_left(t, now_utc());
+		log_info("%s: refreshed the existing session", p->name);
 	}
 	describe_user(t, who, sizeof(who));
 	time_format_left(remaining, left, sizeof(left));

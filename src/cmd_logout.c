@@ -5,8 +5,35 @@
 #include "oktacred/cli.h"
 #include "oktacred/config.h"
 #include "oktacred/log.h"
+#include "oktacred/oauth.h"
 
-static int logout_provider(const struct provider_cfg *p, okc_err *err)
+/* RFC 7009: revoke the refresh token (Okta then also revokes its access tokens). The
+ * caller holds the lock. Nothing is deleted when this fails, so it can be retried. */
+static int revoke_session(const struct provider_cfg *p, okc_err *err)
+{
+	struct tokens *t = NULL;
+	int rc = cache_load(p, &t, err);
+
+	if (rc != 0)
+		return rc < 0 ? -1 : 0;
+	if (t->refresh_token)
+		rc = oauth_revoke(p, t->refresh_token, "refresh_token", err);
+	else if (t->access_token)
+		rc = oauth_revoke(p, t->access_token, "access_token", err);
+	tokens_free(t);
+	if (rc < 0) {
+		okc_wrap(err, "%s: cannot revoke the session", p->name);
+		okc_hint(err,
+		         "try again, or run `oktacred logout %s` without --revoke to only "
+		         "forget it here",
+		         p->name);
+		return -1;
+	}
+	log_verbose("%s: revoked at the identity provider", p->name);
+	return 0;
+}
+
+static int logout_provider(const struct provider_cfg *p, int revoke, okc_err *err)
 {
 	struct lock lk = LOCK_INIT;
 	int rc;
@@ -16,6 +43,8 @@ static int logout_provider(const struct provider_cfg *p, okc_err *err)
 		return 0;
 	}
 	rc = cache_lock(p, &lk, err);
+	if (rc == 0 && revoke)
+		rc = revoke_session(p, err);
 	if (rc == 0)
 		rc = cache_delete(p, err);
 	lock_release(&lk);
@@ -29,7 +58,7 @@ int cmd_logout(struct cli_ctx *ctx)
 {
 	const struct identity_cfg *id;
 	const struct provider_cfg *p;
-	int i, failed = 0;
+	int i, failed = 0, revoke = cli_flag(ctx, "--revoke");
 
 	if (cli_config(ctx) < 0)
 		return -1;
@@ -39,17 +68,17 @@ int cmd_logout(struct cli_ctx *ctx)
 		if (ctx->npos)
 			return cli_usage_error(ctx, "--all takes no NAME");
 		for (k = 0; k < ctx->cfg->nproviders; k++)
-			if (logout_provider(&ctx->cfg->providers[k], &ctx->err) < 0)
+			if (logout_provider(&ctx->cfg->providers[k], revoke, &ctx->err) < 0)
 				return -1;
 		return 0;
 	}
 	if (ctx->npos == 0)
 		return config_resolve(ctx->cfg, NULL, &id, &p, &ctx->err) < 0
 		           ? -1
-		           : logout_provider(p, &ctx->err);
+		           : logout_provider(p, revoke, &ctx->err);
 	for (i = 0; i < ctx->npos; i++) {
 		if (config_resolve(ctx->cfg, ctx->pos[i], &id, &p, &ctx->err) < 0 ||
-		    logout_provider(p, &ctx->err) < 0) {
+		    logout_provider(p, revoke, &ctx->err) < 0) {
 			/* Report and go on with the other names. */
 			log_error("%s", ctx->err.msg);
 			failed = ctx->err.code;

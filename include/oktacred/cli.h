@@ -68,6 +68,8 @@ int cli_usage_error(struct cli_ctx *ctx, const char *fmt, ...)
 int cmd_login(struct cli_ctx *ctx);
 int cmd_logout(struct cli_ctx *ctx);
 int cmd_status(struct cli_ctx *ctx);
+int cmd_refresh(struct cli_ctx *ctx);
+int cmd_token(struct cli_ctx *ctx);
 int cmd_config(struct cli_ctx *ctx);
 int cmd_version(struct cli_ctx *ctx);
 int cmd_help(struct cli_ctx *ctx);

@@ -1,0 +1,31 @@
+/* refresh.h: ensure_fresh, the one way every command gets a token it can hand out
+ * (DESIGN.md section 4, "Refresh"). */
+#ifndef OKTACRED_REFRESH_H
+#define OKTACRED_REFRESH_H
+
+#include "oktacred/err.h"
+#include "oktacred/tokens.h"
+
+struct provider_cfg;
+
+enum refresh_need {
+	NEED_ACCESS_TOKEN, /* the access token must have more than refresh_before left */
+	NEED_ID_TOKEN      /* the ID token must (AWS federation) */
+};
+
+/* Returns the provider's tokens with the needed token fresh. Without a lock while more
+ * than refresh_before is left; otherwise under the provider's lock: read again (another
+ * process may have refreshed), refresh with grant_type=refresh_token, keep the old refresh
+ * token only when none came back, write atomically. Errors: no session or the session is
+ * over (invalid_grant; the dead tokens are removed) → exit 3 with "run: oktacred login
+ * NAME"; provider unreachable → exit 4, the cache untouched. */
+int refresh_ensure(const struct provider_cfg *p, enum refresh_need need, struct tokens **out,
+                   okc_err *err);
+
+/* Refreshes now, whatever is left (`oktacred refresh`, the systemd timer). */
+int refresh_force(const struct provider_cfg *p, struct tokens **out, okc_err *err);
+
+/* Seconds the needed token has left (negative: expired; the ID token's exp claim). */
+long refresh_token_left(const struct tokens *t, enum refresh_need need, time_t now);
+
+#endif

@@ -1,0 +1,87 @@
+/* cmd_refresh.c: `oktacred refresh [NAME...] [--all]`: refresh now, what the systemd
+ * user timer runs so that an idle session's refresh token does not lapse. */
+#include <stdio.h>
+
+#include "oktacred/cache.h"
+#include "oktacred/cli.h"
+#include "oktacred/config.h"
+#include "oktacred/log.h"
+#include "oktacred/refresh.h"
+#include "oktacred/util.h"
+
+static int refresh_one(const struct provider_cfg *p, okc_err *err)
+{
+	struct tokens *t = NULL;
+	char left[32];
+
+	if (refresh_force(p, &t, err) < 0)
+		return -1;
+	time_format_left(tokens_access_left(t, now_utc()), left, sizeof(left));
+	log_info("%s: refreshed; access token valid for %s", p->name, left);
+	tokens_free(t);
+	return 0;
+}
+
+/* --all: every device-code provider that has a session; the others are skipped. */
+static int refresh_all(struct cli_ctx *ctx)
+{
+	int worst = 0;
+	size_t i;
+
+	for (i = 0; i < ctx->cfg->nproviders; i++) {
+		const struct provider_cfg *p = &ctx->cfg->providers[i];
+		struct tokens *t = NULL;
+		okc_err err;
+		int rc;
+
+		if (p->kind != PROVIDER_DEVICE_CODE)
+			continue;
+		rc = cache_load(p, &t, &err);
+		tokens_free(t);
+		if (rc == OKC_NOENT) {
+			log_verbose("%s: not logged in; skipped", p->name);
+			continue;
+		}
+		if (rc == 0)
+			rc = refresh_one(p, &err);
+		if (rc < 0) {
+			log_error("%s", err.msg);
+			if (err.hint[0])
+				fprintf(stderr, "%s\n", err.hint);
+			if (!worst || err.code != OKC_EXIT_LOGIN)
+				worst = err.code;
+		}
+	}
+	if (worst) {
+		ctx->err.code = worst;
+		return -1;
+	}
+	return 0;
+}
+
+int cmd_refresh(struct cli_ctx *ctx)
+{
+	const struct identity_cfg *id;
+	const struct provider_cfg *p;
+	int i;
+
+	if (cli_config(ctx) < 0)
+		return -1;
+	if (cli_flag(ctx, "--all")) {
+		if (ctx->npos)
+			return cli_usage_error(ctx, "--all takes no NAME");
+		return refresh_all(ctx);
+	}
+	for (i = 0; i < (ctx->npos ? ctx->npos : 1); i++) {
+		if (config_resolve(ctx->cfg, ctx->npos ? ctx->pos[i] : NULL, &id, &p, &ctx->err) <
+		    0)
+			return -1;
+		if (p->kind != PROVIDER_DEVICE_CODE)
+			return okc_fail(&ctx->err, OKC_EXIT_USAGE,
+			                "%s: only okta/device-code sessions are refreshed",
+			                p->name);
+		if (refresh_one(p, &ctx->err) < 0)
+			return -1;
+	}
+	return 0;
+}
