@@ -9,7 +9,7 @@ DESTDIR   ?=
 CC        ?= cc
 PKG_CONFIG ?= pkg-config
 
-PKGS      := libcurl libcjson openssl libqrencode inih libsecret-1
+PKGS      := libcurl libcjson openssl libqrencode inih libsecret-1 libxml-2.0
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 
@@ -32,7 +32,7 @@ DEPFILES  := $(LIB_OBJS:.o=.d) $(MAIN_OBJ:.o=.d) $(UNIT_OBJS:.o=.d)
 .PHONY: all deps deps-if-missing check unit integration demo lint format install uninstall \
         clean help
 
-all: oktacred
+all: oktacred docs
 
 oktacred: $(MAIN_OBJ) $(B)/liboktacred.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -49,6 +49,9 @@ $(B)/unit-tests: $(UNIT_OBJS) $(B)/liboktacred.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(shell $(PKG_CONFIG) --libs criterion)
 
 -include $(DEPFILES)
+
+# Man pages and shell completions: their build and install rules.
+include mk/docs.mk
 
 # Installs the build and test dependencies (apt on Debian/Ubuntu; prints the dnf and
 # brew lines elsewhere).
@@ -85,7 +88,7 @@ lint:
 format:
 	clang-format -i $(FORMAT_FILES)
 
-install: oktacred
+install: oktacred install-docs
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SYSTEMDUSERDIR)
 	install -m 0755 oktacred $(DESTDIR)$(BINDIR)/oktacred
 	sed 's|@BINDIR@|$(BINDIR)|g' packaging/systemd/oktacred-refresh.service.in \
@@ -93,7 +96,7 @@ install: oktacred
 	chmod 0644 $(DESTDIR)$(SYSTEMDUSERDIR)/oktacred-refresh.service
 	install -m 0644 packaging/systemd/oktacred-refresh.timer $(DESTDIR)$(SYSTEMDUSERDIR)/
 
-uninstall:
+uninstall: uninstall-docs
 	rm -f $(DESTDIR)$(BINDIR)/oktacred
 	rm -f $(DESTDIR)$(SYSTEMDUSERDIR)/oktacred-refresh.service \
 		$(DESTDIR)$(SYSTEMDUSERDIR)/oktacred-refresh.timer

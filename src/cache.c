@@ -1,11 +1,12 @@
-/* cache.c: a provider's tokens on disk, okta/<provider>/tokens.json under the state root,
- * and the provider's lock. The keyring store comes later. */
+/* cache.c: a provider's tokens, okta/<provider>/tokens.json under the state root, with the
+ * secrets in that file or (token_store = keyring) in the Secret Service; the provider's lock. */
 #include "oktacred/cache.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include "oktacred/config.h"
+#include "oktacred/keyring.h"
 #include "oktacred/log.h"
 #include "oktacred/paths.h"
 #include "oktacred/store.h"
@@ -48,6 +49,69 @@ static void quarantine(const char *dir, const struct buf *judged, const char *wh
 	free(path);
 }
 
+static int in_keyring(const struct provider_cfg *p)
+{
+	return p->token_store == TOKEN_STORE_KEYRING;
+}
+
+/* A keyring error, told which provider and setting it is about. Returns -1. */
+static int keyring_failed(const struct provider_cfg *p, okc_err *err)
+{
+	return okc_wrap(err, "%s (token_store = keyring)", p->name);
+}
+
+/* RFC 6749 appendix A: tokens are VSCHAR, as tokens_from_json demands of the file. The
+ * keyring is just as much outside input. */
+static int is_token(const char *s)
+{
+	if (!*s)
+		return 0;
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e)
+			return 0;
+	return 1;
+}
+
+/* Replaces *field with the keyring's secret of that kind: NULL and OKC_NOENT when there
+ * is none (or it is not a token), -1 when the keyring fails. */
+static int load_secret(const struct provider_cfg *p, const char *kind, char **field, okc_err *err)
+{
+	char *s = NULL;
+	int rc;
+
+	/* With token_store = keyring, a secret the file still holds (from before the switch)
+	 * is never used. */
+	free_secret(*field);
+	*field = NULL;
+	rc = keyring_lookup(p->name, kind, &s, err);
+	if (rc < 0)
+		return keyring_failed(p, err);
+	if (rc == OKC_NOENT)
+		return OKC_NOENT;
+	if (!is_token(s)) {
+		log_warn("%s: the keyring's %s is not a token; ignoring it", p->name, kind);
+		free_secret(s);
+		return OKC_NOENT;
+	}
+	*field = s;
+	return 0;
+}
+
+/* Fills t's secrets from the keyring. OKC_NOENT when it holds no access token. */
+static int load_secrets(const struct provider_cfg *p, struct tokens *t, okc_err *err)
+{
+	int rc = load_secret(p, "access_token", &t->access_token, err);
+
+	if (rc == OKC_NOENT)
+		log_verbose("%s: no access token in the keyring", p->name);
+	if (rc != 0)
+		return rc;
+	if (load_secret(p, "refresh_token", &t->refresh_token, err) < 0 ||
+	    load_secret(p, "id_token", &t->id_token, err) < 0)
+		return -1;
+	return 0;
+}
+
 int cache_load(const struct provider_cfg *p, struct tokens **out, okc_err *err)
 {
 	struct buf data = BUF_INIT;
@@ -60,10 +124,14 @@ int cache_load(const struct provider_cfg *p, struct tokens **out, okc_err *err)
 	if (provider_paths(p, &root, &dir, err) < 0)
 		return -1;
 	rc = store_check_tree(root, dir, err);
-	if (rc != 0)
-		goto out;
-	path = paths_join(dir, TOKENS_FILE);
-	rc = store_read(path, TOKENS_MAX, &data, err);
+	if (rc == 0) {
+		path = paths_join(dir, TOKENS_FILE);
+		rc = store_read(path, TOKENS_MAX, &data, err);
+	}
+	/* No session to read, but a login is what comes next: say now, not after the user
+	 * approved it, that its tokens could not be kept. */
+	if (rc == OKC_NOENT && in_keyring(p) && keyring_check(p->name, err) < 0)
+		rc = keyring_failed(p, err);
 	if (rc != 0)
 		goto out;
 	okc_err_clear(&perr);
@@ -80,14 +148,58 @@ int cache_load(const struct provider_cfg *p, struct tokens **out, okc_err *err)
 		rc = OKC_NOENT;
 		goto out;
 	}
+	if (in_keyring(p)) {
+		rc = load_secrets(p, t, err);
+	} else if (!t->access_token) {
+		log_verbose("%s holds no access token (saved with token_store = keyring?)", path);
+		rc = OKC_NOENT;
+	}
+	if (rc != 0) {
+		tokens_free(t);
+		goto out;
+	}
 	*out = t;
-	rc = 0;
 out:
 	buf_free(&data);
 	free(path);
 	free(dir);
 	free(root);
 	return rc;
+}
+
+/* The secrets go to the keyring first, so tokens.json never describes secrets that are not
+ * there yet. Kinds t lacks are deleted: a stale ID token must not outlive its session. */
+static int save_secrets(const struct provider_cfg *p, const struct tokens *t, const char *dir,
+                        okc_err *err)
+{
+	const struct {
+		const char *kind;
+		const char *value;
+	} items[] = {
+	    {"access_token", t->access_token},
+	    {"refresh_token", t->refresh_token},
+	    {"id_token", t->id_token},
+	};
+	size_t i;
+
+	if (!t->access_token)
+		return okc_fail(err, OKC_EXIT_FAIL, "%s: no access token to save", p->name);
+	for (i = 0; i < ARRAY_SIZE(items); i++) {
+		int rc = items[i].value ? keyring_store(p->name, items[i].kind, items[i].value, err)
+		                        : keyring_delete(p->name, items[i].kind, err);
+
+		if (rc < 0) {
+			okc_err ignored;
+
+			/* The keyring now holds part of the new set next to part of the old one
+			 * (whose refresh token may be rotated out): end the session rather than
+			 * let the old tokens.json pair with the mix. */
+			if (i > 0)
+				store_remove(dir, TOKENS_FILE, &ignored);
+			return keyring_failed(p, err);
+		}
+	}
+	return 0;
 }
 
 int cache_save(const struct provider_cfg *p, const struct tokens *t, okc_err *err)
@@ -97,9 +209,6 @@ int cache_save(const struct provider_cfg *p, const struct tokens *t, okc_err *er
 	char *root, *dir;
 	int rc = -1;
 
-	if (p->token_store != TOKEN_STORE_FILE)
-		return okc_fail(err, OKC_EXIT_FAIL,
-		                "provider %s: token_store = keyring is not supported yet", p->name);
 	/* Whatever t says, the file records the provider it is saved for: a file saved under
 	 * this name must match this provider when it is read back. A shallow copy, not
 	 * freed: the strings stay t's and p's. */
@@ -111,7 +220,10 @@ int cache_save(const struct provider_cfg *p, const struct tokens *t, okc_err *er
 		return -1;
 	if (store_ensure_dir(root, dir, err) < 0)
 		goto out;
-	if (tokens_to_json(&keyed, 1, &json) < 0) {
+	if (in_keyring(p) && save_secrets(p, t, dir, err) < 0)
+		goto out;
+	/* With the keyring, the file keeps only what is not secret: expiry, scope, cache key. */
+	if (tokens_to_json(&keyed, !in_keyring(p), &json) < 0) {
 		okc_fail(err, OKC_EXIT_FAIL, "out of memory writing the tokens of %s", p->name);
 		goto out;
 	}
@@ -123,11 +235,19 @@ out:
 	return rc;
 }
 
+/* Both the keyring's items and tokens.json go; the file also when the keyring cannot be
+ * reached, and then the keyring's error is returned. */
 int cache_delete(const struct provider_cfg *p, okc_err *err)
 {
 	char *root, *dir;
-	int rc;
+	okc_err kerr;
+	int rc, krc = OKC_NOENT;
 
+	if (in_keyring(p)) {
+		krc = keyring_delete_all(p->name, &kerr);
+		if (krc < 0)
+			keyring_failed(p, &kerr);
+	}
 	if (provider_paths(p, &root, &dir, err) < 0)
 		return -1;
 	rc = store_check_tree(root, dir, err);
@@ -135,7 +255,15 @@ int cache_delete(const struct provider_cfg *p, okc_err *err)
 		rc = store_remove(dir, TOKENS_FILE, err);
 	free(dir);
 	free(root);
-	return rc;
+	if (krc < 0) {
+		if (rc < 0)
+			log_error("%s", err->msg);
+		*err = kerr;
+		return -1;
+	}
+	if (rc < 0)
+		return -1;
+	return rc == 0 || krc == 0 ? 0 : OKC_NOENT;
 }
 
 int cache_lock(const struct provider_cfg *p, struct lock *l, okc_err *err)

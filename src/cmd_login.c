@@ -9,6 +9,7 @@
 #include "oktacred/config.h"
 #include "oktacred/device_flow.h"
 #include "oktacred/jwt.h"
+#include "oktacred/keyring.h"
 #include "oktacred/log.h"
 #include "oktacred/qr.h"
 #include "oktacred/refresh.h"
@@ -107,6 +108,9 @@ int cmd_login(struct cli_ctx *ctx)
 		if (rc <= 0)
 			return rc;
 	}
+	/* With --force nothing has looked at the keyring yet: fail before the person approves. */
+	if (p->token_store == TOKEN_STORE_KEYRING && keyring_check(p->name, &ctx->err) < 0)
+		return -1;
 	if (device_flow_start(p, &da, &ctx->err) < 0)
 		return -1;
 	out = term_user_stream();

@@ -481,9 +481,10 @@ static long long server_now(const struct xfer *x)
 	return d != (time_t)-1 ? (long long)d : (long long)time(NULL);
 }
 
-/* How long the server asked us to wait (Retry-After, then Okta's X-Rate-Limit-Reset), in
- * ms; -1 when it did not say. */
-static long long server_wait_ms(const struct xfer *x)
+/* How long the server asked us to wait (Retry-After, then, for a 429 only, Okta's
+ * X-Rate-Limit-Reset: Okta sends it on every answer, so on a 503 it means nothing), in ms;
+ * -1 when it did not say. */
+static long long server_wait_ms(const struct xfer *x, long status)
 {
 	long long s;
 
@@ -495,7 +496,7 @@ static long long server_wait_ms(const struct xfer *x)
 		if (s != -1)
 			return s > server_now(x) ? (s - server_now(x)) * 1000 : 0;
 	}
-	if (x->rate_reset) {
+	if (x->rate_reset && status == 429) {
 		s = parse_seconds(x->rate_reset);
 		if (s >= 0)
 			return s > server_now(x) ? (s - server_now(x)) * 1000 : 0;
@@ -508,7 +509,7 @@ static long retry_wait_ms(long status, const struct xfer *x, int attempt, long m
 	long long w = -1;
 
 	if (status == 429 || status == 503)
-		w = server_wait_ms(x);
+		w = server_wait_ms(x, status);
 	if (w < 0)
 		w = backoff_ms(attempt);
 	if (status == 429 && w < WAIT_MIN_429_MS)

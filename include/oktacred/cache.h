@@ -1,5 +1,6 @@
-/* cache.h: a provider's tokens on disk (okta/<provider>/tokens.json) with the
- * provider's lock. Later: secrets in the keyring when token_store = keyring. */
+/* cache.h: a provider's tokens (okta/<provider>/tokens.json) with the provider's lock.
+ * With token_store = keyring the secrets live in the Secret Service and tokens.json
+ * holds only metadata (expiry, scope, the cache key). */
 #ifndef OKTACRED_CACHE_H
 #define OKTACRED_CACHE_H
 
@@ -12,15 +13,18 @@ struct provider_cfg;
 /* Loads the provider's tokens. Returns 0; OKC_NOENT when there is no usable session:
  * no file, a file for another org/client/server/scopes, or a corrupt file (which is
  * renamed tokens.json.corrupt, with a warning on stderr); -1 for an unsafe file or
- * directory (symlink, foreign owner, group/other permission: exit 1, how to fix it). */
+ * directory (symlink, foreign owner, group/other permission: exit 1, how to fix it). In
+ * keyring mode, -1 with the keyring's error when it cannot be reached, even when there is
+ * no tokens.json, so a login fails before the person approves it rather than after. */
 int cache_load(const struct provider_cfg *p, struct tokens **out, okc_err *err);
 /* Writes the tokens atomically (creating the directories 0700). The caller holds the
  * provider's lock. The file records p's cache key (org_url, client_id,
  * authorization_server, scopes) whatever t holds, so it always matches p when read back.
- * token_store = keyring is refused (exit 1) until the keyring store exists: secrets must
- * never land in the file when the user asked for the keyring. */
+ * In keyring mode the secrets go to the keyring first and never into the file. */
 int cache_save(const struct provider_cfg *p, const struct tokens *t, okc_err *err);
-/* Deletes the tokens (absent is fine: OKC_NOENT). The caller holds the lock. */
+/* Deletes the tokens (absent is fine: OKC_NOENT). The caller holds the lock. In keyring
+ * mode both the items and the file; the file is removed even when the keyring cannot be
+ * reached, and then the keyring's error is returned. */
 int cache_delete(const struct provider_cfg *p, okc_err *err);
 /* Creates the provider's directory when needed and takes its lock. */
 int cache_lock(const struct provider_cfg *p, struct lock *l, okc_err *err);

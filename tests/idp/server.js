@@ -9,6 +9,7 @@
 import http from 'node:http';
 import crypto from 'node:crypto';
 import util from 'node:util';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { performance } from 'node:perf_hooks';
 
 import * as pages from './pages.js';
@@ -38,7 +39,7 @@ const keysReady = Promise.all(['default', 'org'].map(async (name) => {
   SIGNING_KEYS.set(name, { ...jwk, kid, alg: 'RS256', use: 'sig' });
 }));
 
-const { default: Provider } = await import('oidc-provider');
+const { default: Provider, errors: oidcErrors } = await import('oidc-provider');
 
 // ---------------------------------------------------------------------------
 // Users and clients (the one place to add more)
@@ -88,16 +89,22 @@ const CLIENTS = [
     response_types: [],
     redirect_uris: [],
   },
-  // A service account with private_key_jwt would look like:
+  // Service accounts (private_key_jwt) are registered at run time with their
+  // public key: POST /__test/client, or harness.py's add_service_client():
   // { client_id: '0oa-test-robot', token_endpoint_auth_method: 'private_key_jwt',
-  //   token_endpoint_auth_signing_alg: 'RS256', grant_types: ['client_credentials'],
-  //   response_types: [], redirect_uris: [], jwks: { keys: [PUBLIC_JWK] } }
+  //   grant_types: ['client_credentials'], response_types: [], redirect_uris: [],
+  //   scope: 'okta.users.read okta.groups.read', jwks: { keys: [PUBLIC_JWK] } }
 ];
+
+// Okta's algorithms for client_secret_jwt (HS*) and private_key_jwt (RS*, ES*).
+const CLIENT_AUTH_ALGS = ['HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'ES512'];
+const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 
 const COMMON_SCOPES = ['openid', 'profile', 'email', 'groups', 'offline_access'];
 const SERVERS = [
   // mount: the issuer's path; routePrefix: the endpoints' prefix below it
-  { name: 'default', mount: '/oauth2/default', routePrefix: '/v1', scopes: COMMON_SCOPES },
+  // api.read: a custom scope (custom servers have their own; used by client_credentials)
+  { name: 'default', mount: '/oauth2/default', routePrefix: '/v1', scopes: [...COMMON_SCOPES, 'api.read'] },
   { name: 'org', mount: '', routePrefix: '/oauth2/v1', scopes: [...COMMON_SCOPES, 'okta.users.read', 'okta.groups.read'] },
 ];
 
@@ -111,14 +118,24 @@ const DEFAULT_SETTINGS = Object.freeze({
   id_token_ttl: 3600,
   refresh_token_ttl: 7 * 24 * 3600,
   force_slow_down: 0, // the next N device-code polls answer slow_down
-  token_delay_ms: 0, // token endpoint answers wait this long (after processing)
+  token_delay_ms: 0, // token answers wait this long AFTER processing (tokens already rotated)
+  token_delay_before_ms: 0, // token requests wait this long BEFORE processing (dropped if the client leaves)
   slow_down_tolerance_ms: 25, // polls this much early still count as on time
+  refresh_grace_s: 0, // a rotated-out refresh token stays usable this long (Okta: 0-60, default 30 there)
+  rate_limit: null, // {limit, window_s}: token endpoint answers 429 E0000047 above it
 });
+
+// X-Rate-Limit-* values when rate_limit is off (counted, never enforced).
+const DEFAULT_RATE = Object.freeze({ limit: 600, window_s: 60 });
 
 let settings = { ...DEFAULT_SETTINGS };
 let requestLog = [];
-let faults = new Map(); // path -> { status, count, body, headers, delay_ms, hang }
+let faults = new Map(); // path -> { status, count, body, headers, delay_ms, hang, rate_headers }
 let polls = new Map(); // server + device_code hash -> { interval, last }
+let rateBuckets = new Map(); // path -> { start (ms), count }
+
+// The request being served ({ entry, params, endpoint }), for the adapter hooks.
+const requestContext = new AsyncLocalStorage();
 
 function shortHash(value) {
   return crypto.createHash('sha256').update(String(value)).digest('hex').slice(0, 12);
@@ -246,7 +263,7 @@ function buildProvider(server, base) {
   const store = createStore();
 
   const configuration = {
-    adapter: adapterFactory(store),
+    adapter: adapterFactory(store, { refreshGrace }),
     clients: CLIENTS.map((c) => ({ ...c })),
     jwks: { keys: [SIGNING_KEYS.get(server.name)] },
     cookies: {
@@ -334,6 +351,23 @@ function buildProvider(server, base) {
     },
     pkce: { required: () => false },
     responseTypes: ['code'],
+    enabledJWA: { clientAuthSigningAlgValues: CLIENT_AUTH_ALGS },
+    // oidc-provider accepts the issuer, the token endpoint or the endpoint called as
+    // aud; Okta only the URL of the endpoint called (and wants sub = client_id, exp
+    // at most an hour ahead). jti replay: oidc-provider's ReplayDetection model.
+    assertJwtClientAuthClaimsAndHeader: async (ctx, claims, header, client) => {
+      const path = (ctx.req.originalUrl || ctx.req.url).split('?')[0];
+      const expected = `${base}${path}`;
+      if (claims.aud !== expected) {
+        throw new oidcErrors.InvalidClientAuth(`The audience claim for client_assertion must be the endpoint invoked for the request: ${expected}`);
+      }
+      if (claims.sub !== client.clientId) {
+        throw new oidcErrors.InvalidClientAuth('sub (JWT subject) must be the client_id');
+      }
+      if (claims.exp - Math.floor(Date.now() / 1000) > 3600) {
+        throw new oidcErrors.InvalidClientAuth('The client_assertion token has an expiration too far into the future.');
+      }
+    },
   };
 
   const provider = new Provider(issuer, configuration);
@@ -358,11 +392,34 @@ function buildProvider(server, base) {
     }
   });
 
+  // oidc-provider's reason for an error answer (its error_description is generic).
+  const noteError = (ctx, err) => {
+    const entry = ctx.req.idpEntry;
+    if (entry) entry.error_detail = err.error_detail || err.error_description || err.message || null;
+  };
+  provider.on('grant.error', noteError);
+  provider.on('revocation.error', noteError);
+
   provider.on('server_error', (ctx, err) => {
     console.error(`[idp] server_error on ${server.name} ${ctx.method} ${ctx.path}:`, err);
   });
 
   return provider;
+}
+
+// adapter.js asks this when a consumed (rotated-out) refresh token is looked up.
+// True: within refresh_grace_s of its first use, and looked up by the
+// refresh_token grant presenting it; the grant then issues a new token set.
+function refreshGrace(id, consumedAtMs) {
+  const rc = requestContext.getStore();
+  if (!rc || rc.endpoint !== 'token' || rc.params.grant_type !== 'refresh_token'
+      || rc.params.refresh_token !== id) return false;
+  const age = Date.now() - consumedAtMs;
+  rc.entry.reuse_age_ms = age;
+  const grace = settings.refresh_grace_s;
+  if (!(grace > 0) || age > grace * 1000) return false;
+  rc.entry.grace_reuse = true;
+  return true;
 }
 
 async function revocationAllowedPolicy(ctx, client, token) {
@@ -523,15 +580,34 @@ async function handleActivate(url, res, base) {
 
 const SETTING_KEYS = new Set(Object.keys(DEFAULT_SETTINGS));
 
+const FRACTIONAL_SETTINGS = new Set(['slow_down_tolerance_ms', 'token_delay_ms', 'token_delay_before_ms', 'refresh_grace_s']);
+
+function validRateLimit(v) {
+  if (v === null) return null;
+  if (typeof v !== 'object' || Array.isArray(v)) throw new Error('rate_limit must be null or {"limit": N, "window_s": S}');
+  const extra = Object.keys(v).filter((k) => k !== 'limit' && k !== 'window_s');
+  if (extra.length) throw new Error(`rate_limit: unknown key ${extra[0]}`);
+  const { limit, window_s: windowS = 60 } = v;
+  if (!Number.isInteger(limit) || limit < 0) throw new Error('rate_limit.limit must be an integer >= 0');
+  if (typeof windowS !== 'number' || !Number.isFinite(windowS) || windowS <= 0) throw new Error('rate_limit.window_s must be a number > 0');
+  return { limit, window_s: windowS };
+}
+
 function applySettings(obj) {
   const next = { ...settings };
   for (const [k, v] of Object.entries(obj)) {
     if (!SETTING_KEYS.has(k)) throw new Error(`unknown setting: ${k}`);
+    if (k === 'rate_limit') {
+      next.rate_limit = validRateLimit(v);
+      continue;
+    }
     if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new Error(`setting ${k} must be a number >= 0`);
-    if (k !== 'slow_down_tolerance_ms' && k !== 'token_delay_ms' && !Number.isInteger(v)) throw new Error(`setting ${k} must be an integer`);
+    if (!FRACTIONAL_SETTINGS.has(k) && !Number.isInteger(v)) throw new Error(`setting ${k} must be an integer`);
+    if (k === 'refresh_grace_s' && v > 60) throw new Error('setting refresh_grace_s must be 0..60 (as in Okta)');
     if (['device_expires_in', 'access_token_ttl', 'id_token_ttl', 'refresh_token_ttl'].includes(k) && v < 1) throw new Error(`setting ${k} must be >= 1`);
     next[k] = v;
   }
+  if ('rate_limit' in obj) rateBuckets = new Map(); // a new limit starts new windows
   settings = next;
 }
 
@@ -560,6 +636,7 @@ async function handleControl(url, req, res) {
           requestLog = [];
           faults = new Map();
           polls = new Map();
+          rateBuckets = new Map();
           sendJson(res, 200, { ok: true, settings });
           return;
         case '/settings':
@@ -580,6 +657,7 @@ async function handleControl(url, req, res) {
               headers: body.headers || {},
               delay_ms: body.delay_ms || 0,
               hang: !!body.hang,
+              rate_headers: !!body.rate_headers,
             });
           }
           sendJson(res, 200, { ok: true, faults: Object.fromEntries(faults) });
@@ -632,30 +710,20 @@ function serverFor(pathname) {
   return SERVERS[1];
 }
 
-// Captures the JSON answer (for the log) and applies token_delay_ms.
+// Captures the JSON answer (for the log) and applies token_delay_ms: the answer
+// is complete (tokens issued, the old refresh token rotated out) and held back
+// that long before it is sent. status and error are logged when the answer is
+// complete, so they are there even when the client leaves during the delay.
 function instrumentResponse(res, entry, endpoint) {
   const origWrite = res.write;
   const origEnd = res.end;
   const chunks = [];
-  res.write = function write(chunk, ...rest) {
-    if (chunk && typeof chunk !== 'function') chunks.push(Buffer.from(chunk));
-    return origWrite.call(this, chunk, ...rest);
-  };
-  res.end = function end(chunk, ...rest) {
-    if (chunk && typeof chunk !== 'function') chunks.push(Buffer.from(chunk));
-    const delay = endpoint === 'token' ? settings.token_delay_ms : 0;
-    if (delay > 0) {
-      setTimeout(() => origEnd.call(this, chunk, ...rest), delay);
-      return this;
-    }
-    return origEnd.call(this, chunk, ...rest);
-  };
-  res.on('error', () => {});
-  res.on('finish', () => {
+  const record = () => {
     entry.status = res.statusCode;
     try {
       const body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-      entry.error = typeof body.error === 'string' ? body.error : null;
+      const err = typeof body.error === 'string' ? body.error : body.errorCode;
+      entry.error = typeof err === 'string' ? err : null;
       res.idpError = entry.error;
       if (endpoint === 'device' && body.device_code) {
         entry.device_code_hash = shortHash(body.device_code);
@@ -664,13 +732,98 @@ function instrumentResponse(res, entry, endpoint) {
     } catch {
       entry.error = null; // not a JSON answer (e.g. an injected text body)
     }
-  });
+  };
+  res.write = function write(chunk, ...rest) {
+    if (chunk && typeof chunk !== 'function') chunks.push(Buffer.from(chunk));
+    return origWrite.call(this, chunk, ...rest);
+  };
+  res.end = function end(chunk, ...rest) {
+    if (chunk && typeof chunk !== 'function') chunks.push(Buffer.from(chunk));
+    record();
+    const delay = endpoint === 'token' ? settings.token_delay_ms : 0;
+    if (delay > 0 && !res.destroyed) {
+      entry.delay_after_ms = delay;
+      setTimeout(() => origEnd.call(this, chunk, ...rest), delay);
+      return this;
+    }
+    return origEnd.call(this, chunk, ...rest);
+  };
+  res.on('error', () => {});
+  res.on('finish', record);
   res.on('close', () => {
     if (!res.writableFinished) entry.aborted = true;
   });
 }
 
+// Resolves true if the client closed the connection within ms, else false.
+function waitUnlessClosed(res, ms) {
+  return new Promise((resolve) => {
+    if (res.destroyed || res.socket?.destroyed) {
+      resolve(true);
+      return;
+    }
+    const onClose = () => {
+      clearTimeout(timer);
+      resolve(true);
+    };
+    const timer = setTimeout(() => {
+      res.off('close', onClose);
+      resolve(!!(res.destroyed || res.socket?.destroyed));
+    }, ms);
+    res.once('close', onClose);
+  });
+}
+
+// Okta's X-Rate-Limit-* headers: one fixed window per endpoint path, started by
+// its first request. Every request counts (faulted and rejected ones too).
+function countRate(pathname) {
+  const cfg = settings.rate_limit || DEFAULT_RATE;
+  const now = Date.now();
+  let b = rateBuckets.get(pathname);
+  if (!b || now >= b.start + cfg.window_s * 1000) {
+    b = { start: now, count: 0 };
+    rateBuckets.set(pathname, b);
+  }
+  b.count += 1;
+  return {
+    limit: cfg.limit,
+    remaining: Math.max(0, cfg.limit - b.count),
+    reset: Math.ceil((b.start + cfg.window_s * 1000) / 1000),
+    over: b.count > cfg.limit,
+  };
+}
+
+function clientAuthOf(req, params) {
+  if (params.client_assertion_type === JWT_BEARER || params.client_assertion) {
+    try {
+      const header = JSON.parse(Buffer.from(String(params.client_assertion).split('.')[0], 'base64url').toString('utf8'));
+      return String(header.alg).startsWith('HS') ? 'client_secret_jwt' : 'private_key_jwt';
+    } catch {
+      return 'private_key_jwt';
+    }
+  }
+  if (/^basic /i.test(req.headers.authorization || '')) return 'client_secret_basic';
+  if (params.client_secret) return 'client_secret_post';
+  return 'none';
+}
+
+// sha256 prefix of the client assertion's jti (unverified), never the assertion.
+function assertionJtiHash(params) {
+  if (!params.client_assertion) return null;
+  try {
+    const payload = JSON.parse(Buffer.from(params.client_assertion.split('.')[1], 'base64url').toString('utf8'));
+    return payload.jti === undefined ? null : shortHash(payload.jti);
+  } catch {
+    return null;
+  }
+}
+
+const RATE_HEADERS = ['X-Rate-Limit-Limit', 'X-Rate-Limit-Remaining', 'X-Rate-Limit-Reset'];
+
 async function answerFault(fault, res) {
+  // An injected answer carries only the headers the test gave, unless it asked
+  // for the X-Rate-Limit-* ones (oktacred honours X-Rate-Limit-Reset on a 503).
+  if (!fault.rate_headers) for (const h of RATE_HEADERS) res.removeHeader(h);
   if (fault.delay_ms) await sleep(fault.delay_ms);
   let body = fault.body;
   let type = 'text/plain; charset=utf-8';
@@ -719,6 +872,7 @@ async function handle(req, res) {
   const cls = classify(pathname);
   let params = {};
   let entry = null;
+  let overLimit = false;
   if (cls) {
     if (req.method === 'POST') {
       const buf = await readBody(req);
@@ -742,9 +896,26 @@ async function handle(req, res) {
       fault: false,
       hang: false,
       aborted: false,
+      processed: false,
+      client_auth: clientAuthOf(req, params),
+      jti_hash: assertionJtiHash(params),
+      error_detail: null,
+      grace_reuse: false,
+      reuse_age_ms: null,
+      rate_limited: false,
+      rate_remaining: null,
+      delay_before_ms: 0,
+      delay_after_ms: 0,
     };
     requestLog.push(entry);
+    req.idpEntry = entry;
     instrumentResponse(res, entry, cls.endpoint);
+    const rate = countRate(pathname);
+    entry.rate_remaining = rate.remaining;
+    res.setHeader('X-Rate-Limit-Limit', String(rate.limit));
+    res.setHeader('X-Rate-Limit-Remaining', String(rate.remaining));
+    res.setHeader('X-Rate-Limit-Reset', String(rate.reset));
+    overLimit = rate.over && !!settings.rate_limit && cls.endpoint === 'token';
   }
 
   const fault = takeFault(pathname);
@@ -766,6 +937,28 @@ async function handle(req, res) {
     await handleActivate(url, res, BASE);
     return;
   }
+
+  if (overLimit) {
+    entry.rate_limited = true;
+    sendJson(res, 429, {
+      errorCode: 'E0000047',
+      errorSummary: 'API call exceeded rate limit due to too many requests.',
+      errorLink: 'E0000047',
+      errorId: `oae${crypto.randomBytes(11).toString('base64url')}`,
+      errorCauses: [],
+    });
+    return;
+  }
+
+  if (cls && cls.endpoint === 'token' && settings.token_delay_before_ms > 0) {
+    // Held before anything is looked at; a client gone by then is not served.
+    entry.delay_before_ms = settings.token_delay_before_ms;
+    if (await waitUnlessClosed(res, settings.token_delay_before_ms)) {
+      entry.aborted = true;
+      return;
+    }
+  }
+  if (entry) entry.processed = true;
 
   if (cls && cls.endpoint === 'token' && params.grant_type === DEVICE_GRANT && params.device_code) {
     // RFC 8628 slow_down the way Okta does it.
@@ -821,7 +1014,11 @@ async function handle(req, res) {
     req.url = req.url.slice(server.mount.length) || '/';
     if (!req.url.startsWith('/')) req.url = `/${req.url}`;
   }
-  if (cls) req.idpEndpoint = cls.endpoint;
+  if (cls) {
+    req.idpEndpoint = cls.endpoint;
+    await requestContext.run({ entry, params, endpoint: cls.endpoint }, () => server.handler(req, res));
+    return;
+  }
   server.handler(req, res);
 }
 

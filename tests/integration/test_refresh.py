@@ -162,3 +162,30 @@ def test_logout_revoke_kills_the_refresh_token(logged_in):
     assert any(e["endpoint"] == "revoke" for e in env.idp.log())
     status, body = env.idp.refresh(rt)
     assert status == 400 and body["error"] == "invalid_grant"
+
+
+def test_kill_during_refresh_never_loses_the_session(logged_in):
+    """kill -9 at varied moments of a refresh: before the request, while the provider holds
+    the answer back (the token already rotated there), after. The cache always parses and
+    the next call works: either the old tokens (reused within Okta's grace period) or the
+    new ones."""
+    env = logged_in
+    env.idp.settings(refresh_grace_s=30, token_delay_ms=400)
+    for delay in (0.0, 0.05, 0.15, 0.3, 0.45, 0.6):
+        expire_access_token(env)
+        proc = env.start("token")
+        time.sleep(delay)  # the moment of the crash is what this test varies
+        proc.kill()
+        proc.wait()
+        proc.stdout.close()
+        proc.stderr.close()
+        t = env.tokens()  # parses: never half-written
+        assert t["access_token"] and t["refresh_token"]
+        leftovers = [f for f in os.listdir(env.provider_dir())
+                     if f not in ("tokens.json", ".lock")]
+        assert leftovers == [], leftovers
+        r = env.run("token")
+        assert r.returncode == 0, (delay, r.stderr)
+    env.idp.settings(token_delay_ms=0)
+    r = env.run("refresh")
+    assert r.returncode == 0, r.stderr

@@ -347,6 +347,9 @@ Test(cache, keyring_not_written_to_file)
 	okc_err err;
 
 	p.token_store = TOKEN_STORE_KEYRING;
+	/* No session bus: this must never touch the developer's real keyring. */
+	unsetenv("DBUS_SESSION_BUS_ADDRESS");
+	unsetenv("XDG_RUNTIME_DIR");
 	cr_assert_eq(cache_save(&p, t, &err), -1);
 	cr_assert(strstr(err.msg, "keyring"), "%s", err.msg);
 	cr_assert_eq(access(pfile, F_OK), -1, "secrets never land in the file");

@@ -537,9 +537,10 @@ Test(http_request, honours_retry_after_date)
 
 Test(http_request, honours_okta_rate_limit_reset)
 {
-	expect_wait(ANSWER("503 Service Unavailable") "Date: Sun, 09 Sep 2001 01:46:40 GMT\r\n"
-	                                              "X-Rate-Limit-Reset: 1000000001\r\n\r\n",
-	            1.0);
+	/* Two seconds after the server's Date: more than the 1 s floor of a 429. */
+	expect_wait(ANSWER("429 Too Many Requests") "Date: Sun, 09 Sep 2001 01:46:40 GMT\r\n"
+	                                            "X-Rate-Limit-Reset: 1000000002\r\n\r\n",
+	            2.0);
 }
 
 Test(http_request, caps_long_waits)
