@@ -45,6 +45,14 @@ static const struct cli_option token_opts[] = {
     {"--json", 0, NULL, "the token with its type and expiry as JSON"},
     {NULL, 0, NULL, NULL},
 };
+static const struct cli_option env_opts[] = {
+    {"--format", 0, "FORMAT", "sh (default), fish, powershell, json or dotenv"},
+    {"--unset", 0, NULL, "print what undoes an earlier eval"},
+    {NULL, 0, NULL, NULL},
+};
+static const struct cli_option exec_opts[] = {
+    {NULL, 0, NULL, NULL},
+};
 static const struct cli_option config_opts[] = {
     {"--names", 0, NULL, "list: only the names, one per line"},
     {"--json", 0, NULL, "list: machine-readable output"},
@@ -59,6 +67,9 @@ const struct cli_command cli_commands[] = {
     {"status", "whoami", cmd_status, "[NAME...]", "who is logged in where", status_opts, 0},
     {"refresh", NULL, cmd_refresh, "[NAME...]", "refresh sessions now", refresh_opts, 0},
     {"token", NULL, cmd_token, "[NAME]", "print a fresh access (or ID) token", token_opts, 0},
+    {"env", NULL, cmd_env, "[NAME]", "print the environment for eval", env_opts, 0},
+    {"exec", NULL, cmd_exec, "[NAME] -- CMD [ARGS...]", "run CMD with the environment", exec_opts,
+     CLI_TAKES_REST},
     {"config", NULL, cmd_config, "validate|list", "check or list the configuration", config_opts,
      0},
     {"version", NULL, cmd_version, "", "show the version", no_opts, 0},

@@ -7,7 +7,7 @@
 
 #include "oktacred/cli.h"
 #include "oktacred/config.h"
-#include "oktacred/refresh.h"
+#include "oktacred/provider.h"
 #include "oktacred/util.h"
 
 int cmd_token(struct cli_ctx *ctx)
@@ -24,12 +24,7 @@ int cmd_token(struct cli_ctx *ctx)
 	if (cli_config(ctx) < 0 ||
 	    config_resolve(ctx->cfg, ctx->npos ? ctx->pos[0] : NULL, &id, &p, &ctx->err) < 0)
 		return -1;
-	if (p->kind == PROVIDER_API_TOKEN)
-		return okc_fail(&ctx->err, OKC_EXIT_USAGE,
-		                "%s: an okta/api-token provider has no OAuth token; use: oktacred "
-		                "env %s",
-		                p->name, p->name);
-	if (refresh_ensure(p, want_id ? NEED_ID_TOKEN : NEED_ACCESS_TOKEN, &t, &ctx->err) < 0)
+	if (provider_tokens(p, want_id ? NEED_ID_TOKEN : NEED_ACCESS_TOKEN, &t, &ctx->err) < 0)
 		return -1;
 	value = want_id ? t->id_token : t->access_token;
 	if (!value) {

@@ -110,6 +110,13 @@ static int parse_oauth_error(const struct buf *body, struct oauth_error *oerr)
 int oauth_post(const struct provider_cfg *p, const char *url, const struct buf *form,
                struct buf *json, struct oauth_error *oerr, okc_err *err)
 {
+	return oauth_post_auth(p, url, form, NULL, NULL, json, oerr, err);
+}
+
+int oauth_post_auth(const struct provider_cfg *p, const char *url, const struct buf *form,
+                    const char *basic_user, const char *basic_pass, struct buf *json,
+                    struct oauth_error *oerr, okc_err *err)
+{
 	struct http_opts opts;
 	struct http_request req = {0};
 	struct http_response resp = {0};
@@ -124,6 +131,8 @@ int oauth_post(const struct provider_cfg *p, const char *url, const struct buf *
 	req.body = form->data ? form->data : "";
 	req.body_len = form->len;
 	req.accept = "application/json";
+	req.basic_user = basic_user;
+	req.basic_pass = basic_pass;
 	if (http_request(&opts, &req, &resp, err) < 0) {
 		http_response_free(&resp);
 		return -1;
@@ -166,13 +175,20 @@ int oauth_post(const struct provider_cfg *p, const char *url, const struct buf *
 int oauth_token_request(const struct provider_cfg *p, const struct buf *form, struct tokens **out,
                         struct oauth_error *oerr, okc_err *err)
 {
+	return oauth_token_request_auth(p, form, NULL, NULL, out, oerr, err);
+}
+
+int oauth_token_request_auth(const struct provider_cfg *p, const struct buf *form,
+                             const char *basic_user, const char *basic_pass, struct tokens **out,
+                             struct oauth_error *oerr, okc_err *err)
+{
 	struct oauth_endpoints ep;
 	struct buf json = BUF_INIT;
 	int rc;
 
 	if (oauth_endpoints_for(p, &ep, err) < 0)
 		return -1;
-	rc = oauth_post(p, ep.token, form, &json, oerr, err);
+	rc = oauth_post_auth(p, ep.token, form, basic_user, basic_pass, &json, oerr, err);
 	oauth_endpoints_free(&ep);
 	if (rc != 0)
 		return rc;

@@ -34,14 +34,15 @@ static int login_required(const struct provider_cfg *p, okc_err *err, const char
 	return -1;
 }
 
-/* The refresh_token grant. The caller holds the lock; *t is replaced on success. */
-static int refresh_locked(const struct provider_cfg *p, struct tokens **t, okc_err *err)
+int refresh_grant(const struct provider_cfg *p, struct tokens **t, okc_err *err)
 {
 	struct oauth_error oerr;
 	struct tokens *fresh = NULL;
 	struct buf form = BUF_INIT;
 	int rc;
 
+	if (!*t)
+		return login_required(p, err, "not logged in");
 	if (!(*t)->refresh_token)
 		return login_required(p, err, "the session has expired and has no refresh token");
 	if (http_form_add(&form, "grant_type", "refresh_token") < 0 ||
@@ -88,8 +89,8 @@ static int refresh_locked(const struct provider_cfg *p, struct tokens **t, okc_e
 	return 0;
 }
 
-static int refresh_run(const struct provider_cfg *p, enum refresh_need need, int force,
-                       struct tokens **out, okc_err *err)
+int refresh_with(const struct provider_cfg *p, enum refresh_need need, int force,
+                 refresh_renew_fn renew, struct tokens **out, okc_err *err)
 {
 	struct tokens *t = NULL;
 	struct lock lk = LOCK_INIT;
@@ -100,25 +101,25 @@ static int refresh_run(const struct provider_cfg *p, enum refresh_need need, int
 		rc = cache_load(p, &t, err);
 		if (rc < 0)
 			return -1;
-		if (rc == OKC_NOENT)
-			return login_required(p, err, "not logged in");
-		if (refresh_token_left(t, need, now_utc()) > p->refresh_before) {
+		if (rc == 0 && refresh_token_left(t, need, now_utc()) > p->refresh_before) {
 			*out = t;
 			return 0;
 		}
+		/* No session to refresh: say so without taking (or creating) the lock. */
+		if (rc == OKC_NOENT && renew == refresh_grant)
+			return login_required(p, err, "not logged in");
 		tokens_free(t);
 		t = NULL;
 	}
 	if (cache_lock(p, &lk, err) < 0)
 		return -1;
-	/* Read again under the lock: another process may have refreshed meanwhile. */
+	/* Read again under the lock: another process may have renewed meanwhile. */
 	rc = cache_load(p, &t, err);
-	if (rc == OKC_NOENT)
-		rc = login_required(p, err, "not logged in");
-	else if (rc == 0 && (force || refresh_token_left(t, need, now_utc()) <= p->refresh_before))
-		rc = refresh_locked(p, &t, err);
+	if (rc == OKC_NOENT ||
+	    (rc == 0 && (force || refresh_token_left(t, need, now_utc()) <= p->refresh_before)))
+		rc = renew(p, &t, err);
 	else if (rc == 0)
-		log_verbose("%s: another process refreshed the session", p->name);
+		log_verbose("%s: another process renewed the tokens", p->name);
 	lock_release(&lk);
 	if (rc < 0) {
 		tokens_free(t);
@@ -130,7 +131,7 @@ static int refresh_run(const struct provider_cfg *p, enum refresh_need need, int
 		                      need == NEED_ID_TOKEN
 		                          ? "the identity provider returned no fresh ID "
 		                            "token (is openid in scopes?)"
-		                          : "the refreshed access token is already expired");
+		                          : "the new access token is already expired");
 	}
 	*out = t;
 	return 0;
@@ -139,10 +140,10 @@ static int refresh_run(const struct provider_cfg *p, enum refresh_need need, int
 int refresh_ensure(const struct provider_cfg *p, enum refresh_need need, struct tokens **out,
                    okc_err *err)
 {
-	return refresh_run(p, need, 0, out, err);
+	return refresh_with(p, need, 0, refresh_grant, out, err);
 }
 
 int refresh_force(const struct provider_cfg *p, struct tokens **out, okc_err *err)
 {
-	return refresh_run(p, NEED_ACCESS_TOKEN, 1, out, err);
+	return refresh_with(p, NEED_ACCESS_TOKEN, 1, refresh_grant, out, err);
 }

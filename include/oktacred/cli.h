@@ -64,12 +64,20 @@ int cli_config(struct cli_ctx *ctx);
 int cli_usage_error(struct cli_ctx *ctx, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* Resolves NAME (NULL: the default) and fills env with its environment (cmd_env.c;
+ * shared by env and exec). names_only: no credential is fetched (--unset). */
+struct envset;
+int cli_identity_environment(struct cli_ctx *ctx, const char *name, int names_only,
+                             struct envset *env);
+
 /* Command entry points (cmd_*.c). */
 int cmd_login(struct cli_ctx *ctx);
 int cmd_logout(struct cli_ctx *ctx);
 int cmd_status(struct cli_ctx *ctx);
 int cmd_refresh(struct cli_ctx *ctx);
 int cmd_token(struct cli_ctx *ctx);
+int cmd_env(struct cli_ctx *ctx);
+int cmd_exec(struct cli_ctx *ctx);
 int cmd_config(struct cli_ctx *ctx);
 int cmd_version(struct cli_ctx *ctx);
 int cmd_help(struct cli_ctx *ctx);

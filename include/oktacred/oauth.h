@@ -42,9 +42,18 @@ struct oauth_error {
 int oauth_post(const struct provider_cfg *p, const char *url, const struct buf *form,
                struct buf *json, struct oauth_error *oerr, okc_err *err);
 
+/* oauth_post with HTTP Basic client authentication (client_secret_basic). */
+int oauth_post_auth(const struct provider_cfg *p, const char *url, const struct buf *form,
+                    const char *basic_user, const char *basic_pass, struct buf *json,
+                    struct oauth_error *oerr, okc_err *err);
+
 /* oauth_post to the token endpoint, the answer parsed into tokens (cache key set). */
 int oauth_token_request(const struct provider_cfg *p, const struct buf *form, struct tokens **out,
                         struct oauth_error *oerr, okc_err *err);
+
+int oauth_token_request_auth(const struct provider_cfg *p, const struct buf *form,
+                             const char *basic_user, const char *basic_pass, struct tokens **out,
+                             struct oauth_error *oerr, okc_err *err);
 
 /* Revokes a token (RFC 7009). Returns 0 or -1. */
 int oauth_revoke(const struct provider_cfg *p, const char *token, const char *type_hint,

@@ -25,6 +25,18 @@ int refresh_ensure(const struct provider_cfg *p, enum refresh_need need, struct 
 /* Refreshes now, whatever is left (`oktacred refresh`, the systemd timer). */
 int refresh_force(const struct provider_cfg *p, struct tokens **out, okc_err *err);
 
+/* Renews the tokens; the caller holds the provider's lock. *t is the cached tokens (NULL
+ * when there are none) and is replaced on success, after the new ones were saved. */
+typedef int (*refresh_renew_fn)(const struct provider_cfg *p, struct tokens **t, okc_err *err);
+
+/* The refresh_token grant (a refresh_renew_fn): no session or no refresh token is exit 3. */
+int refresh_grant(const struct provider_cfg *p, struct tokens **t, okc_err *err);
+
+/* The ensure-fresh pattern with any way of renewing (the service account's client
+ * credentials use it too). force: renew whatever is left. */
+int refresh_with(const struct provider_cfg *p, enum refresh_need need, int force,
+                 refresh_renew_fn renew, struct tokens **out, okc_err *err);
+
 /* Seconds the needed token has left (negative: expired; the ID token's exp claim). */
 long refresh_token_left(const struct tokens *t, enum refresh_need need, time_t now);
 

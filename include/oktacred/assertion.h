@@ -1,0 +1,29 @@
+/* assertion.h: private_key_jwt client assertions (RFC 7523) signed with OpenSSL
+ * EVP: RS256 and ES256 keys from a PEM file or PEM text. */
+#ifndef OKTACRED_ASSERTION_H
+#define OKTACRED_ASSERTION_H
+
+#include <time.h>
+#include "oktacred/buf.h"
+#include "oktacred/err.h"
+
+struct signing_key;
+
+/* pem_or_path: PEM text when it starts with "-----BEGIN", else a file path (the file must
+ * be a regular file, not group/other-readable: exit 1 with "chmod 600 PATH"). PKCS#1
+ * ("BEGIN RSA PRIVATE KEY"), SEC1 ("BEGIN EC PRIVATE KEY") and PKCS#8 ("BEGIN PRIVATE
+ * KEY") are accepted; RSA keys of at least 2048 bits and P-256 EC keys only; anything else
+ * (an encrypted key, a public key, another curve) is a clear error (exit 2). */
+int signing_key_load(const char *pem_or_path, struct signing_key **out, okc_err *err);
+/* "RS256" or "ES256". */
+const char *signing_key_alg(const struct signing_key *k);
+void signing_key_free(struct signing_key *k);
+
+/* Appends a compact JWS: header {"alg","typ":"JWT","kid" (when kid non-NULL)}; claims
+ * iss = sub = client_id, aud = audience (the token endpoint URL), iat = now,
+ * exp = now + 300, jti = 128 random bits (base64url) unique per call. ES256 signatures
+ * are JOSE's raw r||s (64 bytes), not DER. */
+int assertion_sign(const struct signing_key *k, const char *kid, const char *client_id,
+                   const char *audience, time_t now, struct buf *out, okc_err *err);
+
+#endif

@@ -1,0 +1,466 @@
+/* assertion.c: private_key_jwt client assertions (RFC 7523): loading an RS256/ES256 key
+ * from a PEM file or PEM text, and signing the short-lived JWT with OpenSSL 3 EVP. */
+#include "oktacred/assertion.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/ec.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <openssl/rsa.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "oktacred/jwt.h"
+#include "oktacred/store.h"
+#include "oktacred/util.h"
+
+/* A 16384-bit RSA key is about 12 KiB of PEM: anything much larger is not a key. */
+#define KEY_MAX_BYTES (64 * 1024)
+/* RFC 7523 lets the server cap the lifetime; Okta allows up to an hour, 5 min is plenty. */
+#define ASSERTION_LIFETIME 300
+
+#define UNSUPPORTED_KEY "oktacred signs with RS256 (RSA >= 2048) or ES256 (P-256)"
+
+struct signing_key {
+	EVP_PKEY *pkey;
+	const char *alg; /* "RS256" or "ES256" */
+};
+
+/* Never prompt: a passphrase-protected key fails to load and load_pem says why. */
+static int no_passphrase(char *buf, int size, int rwflag, void *u)
+{
+	(void)buf;
+	(void)size;
+	(void)rwflag;
+	(void)u;
+	return 0;
+}
+
+/* Reads the key file, following a symlink (a key is often linked in from a secrets
+ * mount) but judging the file itself: regular, ours, no group/other permission. */
+static int read_key_file(const char *path, struct buf *out, okc_err *err)
+{
+	struct buf b = BUF_INIT;
+	char chunk[4096];
+	int fd, rc = 0;
+
+	/* O_NONBLOCK: a FIFO named here must not hang us before the fstat check refuses it. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0) {
+		if (errno == ENOENT || errno == ENOTDIR)
+			return okc_fail(err, OKC_EXIT_USAGE, "private_key file %s does not exist",
+			                path);
+		return okc_fail(err, OKC_EXIT_FAIL, "cannot open private_key file %s: %s", path,
+		                strerror(errno));
+	}
+	if (store_check_fd(fd, path, err) < 0) {
+		close(fd);
+		return -1;
+	}
+	if (buf_append(&b, "", 0) < 0) {
+		close(fd);
+		return okc_fail(err, OKC_EXIT_FAIL, "out of memory reading %s", path);
+	}
+	for (;;) {
+		ssize_t n = read(fd, chunk, sizeof(chunk));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = okc_fail(err, OKC_EXIT_FAIL, "cannot read %s: %s", path,
+			              strerror(errno));
+			break;
+		}
+		if (n == 0)
+			break;
+		if ((size_t)n > KEY_MAX_BYTES - b.len) {
+			rc = okc_fail(err, OKC_EXIT_USAGE,
+			              "%s is larger than %d bytes: not a PEM private key", path,
+			              KEY_MAX_BYTES);
+			break;
+		}
+		if (buf_append(&b, chunk, (size_t)n) < 0) {
+			rc = okc_fail(err, OKC_EXIT_FAIL, "out of memory reading %s", path);
+			break;
+		}
+	}
+	wipe(chunk, sizeof(chunk));
+	close(fd);
+	if (rc < 0) {
+		buf_free(&b);
+		return rc;
+	}
+	buf_free(out);
+	*out = b;
+	return 0;
+}
+
+/* The PEM labels in text ("-----BEGIN label-----"), summarised so that a failed load can
+ * say what the text holds without quoting any of it. */
+struct pem_labels {
+	int any;       /* some -----BEGIN line */
+	int priv;      /* a private key OpenSSL may read */
+	int encrypted; /* ENCRYPTED PRIVATE KEY, or a traditional key with Proc-Type ENCRYPTED */
+	int openssh;   /* OPENSSH PRIVATE KEY */
+	int pub;       /* a public key or a certificate */
+};
+
+static int label_is(const char *label, size_t len, const char *want)
+{
+	return len == strlen(want) && memcmp(label, want, len) == 0;
+}
+
+static int label_ends(const char *label, size_t len, const char *suffix)
+{
+	size_t n = strlen(suffix);
+
+	return len >= n && memcmp(label + len - n, suffix, n) == 0;
+}
+
+static void scan_labels(const char *text, size_t len, struct pem_labels *l)
+{
+	static const char begin[] = "-----BEGIN ";
+	const char *p = text, *end = text + len;
+
+	memset(l, 0, sizeof(*l));
+	while (p < end) {
+		const char *label, *stop;
+		size_t n;
+
+		p = memchr(p, '-', (size_t)(end - p));
+		if (!p)
+			break;
+		if ((size_t)(end - p) < sizeof(begin) - 1 ||
+		    memcmp(p, begin, sizeof(begin) - 1) != 0) {
+			p++;
+			continue;
+		}
+		label = p + sizeof(begin) - 1;
+		stop = memchr(label, '-', (size_t)(end - label));
+		if (!stop)
+			break;
+		n = (size_t)(stop - label);
+		l->any = 1;
+		if (label_is(label, n, "ENCRYPTED PRIVATE KEY"))
+			l->encrypted = 1;
+		else if (label_is(label, n, "OPENSSH PRIVATE KEY"))
+			l->openssh = 1;
+		else if (label_ends(label, n, "PRIVATE KEY"))
+			l->priv = 1;
+		else if (label_ends(label, n, "PUBLIC KEY") || label_ends(label, n, "CERTIFICATE"))
+			l->pub = 1;
+		p = stop;
+	}
+	/* RFC 1421 headers of an encrypted traditional key ("BEGIN RSA PRIVATE KEY"). */
+	for (p = text; p < end; p++) {
+		static const char proc[] = "Proc-Type: 4,ENCRYPTED";
+
+		p = memchr(p, 'P', (size_t)(end - p));
+		if (!p)
+			break;
+		if ((size_t)(end - p) >= sizeof(proc) - 1 && !memcmp(p, proc, sizeof(proc) - 1)) {
+			l->encrypted = 1;
+			break;
+		}
+	}
+}
+
+/* Explains why text (named by what: a path or "the private_key PEM") gave no key. */
+static int fail_unreadable(const char *text, size_t len, const char *what, int is_path,
+                           okc_err *err)
+{
+	struct pem_labels l;
+
+	scan_labels(text, len, &l);
+	if (l.encrypted) {
+		okc_fail(err, OKC_EXIT_USAGE,
+		         "%s is encrypted (passphrase-protected): oktacred does not prompt for "
+		         "a passphrase",
+		         what);
+		/* Quoted for pasting; a path holding a quote gets the placeholder. */
+		if (is_path && !strchr(what, '\''))
+			okc_hint(
+			    err,
+			    "decrypt a copy: openssl pkey -in '%s' -out NEW.pem; chmod 600 NEW.pem",
+			    what);
+		else
+			okc_hint(err, "decrypt a copy: openssl pkey -in KEY.pem -out NEW.pem");
+		return -1;
+	}
+	if (l.openssh && !l.priv)
+		return okc_fail(err, OKC_EXIT_USAGE,
+		                "%s is an OpenSSH private key: oktacred reads PEM (PKCS#1, SEC1 "
+		                "or PKCS#8): convert a copy with ssh-keygen -p -m PKCS8 -f COPY",
+		                what);
+	if (l.pub && !l.priv)
+		return okc_fail(err, OKC_EXIT_USAGE,
+		                "%s holds a public key or a certificate, not a private key", what);
+	if (!l.any)
+		return okc_fail(err, OKC_EXIT_USAGE, "%s is not a PEM private key (no BEGIN line)",
+		                what);
+	/* A key pasted into a single-line variable often arrives with literal "\n". */
+	if (!memchr(text, '\n', len) && strstr(text, "\\n"))
+		return okc_fail(err, OKC_EXIT_USAGE,
+		                "%s cannot be read: it has literal \\n sequences instead of line "
+		                "breaks",
+		                what);
+	return okc_fail(err, OKC_EXIT_USAGE,
+	                "%s cannot be read as a PEM private key (PKCS#1, SEC1 or PKCS#8)", what);
+}
+
+/* RSA of at least 2048 bits -> RS256; EC on P-256 -> ES256; nothing else. */
+static int pick_alg(EVP_PKEY *pkey, const char *what, const char **alg, okc_err *err)
+{
+	if (EVP_PKEY_is_a(pkey, "RSA")) {
+		int bits = EVP_PKEY_get_bits(pkey);
+
+		if (bits < 2048)
+			return okc_fail(
+			    err, OKC_EXIT_USAGE,
+			    "unsupported key type in %s (RSA, %d bits): " UNSUPPORTED_KEY, what,
+			    bits);
+		*alg = "RS256";
+		return 0;
+	}
+	if (EVP_PKEY_is_a(pkey, "EC")) {
+		char group[80];
+		size_t glen = 0;
+
+		/* OpenSSL names explicit parameters that match a known curve (so an explicit
+		 * P-256 key is accepted); any other curve, named or not, is refused. */
+		if (!EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME, group,
+		                                    sizeof(group), &glen))
+			group[0] = '\0';
+		if (strcmp(group, SN_X9_62_prime256v1) != 0)
+			return okc_fail(
+			    err, OKC_EXIT_USAGE,
+			    "unsupported key type in %s (EC, curve %s): " UNSUPPORTED_KEY, what,
+			    group[0] ? group : "unnamed");
+		*alg = "ES256";
+		return 0;
+	}
+	return okc_fail(err, OKC_EXIT_USAGE, "unsupported key type in %s (%s): " UNSUPPORTED_KEY,
+	                what, EVP_PKEY_get0_type_name(pkey) ? EVP_PKEY_get0_type_name(pkey) : "?");
+}
+
+static int load_pem(const char *text, size_t len, const char *what, int is_path,
+                    struct signing_key **out, okc_err *err)
+{
+	struct signing_key *k;
+	EVP_PKEY *pkey = NULL;
+	const char *alg = NULL;
+	BIO *bio;
+
+	if (len > KEY_MAX_BYTES)
+		return okc_fail(err, OKC_EXIT_USAGE,
+		                "%s is larger than %d bytes: not a PEM private key", what,
+		                KEY_MAX_BYTES);
+	bio = BIO_new_mem_buf(text, (int)len);
+	if (!bio)
+		return okc_fail(err, OKC_EXIT_FAIL, "out of memory reading %s", what);
+	pkey = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL);
+	BIO_free(bio);
+	/* OpenSSL's queue says nothing a user can act on, and must not leak into the
+	 * next caller's error report. */
+	ERR_clear_error();
+	if (!pkey)
+		return fail_unreadable(text, len, what, is_path, err);
+	if (pick_alg(pkey, what, &alg, err) < 0) {
+		EVP_PKEY_free(pkey);
+		return -1;
+	}
+	k = xcalloc(1, sizeof(*k));
+	k->pkey = pkey;
+	k->alg = alg;
+	*out = k;
+	return 0;
+}
+
+int signing_key_load(const char *pem_or_path, struct signing_key **out, okc_err *err)
+{
+	struct buf pem = BUF_INIT;
+	int rc;
+
+	*out = NULL;
+	if (!pem_or_path || !pem_or_path[0])
+		return okc_fail(err, OKC_EXIT_USAGE, "private_key is empty");
+	if (str_starts(pem_or_path, "-----BEGIN"))
+		return load_pem(pem_or_path, strlen(pem_or_path), "the private_key PEM", 0, out,
+		                err);
+	if (read_key_file(pem_or_path, &pem, err) < 0)
+		return -1;
+	rc = load_pem(pem.data, pem.len, pem_or_path, 1, out, err);
+	buf_free(&pem); /* wipes the PEM text */
+	return rc;
+}
+
+const char *signing_key_alg(const struct signing_key *k)
+{
+	return k ? k->alg : NULL;
+}
+
+void signing_key_free(struct signing_key *k)
+{
+	if (!k)
+		return;
+	EVP_PKEY_free(k->pkey); /* clears the private key material */
+	free(k);
+}
+
+/* Appends the base64url form of a cJSON object's compact text. */
+static int append_json_b64(cJSON *obj, struct buf *out)
+{
+	char *text;
+	int rc;
+
+	if (!obj)
+		return -1;
+	text = cJSON_PrintUnformatted(obj);
+	if (!text)
+		return -1;
+	rc = base64url_encode(text, strlen(text), out);
+	cJSON_free(text);
+	return rc;
+}
+
+static cJSON *make_header(const char *alg, const char *kid)
+{
+	cJSON *h = cJSON_CreateObject();
+
+	if (!h || !cJSON_AddStringToObject(h, "alg", alg) ||
+	    !cJSON_AddStringToObject(h, "typ", "JWT") ||
+	    (kid && !cJSON_AddStringToObject(h, "kid", kid))) {
+		cJSON_Delete(h);
+		return NULL;
+	}
+	return h;
+}
+
+/* cJSON numbers are doubles: exact for whole seconds far beyond any real clock. */
+static cJSON *make_claims(const char *client_id, const char *audience, time_t now, const char *jti)
+{
+	cJSON *c = cJSON_CreateObject();
+
+	if (!c || !cJSON_AddStringToObject(c, "iss", client_id) ||
+	    !cJSON_AddStringToObject(c, "sub", client_id) ||
+	    !cJSON_AddStringToObject(c, "aud", audience) ||
+	    !cJSON_AddNumberToObject(c, "iat", (double)now) ||
+	    !cJSON_AddNumberToObject(c, "exp", (double)now + ASSERTION_LIFETIME) ||
+	    !cJSON_AddStringToObject(c, "jti", jti)) {
+		cJSON_Delete(c);
+		return NULL;
+	}
+	return c;
+}
+
+/* JOSE wants ES256 as r||s, 32 bytes each (RFC 7518 section 3.4); OpenSSL gives DER. */
+static int ecdsa_der_to_raw(const unsigned char *der, size_t len, unsigned char raw[64])
+{
+	const unsigned char *p = der;
+	const BIGNUM *r = NULL, *s = NULL;
+	ECDSA_SIG *sig;
+	int rc = -1;
+
+	if (len > 0x7fffffff)
+		return -1;
+	sig = d2i_ECDSA_SIG(NULL, &p, (long)len);
+	if (!sig)
+		return -1;
+	ECDSA_SIG_get0(sig, &r, &s);
+	if (r && s && BN_bn2binpad(r, raw, 32) == 32 && BN_bn2binpad(s, raw + 32, 32) == 32)
+		rc = 0;
+	ECDSA_SIG_free(sig);
+	return rc;
+}
+
+/* Signs data with SHA-256 (RSA: PKCS#1 v1.5) and appends the JOSE signature, base64url. */
+static int sign_append(const struct signing_key *k, const char *data, size_t len, struct buf *out)
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	EVP_PKEY_CTX *pctx = NULL;
+	unsigned char *sig = NULL;
+	unsigned char raw[64];
+	size_t siglen = 0;
+	int rc = -1;
+
+	if (!md)
+		return -1;
+	if (EVP_DigestSignInit(md, &pctx, EVP_sha256(), NULL, k->pkey) != 1)
+		goto out;
+	if (EVP_PKEY_is_a(k->pkey, "RSA") &&
+	    EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) != 1)
+		goto out;
+	if (EVP_DigestSign(md, NULL, &siglen, (const unsigned char *)data, len) != 1)
+		goto out;
+	sig = OPENSSL_malloc(siglen);
+	if (!sig || EVP_DigestSign(md, sig, &siglen, (const unsigned char *)data, len) != 1)
+		goto out;
+	if (strcmp(k->alg, "ES256") == 0) {
+		if (ecdsa_der_to_raw(sig, siglen, raw) < 0)
+			goto out;
+		rc = base64url_encode(raw, sizeof(raw), out);
+	} else {
+		rc = base64url_encode(sig, siglen, out);
+	}
+out:
+	OPENSSL_free(sig);
+	EVP_MD_CTX_free(md);
+	return rc;
+}
+
+int assertion_sign(const struct signing_key *k, const char *kid, const char *client_id,
+                   const char *audience, time_t now, struct buf *out, okc_err *err)
+{
+	struct buf jws = BUF_INIT, jti = BUF_INIT;
+	unsigned char nonce[16];
+	cJSON *header = NULL, *claims = NULL;
+	size_t signed_len;
+	int rc = -1;
+
+	if (!k || !client_id || !client_id[0] || !audience || !audience[0])
+		return okc_fail(err, OKC_EXIT_FAIL,
+		                "client assertion: a key, client id and audience are required");
+	/* Okta remembers each jti until the assertion expires and refuses a replay. */
+	if (RAND_bytes(nonce, sizeof(nonce)) != 1) {
+		ERR_clear_error();
+		return okc_fail(err, OKC_EXIT_FAIL,
+		                "client assertion: the random number generator failed");
+	}
+	if (base64url_encode(nonce, sizeof(nonce), &jti) < 0)
+		goto oom;
+	header = make_header(k->alg, kid);
+	claims = make_claims(client_id, audience, now, jti.data);
+	if (append_json_b64(header, &jws) < 0 || buf_putc(&jws, '.') < 0 ||
+	    append_json_b64(claims, &jws) < 0)
+		goto oom;
+	signed_len = jws.len;
+	if (buf_putc(&jws, '.') < 0)
+		goto oom;
+	if (sign_append(k, jws.data, signed_len, &jws) < 0) {
+		ERR_clear_error();
+		okc_fail(err, OKC_EXIT_FAIL, "client assertion: signing with the %s key failed",
+		         k->alg);
+		goto out;
+	}
+	if (buf_append(out, jws.data, jws.len) < 0)
+		goto oom;
+	rc = 0;
+	goto out;
+oom:
+	okc_fail(err, OKC_EXIT_FAIL, "client assertion: out of memory");
+out:
+	cJSON_Delete(header);
+	cJSON_Delete(claims);
+	buf_free(&jti);
+	buf_free(&jws); /* the signed assertion is a bearer credential until it expires */
+	return rc;
+}

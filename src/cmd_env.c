@@ -1,0 +1,50 @@
+/* cmd_env.c: `oktacred env [NAME] [--format F] [--unset]`: the environment of an
+ * identity as a script for eval; nothing but the script on stdout. */
+#include <stdio.h>
+#include <string.h>
+
+#include "oktacred/cli.h"
+#include "oktacred/config.h"
+#include "oktacred/envset.h"
+#include "oktacred/identity.h"
+
+/* Resolves NAME and builds its environment; shared with exec. */
+int cli_identity_environment(struct cli_ctx *ctx, const char *name, int names_only,
+                             struct envset *env)
+{
+	struct identity_request req;
+
+	memset(&req, 0, sizeof(req));
+	if (cli_config(ctx) < 0 || config_resolve(ctx->cfg, name, &req.id, &req.p, &ctx->err) < 0)
+		return -1;
+	req.name = req.id ? req.id->name : req.p->name;
+	req.names_only = names_only;
+	req.role = cli_value(ctx, "--role");
+	return identity_environment(&req, env, &ctx->err);
+}
+
+int cmd_env(struct cli_ctx *ctx)
+{
+	const char *fmt = cli_value(ctx, "--format");
+	enum env_format f = ENV_SH;
+	struct envset env;
+	struct buf out = BUF_INIT;
+	int rc;
+
+	if (ctx->npos > 1)
+		return cli_usage_error(ctx, "too many arguments");
+	if (fmt && envset_parse_format(fmt, &f) < 0)
+		return cli_usage_error(
+		    ctx, "unknown format '%s' (sh, fish, powershell, json, dotenv)", fmt);
+	envset_init(&env);
+	rc = cli_identity_environment(ctx, ctx->npos ? ctx->pos[0] : NULL, cli_flag(ctx, "--unset"),
+	                              &env);
+	if (rc == 0 && envset_render(&env, f, cli_flag(ctx, "--unset"), &out) < 0)
+		rc = okc_fail(&ctx->err, OKC_EXIT_FAIL,
+		              "a value cannot be written in the %s format", fmt ? fmt : "sh");
+	if (rc == 0 && (fwrite(out.data, 1, out.len, stdout) != out.len || fflush(stdout) != 0))
+		rc = okc_fail(&ctx->err, OKC_EXIT_FAIL, "cannot write to stdout");
+	buf_free(&out);
+	envset_free(&env);
+	return rc;
+}

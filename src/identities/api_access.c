@@ -1,0 +1,85 @@
+/* api_access.c: the okta/api-access identity: Okta's own API for the Terraform okta
+ * provider, the SDKs and curl (DESIGN.md section 5.1). */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "oktacred/config.h"
+#include "oktacred/identity.h"
+#include "oktacred/paths.h"
+#include "oktacred/provider.h"
+#include "oktacred/util.h"
+
+/* They conflict with a bearer token in the Terraform provider and the SDKs. */
+static const char *const conflicting[] = {
+    "OKTA_API_TOKEN",  "OKTA_CLIENT_ID",     "OKTA_PRIVATE_KEY",     "OKTA_PRIVATE_KEY_ID",
+    "OKTA_SCOPES",     "OKTA_API_CLIENT_ID", "OKTA_API_PRIVATE_KEY", "OKTA_API_PRIVATE_KEY_ID",
+    "OKTA_API_SCOPES",
+};
+
+int okta_org_split(const char *org_url, char **org_name, char **base_url)
+{
+	const char *host = strstr(org_url, "://");
+	const char *dot, *c;
+	size_t len;
+
+	host = host ? host + 3 : org_url;
+	len = strcspn(host, ":/?#");
+	if (len == 0 || host[0] == '[')
+		return 1;
+	for (c = host; c < host + len && (isdigit((unsigned char)*c) || *c == '.'); c++)
+		;
+	if (c == host + len)
+		return 1; /* an IPv4 address */
+	dot = memchr(host, '.', len);
+	if (!dot || dot == host || dot == host + len - 1)
+		return 1;
+	*org_name = xstrndup(host, (size_t)(dot - host));
+	*base_url = xstrndup(dot + 1, (size_t)(host + len - dot - 1));
+	return 0;
+}
+
+static int api_access_environment(const struct identity_request *req, struct envset *env,
+                                  okc_err *err)
+{
+	const struct provider_cfg *p = req->p;
+	int ssws = p->kind == PROVIDER_API_TOKEN;
+	struct tokens *t = NULL;
+	char *org_name = NULL, *base_url = NULL, *dir = NULL;
+	size_t i;
+
+	if (!req->names_only && provider_tokens(p, NEED_ACCESS_TOKEN, &t, err) < 0)
+		return -1;
+	if (!ssws && paths_provider_dir(p, &dir, err) < 0) {
+		tokens_free(t);
+		return -1;
+	}
+	envset_put(env, "OKTA_ORG_URL", p->org_url, 0);
+	if (okta_org_split(p->org_url, &org_name, &base_url) == 0) {
+		envset_put(env, "OKTA_ORG_NAME", org_name, 0);
+		envset_put(env, "OKTA_BASE_URL", base_url, 0);
+	} else {
+		/* A stale value from the caller's environment would point elsewhere. */
+		envset_put(env, "OKTA_ORG_NAME", NULL, 0);
+		envset_put(env, "OKTA_BASE_URL", NULL, 0);
+	}
+	for (i = 0; i < ARRAY_SIZE(conflicting); i++)
+		envset_put(env, conflicting[i], NULL, 0);
+	if (ssws) {
+		envset_put(env, "OKTA_API_TOKEN", t ? t->access_token : "", 1);
+		envset_put(env, "OKTA_OAUTH2_ACCESS_TOKEN", NULL, 0);
+		envset_put(env, "OKTA_ACCESS_TOKEN", NULL, 0);
+	} else {
+		envset_put(env, "OKTA_OAUTH2_ACCESS_TOKEN", t ? t->access_token : "", 1);
+		envset_put(env, "OKTA_ACCESS_TOKEN", t ? t->access_token : "", 1);
+		envset_put(env, "OKTA_CONFIG_DIR", dir, 0);
+	}
+	envset_put(env, "OKTACRED_IDENTITY", req->name, 0);
+	free(org_name);
+	free(base_url);
+	free(dir);
+	tokens_free(t);
+	return 0;
+}
+
+const struct identity_ops identity_api_access = {api_access_environment};

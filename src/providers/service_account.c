@@ -1,0 +1,90 @@
+/* service_account.c: a machine's access token from the client credentials grant,
+ * authenticated with private_key_jwt (RFC 7523) or client_secret_basic, cached like a
+ * session and renewed under the provider's lock when it nears expiry. */
+#include <string.h>
+
+#include "oktacred/assertion.h"
+#include "oktacred/cache.h"
+#include "oktacred/config.h"
+#include "oktacred/http.h"
+#include "oktacred/log.h"
+#include "oktacred/oauth.h"
+#include "oktacred/provider.h"
+#include "oktacred/util.h"
+
+#define CLIENT_ASSERTION_TYPE "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+
+/* grant_type=client_credentials; a refresh_renew_fn, called under the lock. */
+static int client_credentials(const struct provider_cfg *p, struct tokens **t, okc_err *err)
+{
+	struct oauth_endpoints ep;
+	struct oauth_error oerr;
+	struct signing_key *key = NULL;
+	struct buf form = BUF_INIT, assertion = BUF_INIT;
+	struct tokens *fresh = NULL;
+	int rc = -1;
+
+	if (oauth_endpoints_for(p, &ep, err) < 0)
+		return -1;
+	if (http_form_add(&form, "grant_type", "client_credentials") < 0 ||
+	    http_form_add(&form, "scope", p->scopes) < 0)
+		goto oom;
+	if (p->private_key) {
+		if (signing_key_load(p->private_key, &key, err) < 0 ||
+		    assertion_sign(key, p->private_key_id, p->client_id, ep.token, now_utc(),
+		                   &assertion, err) < 0) {
+			okc_wrap(err, "%s", p->name);
+			goto out;
+		}
+		if (http_form_add(&form, "client_assertion_type", CLIENT_ASSERTION_TYPE) < 0 ||
+		    http_form_add(&form, "client_assertion", assertion.data) < 0)
+			goto oom;
+	}
+	log_verbose("%s: requesting an access token (client credentials)", p->name);
+	rc = oauth_token_request_auth(p, &form, p->private_key ? NULL : p->client_id,
+	                              p->private_key ? NULL : p->client_secret, &fresh, &oerr, err);
+	if (rc == OAUTH_ERROR) {
+		rc = okc_fail(err, OKC_EXIT_FAIL,
+		              "%s: the identity provider refused the client "
+		              "credentials: %s%s%s",
+		              p->name, oerr.error, oerr.description[0] ? ": " : "",
+		              oerr.description);
+		if (strcmp(oerr.error, "invalid_client") == 0)
+			okc_hint(err, "check client_id, %s of [provider %s] against the Okta app",
+			         p->private_key ? "private_key and private_key_id"
+			                        : "client_secret",
+			         p->name);
+		goto out;
+	}
+	if (rc < 0) {
+		okc_wrap(err, "%s: cannot get an access token", p->name);
+		goto out;
+	}
+	rc = cache_save(p, fresh, err);
+	if (rc == 0) {
+		tokens_free(*t);
+		*t = fresh;
+		fresh = NULL;
+	}
+	goto out;
+oom:
+	rc = okc_fail(err, OKC_EXIT_FAIL, "out of memory");
+out:
+	tokens_free(fresh);
+	buf_free(&assertion);
+	buf_free(&form);
+	signing_key_free(key);
+	oauth_endpoints_free(&ep);
+	return rc;
+}
+
+static int service_account_tokens(const struct provider_cfg *p, enum refresh_need need,
+                                  struct tokens **out, okc_err *err)
+{
+	if (need == NEED_ID_TOKEN)
+		return okc_fail(err, OKC_EXIT_USAGE,
+		                "%s: an okta/service-account provider has no ID token", p->name);
+	return refresh_with(p, need, 0, client_credentials, out, err);
+}
+
+const struct provider_ops provider_service_account = {service_account_tokens};

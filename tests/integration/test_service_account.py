@@ -1,0 +1,130 @@
+"""okta/service-account (client credentials with private_key_jwt or client_secret_basic)
+and okta/api-token providers."""
+import json
+import os
+import time
+
+import pytest
+
+from harness import generate_key, jwk_from_pem
+
+
+def sa_config(env, client_id, key_line, kid_line="", server="org",
+              scopes="okta.users.read", extra=""):
+    env.write_config(
+        "[provider robot]\nkind = okta/service-account\n"
+        f"org_url = {env.idp.base}\nclient_id = {client_id}\n{key_line}\n{kid_line}\n"
+        f"scopes = {scopes}\nauthorization_server = {server}\n{extra}\n"
+        "[identity robot-admin]\nkind = okta/api-access\nprovider = robot\n")
+
+
+def grants(idp):
+    return [e for e in idp.log() if e.get("grant_type") == "client_credentials"]
+
+
+@pytest.fixture
+def rsa_robot(env, tmp_path):
+    key = tmp_path / "robot-rsa.pem"
+    generate_key(str(key), "RSA")
+    jwk = jwk_from_pem(str(key), kid="kid-rsa")
+    env.idp.add_service_client("0oa-robot-rsa", jwk, server="org")
+    sa_config(env, "0oa-robot-rsa", f"private_key = {key}", "private_key_id = kid-rsa")
+    return env
+
+
+def test_rs256_token_then_cache(rsa_robot):
+    env = rsa_robot
+    r = env.run("token", "robot")
+    assert r.returncode == 0, r.stderr
+    [g] = grants(env.idp)
+    assert g["status"] == 200 and g["client_auth"] == "private_key_jwt"
+    assert g["server"] == "org"
+    t = env.tokens("robot")
+    assert r.stdout.strip() == t["access_token"] and "refresh_token" not in t
+    assert oct(os.stat(env.tokens_path("robot")).st_mode & 0o777) == "0o600"
+    # The second call is served from the cache.
+    r = env.run("token", "robot-admin")
+    assert r.returncode == 0 and r.stdout.strip() == t["access_token"]
+    assert len(grants(env.idp)) == 1
+
+
+def test_renewed_near_expiry_with_a_fresh_jti_each_time(rsa_robot):
+    env = rsa_robot
+    for _ in range(3):
+        assert env.run("token", "robot").returncode == 0
+        t = env.tokens("robot")
+        t["expires_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 60))
+        env.tokens_path("robot").write_text(json.dumps(t))
+    g = grants(env.idp)
+    assert len(g) == 3 and all(e["status"] == 200 for e in g)
+    assert len({e["jti_hash"] for e in g}) == 3, "a jti is never sent twice"
+
+
+def test_es256_key_from_the_environment(env, tmp_path):
+    key = tmp_path / "robot-ec.pem"
+    generate_key(str(key), "EC")
+    jwk = jwk_from_pem(str(key), kid="kid-ec")
+    env.idp.add_service_client("0oa-robot-ec", jwk, server="default")
+    sa_config(env, "0oa-robot-ec", "private_key = ${OKTA_PRIVATE_KEY}",
+              "private_key_id = kid-ec", server="default", scopes="api.read")
+    r = env.run("env", "robot-admin", "--format", "json",
+                env={"OKTA_PRIVATE_KEY": key.read_text()})
+    assert r.returncode == 0, r.stderr
+    j = json.loads(r.stdout)
+    assert j["set"]["OKTA_ACCESS_TOKEN"] == env.tokens("robot")["access_token"]
+    assert "OKTA_PRIVATE_KEY" in j["unset"]
+    [g] = grants(env.idp)
+    assert g["status"] == 200 and g["server"] == "default"
+
+
+def test_wrong_key_is_a_clear_error(env, tmp_path):
+    registered, wrong = tmp_path / "registered.pem", tmp_path / "wrong.pem"
+    generate_key(str(registered), "RSA")
+    generate_key(str(wrong), "RSA")
+    env.idp.add_service_client("0oa-robot-x", jwk_from_pem(str(registered), kid="k1"))
+    sa_config(env, "0oa-robot-x", f"private_key = {wrong}", "private_key_id = k1")
+    r = env.run("token", "robot")
+    assert r.returncode == 1, r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert "invalid_client" in lines[0] and "robot" in lines[0]
+    assert len(lines) == 2 and "private_key" in lines[1]
+    assert r.stdout == ""
+    assert not env.tokens_path("robot").exists()
+
+
+def test_key_file_readable_by_others_is_refused(rsa_robot, tmp_path):
+    os.chmod(tmp_path / "robot-rsa.pem", 0o644)
+    r = rsa_robot.run("token", "robot")
+    assert r.returncode == 1
+    assert "chmod 600" in r.stderr
+
+
+def test_client_secret_basic(env):
+    env.write_config(
+        "[provider robot]\nkind = okta/service-account\n"
+        f"org_url = {env.idp.base}\nclient_id = 0oa-test-secret\n"
+        "client_secret = test-secret-value\nscopes = okta.users.read\n"
+        "authorization_server = org\n")
+    r = env.run("token", "robot")
+    assert r.returncode == 0, r.stderr
+    [g] = grants(env.idp)
+    assert g["status"] == 200 and g["client_auth"] == "client_secret_basic"
+
+
+def test_api_token_provider_sets_ssws_variables(env):
+    env.write_config(
+        "[provider legacy]\nkind = okta/api-token\n"
+        "org_url = https://acme.oktapreview.com\ntoken_env = ACME_OKTA_TOKEN\n"
+        "[identity legacy-admin]\nkind = okta/api-access\nprovider = legacy\n")
+    secret = "00aBcD-ssws-token_value"
+    r = env.run("env", "legacy-admin", "--format", "json", env={"ACME_OKTA_TOKEN": secret})
+    assert r.returncode == 0, r.stderr
+    j = json.loads(r.stdout)
+    assert j["set"]["OKTA_API_TOKEN"] == secret
+    assert j["set"]["OKTA_ORG_URL"] == "https://acme.oktapreview.com"
+    assert j["set"]["OKTA_ORG_NAME"] == "acme"
+    assert j["set"]["OKTA_BASE_URL"] == "oktapreview.com"
+    assert "OKTA_ACCESS_TOKEN" in j["unset"] and "OKTA_OAUTH2_ACCESS_TOKEN" in j["unset"]
+    r = env.run("env", "legacy-admin")
+    assert r.returncode == 3
+    assert "ACME_OKTA_TOKEN" in r.stderr and r.stdout == ""
