@@ -97,6 +97,16 @@ def main():
 
         say("oktacred status")
         show([OKTACRED, "status"], env)
+        say("oktacred exec: the credentials flow into a child process, which calls the API")
+        show([OKTACRED, "exec", "okta-admin", "--", "/usr/bin/python3",
+              os.path.join(ROOT, "scripts", "demo-child.py")], env)
+        say("eval \"$(oktacred env okta-admin)\" sets, for a shell:")
+        out = subprocess.run([OKTACRED, "env", "okta-admin"], env=env, capture_output=True,
+                             text=True).stdout
+        for line in out.splitlines():
+            if "TOKEN='" in line:
+                line = line.split("='")[0] + "='" + line.split("='")[1][:8] + "...'"
+            print("  " + line)
         say("the token cache: 0600 in 0700 directories")
         show(["ls", "-la", os.path.join(home, ".config", "oktacred", "okta", "okta-oidc")], env)
         say("done: everything ran against the local identity provider")

@@ -1,9 +1,15 @@
 """`oktacred login`: the device flow end to end, approved through /activate."""
 import json
 import os
+import re
+import shutil
 import signal
 import stat
 import time
+
+import pytest
+
+import qrdecode
 
 from conftest import Login, do_login
 
@@ -44,20 +50,27 @@ def test_org_authorization_server(env):
     assert env.tokens()["authorization_server"] == "org"
 
 
-def test_qr_code_and_url_go_to_the_terminal_not_stdout(env):
+def complete_uri(err):
+    return re.search(r"or open (\S+/activate\?user_code=\S+)", err).group(1)
+
+
+@pytest.mark.skipif(not shutil.which("zbarimg"), reason="zbarimg (zbar-tools) is not installed")
+def test_qr_code_scans_to_the_verification_url_and_goes_to_the_terminal(env):
     env.idp.settings(interval=1)
     rc, out, err = do_login(env)
     assert rc == 0 and out == ""
-    assert "/activate?user_code=" in err
     assert "\u2580" in err or "\u2584" in err, "UTF-8 half blocks expected"
+    assert qrdecode.decode(err) == complete_uri(err)
 
 
+@pytest.mark.skipif(not shutil.which("zbarimg"), reason="zbarimg (zbar-tools) is not installed")
 def test_qr_plain_fallback_without_utf8(env):
     env.env["LANG"] = "C"
     env.idp.settings(interval=1)
     rc, out, err = do_login(env)
     assert rc == 0
     assert "\u2580" not in err and "##" in err
+    assert qrdecode.decode(err) == complete_uri(err)
 
 
 def test_no_qr(env):
