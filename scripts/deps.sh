@@ -9,11 +9,11 @@ libqrencode-dev libinih-dev libsecret-1-dev libxml2-dev libcriterion-dev python3
 clang-format gnome-keyring libsecret-tools dbus-daemon \
 cppcheck dash fish zsh busybox python3-dotenv awscli python3-boto3 zbar-tools"
 DNF_LINE="sudo dnf install gcc make pkgconf-pkg-config libcurl-devel cjson-devel \
-openssl-devel qrencode-devel inih-devel libsecret-devel libxml2-devel criterion-devel python3-pytest nodejs npm \
-clang gnome-keyring dbus-daemon \
-clang-tools-extra cppcheck dash"
-BREW_LINE="brew install pkg-config curl cjson openssl@3 qrencode inih libsecret libxml2 criterion node \
-python llvm cppcheck dash && python3 -m pip install pytest"
+openssl-devel qrencode-devel inih-devel libsecret-devel libxml2-devel criterion-devel \
+python3-pytest python3-boto3 awscli2 nodejs npm clang clang-tools-extra cppcheck dash fish \
+gnome-keyring libsecret dbus-daemon zbar"
+BREW_LINE="brew install pkg-config curl cjson openssl@3 qrencode inih libsecret libxml2 \
+criterion node python llvm cppcheck dash fish awscli zbar && python3 -m pip install pytest boto3"
 
 missing() {
 	for m in $PC_MODULES; do
