@@ -13,13 +13,16 @@ PKGS      := libcurl libcjson openssl libqrencode inih libsecret-1 libxml-2.0
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 
-WARN      := -Wall -Wextra -Wpedantic -Wshadow -Wformat=2 -Werror
+# WERROR= turns warnings back into warnings (distribution builds with newer compilers).
+WERROR    ?= -Werror
+WARN      := -Wall -Wextra -Wpedantic -Wshadow -Wformat=2 $(WERROR)
 CFLAGS    ?= -O2 -g
-CFLAGS    += -std=c11 $(WARN) -fstack-protector-strong
-CPPFLAGS  += -D_POSIX_C_SOURCE=200809L -D_FORTIFY_SOURCE=2 -DOKTACRED_VERSION='"$(VERSION)"' \
-             -Iinclude $(PKG_CFLAGS)
-LDFLAGS   += -Wl,-z,relro,-z,now
-LDLIBS    += $(PKG_LIBS)
+# "override": a CFLAGS/LDFLAGS given on the command line (dpkg, rpmbuild) adds to these.
+override CFLAGS   += -std=c11 $(WARN) -fstack-protector-strong
+override CPPFLAGS += -D_POSIX_C_SOURCE=200809L -D_FORTIFY_SOURCE=2 \
+                     -DOKTACRED_VERSION='"$(VERSION)"' -Iinclude $(PKG_CFLAGS)
+override LDFLAGS  += -Wl,-z,relro,-z,now
+override LDLIBS   += $(PKG_LIBS)
 
 B         := build
 LIB_SRCS  := $(filter-out src/main.c,$(wildcard src/*.c src/*/*.c))
@@ -52,6 +55,7 @@ $(B)/unit-tests: $(UNIT_OBJS) $(B)/liboktacred.a
 
 # Man pages and shell completions: their build and install rules.
 include mk/docs.mk
+include mk/dist.mk
 
 # Installs the build and test dependencies (apt on Debian/Ubuntu; prints the dnf and
 # brew lines elsewhere).

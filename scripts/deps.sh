@@ -7,7 +7,8 @@ PC_MODULES="libcurl libcjson openssl libqrencode inih libsecret-1 libxml-2.0 cri
 APT_PKGS="build-essential pkg-config libcurl4-openssl-dev libcjson-dev libssl-dev \
 libqrencode-dev libinih-dev libsecret-1-dev libxml2-dev libcriterion-dev python3 python3-pytest clang \
 clang-format gnome-keyring libsecret-tools dbus-daemon \
-cppcheck dash fish zsh busybox python3-dotenv awscli python3-boto3 zbar-tools"
+cppcheck dash fish zsh busybox python3-dotenv awscli python3-boto3 zbar-tools \
+scdoc mandoc debhelper dpkg-dev fakeroot lintian"
 DNF_LINE="sudo dnf install gcc make pkgconf-pkg-config libcurl-devel cjson-devel \
 openssl-devel qrencode-devel inih-devel libsecret-devel libxml2-devel criterion-devel \
 python3-pytest python3-boto3 awscli2 nodejs npm clang clang-tools-extra cppcheck dash fish \
@@ -20,7 +21,8 @@ missing() {
 		pkg-config --exists "$m" 2>/dev/null || { echo "pkg-config module $m"; return 0; }
 	done
 	for c in cc node npm /usr/bin/python3 clang-format cppcheck dash fish gnome-keyring-daemon \
-		secret-tool dbus-run-session /usr/bin/aws zbarimg; do
+		secret-tool dbus-run-session /usr/bin/aws zbarimg \
+		scdoc mandoc dh lintian; do
 		command -v "$c" >/dev/null 2>&1 || { echo "command $c"; return 0; }
 	done
 	/usr/bin/python3 -c 'import pytest' 2>/dev/null || { echo "python3 module pytest"; return 0; }

@@ -1,0 +1,27 @@
+# Homebrew formula: brew install --formula ./packaging/homebrew/oktacred.rb
+class Oktacred < Formula
+  desc "Okta credentials for shells, tools and child processes"
+  homepage "https://oktacred.invalid/"
+  url "file://#{File.expand_path("../../build/dist/oktacred-0.1.0.tar.gz", __dir__)}"
+  version "0.1.0"
+  license "MIT"
+
+  depends_on "pkg-config" => :build
+  depends_on "scdoc" => :build
+  depends_on "cjson"
+  depends_on "curl"
+  depends_on "inih"
+  depends_on "libsecret"
+  depends_on "libxml2"
+  depends_on "openssl@3"
+  depends_on "qrencode"
+
+  def install
+    system "make", "oktacred", "docs", "WERROR="
+    system "make", "install", "PREFIX=#{prefix}", "MANDIR=#{man}"
+  end
+
+  test do
+    assert_match "oktacred #{version}", shell_output("#{bin}/oktacred --version")
+  end
+end
