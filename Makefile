@@ -56,6 +56,7 @@ $(B)/unit-tests: $(UNIT_OBJS) $(B)/liboktacred.a
 # Man pages and shell completions: their build and install rules.
 include mk/docs.mk
 include mk/dist.mk
+include mk/bench.mk
 
 # Installs the build and test dependencies (apt on Debian/Ubuntu; prints the dnf and
 # brew lines elsewhere).

@@ -1,0 +1,307 @@
+#!/usr/bin/python3
+"""make bench: what oktacred costs, measured against the floor and the peers.
+
+Not a test: it prints and writes bench/RESULTS.md and never fails on a number. Each
+process is started with posix_spawn and reaped with wait4, so wall time and peak RSS
+(ru_maxrss) are measured the same way for every candidate.
+"""
+import json
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+sys.path.insert(0, os.path.join(ROOT, "tests", "idp"))
+from harness import IdP  # noqa: E402
+from approve import approve  # noqa: E402
+
+OKTACRED = os.path.join(ROOT, "oktacred")
+RUNS = int(os.environ.get("BENCH_RUNS", "300"))
+PEER_RUNS = int(os.environ.get("BENCH_PEER_RUNS", "20"))
+
+
+SPAWN = os.path.join(ROOT, "build", "bench-spawn")
+
+
+def spawn_measure(argv, env, runs):
+    """Median/p10/p90 wall ms and median/max peak RSS KiB over runs, measured by a small
+    C parent (bench/spawn.c) so that the parent's memory is not counted."""
+    out = subprocess.run([SPAWN, str(runs)] + argv, env=env, capture_output=True, text=True)
+    if out.returncode != 0:
+        raise SystemExit("%s: %s" % (argv, out.stderr))
+    pairs = [tuple(map(int, line.split())) for line in out.stdout.splitlines()]
+    walls = sorted(us / 1000 for us, _ in pairs)
+    rss = [kib for _, kib in pairs]
+    q = lambda p: walls[min(len(walls) - 1, int(p * len(walls)))]  # noqa: E731
+    return {"runs": runs, "median_ms": statistics.median(walls), "p10_ms": q(0.10),
+            "p90_ms": q(0.90), "rss_kib": int(statistics.median(rss)), "rss_max_kib": max(rss)}
+
+
+def machine():
+    cpu = "unknown"
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+
+    def version(cmd):
+        try:
+            out = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
+            return (out.stdout or out.stderr).strip().splitlines()[0]
+        except (OSError, IndexError, subprocess.TimeoutExpired):
+            return "not installed"
+    return {
+        "machine": "%s, %d cores, %s" % (cpu, os.cpu_count(), platform.machine()),
+        "kernel": platform.release(),
+        "os": version(["sh", "-c", ". /etc/os-release && echo $PRETTY_NAME"]),
+        "oktacred": version([OKTACRED, "--version"]),
+        "cc": version(["cc", "--version"]),
+        "aws": version(["/usr/bin/aws", "--version"]),
+        "curl": version(["curl", "--version"]),
+        "node": version(["node", "--version"]),
+    }
+
+
+class World:
+    """A throw-away HOME with a config for the local identity provider (and fake STS)."""
+
+    def __init__(self, idp, sts=None):
+        self.dir = tempfile.mkdtemp(prefix="oktacred-bench-")
+        self.home = os.path.join(self.dir, "home")
+        self.root = os.path.join(self.home, ".config", "oktacred")
+        os.makedirs(self.root, mode=0o700)
+        os.chmod(os.path.join(self.home, ".config"), 0o700)
+        self.idp, self.sts = idp, sts
+        cfg = ("[defaults]\nidentity = okta-admin\n\n[provider okta-oidc]\n"
+               "kind = okta/device-code\norg_url = %s\nclient_id = 0oa-test-native\n"
+               "scopes = openid profile email groups offline_access\n\n"
+               "[identity okta-admin]\nkind = okta/api-access\nprovider = okta-oidc\n"
+               % idp.base)
+        if sts:
+            cfg += ("\n[identity aws-dev]\nkind = aws/assume-role\nprovider = okta-oidc\n"
+                    "role_arn = arn:aws:iam::123456789012:role/Dev\nregion = us-east-1\n"
+                    "sts_endpoint = %s\n" % sts.base)
+        with open(os.path.join(self.root, "config"), "w") as f:
+            f.write(cfg)
+        os.chmod(os.path.join(self.root, "config"), 0o600)
+        self.env = {"PATH": "/usr/bin:/bin", "HOME": self.home, "LANG": "C.UTF-8",
+                    "XDG_CONFIG_HOME": os.path.join(self.home, ".config")}
+        if sts:
+            awsdir = os.path.join(self.home, ".aws")
+            os.makedirs(awsdir)
+            with open(os.path.join(awsdir, "config"), "w") as f:
+                f.write("[profile aws-dev]\ncredential_process = %s credential-process aws-dev\n"
+                        "region = us-east-1\n" % OKTACRED)
+            self.env.update(AWS_CONFIG_FILE=os.path.join(awsdir, "config"),
+                            AWS_SHARED_CREDENTIALS_FILE=os.devnull,
+                            AWS_EC2_METADATA_DISABLED="true", AWS_PAGER="")
+
+    def tokens_path(self):
+        return os.path.join(self.root, "okta", "okta-oidc", "tokens.json")
+
+    def login(self):
+        """A device-flow login approved as soon as the code shows; returns seconds from
+        the approval to oktacred's exit and the interval."""
+        proc = subprocess.Popen([OKTACRED, "login", "--no-browser", "--no-qr"], env=self.env,
+                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE, start_new_session=True)
+        seen = b""
+        while True:
+            chunk = os.read(proc.stderr.fileno(), 4096)
+            if not chunk:
+                raise SystemExit("login exited early: %r" % seen)
+            seen += chunk
+            m = re.search(rb"enter the code ([A-Z0-9-]+)", seen)
+            if m:
+                break
+        approve(self.idp.base, m.group(1).decode())
+        approved = time.time()
+        proc.stderr.read()
+        if proc.wait() != 0:
+            raise SystemExit("login failed")
+        done = time.time()
+        polls = [e for e in self.idp.log() if e.get("endpoint") == "token"
+                 and e.get("status") == 200]
+        return {"approval_to_exit_s": done - approved,
+                "successful_poll_to_exit_s": done - polls[-1]["t"]}
+
+    def expire(self, path=None):
+        path = path or self.tokens_path()
+        t = json.load(open(path))
+        t["expires_at"] = "2000-01-01T00:00:00Z"
+        with open(path, "w") as f:
+            json.dump(t, f)
+
+
+def refresh_round_trips(world, runs):
+    """oktacred refresh vs curl making the same refresh_token POST."""
+    ok = spawn_measure([OKTACRED, "refresh"], world.env, runs)
+    curl = shutil.which("curl")
+    if not curl:
+        return ok, None
+    walls = []
+    for _ in range(runs):
+        rt = json.load(open(world.tokens_path()))["refresh_token"]
+        form = tempfile.NamedTemporaryFile("w", delete=False, dir=world.dir)
+        form.write("grant_type=refresh_token&client_id=0oa-test-native&scope=openid%%20profile"
+                   "%%20email%%20groups%%20offline_access&refresh_token=%s" % rt)
+        form.close()
+        t0 = time.perf_counter()
+        out = subprocess.run([curl, "-s", "-X", "POST", "--data-binary", "@" + form.name,
+                              "-H", "Content-Type: application/x-www-form-urlencoded",
+                              world.idp.base + "/oauth2/default/v1/token"],
+                             capture_output=True, text=True)
+        walls.append((time.perf_counter() - t0) * 1000)
+        os.unlink(form.name)
+        answer = json.loads(out.stdout)
+        t = json.load(open(world.tokens_path()))
+        t["refresh_token"] = answer["refresh_token"]  # keep oktacred's session in step
+        with open(world.tokens_path(), "w") as f:
+            json.dump(t, f)
+    return ok, {"runs": runs, "median_ms": statistics.median(walls)}
+
+
+def stampede(world, argv, n=64):
+    world.idp.reset()
+    if world.sts:
+        world.sts.reset()
+    world.expire()
+    # The ID token must be renewed too (AWS federation needs a fresh one).
+    t = json.load(open(world.tokens_path()))
+    t["id_token"] = "expired.id.token"
+    with open(world.tokens_path(), "w") as f:
+        json.dump(t, f)
+    aws = os.path.join(world.root, "aws")
+    if os.path.isdir(aws):
+        shutil.rmtree(aws)
+    t0 = time.perf_counter()
+    procs = [subprocess.Popen(argv, env=world.env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+             for _ in range(n)]
+    codes = [p.wait() for p in procs]
+    wall = (time.perf_counter() - t0) * 1000
+    refreshes = len([e for e in world.idp.log() if e.get("grant_type") == "refresh_token"])
+    sts_calls = len([e for e in world.sts.log()
+                     if e.get("action") == "AssumeRoleWithWebIdentity"]) if world.sts else None
+    return {"n": n, "ok": codes.count(0), "wall_ms": wall, "idp_refreshes": refreshes,
+            "sts_calls": sts_calls}
+
+
+def fmt_row(name, r, floor=None):
+    ratio = " (%.2f× floor)" % (r["median_ms"] / floor["median_ms"]) if floor else ""
+    return "| %s | %d | %.2f%s | %.2f – %.2f | %.1f / %.1f |" % (
+        name, r["runs"], r["median_ms"], ratio, r["p10_ms"], r["p90_ms"],
+        r["rss_kib"] / 1024, r["rss_max_kib"] / 1024)
+
+
+def main():
+    os.makedirs(os.path.join(ROOT, "build"), exist_ok=True)
+    floor_bin = os.path.join(ROOT, "build", "bench-floor")
+    subprocess.run(["cc", "-O2", "-o", floor_bin, os.path.join(ROOT, "bench", "floor.c")],
+                   check=True)
+    subprocess.run(["cc", "-O2", "-o", SPAWN, os.path.join(ROOT, "bench", "spawn.c")],
+                   check=True)
+    have_aws = subprocess.run([OKTACRED, "credential-process", "--help"],
+                              capture_output=True).returncode == 0
+    idp = IdP.start(idp_dir=os.path.join(ROOT, "tests", "idp"))
+    sts = None
+    try:
+        if have_aws:
+            import importlib.util
+            spec = importlib.util.spec_from_file_location(
+                "sts_harness", os.path.join(ROOT, "tests", "sts", "harness.py"))
+            mod = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(mod)
+            sts = mod.FakeSTS.start(idp.base)
+        idp.settings(interval=1)
+        world = World(idp, sts)
+        login_extra = [world.login() for _ in range(1)]
+        results = {"machine": machine(), "runs": RUNS}
+        cached = {}
+        cached["floor: open + print tokens.json"] = spawn_measure(
+            [floor_bin, world.tokens_path()], world.env, RUNS)
+        cached["oktacred token"] = spawn_measure([OKTACRED, "token"], world.env, RUNS)
+        cached["oktacred env okta-admin"] = spawn_measure([OKTACRED, "env", "okta-admin"],
+                                                          world.env, RUNS)
+        if sts:
+            subprocess.run([OKTACRED, "credential-process", "aws-dev"], env=world.env,
+                           check=True, capture_output=True)
+            cached["oktacred credential-process aws-dev"] = spawn_measure(
+                [OKTACRED, "credential-process", "aws-dev"], world.env, RUNS)
+            cached["aws configure export-credentials (AWS CLI, same profile)"] = spawn_measure(
+                ["/usr/bin/aws", "configure", "export-credentials", "--profile", "aws-dev"],
+                world.env, PEER_RUNS)
+        results["cached"] = cached
+        ok, curl = refresh_round_trips(world, 20)
+        results["refresh"] = {"oktacred refresh": ok, "curl": curl}
+        argv = ([OKTACRED, "credential-process", "aws-dev"] if sts else [OKTACRED, "token"])
+        results["stampede"] = stampede(world, argv)
+        results["stampede"]["command"] = " ".join(os.path.basename(a) for a in argv)
+        results["login_beyond_interval_s"] = login_extra
+        write_results(results)
+    finally:
+        if sts:
+            sts.stop()
+        idp.stop()
+
+
+def write_results(r):
+    m = r["machine"]
+    floor = r["cached"]["floor: open + print tokens.json"]
+    lines = ["# oktacred benchmark results", "",
+             "Written by `make bench` (bench/run.py); numbers from one run on:", ""]
+    lines += ["- %s: %s" % (k, v) for k, v in m.items()]
+    lines += ["", "## Cached credential (a valid cache: read one file, print)", "",
+              "Each process started with posix_spawn and reaped with wait4; wall time "
+              "includes process start-up. RSS is ru_maxrss.", "",
+              "| command | runs | median ms | p10 – p90 ms | peak RSS median / max MiB |",
+              "|---|---|---|---|---|"]
+    for name, res in r["cached"].items():
+        lines.append(fmt_row(name, res, None if name.startswith("floor") else floor))
+    cli = r["cached"].get("aws configure export-credentials (AWS CLI, same profile)")
+    cp = r["cached"].get("oktacred credential-process aws-dev")
+    if cli and cp:
+        lines += ["", "oktacred credential-process is %.0f× faster than the AWS CLI asking it."
+                  % (cli["median_ms"] / cp["median_ms"])]
+    ref = r["refresh"]
+    lines += ["", "## Refresh (one refresh_token round trip to the local provider)", "",
+              "| command | runs | median ms |", "|---|---|---|",
+              "| oktacred refresh (whole process) | %d | %.2f |"
+              % (ref["oktacred refresh"]["runs"], ref["oktacred refresh"]["median_ms"])]
+    if ref["curl"]:
+        lines.append("| curl, the same POST | %d | %.2f |" % (ref["curl"]["runs"],
+                                                            ref["curl"]["median_ms"]))
+        lines += ["", "Ratio: %.2f× curl." % (ref["oktacred refresh"]["median_ms"]
+                                             / ref["curl"]["median_ms"])]
+    s = r["stampede"]
+    lines += ["", "## Stampede (%d concurrent `%s` on an expired cache)" % (s["n"], s["command"]),
+              "", "- exited 0: %d of %d" % (s["ok"], s["n"]),
+              "- refresh requests that reached the identity provider: %d" % s["idp_refreshes"]]
+    if s["sts_calls"] is not None:
+        lines.append("- AssumeRoleWithWebIdentity calls that reached STS: %d" % s["sts_calls"])
+    lines += ["- total wall time: %.0f ms" % s["wall_ms"], "",
+              "## Login", "",
+              "With the provider's interval at 1 s: from the approval on the verification "
+              "page to `oktacred login` exiting %.2f s (the wait for the next poll, at most "
+              "one interval); from the poll that got the tokens to the exit (saving them "
+              "included) %.1f ms." % (r["login_beyond_interval_s"][0]["approval_to_exit_s"],
+                                     r["login_beyond_interval_s"][0]
+                                     ["successful_poll_to_exit_s"] * 1000), ""]
+    text = "\n".join(lines)
+    with open(os.path.join(ROOT, "bench", "RESULTS.md"), "w") as f:
+        f.write(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
