@@ -9,9 +9,14 @@ DESTDIR   ?=
 CC        ?= cc
 PKG_CONFIG ?= pkg-config
 
-PKGS      := libcurl libcjson openssl libqrencode inih libsecret-1 libxml-2.0
-PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+# Compiled against every library, linked only with those that every command needs. The
+# others are dlopen()ed on first use by their one module (http.c, assertion.c, qr.c,
+# keyring.c, sts.c: see include/oktacred/dl.h), so that a command served from the cache
+# maps none of them. The packages in packaging/ still depend on them.
+LINK_PKGS   := libcjson inih
+DLOPEN_PKGS := libcurl libcrypto libqrencode libsecret-1 libxml-2.0
+PKG_CFLAGS  := $(shell $(PKG_CONFIG) --cflags $(LINK_PKGS) $(DLOPEN_PKGS) 2>/dev/null)
+PKG_LIBS    := $(shell $(PKG_CONFIG) --libs $(LINK_PKGS) 2>/dev/null)
 
 # WERROR= turns warnings back into warnings (distribution builds with newer compilers).
 WERROR    ?= -Werror
@@ -22,7 +27,8 @@ override CFLAGS   += -std=c11 $(WARN) -fstack-protector-strong
 override CPPFLAGS += -D_POSIX_C_SOURCE=200809L -D_FORTIFY_SOURCE=2 \
                      -DOKTACRED_VERSION='"$(VERSION)"' -Iinclude $(PKG_CFLAGS)
 override LDFLAGS  += -Wl,-z,relro,-z,now
-override LDLIBS   += $(PKG_LIBS)
+# -ldl: dlopen() for glibc before 2.34 (since then it is in libc and libdl.a is empty).
+override LDLIBS   += $(PKG_LIBS) -ldl
 
 B         := build
 LIB_SRCS  := $(filter-out src/main.c,$(wildcard src/*.c src/*/*.c))
@@ -49,7 +55,7 @@ $(B)/%.o: %.c
 	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
 
 $(B)/unit-tests: $(UNIT_OBJS) $(B)/liboktacred.a
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(shell $(PKG_CONFIG) --libs criterion)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(shell $(PKG_CONFIG) --libs criterion libcrypto)
 
 -include $(DEPFILES)
 

@@ -48,9 +48,16 @@ static const struct cli_option token_opts[] = {
 static const struct cli_option env_opts[] = {
     {"--format", 0, "FORMAT", "sh (default), fish, powershell, json or dotenv"},
     {"--unset", 0, NULL, "print what undoes an earlier eval"},
+    {"--role", 0, "ROLE", "AWS: the role to assume (role_map group, role name or ARN)"},
     {NULL, 0, NULL, NULL},
 };
 static const struct cli_option exec_opts[] = {
+    {"--server", 0, NULL, "AWS: serve credentials on a loopback endpoint, not in variables"},
+    {"--role", 0, "ROLE", "AWS: the role to assume (role_map group, role name or ARN)"},
+    {NULL, 0, NULL, NULL},
+};
+static const struct cli_option credential_process_opts[] = {
+    {"--role", 0, "ROLE", "the role to assume (role_map group, role name or ARN)"},
     {NULL, 0, NULL, NULL},
 };
 static const struct cli_option config_opts[] = {
@@ -70,6 +77,8 @@ const struct cli_command cli_commands[] = {
     {"env", NULL, cmd_env, "[NAME]", "print the environment for eval", env_opts, 0},
     {"exec", NULL, cmd_exec, "[NAME] -- CMD [ARGS...]", "run CMD with the environment", exec_opts,
      CLI_TAKES_REST},
+    {"credential-process", NULL, cmd_credential_process, "[NAME]",
+     "AWS credentials as credential_process JSON", credential_process_opts, 0},
     {"config", NULL, cmd_config, "validate|list", "check or list the configuration", config_opts,
      0},
     {"version", NULL, cmd_version, "", "show the version", no_opts, 0},

@@ -1,137 +1,21 @@
-/* cmd_login.c: `oktacred login [NAME]`: the device flow, shown on the terminal,
- * and the tokens saved. */
-#include <stdio.h>
-#include <string.h>
-
-#include "oktacred/browser.h"
-#include "oktacred/cache.h"
+/* cmd_login.c: `oktacred login [NAME]`: the device flow for NAME's provider (login.c). */
 #include "oktacred/cli.h"
 #include "oktacred/config.h"
-#include "oktacred/device_flow.h"
-#include "oktacred/jwt.h"
-#include "oktacred/keyring.h"
-#include "oktacred/log.h"
-#include "oktacred/qr.h"
-#include "oktacred/refresh.h"
-#include "oktacred/refresh.h"
-#include "oktacred/term.h"
-#include "oktacred/util.h"
-
-static void show_code(const struct device_auth *da, int no_qr, FILE *out)
-{
-	const char *complete = da->verification_uri_complete;
-
-	fprintf(out, "\nTo sign in, open %s and enter the code %s\n", da->verification_uri,
-	        da->user_code);
-	if (complete)
-		fprintf(out, "or open %s\n", complete);
-	if (!no_qr && complete) {
-		okc_err qerr;
-
-		fputs("or scan this code with your phone:\n\n", out);
-		if (qr_print(out, complete, term_utf8(), log_color() && term_is_tty(out), &qerr) <
-		    0)
-			log_warn("%s", qerr.msg);
-	}
-	fputs("\nWaiting for approval (Ctrl-C to cancel)...\n", out);
-	fflush(out);
-}
-
-/* The person behind the tokens, for the closing message. */
-static void describe_user(const struct tokens *t, char *out, size_t n)
-{
-	struct jwt_claims c;
-	okc_err err;
-
-	snprintf(out, n, "%s", "(no ID token)");
-	if (!t->id_token || jwt_claims_parse(t->id_token, &c, &err) < 0)
-		return;
-	snprintf(out, n, "%s", c.email ? c.email : c.sub ? c.sub : "(unknown subject)");
-	jwt_claims_free(&c);
-}
-
-static int existing_session(const struct provider_cfg *p, okc_err *err)
-{
-	struct tokens *t = NULL;
-	char who[256], left[32];
-	long remaining;
-	int rc = cache_load(p, &t, err);
-
-	if (rc != 0)
-		return rc; /* OKC_NOENT: log in; -1: unsafe state, stop */
-	remaining = tokens_access_left(t, now_utc());
-	if (remaining <= p->refresh_before) {
-		int has_refresh = t->refresh_token != NULL;
-
-		tokens_free(t);
-		t = NULL;
-		if (!has_refresh)
-			return OKC_NOENT;
-		/* A refreshable session is as good as a valid one: no need to ask the person. */
-		if (refresh_ensure(p, NEED_ACCESS_TOKEN, &t, err) < 0)
-			return err->code == OKC_EXIT_LOGIN ? OKC_NOENT : -1;
-		remaining = tokens_access_left(t, now_utc());
-		log_info("%s: refreshed the existing session", p->name);
-	}
-	describe_user(t, who, sizeof(who));
-	time_format_left(remaining, left, sizeof(left));
-	log_info("already logged in to %s as %s (access token valid for %s); use --force to log "
-	         "in again",
-	         p->name, who, left);
-	tokens_free(t);
-	return 0;
-}
+#include "oktacred/login.h"
 
 int cmd_login(struct cli_ctx *ctx)
 {
 	const struct identity_cfg *id;
 	const struct provider_cfg *p;
-	struct device_auth da;
-	struct tokens *t = NULL;
-	struct lock lk = LOCK_INIT;
-	char who[256];
-	FILE *out;
-	int rc;
+	struct login_opts o = {0};
 
 	if (ctx->npos > 1)
 		return cli_usage_error(ctx, "too many arguments");
 	if (cli_config(ctx) < 0 ||
 	    config_resolve(ctx->cfg, ctx->npos ? ctx->pos[0] : NULL, &id, &p, &ctx->err) < 0)
 		return -1;
-	if (p->kind != PROVIDER_DEVICE_CODE)
-		return okc_fail(&ctx->err, OKC_EXIT_USAGE,
-		                "%s: a %s provider needs no login: its tokens are fetched when "
-		                "needed",
-		                p->name, provider_kind_name(p->kind));
-	if (!cli_flag(ctx, "--force")) {
-		rc = existing_session(p, &ctx->err);
-		if (rc <= 0)
-			return rc;
-	}
-	/* With --force nothing has looked at the keyring yet: fail before the person approves. */
-	if (p->token_store == TOKEN_STORE_KEYRING && keyring_check(p->name, &ctx->err) < 0)
-		return -1;
-	if (device_flow_start(p, &da, &ctx->err) < 0)
-		return -1;
-	out = term_user_stream();
-	show_code(&da, cli_flag(ctx, "--no-qr"), out);
-	if (!cli_flag(ctx, "--no-browser") &&
-	    browser_open(da.verification_uri_complete ? da.verification_uri_complete
-	                                              : da.verification_uri) == 0)
-		log_verbose("opened the verification page in a browser");
-	rc = device_flow_poll(p, &da, &t, &ctx->err);
-	device_auth_free(&da);
-	if (rc < 0)
-		return -1;
-	rc = cache_lock(p, &lk, &ctx->err);
-	if (rc == 0)
-		rc = cache_save(p, t, &ctx->err);
-	lock_release(&lk);
-	if (rc == 0) {
-		describe_user(t, who, sizeof(who));
-		fprintf(out, "Logged in to %s as %s.\n", p->org_url, who);
-		fflush(out);
-	}
-	tokens_free(t);
-	return rc;
+	o.force = cli_flag(ctx, "--force");
+	o.no_browser = cli_flag(ctx, "--no-browser");
+	o.no_qr = cli_flag(ctx, "--no-qr");
+	return login_interactive(p, &o, &ctx->err);
 }

@@ -1,6 +1,8 @@
-/* cmd_logout.c: `oktacred logout [NAME...] [--all]`: delete cached tokens. */
+/* cmd_logout.c: `oktacred logout [NAME...] [--all]`: delete cached tokens and the AWS
+ * credentials derived from them. */
 #include <stdio.h>
 
+#include "oktacred/awscreds.h"
 #include "oktacred/cache.h"
 #include "oktacred/cli.h"
 #include "oktacred/config.h"
@@ -36,7 +38,7 @@ static int revoke_session(const struct provider_cfg *p, okc_err *err)
 static int logout_provider(const struct provider_cfg *p, int revoke, okc_err *err)
 {
 	struct lock lk = LOCK_INIT;
-	int rc;
+	int rc, n;
 
 	if (p->kind == PROVIDER_API_TOKEN) {
 		log_info("%s: an okta/api-token provider has no session to log out of", p->name);
@@ -50,6 +52,13 @@ static int logout_provider(const struct provider_cfg *p, int revoke, okc_err *er
 	lock_release(&lk);
 	if (rc < 0)
 		return -1;
+	/* After the provider's lock is released: the lock order is identity, then provider. */
+	n = awscreds_delete_for_provider(p, err);
+	if (n < 0)
+		return -1;
+	if (n > 0)
+		log_verbose("%s: deleted the AWS credentials of %d identit%s", p->name, n,
+		            n == 1 ? "y" : "ies");
 	log_info(rc == OKC_NOENT ? "%s: not logged in" : "%s: logged out", p->name);
 	return 0;
 }

@@ -1,9 +1,11 @@
-/* cmd_status.c: `oktacred status [NAME...] [--json]`: who is logged in where. */
+/* cmd_status.c: `oktacred status [NAME...] [--json]`: who is logged in where, and the AWS
+ * credentials cached for the aws/assume-role identities of each provider. */
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "oktacred/awscreds.h"
 #include "oktacred/cache.h"
 #include "oktacred/cli.h"
 #include "oktacred/config.h"
@@ -13,7 +15,9 @@
 
 struct session_info {
 	const struct provider_cfg *p;
-	struct tokens *t; /* NULL: no session */
+	const struct config *cfg;
+	const struct identity_cfg *only; /* NAME was this aws identity: show only it */
+	struct tokens *t;                /* NULL: no session */
 	struct jwt_claims claims;
 	int usable;
 	int failed; /* an error other than "no session" (exit 1), already reported */
@@ -62,6 +66,84 @@ static void session_free(struct session_info *s)
 	jwt_claims_free(&s->claims);
 }
 
+/* The aws/assume-role identities of s's provider to show. */
+static int shows(const struct session_info *s, const struct identity_cfg *id)
+{
+	if (id->kind != IDENTITY_AWS_ASSUME_ROLE || id->provider != s->p)
+		return 0;
+	return !s->only || s->only == id;
+}
+
+static void print_aws(const struct session_info *s)
+{
+	size_t i;
+	int first = 1;
+
+	for (i = 0; i < s->cfg->nidentities; i++) {
+		const struct identity_cfg *id = &s->cfg->identities[i];
+		struct awscreds *c = NULL;
+		char when[21], left[32];
+		okc_err err;
+		int rc;
+
+		if (!shows(s, id))
+			continue;
+		printf("  %s %s: ", first ? "aws:     " : "         ", id->name);
+		first = 0;
+		rc = awscreds_load(id, &c, &err);
+		if (rc < 0) {
+			printf("%s\n", err.msg);
+			continue;
+		}
+		if (rc == OKC_NOENT) {
+			printf("no cached credentials\n");
+			continue;
+		}
+		time_format_utc(c->expiration, when);
+		time_format_left(awscreds_left(c, now_utc()), left, sizeof(left));
+		printf("%s until %s (%s%s)\n",
+		       c->assumed_role_arn ? c->assumed_role_arn : c->role_arn, when, left,
+		       strcmp(left, "expired") ? " left" : "");
+		awscreds_free(c);
+	}
+}
+
+static void aws_json(const struct session_info *s, cJSON *o)
+{
+	cJSON *arr = NULL;
+	size_t i;
+
+	for (i = 0; i < s->cfg->nidentities; i++) {
+		const struct identity_cfg *id = &s->cfg->identities[i];
+		struct awscreds *c = NULL;
+		char when[21];
+		okc_err err;
+		cJSON *a;
+		int rc;
+
+		if (!shows(s, id))
+			continue;
+		if (!arr)
+			arr = cJSON_AddArrayToObject(o, "aws");
+		a = cJSON_CreateObject();
+		cJSON_AddItemToArray(arr, a);
+		cJSON_AddStringToObject(a, "identity", id->name);
+		rc = awscreds_load(id, &c, &err);
+		cJSON_AddBoolToObject(a, "cached", rc == 0);
+		if (rc < 0)
+			cJSON_AddStringToObject(a, "problem", err.msg);
+		if (rc != 0)
+			continue;
+		cJSON_AddStringToObject(a, "role_arn", c->role_arn);
+		if (c->assumed_role_arn)
+			cJSON_AddStringToObject(a, "assumed_role_arn", c->assumed_role_arn);
+		time_format_utc(c->expiration, when);
+		cJSON_AddStringToObject(a, "expires_at", when);
+		cJSON_AddNumberToObject(a, "expires_in", (double)awscreds_left(c, now_utc()));
+		awscreds_free(c);
+	}
+}
+
 static void print_text(const struct session_info *s, int first)
 {
 	const struct provider_cfg *p = s->p;
@@ -72,6 +154,7 @@ static void print_text(const struct session_info *s, int first)
 	       p->org_url);
 	if (!s->t) {
 		printf("  %s\n", s->usable ? "API token from the environment" : s->problem);
+		print_aws(s);
 		return;
 	}
 	if (s->claims.email || s->claims.sub)
@@ -100,6 +183,7 @@ static void print_text(const struct session_info *s, int first)
 	} else {
 		printf("  refresh:  none (log in again when the access token expires)\n");
 	}
+	print_aws(s);
 }
 
 static cJSON *to_json(const struct session_info *s)
@@ -115,6 +199,7 @@ static cJSON *to_json(const struct session_info *s)
 	cJSON_AddBoolToObject(o, "logged_in", s->t != NULL);
 	if (!s->usable)
 		cJSON_AddStringToObject(o, "problem", s->problem);
+	aws_json(s, o);
 	if (!s->t)
 		return o;
 	if (s->claims.sub)
@@ -145,7 +230,7 @@ static cJSON *to_json(const struct session_info *s)
 int cmd_status(struct cli_ctx *ctx)
 {
 	const struct provider_cfg **list;
-	const struct identity_cfg *id;
+	const struct identity_cfg *id, **only;
 	int json = cli_flag(ctx, "--json"), all_usable = 1, failed = 0;
 	size_t n = 0, i;
 	cJSON *arr = NULL;
@@ -153,6 +238,7 @@ int cmd_status(struct cli_ctx *ctx)
 	if (cli_config(ctx) < 0)
 		return -1;
 	list = xcalloc(ctx->cfg->nproviders + (size_t)ctx->npos + 1, sizeof(*list));
+	only = xcalloc(ctx->cfg->nproviders + (size_t)ctx->npos + 1, sizeof(*only));
 	if (ctx->npos == 0) {
 		for (i = 0; i < ctx->cfg->nproviders; i++)
 			list[n++] = &ctx->cfg->providers[i];
@@ -160,8 +246,11 @@ int cmd_status(struct cli_ctx *ctx)
 	for (i = 0; i < (size_t)ctx->npos; i++) {
 		if (config_resolve(ctx->cfg, ctx->pos[i], &id, &list[n], &ctx->err) < 0) {
 			free(list);
+			free(only);
 			return -1;
 		}
+		if (id && id->kind == IDENTITY_AWS_ASSUME_ROLE)
+			only[n] = id;
 		n++;
 	}
 	if (json)
@@ -170,6 +259,8 @@ int cmd_status(struct cli_ctx *ctx)
 		struct session_info s;
 
 		session_read(list[i], &s);
+		s.cfg = ctx->cfg;
+		s.only = only[i];
 		all_usable &= s.usable;
 		if (s.failed)
 			failed = s.failed;
@@ -187,6 +278,7 @@ int cmd_status(struct cli_ctx *ctx)
 		cJSON_Delete(arr);
 	}
 	free(list);
+	free(only);
 	if (failed) {
 		ctx->err.code = failed;
 		return -1;

@@ -54,6 +54,7 @@ enum provider_key {
 	PK_PRIVATE_KEY_ID,
 	PK_CLIENT_SECRET,
 	PK_TOKEN_ENV,
+	PK_TIMEOUT,
 	PK_COUNT
 };
 
@@ -604,6 +605,23 @@ static int set_refresh_before(struct parse_ctx *ctx, void *obj, const char *v, c
 	return 0;
 }
 
+/* The HTTP timeout of one request to the provider: whole seconds, 1s to 10m. */
+static int set_timeout(struct parse_ctx *ctx, void *obj, const char *v, const char *raw)
+{
+	struct provider_cfg *p = obj;
+	char tmp[80];
+	long t;
+
+	(void)raw;
+	if (parse_duration(v, &t) < 0)
+		return fail_here(ctx, "timeout \"%s\" is not a duration (like 10s or 1m)",
+		                 SHOW(v, tmp));
+	if (t < 1 || t > 600)
+		return fail_here(ctx, "timeout %s must be between 1s and 10m", SHOW(v, tmp));
+	p->timeout = t;
+	return 0;
+}
+
 /* A path with ~ expanded, which must then be absolute: a relative one would depend on the
  * directory oktacred happens to run in. */
 static int set_path(struct parse_ctx *ctx, const char *key, const char *v, char **out)
@@ -704,6 +722,7 @@ static const struct key_def provider_keys[PK_COUNT] = {
     [PK_PRIVATE_KEY_ID] = {"private_key_id", P_SA, set_private_key_id},
     [PK_CLIENT_SECRET] = {"client_secret", P_SA, set_client_secret},
     [PK_TOKEN_ENV] = {"token_env", P_AT, set_token_env},
+    [PK_TIMEOUT] = {"timeout", P_ALL, set_timeout},
 };
 
 /* ---- identity keys ---- */
@@ -869,7 +888,8 @@ static int set_duration(struct parse_ctx *ctx, void *obj, const char *v, const c
 	return 0;
 }
 
-/* Literal characters STS accepts in a session name, and {email} / {sub} from the ID token. */
+/* Literal characters STS accepts in a session name, and {email} / {sub} /
+ * {preferred_username} from the ID token. */
 static int set_session_name(struct parse_ctx *ctx, void *obj, const char *v, const char *raw)
 {
 	struct identity_cfg *id = obj;
@@ -887,15 +907,20 @@ static int set_session_name(struct parse_ctx *ctx, void *obj, const char *v, con
 				p += 5;
 				continue;
 			}
-			return fail_here(
-			    ctx, "session_name \"%s\": only {email} and {sub} can be substituted",
-			    SHOW(v, tmp));
+			if (str_starts(p, "{preferred_username}")) {
+				p += 20;
+				continue;
+			}
+			return fail_here(ctx,
+			                 "session_name \"%s\": only {email}, {sub} and "
+			                 "{preferred_username} can be substituted",
+			                 SHOW(v, tmp));
 		}
 		if (!isalnum((unsigned char)*p) && !strchr("+=,.@_-", *p))
 			return fail_here(
 			    ctx,
 			    "session_name \"%s\": use letters, digits and +=,.@_- besides "
-			    "{email} and {sub}",
+			    "{email}, {sub} and {preferred_username}",
 			    SHOW(v, tmp));
 		p++;
 	}

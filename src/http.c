@@ -1,5 +1,6 @@
 /* http.c: the HTTP client, and the only file that includes <curl/curl.h>: URL policy,
- * timeouts, TLS, retries with backoff, the body cap and the redacted --debug trace. */
+ * timeouts, TLS, retries with backoff, the body cap and the redacted --debug trace.
+ * libcurl is dlopen()ed by the first request: commands served from the cache never load it. */
 #include "oktacred/http.h"
 
 #include <arpa/inet.h>
@@ -12,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "oktacred/dl.h"
 #include "oktacred/log.h"
 #include "oktacred/sig.h"
 #include "oktacred/util.h"
@@ -30,6 +32,57 @@
 #define WAIT_MIN_429_MS            1000L
 #define TRACE_BODY_MAX             4096
 #define HEADER_VALUE_MAX           1024
+
+/* ---- libcurl, loaded on first use ---- */
+
+#define CURL_SYMBOLS(X)                                                                            \
+	X(curl_easy_cleanup)                                                                       \
+	X(curl_easy_getinfo)                                                                       \
+	X(curl_easy_init)                                                                          \
+	X(curl_easy_perform)                                                                       \
+	X(curl_easy_setopt)                                                                        \
+	X(curl_easy_strerror)                                                                      \
+	X(curl_free)                                                                               \
+	X(curl_getdate)                                                                            \
+	X(curl_global_init)                                                                        \
+	X(curl_slist_append)                                                                       \
+	X(curl_slist_free_all)                                                                     \
+	X(curl_url)                                                                                \
+	X(curl_url_cleanup)                                                                        \
+	X(curl_url_get)                                                                            \
+	X(curl_url_set)
+
+CURL_SYMBOLS(DL_SYMBOL)
+
+static const struct dl_sym curl_syms[] = {CURL_SYMBOLS(DL_ENTRY)};
+
+static struct dl_lib libcurl = {
+    .name = "libcurl",
+    .sonames = {"libcurl.so.4", "libcurl-gnutls.so.4", NULL},
+    .packages = "libcurl4 (Debian/Ubuntu), libcurl (Fedora), curl (Homebrew)",
+    .syms = curl_syms,
+    .nsyms = ARRAY_SIZE(curl_syms),
+};
+
+/* Every libcurl call below goes through the table. setopt and getinfo lose the type-checking
+ * macros of curl's typecheck-gcc.h, which would call the linked function. */
+#undef curl_easy_setopt
+#undef curl_easy_getinfo
+#define curl_easy_cleanup   (*sym_curl_easy_cleanup)
+#define curl_easy_getinfo   (*sym_curl_easy_getinfo)
+#define curl_easy_init      (*sym_curl_easy_init)
+#define curl_easy_perform   (*sym_curl_easy_perform)
+#define curl_easy_setopt    (*sym_curl_easy_setopt)
+#define curl_easy_strerror  (*sym_curl_easy_strerror)
+#define curl_free           (*sym_curl_free)
+#define curl_getdate        (*sym_curl_getdate)
+#define curl_global_init    (*sym_curl_global_init)
+#define curl_slist_append   (*sym_curl_slist_append)
+#define curl_slist_free_all (*sym_curl_slist_free_all)
+#define curl_url            (*sym_curl_url)
+#define curl_url_cleanup    (*sym_curl_url_cleanup)
+#define curl_url_get        (*sym_curl_url_get)
+#define curl_url_set        (*sym_curl_url_set)
 
 const char *http_user_agent(void)
 {
@@ -567,6 +620,8 @@ static int global_init(okc_err *err)
 
 	if (done)
 		return 0;
+	if (dl_open(&libcurl, err) < 0)
+		return -1;
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		return okc_fail(err, OKC_EXIT_FAIL, "cannot initialise libcurl");
 	done = 1;
@@ -843,8 +898,14 @@ int http_request(const struct http_opts *opts, const struct http_request *req,
 			okc_fail(err, OKC_EXIT_NETWORK, "response from %s is larger than %zu bytes",
 			         host, o.max_body);
 			goto out;
-		} else if (x.oom || cc == CURLE_OUT_OF_MEMORY) {
+		} else if (x.oom) {
 			okc_fail(err, OKC_EXIT_FAIL, "out of memory");
+			goto out;
+		} else if (cc == CURLE_OUT_OF_MEMORY) {
+			/* libcurl before 8.6 says this of a header line over its 100 KiB cap:
+			 * the server's doing, not ours, and not worth asking again. */
+			okc_fail(err, OKC_EXIT_NETWORK,
+			         "response from %s has a header larger than libcurl accepts", host);
 			goto out;
 		} else {
 			fail_transport(err, host, cc, errbuf);

@@ -1,5 +1,6 @@
 /* keyring.c: secrets in the Secret Service (org.freedesktop.secrets) over D-Bus, through
- * libsecret: the only file that includes it. Never falls back to disk, never prompts. */
+ * libsecret: the only file that includes it. Never falls back to disk, never prompts.
+ * libsecret (with GLib) is dlopen()ed by the first keyring_* call. */
 #include "oktacred/keyring.h"
 
 #include <stdlib.h>
@@ -8,7 +9,115 @@
 
 #include <libsecret/secret.h>
 
+#include "oktacred/buf.h"
+#include "oktacred/dl.h"
 #include "oktacred/util.h"
+
+/* Every GLib and libsecret function used here, those that the headers' macros call included
+ * (G_TASK(), G_DBUS_PROXY(): g_type_check_instance_cast and the *_get_type functions;
+ * G_DBUS_ERROR, G_IO_ERROR: the quarks). The linker enforces the list: this file is built
+ * against the headers but the program is not linked with the libraries, so a call missed
+ * here is an undefined reference. libsecret-1.so.0 brings libgio, libgobject and libglib
+ * with it, and dlsym on its handle finds their symbols too. */
+#define SECRET_SYMBOLS(X)                                                                          \
+	X(g_bus_get_sync)                                                                          \
+	X(g_dbus_connection_set_exit_on_close)                                                     \
+	X(g_dbus_error_quark)                                                                      \
+	X(g_dbus_error_strip_remote_error)                                                         \
+	X(g_dbus_proxy_call)                                                                       \
+	X(g_dbus_proxy_get_type)                                                                   \
+	X(g_error_free)                                                                            \
+	X(g_error_matches)                                                                         \
+	X(g_error_new_literal)                                                                     \
+	X(g_hash_table_insert)                                                                     \
+	X(g_hash_table_new)                                                                        \
+	X(g_hash_table_unref)                                                                      \
+	X(g_intern_static_string)                                                                  \
+	X(g_io_error_quark)                                                                        \
+	X(g_list_free_full)                                                                        \
+	X(g_object_unref)                                                                          \
+	X(g_quark_from_static_string)                                                              \
+	X(g_set_error_literal)                                                                     \
+	X(g_str_equal)                                                                             \
+	X(g_str_hash)                                                                              \
+	X(g_task_get_type)                                                                         \
+	X(g_task_new)                                                                              \
+	X(g_task_propagate_pointer)                                                                \
+	X(g_task_return_new_error)                                                                 \
+	X(g_type_check_instance_cast)                                                              \
+	X(g_type_register_static_simple)                                                           \
+	X(g_unichar_isprint)                                                                       \
+	X(g_unichar_isspace)                                                                       \
+	X(g_unichar_to_utf8)                                                                       \
+	X(g_utf8_get_char_validated)                                                               \
+	X(secret_collection_for_alias_sync)                                                        \
+	X(secret_collection_get_locked)                                                            \
+	X(secret_password_free)                                                                    \
+	X(secret_service_clear_sync)                                                               \
+	X(secret_service_get_type)                                                                 \
+	X(secret_service_lookup_sync)                                                              \
+	X(secret_service_open_sync)                                                                \
+	X(secret_service_search_sync)                                                              \
+	X(secret_service_store_sync)                                                               \
+	X(secret_value_new)                                                                        \
+	X(secret_value_unref)                                                                      \
+	X(secret_value_unref_to_password)
+
+SECRET_SYMBOLS(DL_SYMBOL)
+
+static const struct dl_sym secret_syms[] = {SECRET_SYMBOLS(DL_ENTRY)};
+
+static struct dl_lib libsecret = {
+    .name = "libsecret",
+    .sonames = {"libsecret-1.so.0", NULL},
+    .packages = "libsecret-1-0 (Debian/Ubuntu), libsecret (Fedora), libsecret (Homebrew)",
+    .syms = secret_syms,
+    .nsyms = ARRAY_SIZE(secret_syms),
+};
+
+#undef g_str_equal /* GLib's macro for direct calls; we pass the function */
+#define g_bus_get_sync                      (*sym_g_bus_get_sync)
+#define g_dbus_connection_set_exit_on_close (*sym_g_dbus_connection_set_exit_on_close)
+#define g_dbus_error_quark                  (*sym_g_dbus_error_quark)
+#define g_dbus_error_strip_remote_error     (*sym_g_dbus_error_strip_remote_error)
+#define g_dbus_proxy_call                   (*sym_g_dbus_proxy_call)
+#define g_dbus_proxy_get_type               (*sym_g_dbus_proxy_get_type)
+#define g_error_free                        (*sym_g_error_free)
+#define g_error_matches                     (*sym_g_error_matches)
+#define g_error_new_literal                 (*sym_g_error_new_literal)
+#define g_hash_table_insert                 (*sym_g_hash_table_insert)
+#define g_hash_table_new                    (*sym_g_hash_table_new)
+#define g_hash_table_unref                  (*sym_g_hash_table_unref)
+#define g_intern_static_string              (*sym_g_intern_static_string)
+#define g_io_error_quark                    (*sym_g_io_error_quark)
+#define g_list_free_full                    (*sym_g_list_free_full)
+#define g_object_unref                      (*sym_g_object_unref)
+#define g_quark_from_static_string          (*sym_g_quark_from_static_string)
+#define g_set_error_literal                 (*sym_g_set_error_literal)
+#define g_str_equal                         (*sym_g_str_equal)
+#define g_str_hash                          (*sym_g_str_hash)
+#define g_task_get_type                     (*sym_g_task_get_type)
+#define g_task_new                          (*sym_g_task_new)
+#define g_task_propagate_pointer            (*sym_g_task_propagate_pointer)
+#define g_task_return_new_error             (*sym_g_task_return_new_error)
+#define g_type_check_instance_cast          (*sym_g_type_check_instance_cast)
+#define g_type_register_static_simple       (*sym_g_type_register_static_simple)
+#define g_unichar_isprint                   (*sym_g_unichar_isprint)
+#define g_unichar_isspace                   (*sym_g_unichar_isspace)
+#define g_unichar_to_utf8                   (*sym_g_unichar_to_utf8)
+#define g_utf8_get_char_validated           (*sym_g_utf8_get_char_validated)
+#define secret_collection_for_alias_sync    (*sym_secret_collection_for_alias_sync)
+#define secret_collection_get_locked        (*sym_secret_collection_get_locked)
+#define secret_password_free                (*sym_secret_password_free)
+#define secret_service_clear_sync           (*sym_secret_service_clear_sync)
+#define secret_service_get_type             (*sym_secret_service_get_type)
+#define secret_service_lookup_sync          (*sym_secret_service_lookup_sync)
+#define secret_service_open_sync            (*sym_secret_service_open_sync)
+#define secret_service_search_sync          (*sym_secret_service_search_sync)
+#define secret_service_store_sync           (*sym_secret_service_store_sync)
+#define secret_value_new                    (*sym_secret_value_new)
+#define secret_value_unref                  (*sym_secret_value_unref)
+#define secret_value_unref_to_password      (*sym_secret_value_unref_to_password)
 
 #define SECRET_BUS     "org.freedesktop.secrets"
 #define UNREACHABLE    "cannot reach the Secret Service (" SECRET_BUS ")"
@@ -113,33 +222,38 @@ static void set_hint(okc_err *err, const char *provider)
  * from another process and may hold anything. Their "GDBus.Error:NAME: " prefix goes. */
 static char *one_line(GError *gerr)
 {
-	GString *s = g_string_new(NULL);
+	struct buf s = BUF_INIT;
 	const char *p, *end;
 	char *out;
 
 	g_dbus_error_strip_remote_error(gerr);
 	p = gerr->message ? gerr->message : "unknown error";
 	end = p + strlen(p);
-	while (p < end && s->len < REASON_MAX) {
+	while (p < end && s.len < REASON_MAX) {
 		gunichar c = g_utf8_get_char_validated(p, end - p);
+		char u[6];
+		int n;
 
 		if (c == (gunichar)-1 || c == (gunichar)-2) {
-			g_string_append_c(s, '?');
+			if (buf_putc(&s, '?') < 0)
+				break;
 			p++;
 			continue;
 		}
+		/* Valid UTF-8 is the shortest form: c takes as many bytes as it re-encodes to. */
+		n = g_unichar_to_utf8(c, u);
 		if (g_unichar_isspace(c) || !g_unichar_isprint(c)) {
-			if (s->len && s->str[s->len - 1] != ' ')
-				g_string_append_c(s, ' ');
-		} else {
-			g_string_append_unichar(s, c);
+			if (s.len && s.data[s.len - 1] != ' ' && buf_putc(&s, ' ') < 0)
+				break;
+		} else if (buf_append(&s, u, (size_t)n) < 0) {
+			break;
 		}
-		p = g_utf8_next_char(p);
+		p += n;
 	}
-	while (s->len && s->str[s->len - 1] == ' ')
-		g_string_truncate(s, s->len - 1);
-	out = xstrdup(s->len ? s->str : "unknown error");
-	g_string_free(s, TRUE);
+	while (s.len && s.data[s.len - 1] == ' ')
+		s.data[--s.len] = '\0';
+	out = xstrdup(s.len ? s.data : "unknown error");
+	buf_free(&s);
 	return out;
 }
 
@@ -223,6 +337,8 @@ static int service_open(const char *provider, okc_err *err)
 
 	if (service)
 		return 0;
+	if (dl_open(&libsecret, err) < 0)
+		return -1;
 	if (!session_bus_known())
 		return unreachable(err, provider,
 		                   "no D-Bus session bus (no DBUS_SESSION_BUS_ADDRESS, no "

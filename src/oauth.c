@@ -51,6 +51,11 @@ void oauth_http_opts(const struct provider_cfg *p, struct http_opts *opts)
 {
 	memset(opts, 0, sizeof(*opts));
 	opts->ca_bundle = p->ca_bundle;
+	if (p->timeout > 0) {
+		/* timeout bounds each attempt; connecting gets at most that long too. */
+		opts->timeout_ms = p->timeout * 1000L;
+		opts->connect_timeout_ms = p->timeout < 10 ? p->timeout * 1000L : 10000L;
+	}
 }
 
 void oauth_sanitize(char *dst, size_t n, const char *src)

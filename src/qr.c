@@ -1,8 +1,31 @@
-/* qr.c: QR codes for the terminal with libqrencode. */
+/* qr.c: QR codes for the terminal with libqrencode, which is dlopen()ed by the first code
+ * drawn (only a login draws one). */
 #include "oktacred/qr.h"
 
 #include <qrencode.h>
 #include <stdlib.h>
+
+#include "oktacred/dl.h"
+#include "oktacred/util.h"
+
+#define QRENCODE_SYMBOLS(X)                                                                        \
+	X(QRcode_encodeString)                                                                     \
+	X(QRcode_free)
+
+QRENCODE_SYMBOLS(DL_SYMBOL)
+
+static const struct dl_sym qrencode_syms[] = {QRENCODE_SYMBOLS(DL_ENTRY)};
+
+static struct dl_lib libqrencode = {
+    .name = "libqrencode",
+    .sonames = {"libqrencode.so.4", NULL},
+    .packages = "libqrencode4 (Debian/Ubuntu), qrencode-libs (Fedora), qrencode (Homebrew)",
+    .syms = qrencode_syms,
+    .nsyms = ARRAY_SIZE(qrencode_syms),
+};
+
+#define QRcode_encodeString (*sym_QRcode_encodeString)
+#define QRcode_free         (*sym_QRcode_free)
 
 #define QUIET 2 /* modules of quiet zone on each side (4 is the standard; 2 scans fine) */
 
@@ -20,9 +43,12 @@ static int light(const QRcode *qr, int x, int y)
 
 int qr_print(FILE *out, const char *text, int utf8, int color, okc_err *err)
 {
-	QRcode *qr = QRcode_encodeString(text, 0, QR_ECLEVEL_L, QR_MODE_8, 1);
+	QRcode *qr;
 	int size, x, y;
 
+	if (dl_open(&libqrencode, err) < 0)
+		return -1;
+	qr = QRcode_encodeString(text, 0, QR_ECLEVEL_L, QR_MODE_8, 1);
 	if (!qr)
 		return okc_fail(err, OKC_EXIT_FAIL, "cannot draw the QR code");
 	size = qr->width + 2 * QUIET;

@@ -34,14 +34,35 @@ static void json_free_secret(cJSON *root)
 	cJSON_Delete(root);
 }
 
-/* Parses exactly len bytes as one JSON object: a NUL byte or trailing data is not JSON.
- * The copy keeps cJSON inside a NUL-terminated buffer whatever the caller passed. */
+/* A "\u0000" escape: cJSON decodes it into a C string, which then ends there, so
+ * "ab\u0000cd" would silently become the token "ab". No token or name holds one. */
+static int has_nul_escape(const char *json, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i + 6 <= len; i++) {
+		size_t bs = 0;
+
+		if (memcmp(json + i, "\\u0000", 6) != 0)
+			continue;
+		while (bs < i && json[i - 1 - bs] == '\\')
+			bs++;
+		if (bs % 2 == 0) /* the backslash itself is not escaped */
+			return 1;
+	}
+	return 0;
+}
+
+/* Parses exactly len bytes as one JSON object: a NUL byte (raw or escaped) or trailing
+ * data is not accepted. The copy keeps cJSON inside a NUL-terminated buffer whatever the
+ * caller passed. */
 static cJSON *parse_object(const char *json, size_t len)
 {
 	cJSON *root;
 	char *copy;
 
-	if (!json || len == 0 || len > (size_t)INT_MAX || memchr(json, '\0', len))
+	if (!json || len == 0 || len > (size_t)INT_MAX || memchr(json, '\0', len) ||
+	    has_nul_escape(json, len))
 		return NULL;
 	copy = xstrndup(json, len);
 	root = cJSON_ParseWithLengthOpts(copy, len + 1, NULL, 1);
@@ -149,7 +170,9 @@ int tokens_from_response(const char *json, size_t len, time_t now, struct tokens
 	root = parse_object(json, len);
 	if (!root)
 		return okc_fail(err, OKC_EXIT_NETWORK,
-		                "the identity provider's token answer is not a JSON object");
+		                "the identity provider's token answer is not a JSON object%s",
+		                json && has_nul_escape(json, len) ? " (it holds a NUL character)"
+		                                                  : "");
 	t = xcalloc(1, sizeof(*t));
 	t->obtained_at = now;
 	if (!cJSON_GetObjectItemCaseSensitive(root, "access_token")) {

@@ -1,5 +1,6 @@
 /* assertion.h: private_key_jwt client assertions (RFC 7523) signed with OpenSSL
- * EVP: RS256 and ES256 keys from a PEM file or PEM text. */
+ * EVP: RS256 and ES256 keys from a PEM file or PEM text. libcrypto is loaded with the
+ * first key (dl.h). */
 #ifndef OKTACRED_ASSERTION_H
 #define OKTACRED_ASSERTION_H
 

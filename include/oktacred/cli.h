@@ -69,6 +69,10 @@ int cli_usage_error(struct cli_ctx *ctx, const char *fmt, ...)
 struct envset;
 int cli_identity_environment(struct cli_ctx *ctx, const char *name, int names_only,
                              struct envset *env);
+/* Resolves NAME (NULL: the default) into the request an identity is asked (cmd_env.c):
+ * the identity, its provider, the name, --role. */
+struct identity_request;
+int cli_identity_request(struct cli_ctx *ctx, const char *name, struct identity_request *req);
 
 /* Command entry points (cmd_*.c). */
 int cmd_login(struct cli_ctx *ctx);
@@ -78,6 +82,7 @@ int cmd_refresh(struct cli_ctx *ctx);
 int cmd_token(struct cli_ctx *ctx);
 int cmd_env(struct cli_ctx *ctx);
 int cmd_exec(struct cli_ctx *ctx);
+int cmd_credential_process(struct cli_ctx *ctx);
 int cmd_config(struct cli_ctx *ctx);
 int cmd_version(struct cli_ctx *ctx);
 int cmd_help(struct cli_ctx *ctx);

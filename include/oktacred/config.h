@@ -23,6 +23,7 @@ struct provider_cfg {
 	long refresh_before; /* seconds; default 300 */
 	char *base_path;     /* files.base_path; NULL: the XDG default */
 	char *ca_bundle;     /* NULL: system CAs */
+	long timeout;        /* seconds for one HTTP request; 0: http.h's defaults */
 	/* okta/service-account */
 	char *private_key; /* a path (~ expanded) or PEM text */
 	char *private_key_id;
@@ -51,7 +52,7 @@ struct identity_cfg {
 	size_t nroles;
 	char *region;
 	long duration;      /* seconds; default 3600; 900..43200 */
-	char *session_name; /* default "{email}"; may hold {email} and {sub} */
+	char *session_name; /* default "{email}"; {email} {sub} {preferred_username} */
 	char *sts_endpoint; /* NULL: https://sts.REGION.amazonaws.com */
 	int interactive;    /* true/false/yes/no/on/off/1/0; default 0; any kind */
 	const char *file;

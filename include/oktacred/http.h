@@ -1,6 +1,7 @@
-/* http.h: the HTTP client. http.c is the only file that includes <curl/curl.h>.
- * Timeouts, TLS verification always on, http:// only for loopback hosts, a body
- * size cap, retries with backoff and jitter, and a redacted --debug trace. */
+/* http.h: the HTTP client. http.c is the only file that includes <curl/curl.h>, and
+ * loads libcurl with the first request (dl.h). Timeouts, TLS verification always on,
+ * http:// only for loopback hosts, a body size cap, retries with backoff and jitter, and a
+ * redacted --debug trace. */
 #ifndef OKTACRED_HTTP_H
 #define OKTACRED_HTTP_H
 

@@ -1,5 +1,6 @@
 /* keyring.h: secrets in the Secret Service (libsecret; keyring.c is the only file
- * that includes it). Schema org.oktacred.Token, attributes provider and kind. */
+ * that includes it, and loads it with the first call: dl.h). Schema org.oktacred.Token,
+ * attributes provider and kind. */
 #ifndef OKTACRED_KEYRING_H
 #define OKTACRED_KEYRING_H
 

@@ -1,5 +1,6 @@
 /* qr.h: a QR code drawn in the terminal. qr.c is the only file that includes
- * <qrencode.h>. */
+ * <qrencode.h>, and loads libqrencode with the first code (dl.h): without it, qr_print
+ * fails with what to install. */
 #ifndef OKTACRED_QR_H
 #define OKTACRED_QR_H
 

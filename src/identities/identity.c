@@ -5,8 +5,7 @@
 
 int identity_environment(const struct identity_request *req, struct envset *env, okc_err *err)
 {
-	if (req->id && req->id->kind != IDENTITY_API_ACCESS)
-		return okc_fail(err, OKC_EXIT_USAGE, "%s: %s identities are not supported yet",
-		                req->name, identity_kind_name(req->id->kind));
+	if (req->id && req->id->kind == IDENTITY_AWS_ASSUME_ROLE)
+		return identity_aws_assume_role.environment(req, env, err);
 	return identity_api_access.environment(req, env, err);
 }

@@ -21,7 +21,17 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "idp"))
 from harness import IdP  # noqa: E402
 from approve import approve  # noqa: E402
 
-OKTACRED = os.path.join(ROOT, "oktacred")
+# The binary under test: ./oktacred, or OKTACRED_BIN (make check-sanitize's ASan build, or
+# the valgrind wrapper script of make check-valgrind; shells get it as "$OKTACRED").
+OKTACRED = os.environ.get("OKTACRED_BIN") or os.path.join(ROOT, "oktacred")
+# make check-valgrind: a test that cannot work under valgrind is skipped, saying why.
+UNDER_VALGRIND = bool(os.environ.get("OKTACRED_VALGRIND"))
+
+
+def not_under_valgrind(reason):
+    return pytest.mark.skipif(UNDER_VALGRIND, reason="under valgrind: " + reason)
+
+
 CLIENT_ID = "0oa-test-native"
 
 

@@ -780,7 +780,7 @@ static const struct err_case error_cases[] = {
      "must use https://"},
     {"interactive bad", P_DC ID_AWS("p") "interactive = maybe\n", 8, "interactive \"maybe\""},
     {"session_name placeholder", P_DC ID_AWS("p") "session_name = {name}\n", 8,
-     "only {email} and {sub}"},
+     "only {email}, {sub} and {preferred_username}"},
     {"session_name char", P_DC ID_AWS("p") "session_name = a b\n", 8, "session_name \"a b\""},
     {"provider name invalid", P_DC ID_AWS("../p"), 7, "not a valid provider name"},
     /* [defaults] */

@@ -1,0 +1,25 @@
+/* login.h: the interactive device-flow login (code, QR code and approval shown to the
+ * person), shared by `oktacred login` and an interactive credential-process. */
+#ifndef OKTACRED_LOGIN_H
+#define OKTACRED_LOGIN_H
+
+#include <stdio.h>
+#include "oktacred/err.h"
+
+struct provider_cfg;
+
+struct login_opts {
+	int force;      /* log in even when the session is valid or refreshable */
+	int no_browser; /* never open a browser */
+	int no_qr;      /* no QR code */
+	FILE *out;      /* where the person reads the code; NULL: term_user_stream() */
+};
+
+/* Logs p (an okta/device-code provider) in: unless force, a valid or refreshable session
+ * is reused (returns 0 with a message). Otherwise runs the device flow, shows the code on
+ * o->out, saves the tokens under the provider's lock, and deletes the AWS credentials
+ * derived from the previous session (they may belong to another user). Errors as
+ * device_flow_poll and cache_save (exit 5 denied or expired, 130 interrupted). */
+int login_interactive(const struct provider_cfg *p, const struct login_opts *o, okc_err *err);
+
+#endif

@@ -1,0 +1,530 @@
+/* awscreds.c: cached STS credentials, aws/<identity>/credentials.json (0600, atomic, under
+ * aws/<identity>/.lock), and the JSON that credential_process and container-credentials
+ * clients read. Every secret is wiped. */
+#include "oktacred/awscreds.h"
+
+#include <cjson/cJSON.h>
+#include <dirent.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "oktacred/config.h"
+#include "oktacred/log.h"
+#include "oktacred/paths.h"
+#include "oktacred/store.h"
+#include "oktacred/util.h"
+
+#define CREDS_FILE    "credentials.json"
+#define CREDS_MAX     (256 * 1024)
+#define RENEW_BEFORE  1200L /* 20 minutes */
+#define CREDS_VERSION 1
+
+static const char *const choice_names[] = {"fixed", "only", "chosen"};
+
+void awscreds_free(struct awscreds *c)
+{
+	if (!c)
+		return;
+	free(c->access_key_id);
+	free_secret(c->secret_access_key);
+	free_secret(c->session_token);
+	free(c->role_arn);
+	free(c->assumed_role_arn);
+	free(c->session_name);
+	free(c->provider);
+	free(c->org_url);
+	free(c->client_id);
+	free(c->authorization_server);
+	free(c->sts_endpoint);
+	wipe(c, sizeof(*c));
+	free(c);
+}
+
+long awscreds_left(const struct awscreds *c, time_t now)
+{
+	return (long)(c->expiration - now);
+}
+
+long awscreds_renew_before(const struct identity_cfg *id)
+{
+	return id->duration >= 2 * RENEW_BEFORE ? RENEW_BEFORE : id->duration / 2;
+}
+
+/* ---- JSON ---- */
+
+static void json_wipe(cJSON *item)
+{
+	for (; item; item = item->next) {
+		if (item->valuestring)
+			wipe(item->valuestring, strlen(item->valuestring));
+		if (item->string)
+			wipe(item->string, strlen(item->string));
+		json_wipe(item->child);
+	}
+}
+
+static void json_free_secret(cJSON *root)
+{
+	json_wipe(root);
+	cJSON_Delete(root);
+}
+
+static size_t len0(const char *s)
+{
+	return s ? strlen(s) : 0;
+}
+
+/* Prints into a buffer of our own (cJSON's growing one is realloc'd, leaving copies of the
+ * secrets behind), then appends it and a newline to out. */
+static int print_wiped(cJSON *root, size_t payload, struct buf *out)
+{
+	size_t size = 512 + 6 * payload;
+	char *text;
+	int rc = -1;
+
+	if (size > (size_t)INT_MAX)
+		return -1;
+	text = xmalloc(size);
+	if (cJSON_PrintPreallocated(root, text, (int)size, 0) && buf_puts(out, text) == 0 &&
+	    buf_putc(out, '\n') == 0)
+		rc = 0;
+	wipe(text, size);
+	free(text);
+	return rc;
+}
+
+static int add_string(cJSON *obj, const char *key, const char *value)
+{
+	if (!value)
+		return 0;
+	return cJSON_AddStringToObject(obj, key, value) ? 0 : -1;
+}
+
+static int add_time(cJSON *obj, const char *key, time_t t)
+{
+	char s[21];
+
+	time_format_utc(t, s);
+	return cJSON_AddStringToObject(obj, key, s) ? 0 : -1;
+}
+
+static size_t payload_of(const struct awscreds *c)
+{
+	return len0(c->access_key_id) + len0(c->secret_access_key) + len0(c->session_token) +
+	       len0(c->role_arn) + len0(c->assumed_role_arn) + len0(c->session_name) +
+	       len0(c->provider) + len0(c->org_url) + len0(c->client_id) +
+	       len0(c->authorization_server) + len0(c->sts_endpoint);
+}
+
+int awscreds_to_json(const struct awscreds *c, struct buf *out)
+{
+	cJSON *root = cJSON_CreateObject();
+	int rc = -1;
+
+	if (!root)
+		return -1;
+	if (!cJSON_AddNumberToObject(root, "version", CREDS_VERSION) ||
+	    add_string(root, "access_key_id", c->access_key_id) < 0 ||
+	    add_string(root, "secret_access_key", c->secret_access_key) < 0 ||
+	    add_string(root, "session_token", c->session_token) < 0 ||
+	    add_time(root, "expiration", c->expiration) < 0 ||
+	    add_time(root, "obtained_at", c->obtained_at) < 0 ||
+	    add_string(root, "role_arn", c->role_arn) < 0 ||
+	    add_string(root, "assumed_role_arn", c->assumed_role_arn) < 0 ||
+	    add_string(root, "session_name", c->session_name) < 0 ||
+	    add_string(root, "role_choice", choice_names[c->choice]) < 0 ||
+	    add_string(root, "provider", c->provider) < 0 ||
+	    add_string(root, "org_url", c->org_url) < 0 ||
+	    add_string(root, "client_id", c->client_id) < 0 ||
+	    add_string(root, "authorization_server", c->authorization_server) < 0 ||
+	    add_string(root, "sts_endpoint", c->sts_endpoint) < 0)
+		goto out;
+	rc = print_wiped(root, payload_of(c), out);
+out:
+	json_free_secret(root);
+	return rc;
+}
+
+/* Printable ASCII without spaces: nothing that could split a header or a shell line. */
+static int is_vschar(const char *s)
+{
+	if (!*s)
+		return 0;
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x21 || (unsigned char)*s > 0x7e)
+			return 0;
+	return 1;
+}
+
+/* An optional string (absent or null: NULL). -1 on a wrong type or, for vschar fields,
+ * anything but printable ASCII. */
+static int get_string(const cJSON *obj, const char *key, int vschar, char **out)
+{
+	const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+	*out = NULL;
+	if (!it || cJSON_IsNull(it))
+		return 0;
+	if (!cJSON_IsString(it) || !it->valuestring || (vschar && !is_vschar(it->valuestring)))
+		return -1;
+	*out = xstrdup(it->valuestring);
+	return 0;
+}
+
+static int corrupt(okc_err *err, const char *what)
+{
+	return okc_fail(err, OKC_EXIT_FAIL, "the AWS credential cache is corrupt: %s", what);
+}
+
+int awscreds_from_json(const char *json, size_t len, struct awscreds **out, okc_err *err)
+{
+	static const struct {
+		const char *key;
+		int vschar;
+		int required;
+		size_t offset;
+	} strings[] = {
+	    {"access_key_id", 1, 1, offsetof(struct awscreds, access_key_id)},
+	    {"secret_access_key", 1, 1, offsetof(struct awscreds, secret_access_key)},
+	    {"session_token", 1, 1, offsetof(struct awscreds, session_token)},
+	    {"role_arn", 1, 1, offsetof(struct awscreds, role_arn)},
+	    {"assumed_role_arn", 1, 0, offsetof(struct awscreds, assumed_role_arn)},
+	    {"session_name", 1, 0, offsetof(struct awscreds, session_name)},
+	    {"provider", 1, 0, offsetof(struct awscreds, provider)},
+	    {"org_url", 0, 0, offsetof(struct awscreds, org_url)},
+	    {"client_id", 0, 0, offsetof(struct awscreds, client_id)},
+	    {"authorization_server", 0, 0, offsetof(struct awscreds, authorization_server)},
+	    {"sts_endpoint", 0, 0, offsetof(struct awscreds, sts_endpoint)},
+	};
+	const cJSON *it;
+	struct awscreds *c;
+	cJSON *root = NULL;
+	char *copy;
+	size_t i;
+	int rc = -1;
+
+	*out = NULL;
+	if (!json || len == 0 || len > CREDS_MAX || memchr(json, '\0', len))
+		return corrupt(err, "not a JSON object");
+	copy = xstrndup(json, len);
+	root = cJSON_ParseWithLengthOpts(copy, len + 1, NULL, 1);
+	wipe(copy, len);
+	free(copy);
+	if (!cJSON_IsObject(root)) {
+		json_free_secret(root);
+		return corrupt(err, "not a JSON object");
+	}
+	c = xcalloc(1, sizeof(*c));
+	it = cJSON_GetObjectItemCaseSensitive(root, "version");
+	if (!cJSON_IsNumber(it) || it->valuedouble != CREDS_VERSION) {
+		corrupt(err, "bad \"version\"");
+		goto out;
+	}
+	for (i = 0; i < ARRAY_SIZE(strings); i++) {
+		char **field = (char **)((char *)c + strings[i].offset);
+
+		if (get_string(root, strings[i].key, strings[i].vschar, field) < 0 ||
+		    (strings[i].required && !*field)) {
+			okc_fail(err, OKC_EXIT_FAIL,
+			         "the AWS credential cache is corrupt: bad \"%s\"", strings[i].key);
+			goto out;
+		}
+	}
+	it = cJSON_GetObjectItemCaseSensitive(root, "expiration");
+	if (!cJSON_IsString(it) || time_parse_utc(it->valuestring, &c->expiration) < 0) {
+		corrupt(err, "bad \"expiration\"");
+		goto out;
+	}
+	it = cJSON_GetObjectItemCaseSensitive(root, "obtained_at");
+	if (it && (!cJSON_IsString(it) || time_parse_utc(it->valuestring, &c->obtained_at) < 0)) {
+		corrupt(err, "bad \"obtained_at\"");
+		goto out;
+	}
+	it = cJSON_GetObjectItemCaseSensitive(root, "role_choice");
+	c->choice = AWSCREDS_ROLE_CHOSEN; /* unknown: never reused without --role */
+	if (it) {
+		if (!cJSON_IsString(it)) {
+			corrupt(err, "bad \"role_choice\"");
+			goto out;
+		}
+		for (i = 0; i < ARRAY_SIZE(choice_names); i++)
+			if (strcmp(it->valuestring, choice_names[i]) == 0)
+				c->choice = (enum awscreds_choice)i;
+	}
+	*out = c;
+	c = NULL;
+	rc = 0;
+out:
+	awscreds_free(c);
+	json_free_secret(root);
+	return rc;
+}
+
+int awscreds_process_json(const struct awscreds *c, struct buf *out)
+{
+	cJSON *root = cJSON_CreateObject();
+	int rc = -1;
+
+	if (!root)
+		return -1;
+	if (cJSON_AddNumberToObject(root, "Version", 1) &&
+	    add_string(root, "AccessKeyId", c->access_key_id) == 0 &&
+	    add_string(root, "SecretAccessKey", c->secret_access_key) == 0 &&
+	    add_string(root, "SessionToken", c->session_token) == 0 &&
+	    add_time(root, "Expiration", c->expiration) == 0)
+		rc = print_wiped(root, payload_of(c), out);
+	json_free_secret(root);
+	return rc;
+}
+
+int awscreds_container_json(const struct awscreds *c, struct buf *out)
+{
+	cJSON *root = cJSON_CreateObject();
+	int rc = -1;
+
+	if (!root)
+		return -1;
+	if (add_string(root, "AccessKeyId", c->access_key_id) == 0 &&
+	    add_string(root, "SecretAccessKey", c->secret_access_key) == 0 &&
+	    add_string(root, "Token", c->session_token) == 0 &&
+	    add_time(root, "Expiration", c->expiration) == 0)
+		rc = print_wiped(root, payload_of(c), out);
+	json_free_secret(root);
+	return rc;
+}
+
+/* ---- the file ---- */
+
+/* The state root of the identity's provider, and aws/<identity> under it. */
+static int identity_paths(const struct identity_cfg *id, char **root, char **dir, okc_err *err)
+{
+	char *aws;
+
+	*root = *dir = NULL;
+	if (paths_provider_root(id->provider, root, err) < 0)
+		return -1;
+	aws = paths_join(*root, "aws");
+	*dir = paths_join(aws, id->name);
+	free(aws);
+	return 0;
+}
+
+/* Like cache.c: the load runs without the lock, so the file is set aside only if it still
+ * holds the bytes that were judged corrupt. */
+static void quarantine(const char *dir, const struct buf *judged, const char *why)
+{
+	struct buf again = BUF_INIT;
+	char *path = paths_join(dir, CREDS_FILE);
+	okc_err err;
+
+	if (store_read(path, CREDS_MAX, &again, &err) == 0 && again.len == judged->len &&
+	    memcmp(again.data, judged->data, judged->len) == 0) {
+		log_verbose("%s: %s", path, why);
+		if (store_quarantine(dir, CREDS_FILE, &err) == 0)
+			log_warn("%s is corrupt; kept as %s.corrupt", path, path);
+		else
+			log_warn("%s is corrupt and could not be set aside: %s", path, err.msg);
+	}
+	buf_free(&again);
+	free(path);
+}
+
+static int key_matches(const struct awscreds *c, const struct provider_cfg *p)
+{
+	return str_eq(c->provider, p->name) && str_eq(c->org_url, p->org_url) &&
+	       str_eq(c->client_id, p->client_id) &&
+	       str_eq(c->authorization_server, p->authorization_server);
+}
+
+int awscreds_load(const struct identity_cfg *id, struct awscreds **out, okc_err *err)
+{
+	struct buf data = BUF_INIT;
+	struct awscreds *c = NULL;
+	char *root, *dir, *path = NULL;
+	okc_err perr;
+	int rc;
+
+	*out = NULL;
+	if (identity_paths(id, &root, &dir, err) < 0)
+		return -1;
+	rc = store_check_tree(root, dir, err);
+	if (rc == 0) {
+		path = paths_join(dir, CREDS_FILE);
+		rc = store_read(path, CREDS_MAX, &data, err);
+	}
+	if (rc != 0)
+		goto out;
+	okc_err_clear(&perr);
+	if (awscreds_from_json(data.data, data.len, &c, &perr) < 0) {
+		quarantine(dir, &data, perr.msg);
+		rc = OKC_NOENT;
+		goto out;
+	}
+	if (!key_matches(c, id->provider)) {
+		log_verbose("%s was obtained through another provider, org, client or server; "
+		            "ignoring it",
+		            path);
+		awscreds_free(c);
+		rc = OKC_NOENT;
+		goto out;
+	}
+	*out = c;
+out:
+	buf_free(&data);
+	free(path);
+	free(dir);
+	free(root);
+	return rc;
+}
+
+int awscreds_save(const struct identity_cfg *id, const struct awscreds *c, okc_err *err)
+{
+	const struct provider_cfg *p = id->provider;
+	struct awscreds keyed = *c; /* shallow: the strings stay c's and p's */
+	struct buf json = BUF_INIT;
+	char *root, *dir;
+	int rc = -1;
+
+	keyed.provider = p->name;
+	keyed.org_url = p->org_url;
+	keyed.client_id = p->client_id;
+	keyed.authorization_server = p->authorization_server;
+	if (identity_paths(id, &root, &dir, err) < 0)
+		return -1;
+	if (store_ensure_dir(root, dir, err) < 0)
+		goto out;
+	if (awscreds_to_json(&keyed, &json) < 0) {
+		okc_fail(err, OKC_EXIT_FAIL, "out of memory writing the AWS credentials of %s",
+		         id->name);
+		goto out;
+	}
+	rc = store_write_atomic(dir, CREDS_FILE, json.data, json.len, err);
+out:
+	buf_free(&json);
+	free(dir);
+	free(root);
+	return rc;
+}
+
+int awscreds_delete(const struct identity_cfg *id, okc_err *err)
+{
+	char *root, *dir;
+	int rc;
+
+	if (identity_paths(id, &root, &dir, err) < 0)
+		return -1;
+	rc = store_check_tree(root, dir, err);
+	if (rc == 0)
+		rc = store_remove(dir, CREDS_FILE, err);
+	free(dir);
+	free(root);
+	return rc;
+}
+
+int awscreds_lock(const struct identity_cfg *id, struct lock *l, okc_err *err)
+{
+	char *root, *dir;
+	int rc;
+
+	l->fd = -1;
+	if (identity_paths(id, &root, &dir, err) < 0)
+		return -1;
+	rc = store_ensure_dir(root, dir, err);
+	if (rc == 0)
+		rc = lock_acquire(l, dir, 0, err);
+	free(dir);
+	free(root);
+	return rc;
+}
+
+/* The provider recorded in dir/credentials.json, or NULL (none, unreadable, corrupt). */
+static char *recorded_provider(const char *dir)
+{
+	struct buf data = BUF_INIT;
+	struct awscreds *c = NULL;
+	char *path = paths_join(dir, CREDS_FILE), *name = NULL;
+	okc_err err;
+
+	if (store_read(path, CREDS_MAX, &data, &err) == 0 &&
+	    awscreds_from_json(data.data, data.len, &c, &err) == 0) {
+		name = c->provider;
+		c->provider = NULL;
+	}
+	awscreds_free(c);
+	buf_free(&data);
+	free(path);
+	return name;
+}
+
+static int delete_if_provider(const char *dir, const struct provider_cfg *p, okc_err *err)
+{
+	struct lock lk = LOCK_INIT;
+	char *name;
+	int rc = 0;
+
+	name = recorded_provider(dir);
+	if (!str_eq(name, p->name)) {
+		free(name);
+		return 0;
+	}
+	free(name);
+	if (lock_acquire(&lk, dir, 0, err) < 0)
+		return -1;
+	/* Read again under the lock: it may have been replaced meanwhile. */
+	name = recorded_provider(dir);
+	if (str_eq(name, p->name)) {
+		rc = store_remove(dir, CREDS_FILE, err);
+		rc = rc < 0 ? -1 : rc == 0;
+	}
+	free(name);
+	lock_release(&lk);
+	return rc;
+}
+
+int awscreds_delete_for_provider(const struct provider_cfg *p, okc_err *err)
+{
+	char *root = NULL, *aws = NULL;
+	struct dirent *de;
+	DIR *d;
+	int n = 0, rc;
+
+	if (paths_provider_root(p, &root, err) < 0)
+		return -1;
+	aws = paths_join(root, "aws");
+	rc = store_check_tree(root, aws, err);
+	if (rc != 0) {
+		free(aws);
+		free(root);
+		return rc == OKC_NOENT ? 0 : -1;
+	}
+	d = opendir(aws);
+	if (!d) {
+		free(aws);
+		free(root);
+		return 0;
+	}
+	while ((de = readdir(d))) {
+		char *dir;
+
+		if (de->d_name[0] == '.')
+			continue;
+		dir = paths_join(aws, de->d_name);
+		rc = store_check_dir(dir, err);
+		if (rc == 0)
+			rc = delete_if_provider(dir, p, err);
+		else if (rc == OKC_NOENT)
+			rc = 0;
+		free(dir);
+		if (rc < 0) {
+			n = -1;
+			break;
+		}
+		n += rc;
+	}
+	closedir(d);
+	free(aws);
+	free(root);
+	return n;
+}

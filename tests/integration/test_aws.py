@@ -1,0 +1,873 @@
+"""AWS federation: aws/assume-role identities against the local identity provider and the
+strict fake STS (tests/sts): credential-process (with the real AWS CLI and boto3), the
+credential cache and its lock, role_map, every STS error, env/exec, and exec --server."""
+import json
+import os
+import signal
+import stat
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+
+import pytest
+
+from conftest import CLIENT_ID, OKTACRED, ROOT, do_login
+
+sys.path.insert(0, os.path.join(ROOT, "tests", "sts"))
+from sts_harness import AWS_CLI, FakeSTS, aws_cli_env, write_aws_config  # noqa: E402
+
+ACCOUNT = "123456789012"
+DEV = f"arn:aws:iam::{ACCOUNT}:role/Dev"
+ADMIN = f"arn:aws:iam::{ACCOUNT}:role/Admin"
+KEY_VARS = ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+            "AWS_CREDENTIAL_EXPIRATION"]
+CLEARED = ["AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SECURITY_TOKEN",
+           "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ROLE_ARN", "AWS_ROLE_SESSION_NAME",
+           "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_CONTAINER_AUTHORIZATION_TOKEN"]
+
+
+@pytest.fixture(scope="session")
+def sts(idp):
+    server = FakeSTS.start(idp.base)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(autouse=True)
+def _reset_sts(request):
+    if "sts" in request.fixturenames:
+        request.getfixturevalue("sts").reset(credentials=True)
+    yield
+
+
+def aws_config(env, sts, extra_dev="", mapped="", extra_provider=""):
+    """The test configuration: aws-dev (role_arn Dev), aws-mapped (role_map), okta-admin."""
+    mapped = mapped or f"AWS-Admins={ADMIN}, AWS-Dev={DEV}"
+    return (
+        "[defaults]\nidentity = aws-dev\n\n"
+        "[provider okta-oidc]\nkind = okta/device-code\n"
+        f"org_url = {env.idp.base}\nclient_id = {CLIENT_ID}\n"
+        "authorization_server = default\n"
+        "scopes = openid profile email groups offline_access\n"
+        f"{extra_provider}\n"
+        "[identity okta-admin]\nkind = okta/api-access\nprovider = okta-oidc\n\n"
+        "[identity aws-dev]\nkind = aws/assume-role\nprovider = okta-oidc\n"
+        f"role_arn = {DEV}\nregion = us-east-1\nsts_endpoint = {sts.base}\n{extra_dev}\n"
+        "[identity aws-mapped]\nkind = aws/assume-role\nprovider = okta-oidc\n"
+        f"role_map = {mapped}\nregion = us-east-1\nsts_endpoint = {sts.base}\n"
+    )
+
+
+@pytest.fixture
+def aws(env, sts):
+    """Logged in as alice, with the AWS identities configured."""
+    env.sts = sts
+    env.write_config(aws_config(env, sts))
+    env.idp.settings(interval=1)
+    rc, _, err = do_login(env)
+    assert rc == 0, err
+    sts.reset(credentials=True)
+    return env
+
+
+def login_as(env, user):
+    env.idp.settings(interval=1)
+    rc, _, err = do_login(env, "--force", user=user,
+                          password="battery staple" if user == "bob" else "correct horse")
+    assert rc == 0, err
+
+
+def creds_path(env, identity="aws-dev"):
+    return env.root / "aws" / identity / "credentials.json"
+
+
+def assume_calls(sts):
+    return [e for e in sts.log() if e["action"] == "AssumeRoleWithWebIdentity"]
+
+
+def process(env, identity="aws-dev", *args, **kw):
+    return env.run("credential-process", identity, *args, **kw)
+
+
+def expire_cached(env, identity="aws-dev", left=-60):
+    """Rewrites credentials.json (keeping 0600) as if time had passed."""
+    p = creds_path(env, identity)
+    c = json.loads(p.read_text())
+    c["expiration"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + left))
+    p.write_text(json.dumps(c))
+    return c
+
+
+# ---- credential-process ----
+
+def test_credential_process_prints_exactly_the_json(aws):
+    r = process(aws)
+    assert r.returncode == 0, r.stderr
+    assert r.stderr == ""
+    j = json.loads(r.stdout)
+    assert list(j) == ["Version", "AccessKeyId", "SecretAccessKey", "SessionToken",
+                       "Expiration"]
+    assert j["Version"] == 1
+    assert time.strptime(j["Expiration"], "%Y-%m-%dT%H:%M:%SZ")
+    [call] = assume_calls(aws.sts)
+    assert call["status"] == 200
+    assert call["role_arn"] == DEV
+    assert call["session_name"] == "alice@example.com"
+    assert call["duration"] == 3600
+    [issued] = aws.sts.credentials()
+    assert issued["access_key_id"] == j["AccessKeyId"] == call["access_key_id"]
+    assert issued["secret_access_key"] == j["SecretAccessKey"]
+    assert issued["session_token"] == j["SessionToken"]
+    # the cache: 0600 in a 0700 directory, the same credentials
+    p = creds_path(aws)
+    assert stat.S_IMODE(p.stat().st_mode) == 0o600
+    assert stat.S_IMODE(p.parent.stat().st_mode) == 0o700
+    c = json.loads(p.read_text())
+    assert c["access_key_id"] == j["AccessKeyId"]
+    assert c["secret_access_key"] == j["SecretAccessKey"]
+    assert c["session_token"] == j["SessionToken"]
+    assert c["expiration"] == j["Expiration"]
+    assert c["role_arn"] == DEV and c["provider"] == "okta-oidc"
+
+
+def test_second_call_is_served_from_the_cache(aws):
+    first = process(aws)
+    assert first.returncode == 0, first.stderr
+    aws.sts.reset()
+    aws.idp.reset()
+    second = process(aws)
+    assert second.returncode == 0, second.stderr
+    assert second.stdout == first.stdout
+    assert aws.sts.log() == [] and aws.idp.log() == []
+
+
+def test_concurrent_callers_make_one_sts_call(aws):
+    aws.sts.settings(response_delay_ms=300)
+    procs = [aws.start("credential-process", "aws-dev") for _ in range(8)]
+    outs = [p.communicate(timeout=60) for p in procs]
+    assert all(p.returncode == 0 for p in procs), [o[1] for o in outs]
+    keys = {json.loads(o[0])["AccessKeyId"] for o in outs}
+    assert len(keys) == 1
+    assert len(assume_calls(aws.sts)) == 1
+
+
+def test_credentials_near_expiry_are_renewed(aws):
+    first = json.loads(process(aws).stdout)
+    expire_cached(aws, left=15 * 60)  # under 20 minutes left
+    aws.sts.reset()
+    r = process(aws)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["AccessKeyId"] != first["AccessKeyId"]
+    assert len(assume_calls(aws.sts)) == 1
+
+
+def test_credentials_are_renewed_when_the_role_changes(aws):
+    assert process(aws).returncode == 0
+    aws.write_config(aws_config(aws, aws.sts).replace(f"role_arn = {DEV}", f"role_arn = {ADMIN}"))
+    login_as(aws, "bob")  # a new login drops the derived credentials too
+    aws.sts.reset()
+    r = process(aws)
+    assert r.returncode == 0, r.stderr
+    [call] = assume_calls(aws.sts)
+    assert call["role_arn"] == ADMIN and call["session_name"] == "bob@example.com"
+
+
+def test_an_expiring_id_token_is_refreshed_first(env, sts):
+    env.sts = sts
+    env.write_config(aws_config(env, sts))
+    env.idp.settings(interval=1, id_token_ttl=60)  # less than refresh_before (5 min)
+    rc, _, err = do_login(env)
+    assert rc == 0, err
+    old = env.tokens()["refresh_token"]
+    env.idp.reset()
+    sts.reset()
+    r = process(env)
+    assert r.returncode == 0, r.stderr
+    grants = [e for e in env.idp.log() if e.get("grant_type") == "refresh_token"]
+    assert len(grants) == 1
+    assert env.tokens()["refresh_token"] != old
+    [call] = assume_calls(sts)
+    assert call["status"] == 200
+
+
+def test_duration_and_session_name_template(env, sts):
+    env.sts = sts
+    env.write_config(aws_config(env, sts, extra_dev="duration = 2h\n"
+                                "session_name = okc-{preferred_username}\n"))
+    env.idp.settings(interval=1)
+    assert do_login(env)[0] == 0
+    sts.reset()
+    r = process(env)
+    assert r.returncode == 0, r.stderr
+    [call] = assume_calls(sts)
+    assert call["duration"] == 7200
+    assert call["session_name"] == "okc-alice@example.com"
+
+
+def test_logged_out_exits_3_at_once_with_nothing_on_stdout(env, sts):
+    env.write_config(aws_config(env, sts))
+    start = time.monotonic()
+    r = subprocess.run(["sh", "-c", 'exec 0<&-; exec "$OKTACRED" credential-process aws-dev'],
+                       env=dict(env.env, OKTACRED=OKTACRED), capture_output=True, text=True,
+                       timeout=30, start_new_session=True)
+    assert time.monotonic() - start < 5
+    assert r.returncode == 3
+    assert r.stdout == ""
+    assert "run: oktacred login okta-oidc" in r.stderr
+    assert sts.log() == []
+
+
+def test_interactive_without_a_terminal_still_exits_3(env, sts):
+    env.write_config(aws_config(env, sts, extra_dev="interactive = true\n"))
+    r = process(env)  # start_new_session: no controlling terminal
+    assert r.returncode == 3 and r.stdout == ""
+    assert "run: oktacred login okta-oidc" in r.stderr
+
+
+def test_interactive_login_on_the_terminal(env, sts):
+    """interactive = true with a controlling terminal: the device flow runs on /dev/tty
+    while stdout (the JSON) and stderr are pipes, as under the AWS CLI."""
+    import pty
+
+    sys.path.insert(0, os.path.join(ROOT, "tests", "idp"))
+    from approve import approve
+
+    env.write_config(aws_config(env, sts, extra_dev="interactive = true\n"))
+    env.idp.settings(interval=1)
+    pid, master = pty.fork()
+    if pid == 0:  # the child: a session with the pty as its terminal
+        os.environ.clear()
+        os.environ.update(env.env)
+        out = os.open(str(env.home / "out.json"), os.O_WRONLY | os.O_CREAT, 0o600)
+        err = os.open(str(env.home / "err.txt"), os.O_WRONLY | os.O_CREAT, 0o600)
+        os.dup2(out, 1)
+        os.dup2(err, 2)
+        os.execv(OKTACRED, [OKTACRED, "credential-process", "aws-dev"])
+    tty = b""
+    deadline = time.monotonic() + 30
+    code = None
+    try:
+        while code is None and time.monotonic() < deadline:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:
+                break
+            tty += chunk
+            import re
+            m = re.search(rb"enter the code ([A-Z0-9-]+)", tty)
+            if m:
+                code = m.group(1).decode()
+        assert code, tty
+        approve(env.idp.base, code, username="alice", password="correct horse")
+        while True:
+            try:
+                if not os.read(master, 4096):
+                    break
+            except OSError:
+                break
+        _, status = os.waitpid(pid, 0)
+    finally:
+        os.close(master)
+    assert os.WEXITSTATUS(status) == 0, (env.home / "err.txt").read_text()
+    j = json.loads((env.home / "out.json").read_text())
+    assert j["Version"] == 1
+    assert b"enter the code" not in (env.home / "out.json").read_bytes()
+
+
+def test_not_an_aws_identity(aws):
+    r = process(aws, "okta-admin")
+    assert r.returncode == 2 and r.stdout == ""
+
+
+# ---- real clients: the AWS CLI and boto3 ----
+
+def aws_client_env(env, sts):
+    cfg = env.home / ".aws-config"
+    write_aws_config(str(cfg), {"aws-dev": {
+        "credential_process": f"{OKTACRED} credential-process aws-dev",
+        "region": "us-east-1"}})
+    return aws_cli_env(str(cfg), home=str(env.home),
+                       extra={"XDG_CONFIG_HOME": str(env.xdg), "AWS_PROFILE": "aws-dev"})
+
+
+@pytest.mark.skipif(not os.path.exists(AWS_CLI), reason="/usr/bin/aws is not installed")
+def test_aws_cli_get_caller_identity(aws):
+    e = aws_client_env(aws, aws.sts)
+    cmd = [AWS_CLI, "sts", "get-caller-identity", "--endpoint-url", aws.sts.base,
+           "--output", "json"]
+    r = subprocess.run(cmd, env=e, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    ident = json.loads(r.stdout)
+    assert ident["Arn"] == f"arn:aws:sts::{ACCOUNT}:assumed-role/Dev/alice@example.com"
+    assert ident["Account"] == ACCOUNT
+    assert len(assume_calls(aws.sts)) == 1
+    r = subprocess.run(cmd, env=e, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert len(assume_calls(aws.sts)) == 1, "the second run used the cache"
+    assert len([x for x in aws.sts.log() if x["action"] == "GetCallerIdentity"]) == 2
+
+
+BOTO3 = """
+import boto3, json, sys
+s = boto3.Session(profile_name="aws-dev")
+print(json.dumps(s.client("sts", endpoint_url=sys.argv[1]).get_caller_identity()["Arn"]))
+"""
+
+
+def have_boto3():
+    return subprocess.run(["/usr/bin/python3", "-c", "import boto3"],
+                          capture_output=True).returncode == 0
+
+
+@pytest.mark.skipif(not have_boto3(), reason="python3-boto3 is not installed")
+def test_boto3_through_the_profile(aws):
+    e = aws_client_env(aws, aws.sts)
+    r = subprocess.run(["/usr/bin/python3", "-c", BOTO3, aws.sts.base], env=e,
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout) == f"arn:aws:sts::{ACCOUNT}:assumed-role/Dev/alice@example.com"
+
+
+# ---- role_map ----
+
+def test_role_map_one_group(aws):
+    r = process(aws, "aws-mapped")
+    assert r.returncode == 0, r.stderr
+    [call] = assume_calls(aws.sts)
+    assert call["role_arn"] == DEV
+    # the only match is reused from the cache without --role
+    aws.sts.reset()
+    assert process(aws, "aws-mapped").returncode == 0
+    assert assume_calls(aws.sts) == []
+
+
+def test_role_map_two_groups_need_role(aws):
+    login_as(aws, "bob")
+    aws.sts.reset()
+    r = process(aws, "aws-mapped")
+    assert r.returncode == 2 and r.stdout == ""
+    assert "several roles match" in r.stderr and "--role" in r.stderr
+    assert ADMIN in r.stderr and DEV in r.stderr
+    assert assume_calls(aws.sts) == []
+    r = process(aws, "aws-mapped", "--role", "aws-admins")
+    assert r.returncode == 0, r.stderr
+    [call] = assume_calls(aws.sts)
+    assert call["role_arn"] == ADMIN and call["session_name"] == "bob@example.com"
+    # --role by role name and by ARN; the cache follows the role asked for
+    aws.sts.reset()
+    assert process(aws, "aws-mapped", "--role", ADMIN).returncode == 0
+    assert assume_calls(aws.sts) == []
+    r = process(aws, "aws-mapped", "--role", "Dev")
+    assert r.returncode == 0, r.stderr
+    [call] = assume_calls(aws.sts)
+    assert call["role_arn"] == DEV
+    # a role chosen among several is not reused without --role
+    r = process(aws, "aws-mapped")
+    assert r.returncode == 2
+
+
+def test_role_map_no_group_lists_the_users_groups(env, sts):
+    env.write_config(aws_config(env, sts, mapped=f"AWS-Ops={ADMIN}"))
+    env.idp.settings(interval=1)
+    assert do_login(env)[0] == 0
+    sts.reset()
+    r = process(env, "aws-mapped")
+    assert r.returncode == 1 and r.stdout == ""
+    assert "Everyone" in r.stderr and "AWS-Dev" in r.stderr
+    assert "AWS-Ops" in r.stderr
+    assert assume_calls(sts) == []
+
+
+def test_unknown_role_is_a_usage_error(aws):
+    r = process(aws, "aws-mapped", "--role", "Nope")
+    assert r.returncode == 2 and "names no role" in r.stderr
+    r = aws.run("env", "okta-admin", "--role", "Dev")
+    assert r.returncode == 2
+
+
+# ---- STS errors ----
+
+def seeded_cache(env):
+    """A cached set that needs renewal (10 minutes left): each failure must leave it."""
+    assert process(env).returncode == 0
+    expire_cached(env, left=600)
+    env.sts.reset()
+    return creds_path(env).read_bytes()
+
+
+@pytest.mark.parametrize("code,words", [
+    ("InvalidIdentityToken", ["InvalidIdentityToken", "audience " + CLIENT_ID]),
+    ("AccessDenied", ["AccessDenied", "trust policy"]),
+    ("IDPRejectedClaim", ["IDPRejectedClaim"]),
+    ("RegionDisabledException", ["RegionDisabledException", "us-east-1"]),
+    ("MalformedPolicyDocument", ["MalformedPolicyDocument", "injected"]),
+])
+def test_sts_refusals_are_clear_and_exit_1(aws, code, words):
+    before = seeded_cache(aws)
+    aws.sts.fault(code=code, count=5)
+    r = process(aws)
+    assert r.returncode == 1, r.stderr
+    assert r.stdout == ""
+    for w in words:
+        assert w in r.stderr, r.stderr
+    assert len(assume_calls(aws.sts)) == 1, "no retry"
+    assert creds_path(aws).read_bytes() == before
+    assert aws.tokens()["id_token"] not in r.stderr
+
+
+def test_idp_communication_error_is_retried(aws):
+    aws.sts.fault(code="IDPCommunicationError", count=2)
+    r = process(aws)
+    assert r.returncode == 0, r.stderr
+    assert [c["status"] for c in assume_calls(aws.sts)] == [400, 400, 200]
+
+
+def test_idp_communication_error_gives_up_with_exit_4(aws):
+    before = seeded_cache(aws)
+    aws.sts.fault(code="IDPCommunicationError", count=10)
+    r = process(aws)
+    assert r.returncode == 4, r.stderr
+    assert r.stdout == "" and "IDPCommunicationError" in r.stderr
+    assert len(assume_calls(aws.sts)) == 3
+    assert creds_path(aws).read_bytes() == before
+
+
+def test_expired_token_refreshes_the_id_token_once(aws):
+    old = aws.tokens()["refresh_token"]
+    aws.idp.reset()
+    aws.sts.fault(code="ExpiredTokenException", count=1)
+    r = process(aws)
+    assert r.returncode == 0, r.stderr
+    assert len([e for e in aws.idp.log() if e.get("grant_type") == "refresh_token"]) == 1
+    calls = assume_calls(aws.sts)
+    assert [c["status"] for c in calls] == [400, 200]
+    assert aws.tokens()["refresh_token"] != old, "refreshed (the provider rotates)"
+
+
+def test_expired_token_twice_is_exit_1(aws):
+    before = seeded_cache(aws)
+    aws.sts.fault(code="ExpiredTokenException", count=2)
+    r = process(aws)
+    assert r.returncode == 1, r.stderr
+    assert "ExpiredTokenException" in r.stderr and "clock" in r.stderr
+    assert len(assume_calls(aws.sts)) == 2
+    assert creds_path(aws).read_bytes() == before
+
+
+@pytest.fixture
+def sts_config(sts):
+    """Changes to the fake's account configuration, undone after the test."""
+    saved = sts.config()
+    yield sts
+    sts.config(providers=saved["providers"], roles=saved["roles"])
+
+
+def test_real_rejections_from_the_fake(aws, sts_config):
+    """Not injected: the fake's own checks (Admin needs AWS-Admins; a token for another
+    audience)."""
+    aws.write_config(aws_config(aws, aws.sts).replace(f"role_arn = {DEV}", f"role_arn = {ADMIN}"))
+    r = process(aws)
+    assert r.returncode == 1 and r.stdout == ""
+    assert "IDPRejectedClaim" in r.stderr or "AccessDenied" in r.stderr
+    aws.write_config(aws_config(aws, aws.sts))
+    aws.sts.config(providers=[{"issuer": aws.idp.base + "/oauth2/default",
+                               "audiences": ["someone-else"]}])
+    r = process(aws)
+    assert r.returncode == 1 and "InvalidIdentityToken" in r.stderr
+    assert "audience " + CLIENT_ID in r.stderr
+
+
+def test_duration_above_the_roles_maximum(env, sts_config):
+    sts = sts_config
+    sts.config(roles={"Dev": {"max_duration": 3600}})
+    env.write_config(aws_config(env, sts, extra_dev="duration = 2h\n"))
+    env.idp.settings(interval=1)
+    assert do_login(env)[0] == 0
+    r = process(env)
+    assert r.returncode == 1
+    assert "ValidationError" in r.stderr and "duration" in r.stderr
+
+
+@pytest.mark.parametrize("body,ctype,status,words", [
+    ("<AssumeRoleWithWebIdentityResponse><oops", "text/xml", 200, ["not well-formed"]),
+    ("<!DOCTYPE html><html><body>Bad gateway</body></html>", "text/html", 403,
+     ["HTML", "403"]),
+    ("<html><body>Service Unavailable</body></html>", "text/html", 503, ["HTML", "503"]),
+    ('{"Credentials": {}}', "application/json", 200, ["not well-formed"]),
+])
+def test_unreadable_answers_exit_4(aws, body, ctype, status, words):
+    before = seeded_cache(aws)
+    aws.sts.fault(body=body, content_type=ctype, status=status, count=10)
+    r = process(aws)
+    assert r.returncode == 4, r.stderr
+    assert r.stdout == ""
+    for w in words:
+        assert w in r.stderr, r.stderr
+    assert creds_path(aws).read_bytes() == before
+
+
+def test_sts_unreachable_exits_4(env, sts):
+    env.write_config(aws_config(env, sts).replace(sts.base, "http://127.0.0.1:9"))
+    env.idp.settings(interval=1)
+    assert do_login(env)[0] == 0
+    r = process(env)
+    assert r.returncode == 4 and r.stdout == ""
+    assert "127.0.0.1:9" in r.stderr
+
+
+def test_corrupt_cache_is_set_aside(aws):
+    assert process(aws).returncode == 0
+    creds_path(aws).write_text("{not json")
+    r = process(aws)
+    assert r.returncode == 0, r.stderr
+    assert "corrupt" in r.stderr
+    assert (creds_path(aws).parent / "credentials.json.corrupt").exists()
+
+
+def test_unsafe_cache_is_refused(aws):
+    assert process(aws).returncode == 0
+    os.chmod(creds_path(aws), 0o644)
+    r = process(aws)
+    assert r.returncode == 1 and r.stdout == ""
+    assert "chmod 600" in r.stderr
+
+
+# ---- logout, login, status ----
+
+def test_logout_deletes_the_derived_credentials(aws):
+    assert process(aws).returncode == 0
+    assert process(aws, "aws-mapped").returncode == 0
+    r = aws.run("logout")
+    assert r.returncode == 0, r.stderr
+    assert not creds_path(aws).exists()
+    assert not creds_path(aws, "aws-mapped").exists()
+    r = process(aws)
+    assert r.returncode == 3
+
+
+def test_status_shows_the_cached_credentials(aws):
+    r = aws.run("status", "aws-dev")
+    assert "aws-dev: no cached credentials" in r.stdout
+    assert process(aws).returncode == 0
+    r = aws.run("status", "aws-dev")
+    assert r.returncode == 0, r.stderr
+    assert "assumed-role/Dev/alice@example.com until " in r.stdout
+    r = aws.run("status", "--json")
+    [p] = json.loads(r.stdout)
+    got = {a["identity"]: a for a in p["aws"]}
+    assert got["aws-dev"]["cached"] is True and got["aws-dev"]["expires_in"] > 3000
+    assert got["aws-mapped"]["cached"] is False
+
+
+# ---- env and exec ----
+
+def parse_env0(data):
+    out = {}
+    for item in data.split(b"\0"):
+        if b"=" in item:
+            k, v = item.split(b"=", 1)
+            out[k.decode()] = v.decode()
+    return out
+
+
+def stale():
+    return {k: "stale-" + k for k in CLEARED}
+
+
+def check_env(env, got):
+    c = json.loads(creds_path(env).read_text())
+    assert got["AWS_ACCESS_KEY_ID"] == c["access_key_id"]
+    assert got["AWS_SECRET_ACCESS_KEY"] == c["secret_access_key"]
+    assert got["AWS_SESSION_TOKEN"] == c["session_token"]
+    assert got["AWS_CREDENTIAL_EXPIRATION"] == c["expiration"]
+    assert got["AWS_REGION"] == got["AWS_DEFAULT_REGION"] == "us-east-1"
+    assert got["OKTACRED_IDENTITY"] == "aws-dev"
+    for k in CLEARED:
+        assert k not in got, k
+
+
+@pytest.mark.parametrize("shell", ["sh", "bash", "dash"])
+def test_env_in_posix_shells(aws, shell):
+    e = dict(aws.env, OKTACRED=OKTACRED, **stale())
+    r = subprocess.run([shell, "-c", 'eval "$("$OKTACRED" env aws-dev)" && env -0'], env=e,
+                       capture_output=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    check_env(aws, parse_env0(r.stdout))
+
+
+def test_env_every_format(aws):
+    r = aws.run("env", "--format", "json")
+    assert r.returncode == 0, r.stderr
+    j = json.loads(r.stdout)
+    check_env(aws, j["set"])
+    assert set(j["unset"]) == set(CLEARED)
+    assert set(j["set"]) == set(KEY_VARS) | {"AWS_REGION", "AWS_DEFAULT_REGION",
+                                             "OKTACRED_IDENTITY"}
+    c = json.loads(creds_path(aws).read_text())
+    r = aws.run("env", "--format", "dotenv")
+    lines = dict(line.split("=", 1) for line in r.stdout.splitlines())
+    assert lines["AWS_SESSION_TOKEN"] == '"%s"' % c["session_token"]
+    assert "AWS_PROFILE" not in lines
+    r = aws.run("env", "--format", "powershell")
+    assert "$Env:AWS_ACCESS_KEY_ID = '%s'" % c["access_key_id"] in r.stdout
+    assert "Remove-Item Env:AWS_PROFILE" in r.stdout
+    r = aws.run("env", "--format", "fish")
+    assert "set -gx AWS_SECRET_ACCESS_KEY '%s'" % c["secret_access_key"].replace(
+        "\\", "\\\\").replace("'", "\\'") in r.stdout
+    assert "set -e AWS_ROLE_ARN" in r.stdout
+
+
+def test_env_unset_needs_no_credentials(env, sts):
+    env.write_config(aws_config(env, sts))
+    e = dict(env.env, OKTACRED=OKTACRED, **stale(), AWS_ACCESS_KEY_ID="x",
+             AWS_REGION="eu-west-1")
+    r = subprocess.run(["sh", "-c", 'eval "$("$OKTACRED" env --unset aws-dev)" && env -0'],
+                       env=e, capture_output=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    got = parse_env0(r.stdout)
+    for k in KEY_VARS + CLEARED + ["AWS_REGION", "OKTACRED_IDENTITY"]:
+        assert k not in got
+    assert sts.log() == []
+
+
+def test_exec_sets_and_clears(aws):
+    r = aws.run("exec", "aws-dev", "--", "env", "-0", env=stale())
+    assert r.returncode == 0, r.stderr
+    check_env(aws, parse_env0(r.stdout.encode()))
+
+
+def test_env_fish_round_trip(aws):
+    import shutil
+    if not shutil.which("fish"):
+        pytest.skip("fish is not installed")
+    e = dict(aws.env, OKTACRED=OKTACRED, **stale())
+    r = subprocess.run(["fish", "-c", '$OKTACRED env --format fish aws-dev | source; and env -0'],
+                       env=e, capture_output=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    check_env(aws, parse_env0(r.stdout))
+
+
+# ---- exec --server ----
+
+CHILD = r"""
+import json, os, sys, time, urllib.request, urllib.error
+uri = os.environ["AWS_CONTAINER_CREDENTIALS_FULL_URI"]
+tok = os.environ["AWS_CONTAINER_AUTHORIZATION_TOKEN"]
+out = {"env": {k: v for k, v in os.environ.items() if k.startswith("AWS_")}}
+def get(url, token):
+    req = urllib.request.Request(url, headers={"Authorization": token} if token else {})
+    try:
+        with urllib.request.build_opener(urllib.request.ProxyHandler({})).open(req, timeout=30) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+out["first"] = get(uri, tok)
+out["wrong"] = get(uri, "0" * 64)[0]
+out["missing"] = get(uri, None)[0]
+out["other_path"] = get(uri.rsplit("/", 1)[0] + "/nope", tok)[0]
+open(sys.argv[1] + ".ready", "w").close()
+while not os.path.exists(sys.argv[1] + ".go"):
+    time.sleep(0.05)
+out["second"] = get(uri, tok)
+import boto3
+s = boto3.Session()
+out["arn"] = s.client("sts", endpoint_url=sys.argv[2], region_name="us-east-1").get_caller_identity()["Arn"]
+json.dump(out, open(sys.argv[1], "w"))
+sys.exit(7)
+"""
+
+
+def wait_for(path, proc, timeout=60):
+    deadline = time.monotonic() + timeout
+    while not os.path.exists(path):
+        if proc.poll() is not None:
+            raise AssertionError("exited early: %r" % (proc.communicate(),))
+        assert time.monotonic() < deadline, "timed out waiting for %s" % path
+        time.sleep(0.05)
+
+
+@pytest.mark.skipif(not have_boto3(), reason="python3-boto3 is not installed")
+def test_exec_server_serves_fresh_credentials(aws, tmp_path):
+    result = tmp_path / "result.json"
+    e = dict(aws.env, **stale(), AWS_ACCESS_KEY_ID="stale", AWS_SECRET_ACCESS_KEY="stale",
+             AWS_CONTAINER_CREDENTIALS_RELATIVE_URI="/stale")
+    proc = subprocess.Popen(
+        [OKTACRED, "exec", "aws-dev", "--server", "--", "/usr/bin/python3", "-c", CHILD,
+         str(result), aws.sts.base], env=e, stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        wait_for(str(result) + ".ready", proc)
+        # time passes: the first credentials expire, at STS and in the cache
+        expire_cached(aws)
+        aws.sts.expire(all=True)
+        (tmp_path / "result.json.go").touch()
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 7, err
+    r = json.loads(result.read_text())
+    env_seen = r["env"]
+    for k in KEY_VARS + ["AWS_PROFILE", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"]:
+        assert k not in env_seen, k
+    assert env_seen["AWS_CONTAINER_CREDENTIALS_FULL_URI"].startswith("http://127.0.0.1:")
+    assert len(env_seen["AWS_CONTAINER_AUTHORIZATION_TOKEN"]) == 64
+    assert env_seen["AWS_REGION"] == "us-east-1"
+    status, first = r["first"]
+    assert status == 200 and set(first) == {"AccessKeyId", "SecretAccessKey", "Token",
+                                            "Expiration"}
+    assert r["wrong"] == 403 and r["missing"] == 403 and r["other_path"] == 404
+    status, second = r["second"]
+    assert status == 200 and second["AccessKeyId"] != first["AccessKeyId"]
+    assert r["arn"] == f"arn:aws:sts::{ACCOUNT}:assumed-role/Dev/alice@example.com"
+    assert out == b""
+    assert env_seen["AWS_CONTAINER_AUTHORIZATION_TOKEN"].encode() not in err
+
+
+def test_exec_server_passes_the_status(aws):
+    r = aws.run("exec", "--server", "aws-dev", "--", "sh", "-c", "exit 9")
+    assert r.returncode == 9, r.stderr
+    r = aws.run("exec", "--server", "aws-dev", "--", "no-such-command-okc")
+    assert r.returncode == 127 and "command not found" in r.stderr
+
+
+def test_exec_server_child_killed_by_a_signal(aws):
+    r = aws.run("exec", "--server", "aws-dev", "--", "sh", "-c", "kill -TERM $$")
+    assert r.returncode == 128 + signal.SIGTERM
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGUSR1, signal.SIGHUP])
+def test_exec_server_forwards_signals(aws, tmp_path, sig):
+    ready = tmp_path / "ready"
+    child = textwrap.dedent(f"""
+        import os, signal, sys, time
+        signal.signal({int(sig)}, lambda *a: sys.exit(40 + {int(sig)}))
+        open({str(ready)!r}, "w").close()
+        time.sleep(60)
+        sys.exit(1)
+    """)
+    proc = aws.start("exec", "--server", "aws-dev", "--", "/usr/bin/python3", "-c", child)
+    try:
+        wait_for(str(ready), proc)
+        os.kill(proc.pid, sig)
+        proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 40 + int(sig)
+
+
+def test_exec_server_forwarded_term_kills_a_plain_child(aws, tmp_path):
+    ready = tmp_path / "ready"
+    proc = aws.start("exec", "--server", "aws-dev", "--", "sh", "-c",
+                     f'touch "{ready}"; exec sleep 60')
+    try:
+        wait_for(str(ready), proc)
+        time.sleep(0.2)  # sh has exec'd sleep
+        os.kill(proc.pid, signal.SIGTERM)
+        proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 128 + signal.SIGTERM
+
+
+def test_exec_server_needs_an_aws_identity(aws):
+    r = aws.run("exec", "--server", "okta-admin", "--", "true")
+    assert r.returncode == 2
+
+
+def test_exec_server_logged_out_exits_3_before_running(env, sts, tmp_path):
+    env.write_config(aws_config(env, sts))
+    marker = tmp_path / "ran"
+    r = env.run("exec", "--server", "aws-dev", "--", "touch", str(marker))
+    assert r.returncode == 3
+    assert not marker.exists()
+
+
+def test_exec_server_survives_a_slow_client(aws, tmp_path):
+    """A connection that sends nothing must not keep others waiting forever."""
+    child = textwrap.dedent("""
+        import os, socket, json, urllib.request
+        uri = os.environ["AWS_CONTAINER_CREDENTIALS_FULL_URI"]
+        host, port = uri.split("/")[2].split(":")
+        idle = socket.create_connection((host, int(port)))
+        req = urllib.request.Request(uri, headers={
+            "Authorization": os.environ["AWS_CONTAINER_AUTHORIZATION_TOKEN"]})
+        op = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        with op.open(req, timeout=30) as r:
+            assert r.status == 200
+        idle.close()
+    """)
+    r = aws.run("exec", "--server", "aws-dev", "--", "/usr/bin/python3", "-c", child)
+    assert r.returncode == 0, r.stderr
+
+
+def test_cached_path_reads_one_file_and_makes_no_connection(aws, tmp_path):
+    import shutil
+    if not shutil.which("strace"):
+        pytest.skip("strace is not installed")
+    assert process(aws).returncode == 0
+    trace = tmp_path / "trace"
+    r = subprocess.run(["strace", "-f", "-qq", "-e", "trace=%network,openat,open",
+                        "-o", str(trace), OKTACRED, "credential-process", "aws-dev"],
+                       env=aws.env, capture_output=True, text=True, timeout=60)
+    if r.returncode != 0 and "PTRACE" in r.stderr.upper():
+        pytest.skip("ptrace is not permitted here")
+    assert r.returncode == 0, r.stderr
+    text = trace.read_text()
+    assert "socket(" not in text and "connect(" not in text, text
+    ours = [line for line in text.splitlines()
+            if str(aws.root) in line and "ENOENT" not in line]
+    opened = sorted({line.split('"')[1] for line in ours})
+    assert opened == sorted([str(aws.config), str(creds_path(aws))]), opened
+
+
+def test_debug_trace_has_no_secret(aws):
+    r = process(aws, "aws-dev", "--debug")
+    assert r.returncode == 0, r.stderr
+    j = json.loads(r.stdout)
+    t = aws.tokens()
+    assert "AssumeRoleWithWebIdentity" in r.stderr or "sts" in r.stderr.lower()
+    for secret in (t["id_token"], t["refresh_token"], t["access_token"],
+                   j["SecretAccessKey"], j["SessionToken"]):
+        assert secret not in r.stderr
+    assert "<redacted>" in r.stderr
+
+
+def test_elements_in_any_order(aws):
+    aws.sts.settings(shuffle_xml=True)
+    for _ in range(3):
+        r = process(aws)
+        assert r.returncode == 0, r.stderr
+        expire_cached(aws)
+
+
+def test_a_token_sts_calls_expired_is_refreshed_once_then_exit_1(aws):
+    """Not injected: the fake's clock runs ahead, so every ID token is expired to it."""
+    aws.sts.settings(clock_offset_s=2 * 3600)
+    aws.idp.reset()
+    r = process(aws)
+    assert r.returncode == 1, r.stderr
+    assert "ExpiredTokenException" in r.stderr and "clock" in r.stderr
+    assert [c["error"] for c in assume_calls(aws.sts)] == ["ExpiredTokenException"] * 2
+    assert len([e for e in aws.idp.log() if e.get("grant_type") == "refresh_token"]) == 1
+    assert r.stdout == ""
+
+
+def test_exec_server_child_gets_the_callers_umask_and_environment(aws, tmp_path):
+    f = tmp_path / "made-by-child"
+    e = dict(aws.env, OKTACRED=OKTACRED, MY_VAR="kept")
+    r = subprocess.run(["sh", "-c", 'umask 022; "$OKTACRED" exec --server aws-dev -- '
+                        'sh -c \'touch "$0" && printf %s "$MY_VAR"\' "$0"', str(f)],
+                       env=e, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "kept"
+    assert oct(os.stat(f).st_mode & 0o777) == oct(0o644)

@@ -1,0 +1,186 @@
+/* Unit tests: the AWS credential cache's JSON, the JSON AWS tools read, the renewal
+ * threshold, and the credential server's request judging. */
+#include <cjson/cJSON.h>
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "oktacred/awscreds.h"
+#include "oktacred/config.h"
+#include "oktacred/credserver.h"
+
+static struct awscreds sample(void)
+{
+	struct awscreds c;
+
+	memset(&c, 0, sizeof(c));
+	c.access_key_id = "ASIAIOSFODNN7EXAMPLE";
+	c.secret_access_key = "wJalrXUtnFEMI/K7MDENG";
+	c.session_token = "FwoGZXIvYXdz+/=";
+	c.expiration = 1768478400; /* 2026-01-15T12:00:00Z */
+	c.obtained_at = 1768474800;
+	c.role_arn = "arn:aws:iam::123456789012:role/Dev";
+	c.assumed_role_arn = "arn:aws:sts::123456789012:assumed-role/Dev/alice@example.com";
+	c.session_name = "alice@example.com";
+	c.choice = AWSCREDS_ROLE_ONLY;
+	c.provider = "okta-oidc";
+	c.org_url = "https://example.okta.com";
+	c.client_id = "0oa-test-native";
+	c.authorization_server = "default";
+	c.sts_endpoint = "https://sts.us-east-1.amazonaws.com/";
+	return c;
+}
+
+Test(awscreds_json, round_trip)
+{
+	struct awscreds c = sample(), *back = NULL;
+	struct buf b = BUF_INIT;
+	okc_err err;
+
+	cr_assert_eq(awscreds_to_json(&c, &b), 0);
+	cr_assert(strstr(b.data, "\"expiration\":\"2026-01-15T12:00:00Z\""), "%s", b.data);
+	cr_assert_eq(awscreds_from_json(b.data, b.len, &back, &err), 0, "%s", err.msg);
+	cr_assert_str_eq(back->access_key_id, c.access_key_id);
+	cr_assert_str_eq(back->secret_access_key, c.secret_access_key);
+	cr_assert_str_eq(back->session_token, c.session_token);
+	cr_assert_eq(back->expiration, c.expiration);
+	cr_assert_eq(back->obtained_at, c.obtained_at);
+	cr_assert_str_eq(back->role_arn, c.role_arn);
+	cr_assert_str_eq(back->assumed_role_arn, c.assumed_role_arn);
+	cr_assert_eq(back->choice, AWSCREDS_ROLE_ONLY);
+	cr_assert_str_eq(back->provider, "okta-oidc");
+	cr_assert_str_eq(back->sts_endpoint, c.sts_endpoint);
+	awscreds_free(back);
+	buf_free(&b);
+}
+
+static void corrupt(const char *json)
+{
+	struct awscreds *c = NULL;
+	okc_err err;
+
+	cr_assert_eq(awscreds_from_json(json, strlen(json), &c, &err), -1, "accepted %s", json);
+	cr_assert_null(c);
+	cr_assert(strstr(err.msg, "corrupt"), "%s", err.msg);
+}
+
+#define GOOD_FIELDS                                                                                \
+	"\"access_key_id\":\"ASIAIOSFODNN7EXAMPLE\",\"secret_access_key\":\"s\","                  \
+	"\"session_token\":\"t\",\"role_arn\":\"arn:aws:iam::1:role/x\""
+
+Test(awscreds_json, corrupt_files)
+{
+	corrupt("");
+	corrupt("[]");
+	corrupt("{\"version\":1," GOOD_FIELDS "}"); /* no expiration */
+	corrupt("{\"version\":2," GOOD_FIELDS ",\"expiration\":\"2026-01-15T12:00:00Z\"}");
+	corrupt("{\"version\":1," GOOD_FIELDS ",\"expiration\":12}");
+	corrupt("{\"version\":1,\"access_key_id\":7,\"secret_access_key\":\"s\","
+	        "\"session_token\":\"t\",\"role_arn\":\"r\","
+	        "\"expiration\":\"2026-01-15T12:00:00Z\"}");
+	corrupt("{\"version\":1,\"access_key_id\":\"A\",\"secret_access_key\":\"a b\","
+	        "\"session_token\":\"t\",\"role_arn\":\"r\","
+	        "\"expiration\":\"2026-01-15T12:00:00Z\"}");
+	corrupt("{\"version\":1," GOOD_FIELDS ",\"expiration\":\"2026-01-15T12:00:00Z\"} x");
+}
+
+Test(awscreds_json, unknown_choice_is_never_reused_without_role)
+{
+	static const char json[] =
+	    "{\"version\":1," GOOD_FIELDS ",\"expiration\":\"2026-01-15T12:00:00Z\","
+	    "\"role_choice\":\"future\"}";
+	struct awscreds *c = NULL;
+	okc_err err;
+
+	cr_assert_eq(awscreds_from_json(json, strlen(json), &c, &err), 0, "%s", err.msg);
+	cr_assert_eq(c->choice, AWSCREDS_ROLE_CHOSEN);
+	awscreds_free(c);
+}
+
+Test(awscreds_json, credential_process_format)
+{
+	struct awscreds c = sample();
+	struct buf b = BUF_INIT;
+	cJSON *j, *it;
+
+	cr_assert_eq(awscreds_process_json(&c, &b), 0);
+	j = cJSON_Parse(b.data);
+	cr_assert_not_null(j);
+	cr_assert_eq(cJSON_GetArraySize(j), 5);
+	it = cJSON_GetObjectItemCaseSensitive(j, "Version");
+	cr_assert(cJSON_IsNumber(it) && it->valueint == 1);
+	cr_assert_str_eq(cJSON_GetObjectItemCaseSensitive(j, "AccessKeyId")->valuestring,
+	                 c.access_key_id);
+	cr_assert_str_eq(cJSON_GetObjectItemCaseSensitive(j, "SecretAccessKey")->valuestring,
+	                 c.secret_access_key);
+	cr_assert_str_eq(cJSON_GetObjectItemCaseSensitive(j, "SessionToken")->valuestring,
+	                 c.session_token);
+	cr_assert_str_eq(cJSON_GetObjectItemCaseSensitive(j, "Expiration")->valuestring,
+	                 "2026-01-15T12:00:00Z");
+	cJSON_Delete(j);
+	buf_free(&b);
+}
+
+Test(awscreds_json, container_format)
+{
+	struct awscreds c = sample();
+	struct buf b = BUF_INIT;
+	cJSON *j;
+
+	cr_assert_eq(awscreds_container_json(&c, &b), 0);
+	j = cJSON_Parse(b.data);
+	cr_assert_eq(cJSON_GetArraySize(j), 4);
+	cr_assert_str_eq(cJSON_GetObjectItemCaseSensitive(j, "Token")->valuestring,
+	                 c.session_token);
+	cr_assert_str_eq(cJSON_GetObjectItemCaseSensitive(j, "Expiration")->valuestring,
+	                 "2026-01-15T12:00:00Z");
+	cJSON_Delete(j);
+	buf_free(&b);
+}
+
+Test(awscreds, renew_before)
+{
+	struct identity_cfg id;
+
+	memset(&id, 0, sizeof(id));
+	id.duration = 3600;
+	cr_assert_eq(awscreds_renew_before(&id), 1200);
+	id.duration = 2400;
+	cr_assert_eq(awscreds_renew_before(&id), 1200);
+	id.duration = 900;
+	cr_assert_eq(awscreds_renew_before(&id), 450);
+}
+
+/* ---- the credential server's judging ---- */
+
+#define PATH  "/0123456789abcdef0123456789abcdef"
+#define TOKEN "c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00"
+
+static int judge(const char *head)
+{
+	return credserver_judge(head, strlen(head), PATH, TOKEN);
+}
+
+Test(credserver, judges_requests)
+{
+	cr_assert_eq(judge("GET " PATH " HTTP/1.1\r\nHost: x\r\nAuthorization: " TOKEN "\r\n\r\n"),
+	             200);
+	cr_assert_eq(judge("GET " PATH " HTTP/1.1\r\nauthorization:" TOKEN "  \r\n\r\n"), 200);
+	cr_assert_eq(judge("GET " PATH "?x=1 HTTP/1.1\r\nAuthorization: " TOKEN "\r\n\r\n"), 200);
+	/* wrong, missing, doubled, or a prefix of the token */
+	cr_assert_eq(judge("GET " PATH " HTTP/1.1\r\nAuthorization: nope\r\n\r\n"), 403);
+	cr_assert_eq(judge("GET " PATH " HTTP/1.1\r\nHost: x\r\n\r\n"), 403);
+	cr_assert_eq(judge("GET " PATH " HTTP/1.1\r\nAuthorization: " TOKEN
+	                   "\r\nAuthorization: " TOKEN "\r\n\r\n"),
+	             403);
+	cr_assert_eq(judge("GET " PATH " HTTP/1.1\r\nAuthorization: c0ffee\r\n\r\n"), 403);
+	cr_assert_eq(judge("GET " PATH " HTTP/1.1\r\nAuthorization: Bearer " TOKEN "\r\n\r\n"),
+	             403);
+	/* other paths, other methods, garbage */
+	cr_assert_eq(judge("GET / HTTP/1.1\r\nAuthorization: " TOKEN "\r\n\r\n"), 404);
+	cr_assert_eq(judge("GET " PATH "x HTTP/1.1\r\nAuthorization: " TOKEN "\r\n\r\n"), 404);
+	cr_assert_eq(judge("POST " PATH " HTTP/1.1\r\nAuthorization: " TOKEN "\r\n\r\n"), 405);
+	cr_assert_eq(judge("hello\r\n\r\n"), 400);
+	cr_assert_eq(judge("GET " PATH " SMTP\r\n\r\n"), 400);
+	cr_assert_eq(judge("GET " PATH " HTTP/1.1\r\nno colon here\r\n\r\n"), 400);
+}
