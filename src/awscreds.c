@@ -3,7 +3,7 @@
  * clients read. Every secret is wiped. */
 #include "oktacred/awscreds.h"
 
-#include <cjson/cJSON.h>
+#include "oktacred/json.h"
 #include <dirent.h>
 #include <limits.h>
 #include <stddef.h>
@@ -54,68 +54,13 @@ long awscreds_renew_before(const struct identity_cfg *id)
 
 /* ---- JSON ---- */
 
-static void json_wipe(cJSON *item)
-{
-	for (; item; item = item->next) {
-		if (item->valuestring)
-			wipe(item->valuestring, strlen(item->valuestring));
-		if (item->string)
-			wipe(item->string, strlen(item->string));
-		json_wipe(item->child);
-	}
-}
-
-static void json_free_secret(cJSON *root)
-{
-	json_wipe(root);
-	cJSON_Delete(root);
-}
-
-static size_t len0(const char *s)
-{
-	return s ? strlen(s) : 0;
-}
-
-/* Prints into a buffer of our own (cJSON's growing one is realloc'd, leaving copies of the
- * secrets behind), then appends it and a newline to out. */
-static int print_wiped(cJSON *root, size_t payload, struct buf *out)
-{
-	size_t size = 512 + 6 * payload;
-	char *text;
-	int rc = -1;
-
-	if (size > (size_t)INT_MAX)
-		return -1;
-	text = xmalloc(size);
-	if (cJSON_PrintPreallocated(root, text, (int)size, 0) && buf_puts(out, text) == 0 &&
-	    buf_putc(out, '\n') == 0)
-		rc = 0;
-	wipe(text, size);
-	free(text);
-	return rc;
-}
-
-static int add_string(cJSON *obj, const char *key, const char *value)
-{
-	if (!value)
-		return 0;
-	return cJSON_AddStringToObject(obj, key, value) ? 0 : -1;
-}
-
-static int add_time(cJSON *obj, const char *key, time_t t)
-{
-	char s[21];
-
-	time_format_utc(t, s);
-	return cJSON_AddStringToObject(obj, key, s) ? 0 : -1;
-}
-
 static size_t payload_of(const struct awscreds *c)
 {
-	return len0(c->access_key_id) + len0(c->secret_access_key) + len0(c->session_token) +
-	       len0(c->role_arn) + len0(c->assumed_role_arn) + len0(c->session_name) +
-	       len0(c->provider) + len0(c->org_url) + len0(c->client_id) +
-	       len0(c->authorization_server) + len0(c->sts_endpoint);
+	return json_len0(c->access_key_id) + json_len0(c->secret_access_key) +
+	       json_len0(c->session_token) + json_len0(c->role_arn) +
+	       json_len0(c->assumed_role_arn) + json_len0(c->session_name) +
+	       json_len0(c->provider) + json_len0(c->org_url) + json_len0(c->client_id) +
+	       json_len0(c->authorization_server) + json_len0(c->sts_endpoint);
 }
 
 int awscreds_to_json(const struct awscreds *c, struct buf *out)
@@ -126,22 +71,22 @@ int awscreds_to_json(const struct awscreds *c, struct buf *out)
 	if (!root)
 		return -1;
 	if (!cJSON_AddNumberToObject(root, "version", CREDS_VERSION) ||
-	    add_string(root, "access_key_id", c->access_key_id) < 0 ||
-	    add_string(root, "secret_access_key", c->secret_access_key) < 0 ||
-	    add_string(root, "session_token", c->session_token) < 0 ||
-	    add_time(root, "expiration", c->expiration) < 0 ||
-	    add_time(root, "obtained_at", c->obtained_at) < 0 ||
-	    add_string(root, "role_arn", c->role_arn) < 0 ||
-	    add_string(root, "assumed_role_arn", c->assumed_role_arn) < 0 ||
-	    add_string(root, "session_name", c->session_name) < 0 ||
-	    add_string(root, "role_choice", choice_names[c->choice]) < 0 ||
-	    add_string(root, "provider", c->provider) < 0 ||
-	    add_string(root, "org_url", c->org_url) < 0 ||
-	    add_string(root, "client_id", c->client_id) < 0 ||
-	    add_string(root, "authorization_server", c->authorization_server) < 0 ||
-	    add_string(root, "sts_endpoint", c->sts_endpoint) < 0)
+	    json_add_string(root, "access_key_id", c->access_key_id) < 0 ||
+	    json_add_string(root, "secret_access_key", c->secret_access_key) < 0 ||
+	    json_add_string(root, "session_token", c->session_token) < 0 ||
+	    json_add_time(root, "expiration", c->expiration) < 0 ||
+	    json_add_time(root, "obtained_at", c->obtained_at) < 0 ||
+	    json_add_string(root, "role_arn", c->role_arn) < 0 ||
+	    json_add_string(root, "assumed_role_arn", c->assumed_role_arn) < 0 ||
+	    json_add_string(root, "session_name", c->session_name) < 0 ||
+	    json_add_string(root, "role_choice", choice_names[c->choice]) < 0 ||
+	    json_add_string(root, "provider", c->provider) < 0 ||
+	    json_add_string(root, "org_url", c->org_url) < 0 ||
+	    json_add_string(root, "client_id", c->client_id) < 0 ||
+	    json_add_string(root, "authorization_server", c->authorization_server) < 0 ||
+	    json_add_string(root, "sts_endpoint", c->sts_endpoint) < 0)
 		goto out;
-	rc = print_wiped(root, payload_of(c), out);
+	rc = json_print_secret(root, payload_of(c), out);
 out:
 	json_free_secret(root);
 	return rc;
@@ -201,21 +146,12 @@ int awscreds_from_json(const char *json, size_t len, struct awscreds **out, okc_
 	const cJSON *it;
 	struct awscreds *c;
 	cJSON *root = NULL;
-	char *copy;
 	size_t i;
 	int rc = -1;
 
 	*out = NULL;
-	if (!json || len == 0 || len > CREDS_MAX || memchr(json, '\0', len))
+	if (len > CREDS_MAX || !(root = json_parse_object(json, len)))
 		return corrupt(err, "not a JSON object");
-	copy = xstrndup(json, len);
-	root = cJSON_ParseWithLengthOpts(copy, len + 1, NULL, 1);
-	wipe(copy, len);
-	free(copy);
-	if (!cJSON_IsObject(root)) {
-		json_free_secret(root);
-		return corrupt(err, "not a JSON object");
-	}
 	c = xcalloc(1, sizeof(*c));
 	it = cJSON_GetObjectItemCaseSensitive(root, "version");
 	if (!cJSON_IsNumber(it) || it->valuedouble != CREDS_VERSION) {
@@ -270,11 +206,11 @@ int awscreds_process_json(const struct awscreds *c, struct buf *out)
 	if (!root)
 		return -1;
 	if (cJSON_AddNumberToObject(root, "Version", 1) &&
-	    add_string(root, "AccessKeyId", c->access_key_id) == 0 &&
-	    add_string(root, "SecretAccessKey", c->secret_access_key) == 0 &&
-	    add_string(root, "SessionToken", c->session_token) == 0 &&
-	    add_time(root, "Expiration", c->expiration) == 0)
-		rc = print_wiped(root, payload_of(c), out);
+	    json_add_string(root, "AccessKeyId", c->access_key_id) == 0 &&
+	    json_add_string(root, "SecretAccessKey", c->secret_access_key) == 0 &&
+	    json_add_string(root, "SessionToken", c->session_token) == 0 &&
+	    json_add_time(root, "Expiration", c->expiration) == 0)
+		rc = json_print_secret(root, payload_of(c), out);
 	json_free_secret(root);
 	return rc;
 }
@@ -286,11 +222,11 @@ int awscreds_container_json(const struct awscreds *c, struct buf *out)
 
 	if (!root)
 		return -1;
-	if (add_string(root, "AccessKeyId", c->access_key_id) == 0 &&
-	    add_string(root, "SecretAccessKey", c->secret_access_key) == 0 &&
-	    add_string(root, "Token", c->session_token) == 0 &&
-	    add_time(root, "Expiration", c->expiration) == 0)
-		rc = print_wiped(root, payload_of(c), out);
+	if (json_add_string(root, "AccessKeyId", c->access_key_id) == 0 &&
+	    json_add_string(root, "SecretAccessKey", c->secret_access_key) == 0 &&
+	    json_add_string(root, "Token", c->session_token) == 0 &&
+	    json_add_time(root, "Expiration", c->expiration) == 0)
+		rc = json_print_secret(root, payload_of(c), out);
 	json_free_secret(root);
 	return rc;
 }
@@ -309,26 +245,6 @@ static int identity_paths(const struct identity_cfg *id, char **root, char **dir
 	*dir = paths_join(aws, id->name);
 	free(aws);
 	return 0;
-}
-
-/* Like cache.c: the load runs without the lock, so the file is set aside only if it still
- * holds the bytes that were judged corrupt. */
-static void quarantine(const char *dir, const struct buf *judged, const char *why)
-{
-	struct buf again = BUF_INIT;
-	char *path = paths_join(dir, CREDS_FILE);
-	okc_err err;
-
-	if (store_read(path, CREDS_MAX, &again, &err) == 0 && again.len == judged->len &&
-	    memcmp(again.data, judged->data, judged->len) == 0) {
-		log_verbose("%s: %s", path, why);
-		if (store_quarantine(dir, CREDS_FILE, &err) == 0)
-			log_warn("%s is corrupt; kept as %s.corrupt", path, path);
-		else
-			log_warn("%s is corrupt and could not be set aside: %s", path, err.msg);
-	}
-	buf_free(&again);
-	free(path);
 }
 
 static int key_matches(const struct awscreds *c, const struct provider_cfg *p)
@@ -358,7 +274,7 @@ int awscreds_load(const struct identity_cfg *id, struct awscreds **out, okc_err 
 		goto out;
 	okc_err_clear(&perr);
 	if (awscreds_from_json(data.data, data.len, &c, &perr) < 0) {
-		quarantine(dir, &data, perr.msg);
+		store_quarantine_unchanged(dir, CREDS_FILE, CREDS_MAX, &data, perr.msg);
 		rc = OKC_NOENT;
 		goto out;
 	}

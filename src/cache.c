@@ -28,27 +28,6 @@ static int provider_paths(const struct provider_cfg *p, char **root, char **dir,
 	return 0;
 }
 
-/* cache_load runs without the lock, so between our read and the rename a login may
- * have put a good file in place: move the file only if it still holds the bytes that
- * were judged corrupt. */
-static void quarantine(const char *dir, const struct buf *judged, const char *why)
-{
-	struct buf again = BUF_INIT;
-	char *path = paths_join(dir, TOKENS_FILE);
-	okc_err err;
-
-	if (store_read(path, TOKENS_MAX, &again, &err) == 0 && again.len == judged->len &&
-	    memcmp(again.data, judged->data, judged->len) == 0) {
-		log_verbose("%s: %s", path, why);
-		if (store_quarantine(dir, TOKENS_FILE, &err) == 0)
-			log_warn("%s is corrupt; kept as %s.corrupt", path, path);
-		else
-			log_warn("%s is corrupt and could not be set aside: %s", path, err.msg);
-	}
-	buf_free(&again);
-	free(path);
-}
-
 static int in_keyring(const struct provider_cfg *p)
 {
 	return p->token_store == TOKEN_STORE_KEYRING;
@@ -136,7 +115,7 @@ int cache_load(const struct provider_cfg *p, struct tokens **out, okc_err *err)
 		goto out;
 	okc_err_clear(&perr);
 	if (tokens_from_json(data.data, data.len, &t, &perr) < 0) {
-		quarantine(dir, &data, perr.msg);
+		store_quarantine_unchanged(dir, TOKENS_FILE, TOKENS_MAX, &data, perr.msg);
 		rc = OKC_NOENT;
 		goto out;
 	}

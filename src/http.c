@@ -950,3 +950,18 @@ void http_response_free(struct http_response *resp)
 	resp->status = 0;
 	resp->attempts = 0;
 }
+
+void http_url_host(const char *url, char *out, size_t n)
+{
+	const char *s = strstr(url, "://");
+	size_t len;
+
+	if (!n)
+		return;
+	s = s ? s + 3 : url;
+	len = strcspn(s, "/?#");
+	if (len >= n)
+		len = n - 1;
+	memcpy(out, s, len);
+	out[len] = '\0';
+}

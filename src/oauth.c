@@ -69,20 +69,6 @@ void oauth_sanitize(char *dst, size_t n, const char *src)
 	dst[i] = '\0';
 }
 
-/* The host part of a URL, for messages. */
-static void url_host(const char *url, char *out, size_t n)
-{
-	const char *s = strstr(url, "://");
-	size_t len;
-
-	s = s ? s + 3 : url;
-	len = strcspn(s, "/?#");
-	if (len >= n)
-		len = n - 1;
-	memcpy(out, s, len);
-	out[len] = '\0';
-}
-
 /* A short, printable excerpt of a body that is not what we expected. */
 static void body_excerpt(const struct buf *body, char *out, size_t n)
 {
@@ -142,7 +128,7 @@ int oauth_post_auth(const struct provider_cfg *p, const char *url, const struct 
 		http_response_free(&resp);
 		return -1;
 	}
-	url_host(url, host, sizeof(host));
+	http_url_host(url, host, sizeof(host));
 	is_json = resp.body.len > 0 && resp.body.data[strspn(resp.body.data, " \t\r\n")] == '{';
 	/* 200 with JSON, or with nothing at all (RFC 7009's revocation answer). */
 	if (resp.status == 200 &&

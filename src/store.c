@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "oktacred/log.h"
 #include "oktacred/paths.h"
 #include "oktacred/util.h"
 
@@ -440,4 +441,23 @@ int store_quarantine(const char *dir, const char *name, okc_err *err)
 	free(corrupt);
 	free(path);
 	return rc;
+}
+
+void store_quarantine_unchanged(const char *dir, const char *name, size_t max,
+                                const struct buf *judged, const char *why)
+{
+	struct buf again = BUF_INIT;
+	char *path = paths_join(dir, name);
+	okc_err err;
+
+	if (store_read(path, max, &again, &err) == 0 && again.len == judged->len &&
+	    memcmp(again.data, judged->data, judged->len) == 0) {
+		log_verbose("%s: %s", path, why);
+		if (store_quarantine(dir, name, &err) == 0)
+			log_warn("%s is corrupt; kept as %s.corrupt", path, path);
+		else
+			log_warn("%s is corrupt and could not be set aside: %s", path, err.msg);
+	}
+	buf_free(&again);
+	free(path);
 }

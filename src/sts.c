@@ -426,19 +426,6 @@ int sts_parse_response(const char *body, size_t len, struct sts_credentials *out
 
 /* ---- the request ---- */
 
-static void url_host(const char *url, char *out, size_t n)
-{
-	const char *s = strstr(url, "://");
-	size_t len;
-
-	s = s ? s + 3 : url;
-	len = strcspn(s, "/?#");
-	if (len >= n)
-		len = n - 1;
-	memcpy(out, s, len);
-	out[len] = '\0';
-}
-
 static int build_form(const struct sts_request *r, struct buf *form)
 {
 	char dur[24];
@@ -524,7 +511,7 @@ int sts_assume_role(const struct sts_request *r, struct sts_credentials *out,
 	memset(serr, 0, sizeof(*serr));
 	if (libxml_load(err) < 0)
 		return -1;
-	url_host(r->endpoint, host, sizeof(host));
+	http_url_host(r->endpoint, host, sizeof(host));
 	if (build_form(r, &form) < 0) {
 		buf_free(&form);
 		return okc_fail(err, OKC_EXIT_FAIL, "out of memory");

@@ -2,7 +2,7 @@
  * tokens.json. The only place token JSON is read or written; every secret is wiped. */
 #include "oktacred/tokens.h"
 
-#include <cjson/cJSON.h>
+#include "oktacred/json.h"
 #include <limits.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -14,66 +14,6 @@
 /* Lifetimes beyond this are nonsense, and keep time arithmetic far from overflow. */
 #define MAX_LIFETIME       (10L * 366 * 86400)
 #define DEFAULT_EXPIRES_IN 3600L
-
-/* Wipes every string in a cJSON tree (keys too: cheap, and one rule) before freeing it:
- * cJSON_Delete frees without wiping, and these trees hold tokens. */
-static void json_wipe(cJSON *item)
-{
-	for (; item; item = item->next) {
-		if (item->valuestring)
-			wipe(item->valuestring, strlen(item->valuestring));
-		if (item->string)
-			wipe(item->string, strlen(item->string));
-		json_wipe(item->child);
-	}
-}
-
-static void json_free_secret(cJSON *root)
-{
-	json_wipe(root);
-	cJSON_Delete(root);
-}
-
-/* A "\u0000" escape: cJSON decodes it into a C string, which then ends there, so
- * "ab\u0000cd" would silently become the token "ab". No token or name holds one. */
-static int has_nul_escape(const char *json, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i + 6 <= len; i++) {
-		size_t bs = 0;
-
-		if (memcmp(json + i, "\\u0000", 6) != 0)
-			continue;
-		while (bs < i && json[i - 1 - bs] == '\\')
-			bs++;
-		if (bs % 2 == 0) /* the backslash itself is not escaped */
-			return 1;
-	}
-	return 0;
-}
-
-/* Parses exactly len bytes as one JSON object: a NUL byte (raw or escaped) or trailing
- * data is not accepted. The copy keeps cJSON inside a NUL-terminated buffer whatever the
- * caller passed. */
-static cJSON *parse_object(const char *json, size_t len)
-{
-	cJSON *root;
-	char *copy;
-
-	if (!json || len == 0 || len > (size_t)INT_MAX || memchr(json, '\0', len) ||
-	    has_nul_escape(json, len))
-		return NULL;
-	copy = xstrndup(json, len);
-	root = cJSON_ParseWithLengthOpts(copy, len + 1, NULL, 1);
-	wipe(copy, len);
-	free(copy);
-	if (root && !cJSON_IsObject(root)) {
-		json_free_secret(root);
-		return NULL;
-	}
-	return root;
-}
 
 /* RFC 6749 appendix A: tokens are VSCHAR (%x20-7E). Nothing else may reach an HTTP
  * header or a shell's environment. */
@@ -167,12 +107,12 @@ int tokens_from_response(const char *json, size_t len, time_t now, struct tokens
 	int rc = -1;
 
 	*out = NULL;
-	root = parse_object(json, len);
+	root = json_parse_object(json, len);
 	if (!root)
 		return okc_fail(err, OKC_EXIT_NETWORK,
 		                "the identity provider's token answer is not a JSON object%s",
-		                json && has_nul_escape(json, len) ? " (it holds a NUL character)"
-		                                                  : "");
+		                json && json_has_nul(json, len) ? " (it holds a NUL character)"
+		                                                : "");
 	t = xcalloc(1, sizeof(*t));
 	t->obtained_at = now;
 	if (!cJSON_GetObjectItemCaseSensitive(root, "access_token")) {
@@ -225,70 +165,36 @@ out:
 	return rc;
 }
 
-static int add_string(cJSON *obj, const char *key, const char *value)
-{
-	if (!value)
-		return 0;
-	return cJSON_AddStringToObject(obj, key, value) ? 0 : -1;
-}
-
-static int add_time(cJSON *obj, const char *key, time_t value)
-{
-	char s[21];
-
-	time_format_utc(value, s);
-	return cJSON_AddStringToObject(obj, key, s) ? 0 : -1;
-}
-
-static size_t len0(const char *s)
-{
-	return s ? strlen(s) : 0;
-}
-
 int tokens_to_json(const struct tokens *t, int with_secrets, struct buf *out)
 {
 	cJSON *root = cJSON_CreateObject();
-	char *text = NULL;
-	size_t size;
 	int rc = -1;
 
 	if (!root)
 		return -1;
-	if ((with_secrets && add_string(root, "access_token", t->access_token) < 0) ||
-	    add_string(root, "token_type", t->token_type) < 0 ||
+	if ((with_secrets && json_add_string(root, "access_token", t->access_token) < 0) ||
+	    json_add_string(root, "token_type", t->token_type) < 0 ||
 	    !cJSON_AddNumberToObject(root, "expires_in", (double)t->expires_in) ||
-	    add_time(root, "expires_at", t->expires_at) < 0 ||
-	    (with_secrets && add_string(root, "refresh_token", t->refresh_token) < 0) ||
-	    (with_secrets && add_string(root, "id_token", t->id_token) < 0) ||
-	    add_string(root, "scope", t->scope) < 0 ||
-	    add_time(root, "obtained_at", t->obtained_at) < 0 ||
+	    json_add_time(root, "expires_at", t->expires_at) < 0 ||
+	    (with_secrets && json_add_string(root, "refresh_token", t->refresh_token) < 0) ||
+	    (with_secrets && json_add_string(root, "id_token", t->id_token) < 0) ||
+	    json_add_string(root, "scope", t->scope) < 0 ||
+	    json_add_time(root, "obtained_at", t->obtained_at) < 0 ||
 	    (t->refresh_expires_at &&
-	     add_time(root, "refresh_expires_at", t->refresh_expires_at) < 0) ||
-	    add_string(root, "org_url", t->org_url) < 0 ||
-	    add_string(root, "client_id", t->client_id) < 0 ||
-	    add_string(root, "authorization_server", t->authorization_server) < 0 ||
-	    add_string(root, "scopes", t->scopes) < 0)
+	     json_add_time(root, "refresh_expires_at", t->refresh_expires_at) < 0) ||
+	    json_add_string(root, "org_url", t->org_url) < 0 ||
+	    json_add_string(root, "client_id", t->client_id) < 0 ||
+	    json_add_string(root, "authorization_server", t->authorization_server) < 0 ||
+	    json_add_string(root, "scopes", t->scopes) < 0)
 		goto out;
 
-	/* Printing into our own buffer, not cJSON_PrintUnformatted: its growing buffer is
-	 * realloc'd, which would leave unwiped copies of the tokens on the heap. Every byte
-	 * escapes to at most six (\u00XX); 256 covers keys, numbers and punctuation. */
-	size = 256 + 6 * (len0(t->access_token) + len0(t->token_type) + len0(t->refresh_token) +
-	                  len0(t->id_token) + len0(t->scope) + len0(t->org_url) +
-	                  len0(t->client_id) + len0(t->authorization_server) + len0(t->scopes));
-	if (size > (size_t)INT_MAX)
-		goto out;
-	text = xmalloc(size);
-	if (!cJSON_PrintPreallocated(root, text, (int)size, 0))
-		goto out;
-	if (buf_puts(out, text) < 0 || buf_putc(out, '\n') < 0)
-		goto out;
-	rc = 0;
+	rc = json_print_secret(
+	    root,
+	    json_len0(t->access_token) + json_len0(t->token_type) + json_len0(t->refresh_token) +
+	        json_len0(t->id_token) + json_len0(t->scope) + json_len0(t->org_url) +
+	        json_len0(t->client_id) + json_len0(t->authorization_server) + json_len0(t->scopes),
+	    out);
 out:
-	if (text) {
-		wipe(text, size);
-		free(text);
-	}
 	json_free_secret(root);
 	return rc;
 }
@@ -321,7 +227,7 @@ int tokens_from_json(const char *json, size_t len, struct tokens **out, okc_err 
 	int rc = -1, r;
 
 	*out = NULL;
-	root = parse_object(json, len);
+	root = json_parse_object(json, len);
 	if (!root)
 		return corrupt(err, "not a JSON object");
 	t = xcalloc(1, sizeof(*t));

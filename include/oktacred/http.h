@@ -60,6 +60,9 @@ int http_url_allowed(const char *url, okc_err *err);
  * Returns 0 or -1. */
 int http_form_add(struct buf *out, const char *key, const char *value);
 
+/* The host[:port] part of url, cut to fit out (n bytes), for messages. No curl needed. */
+void http_url_host(const char *url, char *out, size_t n);
+
 /* The User-Agent: "oktacred/VERSION". */
 const char *http_user_agent(void);
 

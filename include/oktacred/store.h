@@ -44,4 +44,10 @@ int store_remove(const char *dir, const char *name, okc_err *err);
 /* Renames dir/name to dir/name.corrupt (replacing an older one) so it can be inspected. */
 int store_quarantine(const char *dir, const char *name, okc_err *err);
 
+/* For a file judged corrupt by a load that ran without the lock: renames dir/name to
+ * name.corrupt only if it still holds the judged bytes (a concurrent writer may have put
+ * a good file in place meanwhile), with a warning on stderr. why goes to --verbose. */
+void store_quarantine_unchanged(const char *dir, const char *name, size_t max,
+                                const struct buf *judged, const char *why);
+
 #endif
