@@ -61,7 +61,7 @@ static int is_ows(char c)
 
 int credserver_judge(const char *head, size_t len, const char *path, const char *token)
 {
-	const char *line = head, *end = head + len, *eol, *sp1, *sp2, *target;
+	const char *line = head, *end = head + len, *eol, *sp1, *sp2, *target, *query;
 	const char *auth = NULL;
 	size_t auth_len = 0, target_len;
 	int nauth = 0, is_get;
@@ -78,9 +78,10 @@ int credserver_judge(const char *head, size_t len, const char *path, const char 
 	if (!sp2 || sp2 == target || (size_t)(eol - sp2) < 9 || memcmp(sp2 + 1, "HTTP/1.", 7) != 0)
 		return 400;
 	is_get = sp1 - line == 3 && memcmp(line, "GET", 3) == 0;
-	target_len = strcspn(target, "? ");
-	if (target + target_len > sp2)
-		target_len = (size_t)(sp2 - target);
+	/* Within the request line only: strcspn would stop at a NUL byte in the target and
+	 * take "/PATH\0..." for "/PATH". */
+	query = memchr(target, '?', (size_t)(sp2 - target));
+	target_len = (size_t)((query ? query : sp2) - target);
 	for (line = eol + 1; line < end; line = eol + 1) {
 		const char *colon, *v, *ve;
 

@@ -46,6 +46,13 @@ static int get_str(const cJSON *root, const char *key, int printable, char **out
 	return 0;
 }
 
+/* verification_uri_complete goes to a browser (xdg-open): a web page only, never a file:
+ * URL or another scheme's handler. NULL (absent) is fine. */
+static int web_url_or_null(const char *s)
+{
+	return !s || str_starts(s, "https://") || str_starts(s, "http://");
+}
+
 static int get_num(const cJSON *root, const char *key, long min, long max, long *out)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, key);
@@ -78,6 +85,8 @@ static int parse_device_answer(const struct buf *json, struct device_auth *da, o
 		bad = "has no valid verification_uri";
 	else if (get_str(root, "verification_uri_complete", 1, &da->verification_uri_complete) < 0)
 		bad = "has a bad verification_uri_complete";
+	else if (!web_url_or_null(da->verification_uri_complete))
+		bad = "has a verification_uri_complete that is not a web URL";
 	else if (get_num(root, "expires_in", 1, 86400, &da->expires_in) < 0)
 		bad = "has a bad expires_in";
 	else if (get_num(root, "interval", 0, 86400, &da->interval) < 0)

@@ -753,6 +753,10 @@ static int setup_handle(CURL *h, CURLU *cu, const struct http_opts *o,
 	SET(CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
 #endif
 	SET(CURLOPT_FOLLOWLOCATION, 0L);
+	/* Plain http is allowed only to loopback: never hand it, in clear text, to a proxy
+	 * from http_proxy (libcurl would, even for 127.0.0.1). */
+	if (strncmp(req->url, "http://", 7) == 0)
+		SET(CURLOPT_NOPROXY, "*");
 	SET(CURLOPT_SSL_VERIFYPEER, 1L);
 	SET(CURLOPT_SSL_VERIFYHOST, 2L);
 	if (o->ca_bundle)

@@ -84,11 +84,14 @@ LOG_FN(log_debug, LOG_DEBUG, "oktacred: debug: ", "oktacred: \033[2mdebug:\033[0
 /* ---- redaction ---- */
 
 /* Names are compared case-insensitively: when in doubt, redact. actor_token, assertion
- * and code_verifier (RFC 8693, RFC 7523, RFC 7636) are secrets too, beyond log.h's list. */
+ * and code_verifier (RFC 8693, RFC 7523, RFC 7636) are secrets too, beyond log.h's list,
+ * and so are the camelCase spellings (accessToken...) that proxies and other servers use. */
 static const char *const form_secrets[] = {
     "access_token",     "refresh_token", "id_token",         "device_code", "code",
     "user_code",        "client_secret", "client_assertion", "token",       "password",
     "WebIdentityToken", "subject_token", "actor_token",      "assertion",   "code_verifier",
+    "accessToken",      "refreshToken",  "idToken",          "deviceCode",  "clientSecret",
+    "clientAssertion",
 };
 static const char *const json_extra_secrets[] = {"SecretAccessKey", "SessionToken", "Token"};
 static const char *const xml_secrets[] = {"SecretAccessKey", "SessionToken", "WebIdentityToken"};

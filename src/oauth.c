@@ -69,15 +69,24 @@ void oauth_sanitize(char *dst, size_t n, const char *src)
 	dst[i] = '\0';
 }
 
-/* A short, printable excerpt of a body that is not what we expected. */
-static void body_excerpt(const struct buf *body, char *out, size_t n)
+/* A short, printable excerpt of a body that is not what we expected. Such a body may still
+ * carry tokens (a token set under an unexpected status, a form-encoded answer): the
+ * excerpt is redacted as the --debug trace is, then cut. */
+static void body_excerpt(const struct buf *body, const char *content_type, char *out, size_t n)
 {
+	struct buf red = BUF_INIT;
 	char tmp[81];
-	size_t len = body->len < 80 ? body->len : 80;
+	size_t len = 0;
 
-	memcpy(tmp, body->data ? body->data : "", len);
+	if (body->len && log_redact_body(&red, content_type, body->data, body->len) == 0 &&
+	    red.data) {
+		len = red.len < 80 ? red.len : 80;
+		memcpy(tmp, red.data, len);
+	}
 	tmp[len] = '\0';
 	oauth_sanitize(out, n, tmp);
+	buf_free(&red);
+	wipe(tmp, sizeof(tmp));
 }
 
 static int parse_oauth_error(const struct buf *body, struct oauth_error *oerr)
@@ -143,7 +152,7 @@ int oauth_post_auth(const struct provider_cfg *p, const char *url, const struct 
 		http_response_free(&resp);
 		return OAUTH_ERROR;
 	}
-	body_excerpt(&resp.body, excerpt, sizeof(excerpt));
+	body_excerpt(&resp.body, resp.content_type, excerpt, sizeof(excerpt));
 	if (resp.status == 429)
 		okc_fail(err, OKC_EXIT_NETWORK,
 		         "%s: rate limit exceeded (HTTP 429), still after %d attempts", host,

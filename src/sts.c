@@ -468,6 +468,9 @@ static int attempt(const struct sts_request *r, const struct buf *form, const ch
 	req.body_len = form->len;
 	if (http_request(&opts, &req, &resp, err) < 0) {
 		http_response_free(&resp);
+		/* http.c's hint names a provider's ca_bundle; STS's CAs are AWS_CA_BUNDLE. */
+		if (strstr(err->hint, "ca_bundle"))
+			okc_hint(err, "for a private CA, set AWS_CA_BUNDLE=FILE");
 		return okc_wrap(err, "cannot reach STS at %s", host);
 	}
 	memset(serr, 0, sizeof(*serr));

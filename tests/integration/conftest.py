@@ -24,15 +24,32 @@ from approve import approve  # noqa: E402
 # The binary under test: ./oktacred, or OKTACRED_BIN (make check-sanitize's ASan build, or
 # the valgrind wrapper script of make check-valgrind; shells get it as "$OKTACRED").
 OKTACRED = os.environ.get("OKTACRED_BIN") or os.path.join(ROOT, "oktacred")
-# make check-valgrind: a test that cannot work under valgrind is skipped, saying why.
-UNDER_VALGRIND = bool(os.environ.get("OKTACRED_VALGRIND"))
+# OKTACRED_TEST_DEBUG=1: every run of it gets --debug -v, its output is captured and, after
+# each test, scanned for secrets (tests/integration/secretscan.py). Off: OKTACRED as it is.
+import secretscan  # noqa: E402
+OKTACRED = secretscan.install(OKTACRED)
+# "asan" under make check-sanitize, "valgrind" under make check-valgrind: a test that cannot
+# work there is marked @not_under("valgrind", "why") and skipped, saying why.
+SANITIZER = os.environ.get("OKTACRED_SANITIZER", "")
 
 
-def not_under_valgrind(reason):
-    return pytest.mark.skipif(UNDER_VALGRIND, reason="under valgrind: " + reason)
+def not_under(sanitizer, reason):
+    return pytest.mark.skipif(SANITIZER == sanitizer, reason="under %s: %s" % (sanitizer, reason))
 
 
 CLIENT_ID = "0oa-test-native"
+
+
+def pytest_collection_modifyitems(config, items):
+    """OKTACRED_SHARD=I/N: only every Nth test, from the Ith (0-based). make check-valgrind
+    and check-sanitize run N such shards at once, each with its own servers. Not passed on
+    to a pytest that a test runs."""
+    shard = os.environ.pop("OKTACRED_SHARD", None)
+    if not shard:
+        return
+    i, n = (int(x) for x in shard.split("/"))
+    config.hook.pytest_deselected(items=[t for k, t in enumerate(items) if k % n != i])
+    items[:] = [t for k, t in enumerate(items) if k % n == i]
 
 
 @pytest.fixture(scope="session")
@@ -42,6 +59,20 @@ def idp():
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(autouse=True)
+def _secret_scan(request):
+    """OKTACRED_TEST_DEBUG=1: a secret in what this test's oktacred runs wrote fails it."""
+    if not secretscan.ENABLED:
+        yield
+        return
+    if secretscan.not_under_wrapper(request.node.nodeid):
+        pytest.skip(secretscan.not_under_wrapper(request.node.nodeid))
+    before = secretscan.captures()
+    yield
+    leaks = secretscan.check_test(request, before)
+    assert not leaks, "secrets in oktacred's output:\n" + "\n".join(leaks)
 
 
 @pytest.fixture(autouse=True)

@@ -184,3 +184,11 @@ Test(credserver, judges_requests)
 	cr_assert_eq(judge("GET " PATH " SMTP\r\n\r\n"), 400);
 	cr_assert_eq(judge("GET " PATH " HTTP/1.1\r\nno colon here\r\n\r\n"), 400);
 }
+
+/* The head's length counts, not a NUL byte in it (found by tests/fuzz/fuzz_credserver). */
+Test(credserver, a_nul_byte_in_the_target_is_another_path)
+{
+	static const char head[] = "GET " PATH "\0x HTTP/1.1\r\nAuthorization: " TOKEN "\r\n\r\n";
+
+	cr_assert_eq(credserver_judge(head, sizeof(head) - 1, PATH, TOKEN), 404);
+}
