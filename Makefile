@@ -63,6 +63,7 @@ $(B)/unit-tests: $(UNIT_OBJS) $(B)/liboktacred.a
 include mk/docs.mk
 include mk/dist.mk
 include mk/bench.mk
+include mk/fuzz.mk mk/sanitize.mk
 
 # Installs the build and test dependencies (apt on Debian/Ubuntu; prints the dnf and
 # brew lines elsewhere).

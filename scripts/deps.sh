@@ -8,7 +8,7 @@ APT_PKGS="build-essential pkg-config libcurl4-openssl-dev libcjson-dev libssl-de
 libqrencode-dev libinih-dev libsecret-1-dev libxml2-dev libcriterion-dev python3 python3-pytest clang \
 clang-format gnome-keyring libsecret-tools dbus-daemon \
 cppcheck dash fish zsh busybox python3-dotenv awscli python3-boto3 zbar-tools \
-scdoc mandoc debhelper dpkg-dev fakeroot lintian bash-completion"
+scdoc mandoc debhelper dpkg-dev fakeroot lintian bash-completion valgrind libclang-rt-dev"
 DNF_LINE="sudo dnf install gcc make pkgconf-pkg-config libcurl-devel cjson-devel \
 openssl-devel qrencode-devel inih-devel libsecret-devel libxml2-devel criterion-devel \
 python3-pytest python3-boto3 awscli2 nodejs npm clang clang-tools-extra cppcheck dash fish \

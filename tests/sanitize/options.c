@@ -12,13 +12,14 @@ const char *__lsan_default_options(void);
 const char *__asan_default_options(void)
 {
 	return "detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=1:"
-	       "strict_string_checks=1:check_initialization_order=1:log_path=" SAN_LOG_DIR "/asan";
+	       "strict_string_checks=1:check_initialization_order=1:log_path=" SAN_LOG_DIR
+	       "/report";
 }
 
 const char *__ubsan_default_options(void)
 {
 	return "halt_on_error=1:print_stacktrace=1:abort_on_error=1:log_path=" SAN_LOG_DIR
-	       "/ubsan";
+	       "/report";
 }
 
 const char *__lsan_default_options(void)
