@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "oktacred/config.h"
+#include "oktacred/json.h"
 #include "oktacred/log.h"
 #include "oktacred/oauth.h"
 #include "oktacred/sig.h"
@@ -67,13 +68,15 @@ static int get_num(const cJSON *root, const char *key, long min, long max, long 
 
 static int parse_device_answer(const struct buf *json, struct device_auth *da, okc_err *err)
 {
-	cJSON *root = cJSON_ParseWithLength(json->data, json->len);
+	/* Strict: one object, nothing after it, no NUL that would cut a code short. */
+	cJSON *root = json_parse_object(json->data, json->len);
 	const char *bad = NULL;
 
 	da->interval = DEFAULT_INTERVAL;
 	da->expires_in = 600;
-	if (!cJSON_IsObject(root))
-		bad = "is not a JSON object";
+	if (!root)
+		bad = json->data && json_has_nul(json->data, json->len) ? "holds a NUL character"
+		                                                        : "is not one JSON object";
 	else if (get_str(root, "device_code", 0, &da->device_code) < 0 || !da->device_code)
 		bad = "has no valid device_code";
 	else if (get_str(root, "user_code", 1, &da->user_code) < 0 || !da->user_code)
@@ -91,14 +94,8 @@ static int parse_device_answer(const struct buf *json, struct device_auth *da, o
 		bad = "has a bad expires_in";
 	else if (get_num(root, "interval", 0, 86400, &da->interval) < 0)
 		bad = "has a bad interval";
-	if (root) {
-		/* The device code is a secret: wipe cJSON's copy. */
-		cJSON *dc = cJSON_GetObjectItemCaseSensitive(root, "device_code");
-
-		if (cJSON_IsString(dc) && dc->valuestring)
-			wipe(dc->valuestring, strlen(dc->valuestring));
-	}
-	cJSON_Delete(root);
+	/* The device code is a secret: wipe cJSON's copy. */
+	json_free_secret(root);
 	if (bad) {
 		device_auth_free(da);
 		return okc_fail(err, OKC_EXIT_NETWORK,

@@ -363,6 +363,11 @@ BAD_DEVICE_ANSWERS = {
                          "verification_uri": "https://x/activate", "expires_in": 0},
                         "expires_in"),
     "not an object": ("[1, 2, 3]", "unexpected answer"),
+    # A NUL would cut the device code short; what follows one object is not ignored.
+    "device_code with NUL": ('{"device_code": "dd\\u0000dd", "user_code": "ABCD-EFGH", '
+                             '"verification_uri": "https://x/activate"}', "NUL character"),
+    "trailing garbage": ('{"device_code": "dddd", "user_code": "ABCD-EFGH", '
+                         '"verification_uri": "https://x/activate"} {"x": 1}', "one JSON object"),
     # It would go to xdg-open: a file or another scheme's handler is not a web page.
     "file uri complete": ({"device_code": "d" * 43, "user_code": "ABCD-EFGH",
                            "verification_uri": "https://x/activate",
