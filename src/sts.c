@@ -460,6 +460,10 @@ static int attempt(const struct sts_request *r, const struct buf *form, const ch
 
 	opts.ca_bundle = ca && *ca ? ca : NULL;
 	opts.max_body = STS_MAX_BODY;
+	if (r->timeout_ms > 0) {
+		opts.timeout_ms = r->timeout_ms;
+		opts.connect_timeout_ms = r->timeout_ms < 10000 ? r->timeout_ms : 10000;
+	}
 	req.method = "POST";
 	req.url = r->endpoint;
 	req.content_type = "application/x-www-form-urlencoded; charset=utf-8";

@@ -39,6 +39,7 @@ struct sts_request {
 	long duration;    /* DurationSeconds, 900..43200 */
 	int max_attempts; /* for IDPCommunicationError and Throttling; 0: 3 */
 	long backoff_ms;  /* first wait between those attempts; 0: 1000 (doubles, jittered) */
+	long timeout_ms;  /* one HTTP attempt, connecting included; 0: http.c's defaults */
 };
 
 /* Parses an answer body. Returns 0 with out filled (the caller frees it with

@@ -369,6 +369,8 @@ static int assume(const struct identity_request *req, const char *endpoint, cons
 	r.role_arn = arn;
 	r.session_name = session_name;
 	r.duration = req->id->duration;
+	/* The provider's timeout is the user's one knob for a slow or hanging network. */
+	r.timeout_ms = req->p->timeout * 1000L;
 	for (;;) {
 		r.web_identity_token = (*t)->id_token;
 		rc = sts_assume_role(&r, sc, &e, err);

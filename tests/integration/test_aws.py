@@ -436,6 +436,23 @@ def test_idp_communication_error_gives_up_with_exit_4(aws):
     assert creds_path(aws).read_bytes() == before
 
 
+def test_hanging_sts_is_bounded_by_the_providers_timeout(aws):
+    """An STS that accepts and never answers: each attempt ends at the provider's `timeout`
+    (1 s here; by default 30 s), four attempts, exit 4, the cache kept."""
+    aws.write_config(aws_config(aws, aws.sts, extra_provider="timeout = 1s\n"))
+    before = seeded_cache(aws)
+    aws.sts.fault(hang=True, count=10)
+    t0 = time.monotonic()
+    r = process(aws, timeout=100)
+    took = time.monotonic() - t0
+    assert r.returncode == 4, r.stderr
+    assert r.stdout == "" and "timeout" in r.stderr.lower(), r.stderr
+    calls = assume_calls(aws.sts)
+    assert len(calls) == 4 and all(c["hang"] for c in calls), calls
+    assert 4.0 <= took < 30, took
+    assert creds_path(aws).read_bytes() == before
+
+
 def test_expired_token_refreshes_the_id_token_once(aws):
     old = aws.tokens()["refresh_token"]
     aws.idp.reset()
