@@ -410,17 +410,30 @@ static void trace_request_line(const char *s, size_t n)
 	buf_free(&red);
 }
 
-static void trace_body(char dir, const char *content_type, const char *body, size_t len)
+/* req: for an answer, the request it answers; a secret that request carried is hidden
+ * wherever the answer echoes it (an error message quoting the token it refuses). */
+static void trace_body(char dir, const char *content_type, const char *body, size_t len,
+                       const struct http_request *req)
 {
-	struct buf red = BUF_INIT;
+	struct buf red = BUF_INIT, red2 = BUF_INIT;
 	char what[64];
+	int form;
 
 	if (!len)
 		return;
 	snprintf(what, sizeof(what), "[%zu bytes] ", len);
-	if (log_redact_body(&red, content_type, body, len) == 0)
+	if (log_redact_body(&red, content_type, body, len) < 0)
+		goto out;
+	form = req && req->body && req->content_type &&
+	       strncmp(req->content_type, "application/x-www-form-urlencoded", 33) == 0;
+	if (!req)
 		trace_redacted(dir, what, &red);
+	else if (log_redact_echoes(&red2, red.data, red.len, form ? req->body : NULL,
+	                           form ? req->body_len : 0, req->basic_pass) == 0)
+		trace_redacted(dir, what, &red2);
+out:
 	buf_free(&red);
+	buf_free(&red2);
 }
 
 /* A block of header lines as libcurl saw them (request headers come as one block). */
@@ -468,7 +481,7 @@ static int on_debug(CURL *h, curl_infotype type, char *data, size_t size, void *
 		if (!x->body_traced && x->post && size > mlen &&
 		    memcmp(data, x->req->method, mlen) == 0 && data[mlen] == ' ') {
 			x->body_traced = 1;
-			trace_body('>', x->req->content_type, x->req->body, x->req->body_len);
+			trace_body('>', x->req->content_type, x->req->body, x->req->body_len, NULL);
 		}
 	} else if (type == CURLINFO_HEADER_IN) {
 		trace_headers('<', data, size, 0);
@@ -888,7 +901,8 @@ int http_request(const struct http_opts *opts, const struct http_request *req,
 		if (cc == CURLE_OK) {
 			curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
 			if (log_get_level() >= LOG_DEBUG)
-				trace_body('<', x.content_type, resp->body.data, resp->body.len);
+				trace_body('<', x.content_type, resp->body.data, resp->body.len,
+				           req);
 			if (!status_retryable(resp->status) || attempt >= o.max_attempts)
 				break;
 			wait = retry_wait_ms(resp->status, &x, attempt, o.max_wait_ms);

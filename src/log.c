@@ -213,6 +213,107 @@ int log_redact_form(struct buf *out, const char *text, size_t len)
 	return 0;
 }
 
+/* Percent-decodes a form value ('+' is a space) into out. */
+static int form_decode(struct buf *out, const char *s, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		int c = (unsigned char)s[i++];
+
+		if (c == '%' && n - i >= 2 && hexval((unsigned char)s[i]) >= 0 &&
+		    hexval((unsigned char)s[i + 1]) >= 0) {
+			c = hexval((unsigned char)s[i]) * 16 + hexval((unsigned char)s[i + 1]);
+			i += 2;
+		} else if (c == '+') {
+			c = ' ';
+		}
+		if (buf_putc(out, (char)c) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+#define ECHO_MIN 8
+
+/* The secrets to look for: a growing array of buffers (a form may carry any number). */
+struct echoes {
+	struct buf *v;
+	size_t n, cap;
+};
+
+static int echoes_add(struct echoes *e, const char *s, size_t n, int encoded)
+{
+	struct buf b = BUF_INIT;
+
+	if ((encoded ? form_decode(&b, s, n) : buf_append(&b, s, n)) < 0)
+		goto fail;
+	if (b.len < ECHO_MIN) {
+		buf_free(&b);
+		return 0;
+	}
+	if (e->n == e->cap) {
+		size_t cap = e->cap ? 2 * e->cap : 4;
+		struct buf *v = realloc(e->v, cap * sizeof(*v));
+
+		if (!v)
+			goto fail;
+		e->v = v;
+		e->cap = cap;
+	}
+	e->v[e->n++] = b;
+	return 0;
+fail:
+	buf_free(&b);
+	return -1;
+}
+
+int log_redact_echoes(struct buf *out, const char *text, size_t len, const char *form,
+                      size_t form_len, const char *extra)
+{
+	struct echoes e = {NULL, 0, 0};
+	size_t i = 0, k;
+	int rc = -1;
+
+	while (form && i < form_len) {
+		const char *seg = form + i;
+		const char *amp = memchr(seg, '&', form_len - i);
+		size_t seglen = amp ? (size_t)(amp - seg) : form_len - i;
+		const char *eq = memchr(seg, '=', seglen);
+
+		if (eq && form_key_secret(seg, (size_t)(eq - seg)) &&
+		    echoes_add(&e, eq + 1, (size_t)(seg + seglen - eq - 1), 1) < 0)
+			goto out;
+		i += seglen + (amp ? 1 : 0);
+	}
+	if (extra && echoes_add(&e, extra, strlen(extra), 0) < 0)
+		goto out;
+	if (buf_append(out, NULL, 0) < 0)
+		goto out;
+	for (i = 0; i < len;) {
+		size_t best = 0;
+
+		/* The longest secret that starts here. */
+		for (k = 0; k < e.n; k++)
+			if (e.v[k].len > best && len - i >= e.v[k].len &&
+			    memcmp(text + i, e.v[k].data, e.v[k].len) == 0)
+				best = e.v[k].len;
+		if (best) {
+			if (buf_puts(out, REDACTED) < 0)
+				goto out;
+			i += best;
+		} else if (buf_putc(out, text[i++]) < 0) {
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	for (k = 0; k < e.n; k++)
+		buf_free(&e.v[k]);
+	free(e.v);
+	return rc;
+}
+
 /* JSON. A scanner rather than a parser, so that truncated or malformed input is still
  * redacted as far as it can be; every index is checked against len. */
 

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "oktacred/config.h"
+#include "oktacred/json.h"
 #include "oktacred/log.h"
 #include "oktacred/util.h"
 
@@ -89,21 +90,29 @@ static void body_excerpt(const struct buf *body, const char *content_type, char 
 	wipe(tmp, sizeof(tmp));
 }
 
-static int parse_oauth_error(const struct buf *body, struct oauth_error *oerr)
+/* The error and its description, which is printed: a server that echoes what it was sent
+ * (a refresh token, a device code, a client secret) gets that part redacted. */
+static int parse_oauth_error(const struct buf *body, const struct buf *form, const char *basic_pass,
+                             struct oauth_error *oerr)
 {
-	cJSON *root = body->data ? cJSON_ParseWithLength(body->data, body->len) : NULL;
+	cJSON *root = body->data ? json_parse_object(body->data, body->len) : NULL;
 	const cJSON *e, *d;
+	struct buf desc = BUF_INIT;
 	int ok = 0;
 
 	e = cJSON_GetObjectItemCaseSensitive(root, "error");
 	d = cJSON_GetObjectItemCaseSensitive(root, "error_description");
 	if (cJSON_IsString(e) && e->valuestring) {
 		oauth_sanitize(oerr->error, sizeof(oerr->error), e->valuestring);
-		oauth_sanitize(oerr->description, sizeof(oerr->description),
-		               cJSON_IsString(d) ? d->valuestring : "");
+		if (cJSON_IsString(d) && d->valuestring &&
+		    log_redact_echoes(&desc, d->valuestring, strlen(d->valuestring),
+		                      form ? form->data : NULL, form ? form->len : 0,
+		                      basic_pass) == 0)
+			oauth_sanitize(oerr->description, sizeof(oerr->description), desc.data);
 		ok = 1;
 	}
-	cJSON_Delete(root);
+	buf_free(&desc);
+	json_free_secret(root);
 	return ok;
 }
 
@@ -148,7 +157,7 @@ int oauth_post_auth(const struct provider_cfg *p, const char *url, const struct 
 		return 0;
 	}
 	if ((resp.status == 400 || resp.status == 401) && is_json &&
-	    parse_oauth_error(&resp.body, oerr)) {
+	    parse_oauth_error(&resp.body, form, basic_pass, oerr)) {
 		http_response_free(&resp);
 		return OAUTH_ERROR;
 	}

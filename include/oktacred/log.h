@@ -36,5 +36,12 @@ int log_redact_header(struct buf *out, const char *line, size_t len);
  * when it starts with '{' or '[', else form); XML bodies redact the text of
  * SecretAccessKey, SessionToken and WebIdentityToken elements. */
 int log_redact_body(struct buf *out, const char *content_type, const char *text, size_t len);
+/* For what a server says about a request it was sent (an OAuth error_description, the
+ * answer in the --debug trace): appends text to out with every echo of a secret the request
+ * carried replaced by "<redacted>". The secrets are the values log_redact_form hides in the
+ * form-encoded `form` (decoded), and `extra` (a Basic password; NULL: none); only those of
+ * 8 bytes or more are looked for. */
+int log_redact_echoes(struct buf *out, const char *text, size_t len, const char *form,
+                      size_t form_len, const char *extra);
 
 #endif

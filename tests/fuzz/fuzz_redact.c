@@ -1,7 +1,8 @@
 /* fuzz_redact.c: the --debug redaction (log_redact_json, _form, _header, _body) on arbitrary
  * bytes: never a read out of bounds (the input is not NUL-terminated), and never a secret let
  * through: in valid JSON every value under a secret key becomes "<redacted>" and all else
- * stays as it was; the same per form field, header line and XML element. */
+ * stays as it was; the same per form field, header line and XML element. log_redact_echoes:
+ * a secret value the request form carried never survives in what a server said of it. */
 #include <cjson/cJSON.h>
 #include <string.h>
 
@@ -259,6 +260,50 @@ static void check_xml(const uint8_t *data, size_t size)
 	buf_free(&out);
 }
 
+/* ---- echoes: the first line is a request form, the rest what a server said of it ---- */
+
+static int has(const char *s, size_t n, const char *what, size_t wn)
+{
+	for (size_t i = 0; wn && i + wn <= n; i++)
+		if (memcmp(s + i, what, wn) == 0)
+			return 1;
+	return 0;
+}
+
+static void check_echoes(const char *in, size_t size)
+{
+	const char *nl = memchr(in, '\n', size);
+	size_t flen = nl ? (size_t)(nl - in) : 0, tlen = nl ? size - flen - 1 : size;
+	const char *text = nl ? nl + 1 : in;
+	struct buf out = BUF_INIT;
+
+	FUZZ_CHECK(log_redact_echoes(&out, text, tlen, in, flen, NULL) == 0, "echoes");
+	FUZZ_CHECK(out.data && out.len >= (tlen ? 1 : 0), "echoes: output");
+	if (!flen)
+		FUZZ_CHECK(out.len == tlen && memcmp(out.data, text, tlen) == 0,
+		           "echoes: nothing sent, nothing changed");
+	/* A value sent under a secret key is gone from the output. Checked for values that are
+	 * the same encoded and decoded, hold no '<' or '>' and are not part of "redacted" (which
+	 * the replacement itself could spell). */
+	for (size_t i = 0; i < flen;) {
+		const char *seg = in + i, *amp = memchr(seg, '&', flen - i), *eq;
+		size_t seglen = amp ? (size_t)(amp - seg) : flen - i, vlen;
+
+		i += seglen + 1;
+		eq = memchr(seg, '=', seglen);
+		if (!eq || !listed(seg, (size_t)(eq - seg), form_secrets, COUNT(form_secrets)))
+			continue;
+		vlen = (size_t)(seg + seglen - eq - 1);
+		if (vlen < 8 || has(eq + 1, vlen, "%", 1) || has(eq + 1, vlen, "+", 1) ||
+		    has(eq + 1, vlen, "<", 1) || has(eq + 1, vlen, ">", 1) ||
+		    has("redacted", 8, eq + 1, vlen))
+			continue;
+		FUZZ_CHECK(!has(out.data, out.len, eq + 1, vlen),
+		           "echoes: a secret sent is hidden");
+	}
+	buf_free(&out);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const char *const types[] = {NULL,
@@ -276,6 +321,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check_form((const uint8_t *)text, size);
 	check_header((const uint8_t *)text, size);
 	check_xml((const uint8_t *)text, size);
+	check_echoes(text, size);
 	for (size_t i = 0; i < COUNT(types); i++) {
 		struct buf out = BUF_INIT;
 

@@ -202,6 +202,21 @@ def test_wrong_types_or_missing_fields_exit_4(session, case):
     refresh_fails(env, needle)
 
 
+def test_an_error_that_echoes_the_refresh_token_is_printed_redacted(session):
+    """A server's error_description is printed; the secret it echoes is not."""
+    env = session
+    rt = env.tokens()["refresh_token"]
+    before = snapshot(env.root)
+    env.idp.fault(path=TOKEN, status=401, headers={"Content-Type": "application/json"},
+                  body=json.dumps({"error": "invalid_client",
+                                   "error_description": "client may not use %s here" % rt}))
+    r = env.run("token")
+    assert r.returncode == 1, r.stderr
+    assert_one_clear_line(r, "invalid_client", "client may not use <redacted> here")
+    assert rt not in r.stderr
+    assert without_lock(snapshot(env.root)) == without_lock(before)
+
+
 @pytest.mark.parametrize("status", [200, 400, 403])
 def test_html_error_page_exit_4(session, status):
     env = session

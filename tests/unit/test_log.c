@@ -514,3 +514,40 @@ Test(redact_body, truncated_bodies_hide_secrets)
 	expect_prefixes_hide(redact_as_text, "<p>Location: /cb?code=S3CR3T&state=1</p>", "S3CR3T");
 	expect_prefixes_hide(redact_as_text, "<p>{\"id_token\": \"S3CR3T\"}</p>", "S3CR3T");
 }
+
+static void expect_echoes(const char *text, const char *form, const char *extra, const char *want)
+{
+	struct buf out = BUF_INIT;
+
+	cr_assert_eq(
+	    log_redact_echoes(&out, text, strlen(text), form, form ? strlen(form) : 0, extra), 0);
+	cr_assert_str_eq(out.data, want);
+	buf_free(&out);
+}
+
+Test(redact_echoes, secrets_the_request_carried)
+{
+	const char *form = "grant_type=refresh_token&refresh_token=rt-0123456789"
+	                   "&client_id=0oa-client-id&scope=openid+offline_access";
+
+	expect_echoes("refresh token rt-0123456789 is revoked", form, NULL,
+	              "refresh token <redacted> is revoked");
+	expect_echoes("rt-0123456789rt-0123456789", form, NULL, "<redacted><redacted>");
+	/* What is not a secret stays: the client id, the scope, the grant type. */
+	expect_echoes("client 0oa-client-id asked for openid offline_access", form, NULL,
+	              "client 0oa-client-id asked for openid offline_access");
+	/* A prefix of the secret is not the secret. */
+	expect_echoes("rt-01234567", form, NULL, "rt-01234567");
+}
+
+Test(redact_echoes, decoded_values_basic_password_and_short_ones)
+{
+	expect_echoes("code a b/c+d=e!! expired", "device_code=a+b%2Fc%2Bd%3De!!", NULL,
+	              "code <redacted> expired");
+	expect_echoes("secret s3cr3t-pass-word wrong", "grant_type=client_credentials",
+	              "s3cr3t-pass-word", "secret <redacted> wrong");
+	/* Under 8 bytes a value would match ordinary words: not looked for. */
+	expect_echoes("code abc is bad", "device_code=abc", "short", "code abc is bad");
+	expect_echoes("nothing sent", NULL, NULL, "nothing sent");
+	expect_echoes("", "refresh_token=rt-0123456789", NULL, "");
+}
