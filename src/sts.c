@@ -288,7 +288,23 @@ static void copy_text(char *dst, size_t n, const xmlNode *el)
 	free(s);
 }
 
-static int parse_error(const xmlNode *root, struct sts_error *serr, const char **why)
+/* The message is printed: one that quotes a secret of the request `sent` (the
+ * WebIdentityToken) gets it redacted, before it is cut to size. */
+static void copy_message(char *dst, size_t n, const xmlNode *el, const struct buf *sent)
+{
+	char *s = text_of(el, 4096, 0);
+	struct buf red = BUF_INIT;
+
+	if (s && sent && log_redact_echoes(&red, s, strlen(s), sent->data, sent->len, NULL) == 0)
+		oauth_sanitize(dst, n, red.data);
+	else
+		oauth_sanitize(dst, n, s ? s : "");
+	buf_free(&red);
+	free_secret(s);
+}
+
+static int parse_error(const xmlNode *root, const struct buf *sent, struct sts_error *serr,
+                       const char **why)
 {
 	int dup = 0;
 	const xmlNode *e = child(root, "Error", &dup);
@@ -297,7 +313,7 @@ static int parse_error(const xmlNode *root, struct sts_error *serr, const char *
 		return malformed(why, "an ErrorResponse without one Error");
 	copy_text(serr->type, sizeof(serr->type), child(e, "Type", &dup));
 	copy_text(serr->code, sizeof(serr->code), child(e, "Code", &dup));
-	copy_text(serr->message, sizeof(serr->message), child(e, "Message", &dup));
+	copy_message(serr->message, sizeof(serr->message), child(e, "Message", &dup), sent);
 	copy_text(serr->request_id, sizeof(serr->request_id), child(root, "RequestId", &dup));
 	if (!serr->code[0])
 		return malformed(why, "an ErrorResponse without an error code");
@@ -373,8 +389,9 @@ static int looks_like_html(const char *body, size_t len)
 	return ci_starts(body, len, "<!doctype html") || ci_starts(body, len, "<html");
 }
 
-static int parse(const char *body, size_t len, struct sts_credentials *out, struct sts_error *serr,
-                 const char **why)
+/* sent: the request form this answers (NULL: unknown), for copy_message. */
+static int parse(const char *body, size_t len, const struct buf *sent, struct sts_credentials *out,
+                 struct sts_error *serr, const char **why)
 {
 	xmlDocPtr doc;
 	xmlNodePtr root;
@@ -401,7 +418,7 @@ static int parse(const char *body, size_t len, struct sts_credentials *out, stru
 	else if (name_is(root, "AssumeRoleWithWebIdentityResponse"))
 		rc = parse_success(root, out, why);
 	else if (name_is(root, "ErrorResponse"))
-		rc = parse_error(root, serr, why);
+		rc = parse_error(root, sent, serr, why);
 	else
 		rc = malformed(why, "an unexpected root element");
 	wipe_tree(doc, doc->children);
@@ -418,7 +435,7 @@ int sts_parse_response(const char *body, size_t len, struct sts_credentials *out
 	memset(out, 0, sizeof(*out));
 	if (libxml_load(err) < 0)
 		return -1;
-	rc = parse(body, len, out, serr, &why);
+	rc = parse(body, len, NULL, out, serr, &why);
 	if (rc < 0)
 		okc_fail(err, OKC_EXIT_NETWORK, "STS answered %s, not an STS answer", why);
 	return rc;
@@ -478,7 +495,7 @@ static int attempt(const struct sts_request *r, const struct buf *form, const ch
 		return okc_wrap(err, "cannot reach STS at %s", host);
 	}
 	memset(serr, 0, sizeof(*serr));
-	rc = parse(resp.body.data, resp.body.len, out, serr, &why);
+	rc = parse(resp.body.data, resp.body.len, form, out, serr, &why);
 	serr->http_status = resp.status;
 	if (rc == 0 && resp.status != 200) {
 		sts_credentials_free(out);

@@ -419,6 +419,19 @@ def test_sts_refusals_are_clear_and_exit_1(aws, code, words):
     assert aws.tokens()["id_token"] not in r.stderr
 
 
+def test_sts_message_that_quotes_the_token_is_printed_redacted(aws):
+    """STS's Message is printed; the ID token it quotes is not (it is cut to size after the
+    redaction, so even a long token is found whole)."""
+    before = seeded_cache(aws)
+    token = aws.tokens()["id_token"]
+    aws.sts.fault(code="InvalidIdentityToken", message="Token %s is not valid here" % token)
+    r = process(aws)
+    assert r.returncode == 1, r.stderr
+    assert "Token <redacted> is not valid here" in r.stderr, r.stderr
+    assert token not in r.stderr and token[:40] not in r.stderr
+    assert creds_path(aws).read_bytes() == before
+
+
 def test_idp_communication_error_is_retried(aws):
     aws.sts.fault(code="IDPCommunicationError", count=2)
     r = process(aws)
