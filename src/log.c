@@ -150,22 +150,30 @@ static int hexval(int c)
 	return -1;
 }
 
-/* Matches a form-encoded key against name after percent-decoding it ('+' is a space),
- * without copying it anywhere. A '%' not followed by two hex digits stands for itself. */
+/* The next character of form-encoded s[*i..n) percent-decoded ('+' is a space); a '%' not
+ * followed by two hex digits stands for itself. */
+static int form_char(const char *s, size_t n, size_t *i)
+{
+	int c = (unsigned char)s[(*i)++];
+
+	if (c == '%' && n - *i >= 2 && hexval((unsigned char)s[*i]) >= 0 &&
+	    hexval((unsigned char)s[*i + 1]) >= 0) {
+		c = hexval((unsigned char)s[*i]) * 16 + hexval((unsigned char)s[*i + 1]);
+		*i += 2;
+	} else if (c == '+') {
+		c = ' ';
+	}
+	return c;
+}
+
+/* Matches a form-encoded key against name after decoding it, without copying it anywhere. */
 static int form_key_eq(const char *s, size_t n, const char *name)
 {
 	size_t i = 0, k = 0;
 
 	while (i < n) {
-		int c = (unsigned char)s[i++];
+		int c = form_char(s, n, &i);
 
-		if (c == '%' && n - i >= 2 && hexval((unsigned char)s[i]) >= 0 &&
-		    hexval((unsigned char)s[i + 1]) >= 0) {
-			c = hexval((unsigned char)s[i]) * 16 + hexval((unsigned char)s[i + 1]);
-			i += 2;
-		} else if (c == '+') {
-			c = ' ';
-		}
 		if (!name[k] || lower(c) != lower((unsigned char)name[k]))
 			return 0;
 		k++;
@@ -213,24 +221,14 @@ int log_redact_form(struct buf *out, const char *text, size_t len)
 	return 0;
 }
 
-/* Percent-decodes a form value ('+' is a space) into out. */
+/* Decodes a form value into out. */
 static int form_decode(struct buf *out, const char *s, size_t n)
 {
 	size_t i = 0;
 
-	while (i < n) {
-		int c = (unsigned char)s[i++];
-
-		if (c == '%' && n - i >= 2 && hexval((unsigned char)s[i]) >= 0 &&
-		    hexval((unsigned char)s[i + 1]) >= 0) {
-			c = hexval((unsigned char)s[i]) * 16 + hexval((unsigned char)s[i + 1]);
-			i += 2;
-		} else if (c == '+') {
-			c = ' ';
-		}
-		if (buf_putc(out, (char)c) < 0)
+	while (i < n)
+		if (buf_putc(out, (char)form_char(s, n, &i)) < 0)
 			return -1;
-	}
 	return 0;
 }
 
