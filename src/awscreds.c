@@ -265,11 +265,7 @@ int awscreds_load(const struct identity_cfg *id, struct awscreds **out, okc_err 
 	*out = NULL;
 	if (identity_paths(id, &root, &dir, err) < 0)
 		return -1;
-	rc = store_check_tree(root, dir, err);
-	if (rc == 0) {
-		path = paths_join(dir, CREDS_FILE);
-		rc = store_read(path, CREDS_MAX, &data, err);
-	}
+	rc = store_read_in(root, dir, CREDS_FILE, CREDS_MAX, &data, &path, err);
 	if (rc != 0)
 		goto out;
 	okc_err_clear(&perr);

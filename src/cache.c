@@ -102,11 +102,7 @@ int cache_load(const struct provider_cfg *p, struct tokens **out, okc_err *err)
 	*out = NULL;
 	if (provider_paths(p, &root, &dir, err) < 0)
 		return -1;
-	rc = store_check_tree(root, dir, err);
-	if (rc == 0) {
-		path = paths_join(dir, TOKENS_FILE);
-		rc = store_read(path, TOKENS_MAX, &data, err);
-	}
+	rc = store_read_in(root, dir, TOKENS_FILE, TOKENS_MAX, &data, &path, err);
 	/* No session to read, but a login is what comes next: say now, not after the user
 	 * approved it, that its tokens could not be kept. */
 	if (rc == OKC_NOENT && in_keyring(p) && keyring_check(p->name, err) < 0)

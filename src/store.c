@@ -276,6 +276,26 @@ out:
 	return 0;
 }
 
+int store_read_in(const char *root, const char *dir, const char *name, size_t max, struct buf *out,
+                  char **path, okc_err *err)
+{
+	char *p;
+	int rc;
+
+	if (path)
+		*path = NULL;
+	rc = store_check_tree(root, dir, err);
+	if (rc != 0)
+		return rc;
+	p = paths_join(dir, name);
+	rc = store_read(p, max, out, err);
+	if (path)
+		*path = p;
+	else
+		free(p);
+	return rc;
+}
+
 static void random_suffix(char *out, size_t n)
 {
 	static const char alphabet[] =

@@ -32,6 +32,12 @@ int store_check_fd(int fd, const char *path, okc_err *err);
  * directory with store_check_dir/store_check_tree. */
 int store_read(const char *path, size_t max, struct buf *out, okc_err *err);
 
+/* store_check_tree(root, dir) then store_read of dir/name: how a cache file is loaded.
+ * *path (when path is not NULL) gets dir/name, allocated, for messages; the caller frees it
+ * (NULL when the tree check failed). Returns what those return. */
+int store_read_in(const char *root, const char *dir, const char *name, size_t max, struct buf *out,
+                  char **path, okc_err *err);
+
 /* Atomic replace of dir/name: a temp file dir/.name.XXXXXX created O_CREAT|O_EXCL|
  * O_NOFOLLOW mode 0600, written fully, fsync, rename over dir/name, fsync of dir. On any
  * failure the temp file is removed and dir/name is unchanged (ENOSPC says "disk full").
