@@ -17,16 +17,14 @@ Standard library only; importable by pytest tests and scripts:
     status, body, headers = idp.client_credentials("0oa-robot", pem_path="/tmp/k.pem")
 """
 
-import atexit
 import base64
 import fcntl
 import hashlib
 import json
 import os
-import selectors
 import shutil
-import signal
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.error
@@ -37,6 +35,9 @@ __all__ = ["IdP", "IdPError", "ensure_node_modules", "decode_jwt", "jwk_from_pem
            "generate_key", "sign_jwt", "client_assertion", "JWT_BEARER"]
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+if os.path.dirname(HERE) not in sys.path:
+    sys.path.insert(0, os.path.dirname(HERE))
+from nodeserver import OPENER as _OPENER, NodeServer  # noqa: E402  (tests/nodeserver.py)
 
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 NATIVE_CLIENT = "0oa-test-native"
@@ -54,10 +55,6 @@ _ENDPOINTS = {
     "userinfo": "/v1/userinfo",
     "introspect": "/v1/introspect",
 }
-
-# Never use a proxy for the loopback server.
-_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-
 
 class IdPError(RuntimeError):
     pass
@@ -108,17 +105,11 @@ def ensure_node_modules(idp_dir=None, npm="npm"):
             os.utime(stamp)  # a package-lock.json dated in the future
 
 
-class IdP:
+class IdP(NodeServer):
     """A running tests/idp/server.js. Use IdP.start(); stop() or a with-block ends it."""
 
-    def __init__(self, proc, port, base, stderr_path=None, keep_log=False):
-        self.proc = proc
-        self.keep_log = keep_log
-        self.port = port
-        self.base = base
-        self.pid = proc.pid
-        self.stderr_path = stderr_path
-        atexit.register(self.stop)
+    error = IdPError
+    what = "the IdP"
 
     # -- life cycle -------------------------------------------------------
 
@@ -136,99 +127,10 @@ class IdP:
         idp_dir = _resolve_dir(idp_dir)
         if install:
             ensure_node_modules(idp_dir, npm=npm)
-        stderr_path = None
-        if stderr is None:
-            fd, stderr_path = tempfile.mkstemp(prefix="oktacred-idp-", suffix=".log")
-            stderr = os.fdopen(fd, "w")
-            close_after = stderr
-        else:
-            close_after = None
-        try:
-            proc = subprocess.Popen(
-                [node, os.path.join(idp_dir, "server.js"), "--port", str(port)],
-                cwd=idp_dir, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=stderr,
-                start_new_session=True)
-        finally:
-            if close_after is not None:
-                close_after.close()
-
-        def fail(msg):
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
-            log = ""
-            if stderr_path:
-                with open(stderr_path, errors="replace") as f:
-                    log = f.read()[-4000:]
-                if not keep_log:
-                    os.unlink(stderr_path)
-            raise IdPError(f"{msg}\n--- server stderr ---\n{log}")
-
-        line = b""
-        sel = selectors.DefaultSelector()
-        sel.register(proc.stdout, selectors.EVENT_READ)
-        deadline = time.monotonic() + timeout
-        try:
-            while not line.endswith(b"\n"):
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    fail(f"the IdP did not start within {timeout:g} s")
-                if not sel.select(left):
-                    continue
-                chunk = os.read(proc.stdout.fileno(), 4096)
-                if not chunk:
-                    fail(f"the IdP exited (status {proc.wait()}) before it was ready")
-                line += chunk
-        finally:
-            sel.close()
-        try:
-            ready = json.loads(line.decode())
-            port, base = int(ready["port"]), ready["base"]
-        except (ValueError, KeyError) as err:
-            fail(f"unexpected ready line from the IdP: {line!r} ({err})")
+        proc, port, base, stderr_path = cls.launch(
+            [node, os.path.join(idp_dir, "server.js"), "--port", str(port)], idp_dir, timeout,
+            stderr, keep_log, "oktacred-idp-")
         return cls(proc, port, base, stderr_path, keep_log)
-
-    def stop(self):
-        """SIGTERM, then SIGKILL after 5 s. Safe to call twice."""
-        proc = self.proc
-        if proc is None:
-            return
-        self.proc = None
-        try:
-            atexit.unregister(self.stop)
-        except Exception:
-            pass
-        if proc.poll() is None:
-            try:
-                os.kill(proc.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-            try:
-                proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                os.kill(proc.pid, signal.SIGKILL)
-                proc.wait()
-        if proc.stdout:
-            proc.stdout.close()
-        if self.stderr_path and not self.keep_log:
-            try:
-                os.unlink(self.stderr_path)
-            except OSError:
-                pass
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.stop()
-        return False
-
-    def stderr_text(self):
-        """The server's stderr so far (when started with stderr=None)."""
-        if not self.stderr_path or not os.path.exists(self.stderr_path):
-            return ""
-        with open(self.stderr_path, errors="replace") as f:
-            return f.read()
 
     # -- URLs ---------------------------------------------------------------
 
@@ -242,17 +144,6 @@ class IdP:
         return self.base + prefix + _ENDPOINTS[name]
 
     # -- controls -------------------------------------------------------------
-
-    def _control(self, method, path, body=None):
-        data = None if body is None else json.dumps(body).encode()
-        req = urllib.request.Request(self.base + "/__test/" + path, data=data, method=method,
-                                     headers={"Content-Type": "application/json"})
-        try:
-            with _OPENER.open(req, timeout=10) as resp:
-                return json.loads(resp.read())
-        except urllib.error.HTTPError as err:
-            raise IdPError(f"{method} /__test/{path}: HTTP {err.code}: "
-                           f"{err.read().decode(errors='replace')}") from None
 
     def log(self):
         """Every request to a token, device/authorize or revoke endpoint (list of dicts)."""

@@ -16,18 +16,12 @@ Standard library only; importable by pytest tests and scripts:
     env = aws_cli_env(config_path)                # the environment /usr/bin/aws needs in tests
 """
 
-import atexit
 import datetime
 import hashlib
 import hmac
 import json
 import os
-import selectors
-import signal
-import subprocess
 import sys
-import tempfile
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -38,6 +32,9 @@ __all__ = ["FakeSTS", "FakeSTSError", "StsResult", "parse_sts_xml", "sigv4_sign"
            "AWS_CLI", "DEFAULT_ACCOUNT", "NATIVE_CLIENT"]
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+if os.path.dirname(HERE) not in sys.path:
+    sys.path.insert(0, os.path.dirname(HERE))
+from nodeserver import OPENER as _OPENER, NodeServer  # noqa: E402  (tests/nodeserver.py)
 NS = "https://sts.amazonaws.com/doc/2011-06-15/"
 DEFAULT_ACCOUNT = "123456789012"
 NATIVE_CLIENT = "0oa-test-native"
@@ -45,7 +42,6 @@ NATIVE_CLIENT = "0oa-test-native"
 # shims) may be another version.
 AWS_CLI = "/usr/bin/aws"
 
-_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
 class FakeSTSError(RuntimeError):
@@ -233,18 +229,15 @@ def id_token(idp, user="alice", server="default", scope="openid profile email gr
 
 # -- the server ---------------------------------------------------------------------------
 
-class FakeSTS:
+class FakeSTS(NodeServer):
     """A running tests/sts/server.js. Use FakeSTS.start(); stop() or a with-block ends it."""
 
+    error = FakeSTSError
+    what = "the fake STS"
+
     def __init__(self, proc, port, base, account, stderr_path=None, keep_log=False):
-        self.proc = proc
-        self.port = port
-        self.base = base
-        self.pid = proc.pid
+        super().__init__(proc, port, base, stderr_path, keep_log)
         self.account = account
-        self.stderr_path = stderr_path
-        self.keep_log = keep_log
-        atexit.register(self.stop)
 
     # -- life cycle -------------------------------------------------------
 
@@ -275,112 +268,14 @@ class FakeSTS:
             cfg["settings"] = settings
         if cfg:
             args += ["--config", json.dumps(cfg)]
-        stderr_path = None
-        close_after = None
-        if stderr is None:
-            fd, stderr_path = tempfile.mkstemp(prefix="oktacred-sts-", suffix=".log")
-            stderr = close_after = os.fdopen(fd, "w")
-        try:
-            proc = subprocess.Popen(args, cwd=HERE, stdin=subprocess.DEVNULL,
-                                    stdout=subprocess.PIPE, stderr=stderr,
-                                    start_new_session=True)
-        finally:
-            if close_after is not None:
-                close_after.close()
-
-        def fail(msg):
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
-            text = ""
-            if stderr_path:
-                with open(stderr_path, errors="replace") as f:
-                    text = f.read()[-4000:]
-                if not keep_log:
-                    os.unlink(stderr_path)
-            raise FakeSTSError(f"{msg}\n--- server stderr ---\n{text}")
-
-        line = b""
-        sel = selectors.DefaultSelector()
-        sel.register(proc.stdout, selectors.EVENT_READ)
-        deadline = time.monotonic() + timeout
-        try:
-            while not line.endswith(b"\n"):
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    fail(f"the fake STS did not start within {timeout:g} s")
-                if not sel.select(left):
-                    continue
-                chunk = os.read(proc.stdout.fileno(), 4096)
-                if not chunk:
-                    fail(f"the fake STS exited (status {proc.wait()}) before it was ready")
-                line += chunk
-        finally:
-            sel.close()
-        try:
-            ready = json.loads(line.decode())
-            port, base = int(ready["port"]), ready["base"]
-        except (ValueError, KeyError) as err:
-            fail(f"unexpected ready line from the fake STS: {line!r} ({err})")
+        proc, port, base, stderr_path = cls.launch(args, HERE, timeout, stderr, keep_log,
+                                                   "oktacred-sts-")
         return cls(proc, port, base, account, stderr_path, keep_log)
-
-    def stop(self):
-        """SIGTERM to our own process (by PID), then SIGKILL after 5 s. Safe to call twice."""
-        proc = self.proc
-        if proc is None:
-            return
-        self.proc = None
-        try:
-            atexit.unregister(self.stop)
-        except Exception:
-            pass
-        if proc.poll() is None:
-            try:
-                os.kill(proc.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-            try:
-                proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                os.kill(proc.pid, signal.SIGKILL)
-                proc.wait()
-        if proc.stdout:
-            proc.stdout.close()
-        if self.stderr_path and not self.keep_log:
-            try:
-                os.unlink(self.stderr_path)
-            except OSError:
-                pass
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.stop()
-        return False
-
-    def stderr_text(self):
-        """The server's stderr so far (when started with stderr=None)."""
-        if not self.stderr_path or not os.path.exists(self.stderr_path):
-            return ""
-        with open(self.stderr_path, errors="replace") as f:
-            return f.read()
 
     def role_arn(self, name="Dev", account=None):
         return f"arn:aws:iam::{account or self.account}:role/{name}"
 
     # -- controls -------------------------------------------------------------
-
-    def _control(self, method, path, body=None):
-        data = None if body is None else json.dumps(body).encode()
-        req = urllib.request.Request(self.base + "/__test/" + path, data=data, method=method,
-                                     headers={"Content-Type": "application/json"})
-        try:
-            with _OPENER.open(req, timeout=10) as resp:
-                return json.loads(resp.read())
-        except urllib.error.HTTPError as err:
-            raise FakeSTSError(f"{method} /__test/{path}: HTTP {err.code}: "
-                               f"{err.read().decode(errors='replace')}") from None
 
     def log(self):
         """Every STS API request (list of dicts; see README.md)."""
