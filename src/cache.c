@@ -241,6 +241,23 @@ int cache_delete(const struct provider_cfg *p, okc_err *err)
 	return rc == 0 || krc == 0 ? 0 : OKC_NOENT;
 }
 
+int cache_check_writable(const struct provider_cfg *p, okc_err *err)
+{
+	struct lock lk = LOCK_INIT;
+	char *root, *dir;
+	int rc;
+
+	if (cache_lock(p, &lk, err) < 0)
+		return -1;
+	lock_release(&lk);
+	if (provider_paths(p, &root, &dir, err) < 0)
+		return -1;
+	rc = store_check_room(dir, CACHE_ROOM, err);
+	free(dir);
+	free(root);
+	return rc;
+}
+
 int cache_lock(const struct provider_cfg *p, struct lock *l, okc_err *err)
 {
 	char *root, *dir;

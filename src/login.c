@@ -103,11 +103,11 @@ int login_interactive(const struct provider_cfg *p, const struct login_opts *o, 
 			return rc;
 	}
 	/* Before anyone is asked to approve anything, the tokens need a place to go: a state
-	 * directory that is safe and writable (not a symlink, not read-only). The lock is not
-	 * held during the login: refreshers of this provider must not wait on a person. */
-	if (cache_lock(p, &lk, err) < 0)
+	 * directory that is safe and writable (not a symlink, not read-only, not full). The
+	 * lock is not held during the login: refreshers of this provider must not wait on a
+	 * person. */
+	if (cache_check_writable(p, err) < 0)
 		return -1;
-	lock_release(&lk);
 	if (device_flow_start(p, &da, err) < 0)
 		return -1;
 	show_code(&da, o->no_qr, out);

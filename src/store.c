@@ -320,13 +320,64 @@ static void random_suffix(char *out, size_t n)
 	out[n] = '\0';
 }
 
+/* Creates dir/.name.XXXXXX (random, O_EXCL, not following a link) for writing; *tmp gets
+ * its path (the caller frees it). Returns the descriptor, or -1 with errno. */
+static int create_temp(const char *dir, const char *name, char **tmp)
+{
+	char suffix[7];
+	int fd = -1, tries;
+
+	*tmp = NULL;
+	for (tries = 0; tries < 100; tries++) {
+		char *base;
+
+		random_suffix(suffix, 6);
+		base = xasprintf(".%s.%s", name, suffix);
+		free(*tmp);
+		*tmp = paths_join(dir, base);
+		free(base);
+		fd = open(*tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd >= 0 || errno != EEXIST)
+			break;
+	}
+	return fd;
+}
+
+static int is_enospc(int e)
+{
+	return e == ENOSPC
+#ifdef EDQUOT
+	       || e == EDQUOT
+#endif
+	    ;
+}
+
+int store_check_room(const char *dir, size_t need, okc_err *err)
+{
+	char *tmp;
+	int fd = create_temp(dir, "room-check", &tmp), e;
+
+	if (fd < 0) {
+		e = errno;
+		free(tmp);
+		if (is_enospc(e))
+			return okc_fail(err, OKC_EXIT_FAIL, "disk full: no room for a file in %s",
+			                dir);
+		return 0; /* the write itself will say what is wrong */
+	}
+	e = posix_fallocate(fd, 0, (off_t)need);
+	unlink(tmp);
+	close(fd);
+	free(tmp);
+	if (is_enospc(e))
+		return okc_fail(err, OKC_EXIT_FAIL, "disk full: less than %zu KiB free in %s",
+		                need / 1024, dir);
+	return 0;
+}
+
 static int fail_write(const char *path, int e, okc_err *err)
 {
-	if (e == ENOSPC
-#ifdef EDQUOT
-	    || e == EDQUOT
-#endif
-	)
+	if (is_enospc(e))
 		return okc_fail(err, OKC_EXIT_FAIL, "disk full while writing %s", path);
 	return okc_fail(err, OKC_EXIT_FAIL, "cannot write %s: %s", path, strerror(e));
 }
@@ -337,8 +388,7 @@ int store_write_atomic(const char *dir, const char *name, const void *data, size
 	const char *p = data;
 	char *final = paths_join(dir, name);
 	char *tmp = NULL;
-	char suffix[7];
-	int fd = -1, dfd, rc, tries;
+	int fd = -1, dfd, rc;
 
 	rc = store_check_dir(dir, err);
 	if (rc == OKC_NOENT)
@@ -346,18 +396,7 @@ int store_write_atomic(const char *dir, const char *name, const void *data, size
 	if (rc < 0)
 		goto out;
 
-	for (tries = 0; tries < 100; tries++) {
-		char *base;
-
-		random_suffix(suffix, 6);
-		base = xasprintf(".%s.%s", name, suffix);
-		free(tmp);
-		tmp = paths_join(dir, base);
-		free(base);
-		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-		if (fd >= 0 || errno != EEXIST)
-			break;
-	}
+	fd = create_temp(dir, name, &tmp);
 	if (fd < 0) {
 		rc = okc_fail(err, OKC_EXIT_FAIL, "cannot create a temporary file in %s: %s", dir,
 		              strerror(errno));

@@ -28,5 +28,10 @@ int cache_save(const struct provider_cfg *p, const struct tokens *t, okc_err *er
 int cache_delete(const struct provider_cfg *p, okc_err *err);
 /* Creates the provider's directory when needed and takes its lock. */
 int cache_lock(const struct provider_cfg *p, struct lock *l, okc_err *err);
+/* Before a login asks anyone to approve anything: the provider's directory exists, is safe
+ * and writable (its lock can be taken; it is released again) and has room for a session
+ * (CACHE_ROOM bytes). */
+#define CACHE_ROOM (64 * 1024)
+int cache_check_writable(const struct provider_cfg *p, okc_err *err);
 
 #endif

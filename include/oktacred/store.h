@@ -45,6 +45,11 @@ int store_read_in(const char *root, const char *dir, const char *name, size_t ma
 int store_write_atomic(const char *dir, const char *name, const void *data, size_t len,
                        okc_err *err);
 
+/* Whether dir's filesystem has room for `need` more bytes, by reserving them in a temporary
+ * file that is removed at once: 0, or -1 saying "disk full" (exit 1). 0 too where the
+ * filesystem cannot tell: a preflight, not a promise; the write still checks. */
+int store_check_room(const char *dir, size_t need, okc_err *err);
+
 /* Removes dir/name; absent is fine (returns OKC_NOENT). */
 int store_remove(const char *dir, const char *name, okc_err *err);
 /* Renames dir/name to dir/name.corrupt (replacing an older one) so it can be inspected. */

@@ -17,6 +17,7 @@ import subprocess
 import pytest
 
 from checks import real_session, session_json, snapshot, without_lock, write_session
+from approve import approve
 from conftest import OKTACRED
 
 TOKEN = "/oauth2/default/v1/token"
@@ -316,10 +317,10 @@ def test_hostile_token_in_the_cache_cannot_inject_into_eval(env, tmp_path):
 
 @pytest.fixture
 def tmpfs(tmp_path):
-    """A 64 KiB tmpfs (mode 0700) as XDG_CONFIG_HOME's parent; unmounted afterwards."""
+    """A 256 KiB tmpfs (mode 0700) as XDG_CONFIG_HOME's parent; unmounted afterwards."""
     mnt = tmp_path / "mnt"
     mnt.mkdir(mode=0o700)
-    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k,mode=0700", "tmpfs", str(mnt)],
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k,mode=0700", "tmpfs", str(mnt)],
                        capture_output=True, text=True)
     if r.returncode != 0:
         pytest.skip("cannot mount a tmpfs here: %s" % r.stderr.strip())
@@ -375,14 +376,33 @@ def test_full_disk_during_a_refresh_keeps_the_old_tokens(env, tmpfs):
     assert r.stdout.strip() == env.tokens()["access_token"]
 
 
-def test_full_disk_during_login_is_a_clear_error(env, tmpfs):
-    """The device flow completes, the save fails: exit 1, "disk full", nothing half
-    written."""
-    from conftest import do_login
+def test_full_disk_before_login_refuses_before_asking_anyone(env, tmpfs):
+    """No room for the session: said before a code is shown and anyone approves it."""
     move_into(env, tmpfs)
     fill(tmpfs)
+    r = env.run("login", "--no-browser")
+    no_crash(r)
+    assert r.returncode == 1, r.stderr
+    assert "disk full" in r.stderr and str(env.provider_dir()) in r.stderr, r.stderr
+    assert r.stdout == "" and "activate" not in r.stderr
+    assert requests(env.idp) == [], "no device authorization was started"
+    assert sorted(os.listdir(env.provider_dir())) == [".lock"], "no probe file left behind"
+
+
+def test_disk_filling_up_during_login_is_a_clear_error(env, tmpfs):
+    """The disk fills while the person approves: the save fails with exit 1, "disk full",
+    nothing half written."""
+    from conftest import Login
+    move_into(env, tmpfs)
     env.idp.settings(interval=1)
-    rc, out, err = do_login(env)
+    login = Login(env.start("login", "--no-browser"))
+    try:
+        code = login.wait_for_code()
+        fill(tmpfs)
+        approve(env.idp.base, code, username="alice", password="correct horse")
+        rc, out, err = login.finish()
+    finally:
+        login.kill()
     assert rc == 1, err
     assert "disk full" in err and out == ""
     assert sorted(os.listdir(env.provider_dir())) == [".lock"]

@@ -667,3 +667,15 @@ Test(lock, thirty_two_processes_serialise)
 	buf_free(&b);
 	free(counter);
 }
+
+Test(store, check_room_leaves_nothing_behind)
+{
+	okc_err err;
+	char *before = listing(tmpdir), *after;
+
+	cr_assert_eq(store_check_room(tmpdir, 64 * 1024, &err), 0, "%s", err.msg);
+	after = listing(tmpdir);
+	cr_assert_str_eq(after, before, "the probe file is gone");
+	free(before);
+	free(after);
+}
