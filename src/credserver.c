@@ -32,6 +32,7 @@
 #define PATH_BYTES    16
 #define HEAD_MAX      8192
 #define IO_TIMEOUT_MS 5000L
+#define CONN_MAX      32 /* connections read at once */
 
 static const int forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
 
@@ -126,32 +127,55 @@ static long ms_left(const struct timespec *deadline)
 	       (deadline->tv_nsec - now.tv_nsec) / 1000000L;
 }
 
-/* Reads the request head (up to the empty line) within the deadline. 0, or -1. */
-static int read_head(int fd, const struct timespec *deadline, struct buf *head)
+/* FD_CLOEXEC, and O_NONBLOCK when asked. */
+static int set_flags(int fd, int nonblock)
 {
-	char chunk[1024];
+	int fl = fcntl(fd, F_GETFD);
 
-	while (!head->data || (!strstr(head->data, "\r\n\r\n") && !strstr(head->data, "\n\n"))) {
-		struct pollfd p = {fd, POLLIN, 0};
-		long left = ms_left(deadline);
-		ssize_t n;
-
-		if (left <= 0 || head->len > HEAD_MAX)
-			return -1;
-		if (poll(&p, 1, (int)left) <= 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		n = recv(fd, chunk, sizeof(chunk), 0);
-		if (n < 0 && (errno == EINTR || errno == EAGAIN))
-			continue;
-		if (n <= 0)
-			return -1;
-		if (memchr(chunk, '\0', (size_t)n) || buf_append(head, chunk, (size_t)n) < 0)
+	if (fl < 0 || fcntl(fd, F_SETFD, fl | FD_CLOEXEC) < 0)
+		return -1;
+	if (nonblock) {
+		fl = fcntl(fd, F_GETFL);
+		if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
 			return -1;
 	}
 	return 0;
+}
+
+/* A connection whose request head is still arriving. Many are read at once, so that one
+ * that sends nothing (a stuck client, another local user) delays no one. */
+struct conn {
+	int fd;
+	struct buf head; /* wiped when done: it holds the authorization token */
+	struct timespec deadline;
+};
+
+static int head_complete(const struct buf *head)
+{
+	return head->data && (strstr(head->data, "\r\n\r\n") || strstr(head->data, "\n\n"));
+}
+
+/* Reads what has arrived: 1 when the head is complete, 0 when more is to come, -1 for a
+ * connection that ended, sent a NUL or too much. */
+static int conn_read(struct conn *c)
+{
+	char chunk[1024];
+
+	for (;;) {
+		ssize_t n = recv(c->fd, chunk, sizeof(chunk), 0);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return 0;
+		if (n <= 0 || memchr(chunk, '\0', (size_t)n) ||
+		    buf_append(&c->head, chunk, (size_t)n) < 0)
+			return -1;
+		if (head_complete(&c->head))
+			return 1;
+		if (c->head.len > HEAD_MAX)
+			return -1;
+	}
 }
 
 static void send_all(int fd, const char *data, size_t len, const struct timespec *deadline)
@@ -218,19 +242,22 @@ static void error_body(struct buf *b, const char *code, const char *msg)
 	buf_printf(b, "{\"Code\":\"%s\",\"Message\":\"%s\"}\n", code, clean);
 }
 
-static void serve(int fd, const struct credserver_opts *o, const char *path, const char *token)
+static void set_deadline(struct timespec *deadline)
+{
+	clock_gettime(CLOCK_MONOTONIC, deadline);
+	deadline->tv_sec += IO_TIMEOUT_MS / 1000;
+}
+
+/* Answers a connection whose head is complete (complete: 1), or that failed (400). */
+static void serve(int fd, const struct buf *head, int complete, const struct credserver_opts *o,
+                  const char *path, const char *token)
 {
 	struct timespec deadline;
-	struct buf head = BUF_INIT, body = BUF_INIT;
+	struct buf body = BUF_INIT;
 	int status;
 
-	clock_gettime(CLOCK_MONOTONIC, &deadline);
-	deadline.tv_sec += IO_TIMEOUT_MS / 1000;
-	if (read_head(fd, &deadline, &head) < 0) {
-		status = 400;
-	} else {
-		status = credserver_judge(head.data, head.len, path, token);
-	}
+	set_deadline(&deadline);
+	status = complete == 1 ? credserver_judge(head->data, head->len, path, token) : 400;
 	if (status == 200) {
 		struct awscreds *c = NULL;
 		okc_err err;
@@ -246,8 +273,7 @@ static void serve(int fd, const struct credserver_opts *o, const char *path, con
 		}
 		awscreds_free(c);
 		/* The fetch may have taken a while: a fresh deadline for the answer. */
-		clock_gettime(CLOCK_MONOTONIC, &deadline);
-		deadline.tv_sec += IO_TIMEOUT_MS / 1000;
+		set_deadline(&deadline);
 	} else {
 		error_body(&body,
 		           status == 403   ? "AccessDenied"
@@ -259,7 +285,87 @@ static void serve(int fd, const struct credserver_opts *o, const char *path, con
 	log_verbose("credential server: answered %d", status);
 	respond(fd, status, body.data ? body.data : "", body.len, &deadline);
 	buf_free(&body);
-	buf_free(&head); /* wipes: it held the authorization token */
+}
+
+/* The table of connections being read. */
+struct conns {
+	struct conn c[CONN_MAX];
+	size_t n;
+};
+
+/* Answers (complete: as serve) and forgets connection i. */
+static void conn_done(struct conns *t, size_t i, int complete, const struct credserver_opts *o,
+                      const char *path, const char *token)
+{
+	struct conn *c = &t->c[i];
+
+	if (complete != 0)
+		serve(c->fd, &c->head, complete, o, path, token);
+	close(c->fd);
+	buf_free(&c->head);
+	t->c[i] = t->c[--t->n];
+	memset(&t->c[t->n], 0, sizeof(t->c[t->n]));
+}
+
+/* A new connection; with the table full, the oldest one waiting is dropped for it. */
+static void conn_accept(struct conns *t, int lfd)
+{
+	size_t i, oldest = 0;
+	int cfd = accept(lfd, NULL, NULL);
+
+	if (cfd < 0)
+		return;
+	if (set_flags(cfd, 1) < 0) {
+		close(cfd);
+		return;
+	}
+	if (t->n == CONN_MAX) {
+		for (i = 1; i < t->n; i++)
+			if (ms_left(&t->c[i].deadline) < ms_left(&t->c[oldest].deadline))
+				oldest = i;
+		conn_done(t, oldest, 0, NULL, NULL, NULL);
+	}
+	t->c[t->n].fd = cfd;
+	t->c[t->n].head = (struct buf)BUF_INIT;
+	set_deadline(&t->c[t->n].deadline);
+	t->n++;
+}
+
+/* Reads every connection poll found ready (p[i] for t->c[i]), answers those done, and
+ * those out of time with 400. */
+static void conns_step(struct conns *t, const struct pollfd *p, const struct credserver_opts *o,
+                       const char *path, const char *token)
+{
+	size_t i = t->n;
+
+	/* Backwards: conn_done moves the last entry into the slot it frees. */
+	while (i-- > 0) {
+		int r = 0;
+
+		if (p[i].fd == t->c[i].fd && (p[i].revents & (POLLIN | POLLHUP | POLLERR)))
+			r = conn_read(&t->c[i]);
+		if (r == 0 && ms_left(&t->c[i].deadline) <= 0)
+			r = -1;
+		if (r != 0)
+			conn_done(t, i, r, o, path, token);
+	}
+}
+
+/* How long poll may sleep: until the nearest deadline, or forever (-1). */
+static int conns_timeout(const struct conns *t)
+{
+	long best = -1;
+	size_t i;
+
+	for (i = 0; i < t->n; i++) {
+		long left = ms_left(&t->c[i].deadline);
+
+		if (left < 0)
+			left = 0;
+		if (best < 0 || left < best)
+			best = left;
+	}
+	return (int)best;
 }
 
 /* ---- process plumbing ---- */
@@ -319,20 +425,6 @@ static void on_child(int sig)
 	errno = saved;
 }
 
-static int set_flags(int fd, int nonblock)
-{
-	int fl = fcntl(fd, F_GETFD);
-
-	if (fl < 0 || fcntl(fd, F_SETFD, fl | FD_CLOEXEC) < 0)
-		return -1;
-	if (nonblock) {
-		fl = fcntl(fd, F_GETFL);
-		if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
-			return -1;
-	}
-	return 0;
-}
-
 static int listen_loopback(int *port, okc_err *err)
 {
 	struct sockaddr_in a;
@@ -347,7 +439,7 @@ static int listen_loopback(int *port, okc_err *err)
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	a.sin_port = 0;
 	if (set_flags(fd, 1) < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
-	    listen(fd, 16) < 0 || getsockname(fd, (struct sockaddr *)&a, &alen) < 0) {
+	    listen(fd, 64) < 0 || getsockname(fd, (struct sockaddr *)&a, &alen) < 0) {
 		okc_fail(err, OKC_EXIT_FAIL, "credential server: cannot listen on 127.0.0.1: %s",
 		         strerror(errno));
 		close(fd);
@@ -435,10 +527,12 @@ int credserver_run(const struct credserver_opts *o, okc_err *err)
 	struct sigaction sa, old_sa[ARRAY_SIZE(forwarded) + 1];
 	sigset_t block, oldmask;
 	char **envp = NULL;
+	struct conns conns;
 	ssize_t n;
 	pid_t pid;
 	size_t i;
 
+	memset(&conns, 0, sizeof(conns));
 	token[0] = '\0';
 	if (random_hex(TOKEN_BYTES, token, err) < 0 || random_hex(PATH_BYTES, path + 1, err) < 0)
 		goto out;
@@ -511,7 +605,7 @@ int credserver_run(const struct credserver_opts *o, okc_err *err)
 	log_verbose("credential server on 127.0.0.1:%d for %s (pid %ld)", port, o->argv[0],
 	            (long)pid);
 	for (;;) {
-		struct pollfd p[2] = {{lfd, POLLIN, 0}, {wake[0], POLLIN, 0}};
+		struct pollfd p[2 + CONN_MAX];
 		pid_t w;
 
 		w = waitpid(pid, &st, WNOHANG);
@@ -521,9 +615,17 @@ int credserver_run(const struct credserver_opts *o, okc_err *err)
 			okc_fail(err, OKC_EXIT_FAIL, "waitpid: %s", strerror(errno));
 			goto restore;
 		}
-		if (poll(p, 2, -1) < 0 && errno != EINTR) {
-			okc_fail(err, OKC_EXIT_FAIL, "poll: %s", strerror(errno));
-			goto restore;
+		p[0] = (struct pollfd){lfd, POLLIN, 0};
+		p[1] = (struct pollfd){wake[0], POLLIN, 0};
+		for (i = 0; i < conns.n; i++)
+			p[2 + i] = (struct pollfd){conns.c[i].fd, POLLIN, 0};
+		if (poll(p, 2 + conns.n, conns_timeout(&conns)) < 0) {
+			if (errno != EINTR) {
+				okc_fail(err, OKC_EXIT_FAIL, "poll: %s", strerror(errno));
+				goto restore;
+			}
+			for (i = 0; i < 2 + conns.n; i++)
+				p[i].revents = 0;
 		}
 		if (p[1].revents & POLLIN) {
 			char drain[64];
@@ -531,19 +633,15 @@ int credserver_run(const struct credserver_opts *o, okc_err *err)
 			while (read(wake[0], drain, sizeof(drain)) > 0)
 				;
 		}
-		if (p[0].revents & POLLIN) {
-			int cfd = accept(lfd, NULL, NULL);
-
-			if (cfd >= 0) {
-				if (set_flags(cfd, 1) == 0)
-					serve(cfd, o, path, token);
-				close(cfd);
-			}
-		}
+		conns_step(&conns, p + 2, o, path, token);
+		if (p[0].revents & POLLIN)
+			conn_accept(&conns, lfd);
 	}
 	child_pid = 0;
 	rc = exit_status(st);
 restore:
+	while (conns.n > 0)
+		conn_done(&conns, conns.n - 1, 0, NULL, NULL, NULL);
 	child_pid = 0;
 	for (i = 0; i < ARRAY_SIZE(forwarded); i++)
 		sigaction(forwarded[i], &old_sa[i], NULL);

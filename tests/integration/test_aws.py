@@ -823,18 +823,71 @@ def test_exec_server_logged_out_exits_3_before_running(env, sts, tmp_path):
 
 
 def test_exec_server_survives_a_slow_client(aws, tmp_path):
-    """A connection that sends nothing must not keep others waiting forever."""
-    child = textwrap.dedent("""
-        import os, socket, json, urllib.request
+    """Connections that send nothing, or half a request, keep no one waiting: the child's
+    request is answered while they are still open (not after the server gave up on them),
+    and the half request is answered when its end arrives."""
+    assert process(aws).returncode == 0  # cached: the answer needs no STS call
+    child = textwrap.dedent(r"""
+        import os, socket, urllib.request
+        uri = os.environ["AWS_CONTAINER_CREDENTIALS_FULL_URI"]
+        tok = os.environ["AWS_CONTAINER_AUTHORIZATION_TOKEN"]
+        host, port = uri.split("/")[2].split(":")
+        path = "/" + uri.split("/", 3)[3]
+        idle = [socket.create_connection((host, int(port))) for _ in range(3)]
+        half = socket.create_connection((host, int(port)))
+        half.sendall(("GET %s HTTP/1.1\r\nHost: %s\r\n" % (path, host)).encode())
+        req = urllib.request.Request(uri, headers={"Authorization": tok})
+        op = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        with op.open(req, timeout=30) as r:
+            assert r.status == 200
+        for s in idle + [half]:
+            s.setblocking(False)
+            try:
+                s.recv(1)
+                raise SystemExit("the server answered or closed a connection still waiting")
+            except BlockingIOError:
+                pass
+        half.setblocking(True)
+        half.settimeout(30)
+        half.sendall(("Authorization: %s\r\n\r\n" % tok).encode())
+        answer = b""
+        while True:
+            chunk = half.recv(65536)
+            if not chunk:
+                break
+            answer += chunk
+        assert answer.startswith(b"HTTP/1.1 200 "), answer[:40]
+        for s in idle + [half]:
+            s.close()
+    """)
+    r = aws.run("exec", "--server", "aws-dev", "--", "/usr/bin/python3", "-c", child)
+    assert r.returncode == 0, r.stderr
+
+
+def test_exec_server_flooded_with_idle_connections_still_answers(aws):
+    """More silent connections than it reads at once (32): the oldest are dropped to make
+    room, and the child's request is still answered."""
+    assert process(aws).returncode == 0
+    child = textwrap.dedent(r"""
+        import os, socket, urllib.request
         uri = os.environ["AWS_CONTAINER_CREDENTIALS_FULL_URI"]
         host, port = uri.split("/")[2].split(":")
-        idle = socket.create_connection((host, int(port)))
+        idle = [socket.create_connection((host, int(port))) for _ in range(40)]
         req = urllib.request.Request(uri, headers={
             "Authorization": os.environ["AWS_CONTAINER_AUTHORIZATION_TOKEN"]})
         op = urllib.request.build_opener(urllib.request.ProxyHandler({}))
         with op.open(req, timeout=30) as r:
             assert r.status == 200
-        idle.close()
+        dropped = 0
+        for s in idle:
+            s.settimeout(0.001)
+            try:
+                if s.recv(1) == b"":
+                    dropped += 1
+            except (socket.timeout, BlockingIOError):
+                pass
+        assert dropped >= 40 + 1 - 32, dropped
+        print(dropped)
     """)
     r = aws.run("exec", "--server", "aws-dev", "--", "/usr/bin/python3", "-c", child)
     assert r.returncode == 0, r.stderr
