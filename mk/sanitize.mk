@@ -1,6 +1,8 @@
-# Memory checking of the whole test suite (issue 7.2).
+# Memory checking of the whole test suite.
 #
-# `make check-sanitize`: the unit tests and oktacred built with clang's AddressSanitizer
+# `make check-sanitize`: both of the following, one after the other.
+#
+# `make check-asan`: the unit tests and oktacred built with clang's AddressSanitizer
 # (leaks included) and UndefinedBehaviorSanitizer into $(SAN_B)/, then the unit tests and the
 # whole integration suite run against that binary. tests/sanitize/options.c gives every
 # process the same options and sends its report to $(SAN_B)/logs/, whatever environment a
@@ -12,7 +14,7 @@
 # OKTACRED_BIN, shells included. Each process logs to $(VG_B)/logs/vg.PID (so that tests
 # reading stderr see none of it); every log must report no error and no definite leak.
 # tests/valgrind.supp holds the third-party suppressions.
-.PHONY: check-sanitize check-valgrind sanitize-build
+.PHONY: check-sanitize check-asan check-valgrind sanitize-build
 
 SAN_B      := $(B)/asan
 SAN_CC     ?= clang
@@ -55,7 +57,11 @@ $(SAN_B)/unit-tests: $(SAN_UNIT_OBJS) $(SAN_OPT_OBJ) $(SAN_B)/liboktacred.a
 
 -include $(SAN_LIB_OBJS:.o=.d) $(SAN_MAIN_OBJ:.o=.d) $(SAN_UNIT_OBJS:.o=.d)
 
-check-sanitize: sanitize-build
+check-sanitize:
+	$(MAKE) --no-print-directory check-asan
+	$(MAKE) --no-print-directory check-valgrind
+
+check-asan: sanitize-build
 	@rm -rf $(SAN_LOGS) && mkdir -p $(SAN_LOGS)
 	$(SAN_ENV) $(SAN_B)/unit-tests --jobs 2 || { \
 		tests/sanitize/check-logs.sh asan $(SAN_LOGS); exit 1; }

@@ -21,14 +21,14 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "idp"))
 from harness import IdP  # noqa: E402
 from approve import approve  # noqa: E402
 
-# The binary under test: ./oktacred, or OKTACRED_BIN (make check-sanitize's ASan build, or
+# The binary under test: ./oktacred, or OKTACRED_BIN (make check-asan's ASan build, or
 # the valgrind wrapper script of make check-valgrind; shells get it as "$OKTACRED").
 OKTACRED = os.environ.get("OKTACRED_BIN") or os.path.join(ROOT, "oktacred")
 # OKTACRED_TEST_DEBUG=1: every run of it gets --debug -v, its output is captured and, after
 # each test, scanned for secrets (tests/integration/secretscan.py). Off: OKTACRED as it is.
 import secretscan  # noqa: E402
 OKTACRED = secretscan.install(OKTACRED)
-# "asan" under make check-sanitize, "valgrind" under make check-valgrind: a test that cannot
+# "asan" under make check-asan, "valgrind" under make check-valgrind: a test that cannot
 # work there is marked @not_under("valgrind", "why") and skipped, saying why.
 SANITIZER = os.environ.get("OKTACRED_SANITIZER", "")
 
@@ -42,7 +42,7 @@ CLIENT_ID = "0oa-test-native"
 
 def pytest_collection_modifyitems(config, items):
     """OKTACRED_SHARD=I/N: only every Nth test, from the Ith (0-based). make check-valgrind
-    and check-sanitize run N such shards at once, each with its own servers. Not passed on
+    and check-asan run N such shards at once, each with its own servers. Not passed on
     to a pytest that a test runs."""
     shard = os.environ.pop("OKTACRED_SHARD", None)
     if not shard:

@@ -17,10 +17,10 @@ asan)
 		bad=$((bad + 1))
 	done
 	if [ "$bad" -gt 0 ]; then
-		echo "check-sanitize: $bad sanitizer report(s) in $dir (above)" >&2
+		echo "check-asan: $bad sanitizer report(s) in $dir (above)" >&2
 		exit 1
 	fi
-	echo "check-sanitize: no sanitizer reports"
+	echo "check-asan: no sanitizer reports"
 	;;
 valgrind)
 	n=0
