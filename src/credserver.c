@@ -344,7 +344,9 @@ static void conns_step(struct conns *t, const struct pollfd *p, const struct cre
 
 		if (p[i].fd == t->c[i].fd && (p[i].revents & (POLLIN | POLLHUP | POLLERR)))
 			r = conn_read(&t->c[i]);
-		if (r == 0 && ms_left(&t->c[i].deadline) <= 0)
+		/* Out of time, but an answer to someone else may have taken long: what has
+		 * arrived meanwhile is read before giving up. */
+		if (r == 0 && ms_left(&t->c[i].deadline) <= 0 && (r = conn_read(&t->c[i])) == 0)
 			r = -1;
 		if (r != 0)
 			conn_done(t, i, r, o, path, token);

@@ -71,22 +71,25 @@ void oauth_sanitize(char *dst, size_t n, const char *src)
 }
 
 /* A short, printable excerpt of a body that is not what we expected. Such a body may still
- * carry tokens (a token set under an unexpected status, a form-encoded answer): the
- * excerpt is redacted as the --debug trace is, then cut. */
-static void body_excerpt(const struct buf *body, const char *content_type, char *out, size_t n)
+ * carry tokens (a token set under an unexpected status, a form-encoded answer, an echo of
+ * what the request `form` or `basic_pass` sent): the excerpt is redacted as the --debug
+ * trace is, then cut. */
+static void body_excerpt(const struct buf *body, const char *content_type, const struct buf *form,
+                         const char *basic_pass, char *out, size_t n)
 {
-	struct buf red = BUF_INIT;
+	struct buf red = BUF_INIT, red2 = BUF_INIT;
 	char tmp[81];
 	size_t len = 0;
 
 	if (body->len && log_redact_body(&red, content_type, body->data, body->len) == 0 &&
-	    red.data) {
-		len = red.len < 80 ? red.len : 80;
-		memcpy(tmp, red.data, len);
+	    log_redact_echoes(&red2, red.data, red.len, form->data, form->len, basic_pass) == 0) {
+		len = red2.len < 80 ? red2.len : 80;
+		memcpy(tmp, red2.data, len);
 	}
 	tmp[len] = '\0';
 	oauth_sanitize(out, n, tmp);
 	buf_free(&red);
+	buf_free(&red2);
 	wipe(tmp, sizeof(tmp));
 }
 
@@ -95,7 +98,9 @@ static void body_excerpt(const struct buf *body, const char *content_type, char 
 static int parse_oauth_error(const struct buf *body, const struct buf *form, const char *basic_pass,
                              struct oauth_error *oerr)
 {
-	cJSON *root = body->data ? json_parse_object(body->data, body->len) : NULL;
+	/* Lenient, unlike the parsing of tokens: an error is worth reading even from a body
+	 * with trailing bytes (a NUL in it would only cut the text short). */
+	cJSON *root = body->data ? cJSON_ParseWithLength(body->data, body->len) : NULL;
 	const cJSON *e, *d;
 	struct buf desc = BUF_INIT;
 	int ok = 0;
@@ -161,7 +166,7 @@ int oauth_post_auth(const struct provider_cfg *p, const char *url, const struct 
 		http_response_free(&resp);
 		return OAUTH_ERROR;
 	}
-	body_excerpt(&resp.body, resp.content_type, excerpt, sizeof(excerpt));
+	body_excerpt(&resp.body, resp.content_type, form, basic_pass, excerpt, sizeof(excerpt));
 	if (resp.status == 429)
 		okc_fail(err, OKC_EXIT_NETWORK,
 		         "%s: rate limit exceeded (HTTP 429), still after %d attempts", host,

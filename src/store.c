@@ -365,8 +365,10 @@ int store_check_room(const char *dir, size_t need, okc_err *err)
 			                dir);
 		return 0; /* the write itself will say what is wrong */
 	}
-	e = posix_fallocate(fd, 0, (off_t)need);
+	/* Unlinked first: even a kill now leaves nothing behind (the open file still
+	 * reserves the space). */
 	unlink(tmp);
+	e = posix_fallocate(fd, 0, (off_t)need);
 	close(fd);
 	free(tmp);
 	if (is_enospc(e))

@@ -295,10 +295,14 @@ static void copy_message(char *dst, size_t n, const xmlNode *el, const struct bu
 	char *s = text_of(el, 4096, 0);
 	struct buf red = BUF_INIT;
 
-	if (s && sent && log_redact_echoes(&red, s, strlen(s), sent->data, sent->len, NULL) == 0)
+	if (!s)
+		oauth_sanitize(dst, n, "");
+	else if (!sent)
+		oauth_sanitize(dst, n, s);
+	else if (log_redact_echoes(&red, s, strlen(s), sent->data, sent->len, NULL) == 0)
 		oauth_sanitize(dst, n, red.data);
 	else
-		oauth_sanitize(dst, n, s ? s : "");
+		oauth_sanitize(dst, n, ""); /* out of memory: nothing rather than the secret */
 	buf_free(&red);
 	free_secret(s);
 }

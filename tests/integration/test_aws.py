@@ -864,6 +864,59 @@ def test_exec_server_survives_a_slow_client(aws, tmp_path):
     assert r.returncode == 0, r.stderr
 
 
+def test_exec_server_reads_a_request_that_arrived_during_a_slow_answer(aws):
+    """A connection's 5 s may run out while another request's credentials are fetched (STS
+    held for 6 s here); what it sent meanwhile is still read and answered, not refused."""
+    aws.sts.settings(credential_ttl_override_s=600)  # below 20 min left: each request renews
+    child = textwrap.dedent(r"""
+        import json, os, socket, sys, threading, time, urllib.request
+        uri = os.environ["AWS_CONTAINER_CREDENTIALS_FULL_URI"]
+        tok = os.environ["AWS_CONTAINER_AUTHORIZATION_TOKEN"]
+        sts = sys.argv[1]
+        host, port = uri.split("/")[2].split(":")
+        path = "/" + uri.split("/", 3)[3]
+        op = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        def control(method, what, body=None):
+            req = urllib.request.Request(sts + "/__test/" + what, method=method,
+                data=None if body is None else json.dumps(body).encode(),
+                headers={"Content-Type": "application/json"})
+            with op.open(req, timeout=30) as r:
+                return json.loads(r.read())
+        def ask(s):
+            s.sendall(("GET %s HTTP/1.1\r\nHost: %s\r\nAuthorization: %s\r\n\r\n"
+                       % (path, host, tok)).encode())
+            answer = b""
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    return answer
+                answer += chunk
+        a = socket.create_connection((host, int(port)))
+        a.settimeout(60)
+        control("POST", "reset")
+        control("POST", "settings", {"response_delay_ms": 6000})
+        b = socket.create_connection((host, int(port)))
+        b.settimeout(60)
+        got = {}
+        t = threading.Thread(target=lambda: got.update(b=ask(b)))
+        t.start()
+        # Until STS holds B's answer: its status is set as the hold begins.
+        deadline = time.monotonic() + 30
+        while not [e for e in control("GET", "log")
+                   if e["action"] == "AssumeRoleWithWebIdentity" and e["status"]]:
+            assert time.monotonic() < deadline, "STS never got the request"
+            time.sleep(0.05)
+        control("POST", "settings", {"response_delay_ms": 0})
+        got["a"] = ask(a)
+        t.join()
+        assert got["b"].startswith(b"HTTP/1.1 200 "), got["b"][:60]
+        assert got["a"].startswith(b"HTTP/1.1 200 "), got["a"][:60]
+    """)
+    r = aws.run("exec", "--server", "aws-dev", "--", "/usr/bin/python3", "-c", child,
+                aws.sts.base, timeout=120)
+    assert r.returncode == 0, r.stderr
+
+
 def test_exec_server_flooded_with_idle_connections_still_answers(aws):
     """More silent connections than it reads at once (32): the oldest are dropped to make
     room, and the child's request is still answered."""

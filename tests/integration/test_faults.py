@@ -217,6 +217,19 @@ def test_an_error_that_echoes_the_refresh_token_is_printed_redacted(session):
     assert without_lock(snapshot(env.root)) == without_lock(before)
 
 
+@pytest.mark.parametrize("body", [
+    '{"errorCode": "E0000001", "errorSummary": "cannot use %s"}',  # not an OAuth error
+    '{"error": "invalid_request", "error_description": "bad %s"} trailing',
+])
+def test_an_unexpected_answer_that_echoes_the_refresh_token_is_quoted_redacted(session, body):
+    env = session
+    rt = env.tokens()["refresh_token"]
+    env.idp.fault(path=TOKEN, status=403, headers={"Content-Type": "application/json"},
+                  body=body % rt)
+    r, _ = refresh_fails(env, "HTTP 403", "<redacted>")
+    assert rt not in r.stderr and rt[:20] not in r.stderr
+
+
 @pytest.mark.parametrize("status", [200, 400, 403])
 def test_html_error_page_exit_4(session, status):
     env = session
