@@ -38,7 +38,7 @@ UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_OBJS := $(UNIT_SRCS:%.c=$(B)/%.o)
 DEPFILES  := $(LIB_OBJS:.o=.d) $(MAIN_OBJ:.o=.d) $(UNIT_OBJS:.o=.d)
 
-.PHONY: all deps deps-if-missing check unit integration demo lint format install uninstall \
+.PHONY: all deps deps-if-missing check check-secrets unit integration demo lint format install uninstall \
         clean help
 
 all: oktacred docs
@@ -82,6 +82,11 @@ unit: $(B)/unit-tests
 
 integration: oktacred
 	scripts/test-integration.sh
+
+# The integration suite again with --debug -v added to every oktacred run, every byte it
+# writes captured and scanned for secrets (tests/integration/secretscan.py); two shards.
+check-secrets: oktacred
+	OKTACRED_TEST_DEBUG=1 tests/sanitize/run-shards.sh 2 $(B)/secrets
 
 demo: deps-if-missing
 	$(MAKE) oktacred
