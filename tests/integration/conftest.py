@@ -24,6 +24,9 @@ from approve import approve  # noqa: E402
 # The binary under test: ./oktacred, or OKTACRED_BIN (make check-asan's ASan build, or
 # the valgrind wrapper script of make check-valgrind; shells get it as "$OKTACRED").
 OKTACRED = os.environ.get("OKTACRED_BIN") or os.path.join(ROOT, "oktacred")
+# The same without the capturing wrapper below: for fish's command substitutions, which stop
+# reading when the command exits, before the wrapper's tee has passed everything on.
+OKTACRED_UNWRAPPED = OKTACRED
 # OKTACRED_TEST_DEBUG=1: every run of it gets --debug -v, its output is captured and, after
 # each test, scanned for secrets (tests/integration/secretscan.py). Off: OKTACRED as it is.
 import secretscan  # noqa: E402

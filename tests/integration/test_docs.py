@@ -32,7 +32,7 @@ import time
 
 import pytest
 
-from conftest import OKTACRED, ROOT
+from conftest import OKTACRED, OKTACRED_UNWRAPPED, ROOT
 MAN1 = os.path.join(ROOT, "man", "oktacred.1.scd")
 MAN5 = os.path.join(ROOT, "man", "oktacred-config.5.scd")
 BASH = os.path.join(ROOT, "completions", "oktacred.bash")
@@ -269,7 +269,8 @@ def test_man_exit_status(cli):
 @pytest.fixture
 def world(tmp_path):
     """HOME and XDG_CONFIG_HOME with CONFIG, another config file, and the oktacred under test
-    on PATH (the completions run it to list names)."""
+    on PATH (the completions run it to list names; not through the secret-scanning wrapper,
+    whose output fish's command substitution may cut short)."""
     home = tmp_path / "home"
     root = home / ".config" / "oktacred"
     root.mkdir(parents=True)
@@ -281,7 +282,7 @@ def world(tmp_path):
     other.write_text(OTHER_CONFIG)
     os.chmod(other, 0o600)
     env = {
-        "PATH": os.path.dirname(OKTACRED) + os.pathsep + os.environ.get("PATH", "/usr/bin:/bin"),
+        "PATH": os.path.dirname(OKTACRED_UNWRAPPED) + os.pathsep + os.environ.get("PATH", "/usr/bin:/bin"),
         "HOME": str(home),
         "XDG_CONFIG_HOME": str(home / ".config"),
         "LANG": "C.UTF-8",
