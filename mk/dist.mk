@@ -17,5 +17,5 @@ deb: dist
 	cp $(DIST_TAR) $(B)/deb/oktacred_$(VERSION).orig.tar.gz
 	cp -r packaging/debian $(B)/deb/$(DIST_NAME)/debian
 	cd $(B)/deb/$(DIST_NAME) && dpkg-buildpackage -us -uc -b
-	lintian --fail-on error --suppress-tags no-manual-page $(B)/deb/oktacred_$(VERSION)-1_*.deb
+	lintian --fail-on error $(B)/deb/oktacred_$(VERSION)-1_*.deb
 	@ls $(B)/deb/*.deb
