@@ -21,6 +21,23 @@ import urllib.request
 OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
+def terminate(proc, timeout, pid=None, kill=None):
+    """SIGTERM to pid (default: proc's), then waits up to timeout s for proc to end; past
+    that, kill(proc) (default: SIGKILL to proc) and wait."""
+    try:
+        os.kill(pid or proc.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        pass
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        if kill:
+            kill(proc)
+        else:
+            proc.kill()
+        proc.wait()
+
+
 class NodeServer:
     """A running server. Subclasses set `error` (the exception they raise) and `what` (the
     server's name in messages), and build `args` for launch()."""
@@ -102,15 +119,7 @@ class NodeServer:
         except Exception:
             pass
         if proc.poll() is None:
-            try:
-                os.kill(proc.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-            try:
-                proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                os.kill(proc.pid, signal.SIGKILL)
-                proc.wait()
+            terminate(proc, 5)
         if proc.stdout:
             proc.stdout.close()
         if self.stderr_path and not self.keep_log:

@@ -13,7 +13,13 @@ import os
 import select
 import signal
 import subprocess
+import sys
 import time
+
+_TESTS = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+if _TESTS not in sys.path:
+    sys.path.insert(0, _TESTS)
+from nodeserver import terminate  # noqa: E402  (tests/nodeserver.py)
 
 __all__ = ["SecretService", "SecretServiceError"]
 
@@ -135,14 +141,7 @@ class SecretService:
         if proc is None:
             return
         self.proc = None
-        try:
-            os.kill(self.keyring_pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            _kill_group(proc)
+        terminate(proc, 10, pid=self.keyring_pid, kill=_kill_group)
         proc.stdout.close()
 
 
