@@ -327,9 +327,7 @@ int awscreds_delete(const struct identity_cfg *id, okc_err *err)
 
 	if (identity_paths(id, &root, &dir, err) < 0)
 		return -1;
-	rc = store_check_tree(root, dir, err);
-	if (rc == 0)
-		rc = store_remove(dir, CREDS_FILE, err);
+	rc = store_remove_in(root, dir, CREDS_FILE, err);
 	free(dir);
 	free(root);
 	return rc;
@@ -343,9 +341,7 @@ int awscreds_lock(const struct identity_cfg *id, struct lock *l, okc_err *err)
 	l->fd = -1;
 	if (identity_paths(id, &root, &dir, err) < 0)
 		return -1;
-	rc = store_ensure_dir(root, dir, err);
-	if (rc == 0)
-		rc = lock_acquire(l, dir, 0, err);
+	rc = lock_acquire_in(l, root, dir, err);
 	free(dir);
 	free(root);
 	return rc;

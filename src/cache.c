@@ -225,9 +225,7 @@ int cache_delete(const struct provider_cfg *p, okc_err *err)
 	}
 	if (provider_paths(p, &root, &dir, err) < 0)
 		return -1;
-	rc = store_check_tree(root, dir, err);
-	if (rc == 0)
-		rc = store_remove(dir, TOKENS_FILE, err);
+	rc = store_remove_in(root, dir, TOKENS_FILE, err);
 	free(dir);
 	free(root);
 	if (krc < 0) {
@@ -247,12 +245,12 @@ int cache_check_writable(const struct provider_cfg *p, okc_err *err)
 	char *root, *dir;
 	int rc;
 
-	if (cache_lock(p, &lk, err) < 0)
-		return -1;
-	lock_release(&lk);
 	if (provider_paths(p, &root, &dir, err) < 0)
 		return -1;
-	rc = store_check_room(dir, CACHE_ROOM, err);
+	rc = lock_acquire_in(&lk, root, dir, err);
+	lock_release(&lk);
+	if (rc == 0)
+		rc = store_check_room(dir, CACHE_ROOM, err);
 	free(dir);
 	free(root);
 	return rc;
@@ -266,9 +264,7 @@ int cache_lock(const struct provider_cfg *p, struct lock *l, okc_err *err)
 	l->fd = -1;
 	if (provider_paths(p, &root, &dir, err) < 0)
 		return -1;
-	rc = store_ensure_dir(root, dir, err);
-	if (rc == 0)
-		rc = lock_acquire(l, dir, 0, err);
+	rc = lock_acquire_in(l, root, dir, err);
 	free(dir);
 	free(root);
 	return rc;

@@ -101,6 +101,14 @@ int lock_acquire(struct lock *l, const char *dir, long timeout_ms, okc_err *err)
 	return 0;
 }
 
+int lock_acquire_in(struct lock *l, const char *root, const char *dir, okc_err *err)
+{
+	l->fd = -1;
+	if (store_ensure_dir(root, dir, err) < 0)
+		return -1;
+	return lock_acquire(l, dir, 0, err);
+}
+
 void lock_release(struct lock *l)
 {
 	if (!l || l->fd < 0)

@@ -481,6 +481,13 @@ int store_remove(const char *dir, const char *name, okc_err *err)
 	return rc;
 }
 
+int store_remove_in(const char *root, const char *dir, const char *name, okc_err *err)
+{
+	int rc = store_check_tree(root, dir, err);
+
+	return rc == 0 ? store_remove(dir, name, err) : rc;
+}
+
 int store_quarantine(const char *dir, const char *name, okc_err *err)
 {
 	char *path, *dest, *corrupt;

@@ -52,6 +52,8 @@ int store_check_room(const char *dir, size_t need, okc_err *err);
 
 /* Removes dir/name; absent is fine (returns OKC_NOENT). */
 int store_remove(const char *dir, const char *name, okc_err *err);
+/* store_check_tree(root, dir), then store_remove(dir, name). */
+int store_remove_in(const char *root, const char *dir, const char *name, okc_err *err);
 /* Renames dir/name to dir/name.corrupt (replacing an older one) so it can be inspected. */
 int store_quarantine(const char *dir, const char *name, okc_err *err);
 
