@@ -415,25 +415,23 @@ static void trace_request_line(const char *s, size_t n)
 static void trace_body(char dir, const char *content_type, const char *body, size_t len,
                        const struct http_request *req)
 {
-	struct buf red = BUF_INIT, red2 = BUF_INIT;
+	struct buf red = BUF_INIT;
 	char what[64];
-	int form;
+	int form = req && req->body && req->content_type &&
+	           strncmp(req->content_type, "application/x-www-form-urlencoded", 33) == 0;
+	int rc;
 
 	if (!len)
 		return;
 	snprintf(what, sizeof(what), "[%zu bytes] ", len);
-	if (log_redact_body(&red, content_type, body, len) < 0)
-		goto out;
-	form = req && req->body && req->content_type &&
-	       strncmp(req->content_type, "application/x-www-form-urlencoded", 33) == 0;
 	if (!req)
+		rc = log_redact_body(&red, content_type, body, len);
+	else
+		rc = log_redact_answer(&red, content_type, body, len, form ? req->body : NULL,
+		                       form ? req->body_len : 0, req->basic_pass);
+	if (rc == 0)
 		trace_redacted(dir, what, &red);
-	else if (log_redact_echoes(&red2, red.data, red.len, form ? req->body : NULL,
-	                           form ? req->body_len : 0, req->basic_pass) == 0)
-		trace_redacted(dir, what, &red2);
-out:
 	buf_free(&red);
-	buf_free(&red2);
 }
 
 /* A block of header lines as libcurl saw them (request headers come as one block). */

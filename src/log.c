@@ -312,6 +312,18 @@ out:
 	return rc;
 }
 
+int log_redact_answer(struct buf *out, const char *content_type, const char *text, size_t len,
+                      const char *form, size_t form_len, const char *extra)
+{
+	struct buf red = BUF_INIT;
+	int rc = log_redact_body(&red, content_type, text, len);
+
+	if (rc == 0)
+		rc = log_redact_echoes(out, red.data, red.len, form, form_len, extra);
+	buf_free(&red);
+	return rc;
+}
+
 /* JSON. A scanner rather than a parser, so that truncated or malformed input is still
  * redacted as far as it can be; every index is checked against len. */
 

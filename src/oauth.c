@@ -77,19 +77,18 @@ void oauth_sanitize(char *dst, size_t n, const char *src)
 static void body_excerpt(const struct buf *body, const char *content_type, const struct buf *form,
                          const char *basic_pass, char *out, size_t n)
 {
-	struct buf red = BUF_INIT, red2 = BUF_INIT;
+	struct buf red = BUF_INIT;
 	char tmp[81];
 	size_t len = 0;
 
-	if (body->len && log_redact_body(&red, content_type, body->data, body->len) == 0 &&
-	    log_redact_echoes(&red2, red.data, red.len, form->data, form->len, basic_pass) == 0) {
-		len = red2.len < 80 ? red2.len : 80;
-		memcpy(tmp, red2.data, len);
+	if (body->len && log_redact_answer(&red, content_type, body->data, body->len, form->data,
+	                                   form->len, basic_pass) == 0) {
+		len = red.len < 80 ? red.len : 80;
+		memcpy(tmp, red.data, len);
 	}
 	tmp[len] = '\0';
 	oauth_sanitize(out, n, tmp);
 	buf_free(&red);
-	buf_free(&red2);
 	wipe(tmp, sizeof(tmp));
 }
 
@@ -110,9 +109,8 @@ static int parse_oauth_error(const struct buf *body, const struct buf *form, con
 	if (cJSON_IsString(e) && e->valuestring) {
 		oauth_sanitize(oerr->error, sizeof(oerr->error), e->valuestring);
 		if (cJSON_IsString(d) && d->valuestring &&
-		    log_redact_echoes(&desc, d->valuestring, strlen(d->valuestring),
-		                      form ? form->data : NULL, form ? form->len : 0,
-		                      basic_pass) == 0)
+		    log_redact_echoes(&desc, d->valuestring, strlen(d->valuestring), form->data,
+		                      form->len, basic_pass) == 0)
 			oauth_sanitize(oerr->description, sizeof(oerr->description), desc.data);
 		ok = 1;
 	}

@@ -43,5 +43,9 @@ int log_redact_body(struct buf *out, const char *content_type, const char *text,
  * 8 bytes or more are looked for. */
 int log_redact_echoes(struct buf *out, const char *text, size_t len, const char *form,
                       size_t form_len, const char *extra);
+/* A server's answer to a form-encoded request: log_redact_body, then log_redact_echoes of
+ * what the request (form, extra as above) carried. */
+int log_redact_answer(struct buf *out, const char *content_type, const char *text, size_t len,
+                      const char *form, size_t form_len, const char *extra);
 
 #endif
