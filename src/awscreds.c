@@ -38,8 +38,16 @@ void awscreds_free(struct awscreds *c)
 	free(c->client_id);
 	free(c->authorization_server);
 	free(c->sts_endpoint);
+	free(c->session);
+	free(c->issuer);
+	free(c->subject);
 	wipe(c, sizeof(*c));
 	free(c);
+}
+
+int awscreds_of_session(const struct awscreds *c, const char *session)
+{
+	return c->session && session && strcmp(c->session, session) == 0;
 }
 
 long awscreds_left(const struct awscreds *c, time_t now)
@@ -60,7 +68,8 @@ static size_t payload_of(const struct awscreds *c)
 	       json_len0(c->session_token) + json_len0(c->role_arn) +
 	       json_len0(c->assumed_role_arn) + json_len0(c->session_name) +
 	       json_len0(c->provider) + json_len0(c->org_url) + json_len0(c->client_id) +
-	       json_len0(c->authorization_server) + json_len0(c->sts_endpoint);
+	       json_len0(c->authorization_server) + json_len0(c->sts_endpoint) +
+	       json_len0(c->session) + json_len0(c->issuer) + json_len0(c->subject);
 }
 
 int awscreds_to_json(const struct awscreds *c, struct buf *out)
@@ -84,7 +93,10 @@ int awscreds_to_json(const struct awscreds *c, struct buf *out)
 	    json_add_string(root, "org_url", c->org_url) < 0 ||
 	    json_add_string(root, "client_id", c->client_id) < 0 ||
 	    json_add_string(root, "authorization_server", c->authorization_server) < 0 ||
-	    json_add_string(root, "sts_endpoint", c->sts_endpoint) < 0)
+	    json_add_string(root, "sts_endpoint", c->sts_endpoint) < 0 ||
+	    json_add_string(root, "session", c->session) < 0 ||
+	    json_add_string(root, "issuer", c->issuer) < 0 ||
+	    json_add_string(root, "subject", c->subject) < 0)
 		goto out;
 	rc = json_print_secret(root, payload_of(c), out);
 out:
@@ -142,6 +154,9 @@ int awscreds_from_json(const char *json, size_t len, struct awscreds **out, okc_
 	    {"client_id", 0, 0, offsetof(struct awscreds, client_id)},
 	    {"authorization_server", 0, 0, offsetof(struct awscreds, authorization_server)},
 	    {"sts_endpoint", 0, 0, offsetof(struct awscreds, sts_endpoint)},
+	    {"session", 1, 0, offsetof(struct awscreds, session)},
+	    {"issuer", 0, 0, offsetof(struct awscreds, issuer)},
+	    {"subject", 0, 0, offsetof(struct awscreds, subject)},
 	};
 	const cJSON *it;
 	struct awscreds *c;
@@ -341,7 +356,7 @@ int awscreds_lock(const struct identity_cfg *id, struct lock *l, okc_err *err)
 	l->fd = -1;
 	if (identity_paths(id, &root, &dir, err) < 0)
 		return -1;
-	rc = lock_acquire_in(l, root, dir, err);
+	rc = lock_acquire_in(l, root, dir, 0, err);
 	free(dir);
 	free(root);
 	return rc;
@@ -372,15 +387,17 @@ static int delete_if_provider(const char *dir, const struct provider_cfg *p, okc
 	char *name;
 	int rc = 0;
 
+	/* Known to be another provider's: not ours to wait for. No file (yet): a process may
+	 * be asking STS for it right now, under the lock: wait for it. */
 	name = recorded_provider(dir);
-	if (!str_eq(name, p->name)) {
+	if (name && !str_eq(name, p->name)) {
 		free(name);
 		return 0;
 	}
 	free(name);
 	if (lock_acquire(&lk, dir, 0, err) < 0)
 		return -1;
-	/* Read again under the lock: it may have been replaced meanwhile. */
+	/* Read again under the lock: it may have been written or replaced meanwhile. */
 	name = recorded_provider(dir);
 	if (str_eq(name, p->name)) {
 		rc = store_remove(dir, CREDS_FILE, err);

@@ -4,6 +4,8 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
 
 #include "oktacred/config.h"
 #include "oktacred/keyring.h"
@@ -142,6 +144,33 @@ out:
 	return rc;
 }
 
+int cache_session(const struct provider_cfg *p, char **session, okc_err *err)
+{
+	struct buf data = BUF_INIT;
+	struct tokens *t = NULL;
+	char *root, *dir, *path = NULL;
+	okc_err perr;
+	int rc;
+
+	*session = NULL;
+	if (provider_paths(p, &root, &dir, err) < 0)
+		return -1;
+	rc = store_read_in(root, dir, TOKENS_FILE, TOKENS_MAX, &data, &path, err);
+	if (rc == 0) {
+		if (tokens_from_json(data.data, data.len, &t, &perr) < 0 ||
+		    !tokens_match_provider(t, p) || !t->session)
+			rc = OKC_NOENT;
+		else
+			*session = xstrdup(t->session);
+	}
+	tokens_free(t);
+	buf_free(&data);
+	free(path);
+	free(dir);
+	free(root);
+	return rc;
+}
+
 /* The secrets go to the keyring first, so tokens.json never describes secrets that are not
  * there yet. Kinds t lacks are deleted: a stale ID token must not outlive its session. */
 static int save_secrets(const struct provider_cfg *p, const struct tokens *t, const char *dir,
@@ -177,12 +206,42 @@ static int save_secrets(const struct provider_cfg *p, const struct tokens *t, co
 	return 0;
 }
 
-int cache_save(const struct provider_cfg *p, const struct tokens *t, okc_err *err)
+/* 128 random bits in hex: a new session's id. */
+static char *new_session_id(void)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char rnd[16];
+	char *s = xcalloc(1, 2 * sizeof(rnd) + 1);
+	size_t i;
+
+	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd)) {
+		/* No kernel randomness: unique is what matters here, not secret. */
+		unsigned long long x = (unsigned long long)now_mono_ms() ^
+		                       ((unsigned long long)getpid() << 32) ^
+		                       (unsigned long long)time(NULL);
+
+		for (i = 0; i < sizeof(rnd); i++) {
+			x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+			rnd[i] = (unsigned char)(x >> 33);
+		}
+	}
+	for (i = 0; i < sizeof(rnd); i++) {
+		s[2 * i] = hex[rnd[i] >> 4];
+		s[2 * i + 1] = hex[rnd[i] & 15];
+	}
+	return s;
+}
+
+int cache_save(const struct provider_cfg *p, struct tokens *t, okc_err *err)
 {
 	struct buf json = BUF_INIT;
-	struct tokens keyed = *t;
+	struct tokens keyed;
 	char *root, *dir;
 	int rc = -1;
+
+	if (!t->session)
+		t->session = new_session_id();
+	keyed = *t;
 
 	/* Whatever t says, the file records the provider it is saved for: a file saved under
 	 * this name must match this provider when it is read back. A shallow copy, not
@@ -247,7 +306,7 @@ int cache_check_writable(const struct provider_cfg *p, okc_err *err)
 
 	if (provider_paths(p, &root, &dir, err) < 0)
 		return -1;
-	rc = lock_acquire_in(&lk, root, dir, err);
+	rc = lock_acquire_in(&lk, root, dir, 0, err);
 	lock_release(&lk);
 	if (rc == 0)
 		rc = store_check_room(dir, CACHE_ROOM, err);
@@ -258,13 +317,18 @@ int cache_check_writable(const struct provider_cfg *p, okc_err *err)
 
 int cache_lock(const struct provider_cfg *p, struct lock *l, okc_err *err)
 {
+	return cache_lock_within(p, l, 0, err);
+}
+
+int cache_lock_within(const struct provider_cfg *p, struct lock *l, long timeout_ms, okc_err *err)
+{
 	char *root, *dir;
 	int rc;
 
 	l->fd = -1;
 	if (provider_paths(p, &root, &dir, err) < 0)
 		return -1;
-	rc = lock_acquire_in(l, root, dir, err);
+	rc = lock_acquire_in(l, root, dir, timeout_ms, err);
 	free(dir);
 	free(root);
 	return rc;

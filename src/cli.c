@@ -9,6 +9,7 @@
 
 #include "oktacred/config.h"
 #include "oktacred/log.h"
+#include "oktacred/sig.h"
 #include "oktacred/util.h"
 
 const struct cli_option cli_global_options[] = {
@@ -248,6 +249,9 @@ static int report(struct cli_ctx *ctx, int rc)
 		return 0;
 	if (!ctx->err.code)
 		ctx->err.code = OKC_EXIT_FAIL;
+	/* 130, 143 or 129: which signal ended the command. */
+	if (ctx->err.code == OKC_EXIT_INTERRUPTED)
+		ctx->err.code = sig_exit_code();
 	if (ctx->err.msg[0])
 		log_error("%s", ctx->err.msg);
 	if (ctx->err.hint[0])

@@ -74,6 +74,21 @@ static int shows(const struct session_info *s, const struct identity_cfg *id)
 	return !s->only || s->only == id;
 }
 
+/* The identity's cached credentials, when they belong to s's current session: those of
+ * an ended one are never listed. */
+static int aws_load(const struct session_info *s, const struct identity_cfg *id,
+                    struct awscreds **c, okc_err *err)
+{
+	int rc = awscreds_load(id, c, err);
+
+	if (rc == 0 && (!s->t || !awscreds_of_session(*c, s->t->session))) {
+		awscreds_free(*c);
+		*c = NULL;
+		rc = OKC_NOENT;
+	}
+	return rc;
+}
+
 static void print_aws(const struct session_info *s)
 {
 	size_t i;
@@ -90,7 +105,7 @@ static void print_aws(const struct session_info *s)
 			continue;
 		printf("  %s %s: ", first ? "aws:     " : "         ", id->name);
 		first = 0;
-		rc = awscreds_load(id, &c, &err);
+		rc = aws_load(s, id, &c, &err);
 		if (rc < 0) {
 			printf("%s\n", err.msg);
 			continue;
@@ -128,7 +143,7 @@ static void aws_json(const struct session_info *s, cJSON *o)
 		a = cJSON_CreateObject();
 		cJSON_AddItemToArray(arr, a);
 		cJSON_AddStringToObject(a, "identity", id->name);
-		rc = awscreds_load(id, &c, &err);
+		rc = aws_load(s, id, &c, &err);
 		cJSON_AddBoolToObject(a, "cached", rc == 0);
 		if (rc < 0)
 			cJSON_AddStringToObject(a, "problem", err.msg);

@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 #include <curl/curl.h>
 #include <netinet/in.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -341,7 +342,7 @@ static int on_progress(void *p, curl_off_t dltotal, curl_off_t dlnow, curl_off_t
 	(void)dlnow;
 	(void)ultotal;
 	(void)ulnow;
-	return sig_interrupted() ? 1 : 0;
+	return sig_abort_transfer() ? 1 : 0;
 }
 
 /* ---- --debug trace: every part through the log_redact_* functions ---- */
@@ -488,6 +489,42 @@ static int on_debug(CURL *h, curl_infotype type, char *data, size_t size, void *
 }
 
 /* ---- retries ---- */
+
+static struct http_limits *limits;
+
+struct http_limits *http_limits_get(void)
+{
+	return limits;
+}
+
+void http_limits_set(struct http_limits *l)
+{
+	limits = l;
+}
+
+/* ms left before the deadline (LONG_MAX: none; 0: passed). */
+static long budget_left_ms(void)
+{
+	long long left;
+
+	if (!limits || limits->deadline_ms <= 0)
+		return LONG_MAX;
+	left = limits->deadline_ms - now_mono_ms();
+	return left > 0 ? (long)left : 0;
+}
+
+/* An attempt's timeouts, cut to what is left of the deadline. */
+static int set_attempt_timeouts(CURL *h, const struct http_opts *o)
+{
+	long left = budget_left_ms();
+	long total = o->timeout_ms < left ? o->timeout_ms : left;
+	long connect = o->connect_timeout_ms < total ? o->connect_timeout_ms : total;
+
+	if (curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, total) != CURLE_OK ||
+	    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, connect) != CURLE_OK)
+		return -1;
+	return 0;
+}
 
 /* Jitter needs no cryptographic quality: xorshift64*, seeded from the clock and pid. */
 static unsigned long jitter(unsigned long max)
@@ -829,6 +866,7 @@ int http_request(const struct http_opts *opts, const struct http_request *req,
 	CURL *h = NULL;
 	char *host = NULL;
 	int rc = -1, attempt, failed_before = 0;
+	long long first_loss = -1; /* when an attempt whose answer was lost started */
 	okc_err local;
 
 	if (!err)
@@ -882,12 +920,23 @@ int http_request(const struct http_opts *opts, const struct http_request *req,
 
 	for (attempt = 1;; attempt++) {
 		CURLcode cc;
-		long wait;
+		long wait, sent = 0;
+		long long started;
 
 		if (sig_interrupted()) {
 			okc_fail(err, OKC_EXIT_INTERRUPTED, "interrupted");
 			goto out;
 		}
+		if (budget_left_ms() == 0) {
+			if (!failed_before)
+				okc_fail(err, OKC_EXIT_NETWORK, "%s did not answer in time", host);
+			goto lost;
+		}
+		if (set_attempt_timeouts(h, &o) < 0) {
+			okc_fail(err, OKC_EXIT_FAIL, "cannot set up the HTTP request");
+			goto out;
+		}
+		started = now_mono_ms();
 		resp->attempts = attempt;
 		resp->status = 0;
 		buf_reset(&resp->body);
@@ -925,12 +974,32 @@ int http_request(const struct http_opts *opts, const struct http_request *req,
 			goto out;
 		} else {
 			fail_transport(err, host, cc, errbuf);
+			/* Did the request go out? Then the server may have acted on it. */
+			if (curl_easy_getinfo(h, CURLINFO_REQUEST_SIZE, &sent) != CURLE_OK)
+				sent = 1;
+			if (sent > 0 && first_loss < 0)
+				first_loss = started;
 			if (!curl_retryable(cc) || attempt >= o.max_attempts)
-				goto out;
+				goto lost;
 			failed_before = 1;
 			wait = retry_wait_ms(0, &x, attempt, o.max_wait_ms);
 			log_verbose("%s; retrying in %.1f s (attempt %d of %d)", err->msg,
 			            (double)wait / 1000.0, attempt + 1, o.max_attempts);
+		}
+		if (wait > budget_left_ms())
+			wait = budget_left_ms();
+		if (first_loss >= 0 && limits && limits->resend_window_ms > 0 &&
+		    now_mono_ms() + wait - first_loss >= limits->resend_window_ms) {
+			log_verbose("%s: not sending the request again: its answer was lost more "
+			            "than %ld s ago",
+			            host, limits->resend_window_ms / 1000);
+			if (resp->status) {
+				/* A 5xx or 429 came after the loss: that answer stands, and the
+				 * lost one may still have been acted on. */
+				limits->answer_lost = 1;
+				break;
+			}
+			goto lost;
 		}
 		if (sig_sleep_ms(wait) < 0) {
 			okc_fail(err, OKC_EXIT_INTERRUPTED, "interrupted");
@@ -942,6 +1011,12 @@ int http_request(const struct http_opts *opts, const struct http_request *req,
 	if (failed_before) /* the message of an attempt that a later one made good */
 		okc_err_clear(err);
 	rc = 0;
+	goto out;
+lost:
+	/* No answer: the last attempt failed in transport (or the deadline came). Lost if any
+	 * attempt went out. */
+	if (first_loss >= 0 && limits)
+		limits->answer_lost = 1;
 out:
 	if (rc < 0)
 		buf_free(&resp->body);

@@ -98,15 +98,19 @@ int lock_acquire(struct lock *l, const char *dir, long timeout_ms, okc_err *err)
 	}
 	free(path);
 	l->fd = fd;
+	/* Every write in dir happens under this lock: a temporary file there now is one that
+	 * a killed writer left, possibly holding live tokens. */
+	store_remove_temps(dir);
 	return 0;
 }
 
-int lock_acquire_in(struct lock *l, const char *root, const char *dir, okc_err *err)
+int lock_acquire_in(struct lock *l, const char *root, const char *dir, long timeout_ms,
+                    okc_err *err)
 {
 	l->fd = -1;
 	if (store_ensure_dir(root, dir, err) < 0)
 		return -1;
-	return lock_acquire(l, dir, 0, err);
+	return lock_acquire(l, dir, timeout_ms, err);
 }
 
 void lock_release(struct lock *l)

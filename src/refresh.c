@@ -7,10 +7,19 @@
 
 #include "oktacred/cache.h"
 #include "oktacred/config.h"
+#include "oktacred/http.h"
 #include "oktacred/jwt.h"
 #include "oktacred/log.h"
 #include "oktacred/oauth.h"
+#include "oktacred/sig.h"
 #include "oktacred/util.h"
+
+/* A refresh token whose answer was lost is presented again only this soon after: inside
+ * Okta's default grace period of 30 s for a rotated-out token, with room for a slow clock. */
+#define RESEND_WINDOW_MS 25000L
+/* A refresh that is only due, not needed, gets this long (lock wait and requests) before
+ * the still-valid cached token is used instead. */
+#define ADVISORY_BUDGET_MS 10000L
 
 long refresh_token_left(const struct tokens *t, enum refresh_need need, time_t now)
 {
@@ -27,6 +36,37 @@ long refresh_token_left(const struct tokens *t, enum refresh_need need, time_t n
 	return left;
 }
 
+/* Seconds from issue to expiry of the needed token; -1 when unknown. */
+static long token_lifetime(const struct tokens *t, enum refresh_need need)
+{
+	struct jwt_claims c;
+	okc_err err;
+	long life = -1;
+
+	if (need == NEED_ACCESS_TOKEN)
+		return t->obtained_at > 0 && t->expires_at > t->obtained_at
+		           ? (long)(t->expires_at - t->obtained_at)
+		           : -1;
+	if (!t->id_token || jwt_claims_parse(t->id_token, &c, &err) < 0)
+		return -1;
+	if (c.iat > 0 && c.exp > c.iat)
+		life = (long)(c.exp - c.iat);
+	jwt_claims_free(&c);
+	return life;
+}
+
+long refresh_window(const struct provider_cfg *p, const struct tokens *t, enum refresh_need need)
+{
+	long life = token_lifetime(t, need);
+
+	return life > 0 && life / 2 < p->refresh_before ? life / 2 : p->refresh_before;
+}
+
+static int is_due(const struct provider_cfg *p, const struct tokens *t, enum refresh_need need)
+{
+	return refresh_token_left(t, need, now_utc()) <= refresh_window(p, t, need);
+}
+
 static int login_required(const struct provider_cfg *p, okc_err *err, const char *why)
 {
 	okc_fail(err, OKC_EXIT_LOGIN, "%s: %s", p->name, why);
@@ -36,6 +76,7 @@ static int login_required(const struct provider_cfg *p, okc_err *err, const char
 
 int refresh_grant(const struct provider_cfg *p, struct tokens **t, okc_err *err)
 {
+	struct http_limits *outer = http_limits_get(), lim = {0};
 	struct oauth_error oerr;
 	struct tokens *fresh = NULL;
 	struct buf form = BUF_INIT;
@@ -53,9 +94,18 @@ int refresh_grant(const struct provider_cfg *p, struct tokens **t, okc_err *err)
 		return okc_fail(err, OKC_EXIT_FAIL, "out of memory");
 	}
 	log_verbose("%s: refreshing the session", p->name);
+	/* From here until the answer is saved a termination signal waits: once Okta has
+	 * the request it may have rotated the refresh token, and losing its answer loses
+	 * the session. */
+	lim.deadline_ms = outer ? outer->deadline_ms : 0;
+	lim.resend_window_ms = RESEND_WINDOW_MS;
+	http_limits_set(&lim);
+	sig_defer(1);
 	rc = oauth_token_request(p, &form, &fresh, &oerr, err);
+	http_limits_set(outer);
 	buf_free(&form);
 	if (rc == OAUTH_ERROR) {
+		sig_defer(0);
 		if (strcmp(oerr.error, "invalid_grant") == 0) {
 			okc_err ignored;
 
@@ -68,8 +118,21 @@ int refresh_grant(const struct provider_cfg *p, struct tokens **t, okc_err *err)
 		return okc_fail(err, OKC_EXIT_FAIL, "%s: refresh refused: %s%s%s", p->name,
 		                oerr.error, oerr.description[0] ? ": " : "", oerr.description);
 	}
-	if (rc < 0)
+	if (rc < 0) {
+		sig_defer(0);
+		if (lim.answer_lost) {
+			okc_wrap(
+			    err,
+			    "%s: the answer to the refresh was lost; the identity provider may "
+			    "have ended the session",
+			    p->name);
+			okc_hint(err,
+			         "the next call finds out; if it says so, run: oktacred login %s",
+			         p->name);
+			return -1;
+		}
 		return okc_wrap(err, "%s: cannot refresh the session", p->name);
+	}
 	if (!fresh->refresh_token) {
 		/* No rotation: the old refresh token stays valid. */
 		fresh->refresh_token = (*t)->refresh_token;
@@ -80,48 +143,92 @@ int refresh_grant(const struct provider_cfg *p, struct tokens **t, okc_err *err)
 		fresh->id_token = (*t)->id_token;
 		(*t)->id_token = NULL;
 	}
-	if (cache_save(p, fresh, err) < 0) {
+	tokens_continue_session(fresh, *t);
+	rc = cache_save(p, fresh, err);
+	sig_defer(0);
+	if (rc < 0) {
 		tokens_free(fresh);
 		return -1;
 	}
 	tokens_free(*t);
 	*t = fresh;
+	if (sig_interrupted())
+		return okc_fail(err, OKC_EXIT_INTERRUPTED,
+		                "%s: interrupted (the refreshed session was saved first)", p->name);
+	return 0;
+}
+
+/* A refresh that was only due failed: the cached token is still valid, and is used. */
+static int use_cached(const struct provider_cfg *p, enum refresh_need need, struct tokens *t,
+                      struct tokens **out, okc_err *err)
+{
+	char left[32];
+	long secs = refresh_token_left(t, need, now_utc());
+
+	if (secs <= 0)
+		return -1;
+	time_format_left(secs, left, sizeof(left));
+	log_warn("%s; using the cached %s (valid for %s)", err->msg,
+	         need == NEED_ID_TOKEN ? "ID token" : "access token", left);
+	(void)p;
+	okc_err_clear(err);
+	*out = t;
 	return 0;
 }
 
 int refresh_with(const struct provider_cfg *p, enum refresh_need need, int force,
                  refresh_renew_fn renew, struct tokens **out, okc_err *err)
 {
+	struct http_limits lim = {0};
 	struct tokens *t = NULL;
 	struct lock lk = LOCK_INIT;
-	int rc;
+	int rc, advisory = 0;
 
 	*out = NULL;
 	if (!force) {
 		rc = cache_load(p, &t, err);
 		if (rc < 0)
 			return -1;
-		if (rc == 0 && refresh_token_left(t, need, now_utc()) > p->refresh_before) {
+		if (rc == 0 && !is_due(p, t, need)) {
 			*out = t;
 			return 0;
 		}
 		/* No session to refresh: say so without taking (or creating) the lock. */
 		if (rc == OKC_NOENT && renew == refresh_grant)
 			return login_required(p, err, "not logged in");
+		/* Due but not expired: a provider that fails or hangs must not cost the
+		 * caller the token it still has (the AWS SDKs' advisory refresh). */
+		advisory = rc == 0 && refresh_token_left(t, need, now_utc()) > 0;
 		tokens_free(t);
 		t = NULL;
 	}
-	if (cache_lock(p, &lk, err) < 0)
-		return -1;
+	if (advisory)
+		lim.deadline_ms = now_mono_ms() + ADVISORY_BUDGET_MS;
+	if (cache_lock_within(p, &lk, advisory ? ADVISORY_BUDGET_MS : 0, err) < 0) {
+		okc_err lerr;
+
+		/* Another process has been refreshing for longer than we may wait. */
+		if (!advisory || err->code == OKC_EXIT_INTERRUPTED || cache_load(p, &t, &lerr) != 0)
+			return -1;
+		err->code = OKC_EXIT_NETWORK;
+		rc = -1;
+		goto failed;
+	}
 	/* Read again under the lock: another process may have renewed meanwhile. */
 	rc = cache_load(p, &t, err);
-	if (rc == OKC_NOENT ||
-	    (rc == 0 && (force || refresh_token_left(t, need, now_utc()) <= p->refresh_before)))
+	if (rc == OKC_NOENT || (rc == 0 && (force || is_due(p, t, need)))) {
+		http_limits_set(advisory ? &lim : NULL);
 		rc = renew(p, &t, err);
-	else if (rc == 0)
+		http_limits_set(NULL);
+	} else if (rc == 0) {
 		log_verbose("%s: another process renewed the tokens", p->name);
+	}
 	lock_release(&lk);
+failed:
 	if (rc < 0) {
+		if (advisory && t && err->code == OKC_EXIT_NETWORK &&
+		    use_cached(p, need, t, out, err) == 0)
+			return 0;
 		tokens_free(t);
 		return -1;
 	}

@@ -1,48 +1,72 @@
-/* sig.c: SIGINT and SIGTERM become a flag that every long wait checks. */
+/* sig.c: SIGINT, SIGTERM and SIGHUP become a flag that every long wait checks; while a
+ * request that rotates state is in flight they are deferred (DESIGN.md section 4). */
 #include "oktacred/sig.h"
 
 #include <errno.h>
 #include <signal.h>
 #include <time.h>
 
-static volatile sig_atomic_t interrupted;
+static volatile sig_atomic_t received; /* the first signal's number, 0: none */
+static volatile sig_atomic_t deferring;
 
 static void on_signal(int signo)
 {
-	(void)signo;
-	interrupted = 1;
+	if (!received)
+		received = signo;
 }
 
 void sig_install(void)
 {
+	static const int handled[] = {SIGINT, SIGTERM, SIGHUP};
 	struct sigaction sa;
+	size_t i;
 
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
 	sa.sa_flags = 0; /* no SA_RESTART: blocking calls return EINTR */
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	for (i = 0; i < sizeof(handled) / sizeof(handled[0]); i++)
+		sigaction(handled[i], &sa, NULL);
 }
 
 int sig_interrupted(void)
 {
-	return interrupted != 0;
+	return received != 0;
+}
+
+int sig_abort_transfer(void)
+{
+	return received != 0 && !deferring;
+}
+
+void sig_defer(int on)
+{
+	deferring = on != 0;
+}
+
+int sig_deferred(void)
+{
+	return deferring != 0;
+}
+
+int sig_exit_code(void)
+{
+	return received ? 128 + received : 130;
 }
 
 int sig_sleep_ms(long ms)
 {
 	struct timespec ts, rem;
 
-	if (interrupted)
+	if (received)
 		return -1;
 	if (ms <= 0)
 		return 0;
 	ts.tv_sec = ms / 1000;
 	ts.tv_nsec = (ms % 1000) * 1000000L;
 	while (nanosleep(&ts, &rem) < 0) {
-		if (errno != EINTR || interrupted)
+		if (errno != EINTR || received)
 			return -1;
 		ts = rem;
 	}
-	return interrupted ? -1 : 0;
+	return received ? -1 : 0;
 }

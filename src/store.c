@@ -2,6 +2,7 @@
  * symlinks, no foreign owners, atomic replace (temp file, fsync, rename, fsync dir). */
 #include "oktacred/store.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -481,11 +482,64 @@ int store_remove(const char *dir, const char *name, okc_err *err)
 	return rc;
 }
 
+/* ".NAME.XXXXXX" as create_temp makes them. */
+static int is_temp_name(const char *n)
+{
+	size_t len = strlen(n), i;
+
+	if (len < 9 || n[0] != '.' || n[len - 7] != '.' || strcmp(n, ".lock") == 0)
+		return 0;
+	for (i = len - 6; i < len; i++)
+		if (!((n[i] >= 'A' && n[i] <= 'Z') || (n[i] >= 'a' && n[i] <= 'z') ||
+		      (n[i] >= '0' && n[i] <= '9')))
+			return 0;
+	return 1;
+}
+
+int store_remove_temps(const char *dir)
+{
+	struct dirent *de;
+	DIR *d = opendir(dir);
+	int n = 0;
+
+	if (!d)
+		return 0;
+	while ((de = readdir(d))) {
+		struct stat st;
+		char *path;
+
+		if (!is_temp_name(de->d_name))
+			continue;
+		path = paths_join(dir, de->d_name);
+		/* Only our own regular files; a link is removed, never followed. */
+		if (lstat(path, &st) == 0 && (S_ISREG(st.st_mode) || S_ISLNK(st.st_mode)) &&
+		    st.st_uid == geteuid() && unlink(path) == 0) {
+			log_verbose("removed %s, left by an interrupted write", path);
+			n++;
+		}
+		free(path);
+	}
+	closedir(d);
+	return n;
+}
+
 int store_remove_in(const char *root, const char *dir, const char *name, okc_err *err)
 {
+	char *corrupt;
 	int rc = store_check_tree(root, dir, err);
 
-	return rc == 0 ? store_remove(dir, name, err) : rc;
+	if (rc != 0)
+		return rc;
+	rc = store_remove(dir, name, err);
+	if (rc < 0)
+		return rc;
+	/* What else may hold the same secrets: a set-aside corrupt copy, a crashed write. */
+	corrupt = xasprintf("%s.corrupt", name);
+	if (store_remove(dir, corrupt, err) < 0)
+		log_warn("%s", err->msg);
+	free(corrupt);
+	store_remove_temps(dir);
+	return rc;
 }
 
 int store_quarantine(const char *dir, const char *name, okc_err *err)

@@ -88,6 +88,7 @@ void tokens_free(struct tokens *t)
 	free(t->client_id);
 	free(t->authorization_server);
 	free(t->scopes);
+	free(t->session);
 	wipe(t, sizeof(*t));
 	free(t);
 }
@@ -185,15 +186,17 @@ int tokens_to_json(const struct tokens *t, int with_secrets, struct buf *out)
 	    json_add_string(root, "org_url", t->org_url) < 0 ||
 	    json_add_string(root, "client_id", t->client_id) < 0 ||
 	    json_add_string(root, "authorization_server", t->authorization_server) < 0 ||
-	    json_add_string(root, "scopes", t->scopes) < 0)
+	    json_add_string(root, "scopes", t->scopes) < 0 ||
+	    json_add_string(root, "session", t->session) < 0)
 		goto out;
 
-	rc = json_print_secret(
-	    root,
-	    json_len0(t->access_token) + json_len0(t->token_type) + json_len0(t->refresh_token) +
-	        json_len0(t->id_token) + json_len0(t->scope) + json_len0(t->org_url) +
-	        json_len0(t->client_id) + json_len0(t->authorization_server) + json_len0(t->scopes),
-	    out);
+	rc = json_print_secret(root,
+	                       json_len0(t->access_token) + json_len0(t->token_type) +
+	                           json_len0(t->refresh_token) + json_len0(t->id_token) +
+	                           json_len0(t->scope) + json_len0(t->org_url) +
+	                           json_len0(t->client_id) + json_len0(t->authorization_server) +
+	                           json_len0(t->scopes) + json_len0(t->session),
+	                       out);
 out:
 	json_free_secret(root);
 	return rc;
@@ -220,6 +223,7 @@ int tokens_from_json(const char *json, size_t len, struct tokens **out, okc_err 
 	    {"client_id", FIELD_TEXT, offsetof(struct tokens, client_id)},
 	    {"authorization_server", FIELD_TEXT, offsetof(struct tokens, authorization_server)},
 	    {"scopes", FIELD_TEXT, offsetof(struct tokens, scopes)},
+	    {"session", FIELD_TOKEN, offsetof(struct tokens, session)},
 	};
 	struct tokens *t;
 	cJSON *root;
@@ -262,6 +266,9 @@ int tokens_from_json(const char *json, size_t len, struct tokens **out, okc_err 
 		break;
 	default: break;
 	}
+	/* A file from before sessions had ids: its login time names the session. */
+	if (!t->session)
+		t->session = xasprintf("obtained-%lld", (long long)t->obtained_at);
 	rc = 0;
 out:
 	json_free_secret(root);
@@ -270,6 +277,12 @@ out:
 	else
 		*out = t;
 	return rc;
+}
+
+void tokens_continue_session(struct tokens *fresh, const struct tokens *old)
+{
+	if (!fresh->session && old && old->session)
+		fresh->session = xstrdup(old->session);
 }
 
 long tokens_access_left(const struct tokens *t, time_t now)

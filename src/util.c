@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 void wipe(void *p, size_t n)
 {
@@ -238,6 +239,14 @@ void time_format_left(long s, char *out, size_t outlen)
 time_t now_utc(void)
 {
 	return time(NULL);
+}
+
+long long now_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000LL + ts.tv_nsec / 1000000L;
 }
 
 int str_eq(const char *a, const char *b)

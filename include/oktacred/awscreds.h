@@ -37,10 +37,17 @@ struct awscreds {
 	char *client_id;
 	char *authorization_server;
 	char *sts_endpoint; /* the STS URL that issued them */
+	/* The provider session whose ID token obtained them (tokens.json's "session"), with
+	 * the token's issuer and subject: used only while that session is the current one. */
+	char *session;
+	char *issuer;
+	char *subject;
 };
 
 /* Wipes the secrets, frees everything; NULL is fine. */
 void awscreds_free(struct awscreds *c);
+/* 1 when c was obtained in the provider session with this id (NULL: no session). */
+int awscreds_of_session(const struct awscreds *c, const char *session);
 
 /* Seconds until expiration (negative: expired). */
 long awscreds_left(const struct awscreds *c, time_t now);
@@ -52,7 +59,7 @@ long awscreds_renew_before(const struct identity_cfg *id);
 /* The file's JSON: access_key_id, secret_access_key, session_token, expiration (RFC 3339
  * UTC), obtained_at, role_arn, assumed_role_arn, session_name, role_choice ("fixed",
  * "only", "chosen"), provider, org_url, client_id, authorization_server, sts_endpoint,
- * version 1. */
+ * session, issuer, subject, version 1. */
 int awscreds_to_json(const struct awscreds *c, struct buf *out);
 /* Parses it; every field type-checked; credentials and expiration required. Not this:
  * -1 (exit 1, "corrupt"). */
@@ -81,8 +88,11 @@ int awscreds_delete(const struct identity_cfg *id, okc_err *err);
 int awscreds_lock(const struct identity_cfg *id, struct lock *l, okc_err *err);
 
 /* Deletes, each under its own lock, every aws/<identity>/credentials.json under p's state
- * root that was obtained through p (logout, a new login). Returns how many were deleted,
- * or -1. */
+ * root that was obtained through p (logout, a new login). Every identity directory whose
+ * credentials are not known to be another provider's has its lock taken, with or without
+ * a file: a process that is asking STS right now holds it, and has checked (or will check,
+ * under it) that its session is still current before it saves. Returns how many were
+ * deleted, or -1. */
 int awscreds_delete_for_provider(const struct provider_cfg *p, okc_err *err);
 
 #endif

@@ -18,16 +18,23 @@ struct provider_cfg;
  * no tokens.json, so a login fails before the person approves it rather than after. */
 int cache_load(const struct provider_cfg *p, struct tokens **out, okc_err *err);
 /* Writes the tokens atomically (creating the directories 0700). The caller holds the
- * provider's lock. The file records p's cache key (org_url, client_id,
- * authorization_server, scopes) whatever t holds, so it always matches p when read back.
- * In keyring mode the secrets go to the keyring first and never into the file. */
-int cache_save(const struct provider_cfg *p, const struct tokens *t, okc_err *err);
+ * provider's lock. Tokens without a session id are a new session: t gets a new id. The file records
+ * p's cache key (org_url, client_id, authorization_server, scopes) whatever t holds, so it always
+ * matches p when read back. In keyring mode the secrets go to the keyring first and never into the
+ * file. */
+int cache_save(const struct provider_cfg *p, struct tokens *t, okc_err *err);
+/* The id of the provider's current session (tokens.json's "session"), read without the
+ * lock and without the keyring: 0 and *session (the caller frees it); OKC_NOENT when there
+ * is no session; -1 for an unsafe file or directory. */
+int cache_session(const struct provider_cfg *p, char **session, okc_err *err);
 /* Deletes the tokens (absent is fine: OKC_NOENT). The caller holds the lock. In keyring
  * mode both the items and the file; the file is removed even when the keyring cannot be
  * reached, and then the keyring's error is returned. */
 int cache_delete(const struct provider_cfg *p, okc_err *err);
 /* Creates the provider's directory when needed and takes its lock. */
 int cache_lock(const struct provider_cfg *p, struct lock *l, okc_err *err);
+/* The same, giving up after timeout_ms (0: the default two minutes). */
+int cache_lock_within(const struct provider_cfg *p, struct lock *l, long timeout_ms, okc_err *err);
 /* Before a login asks anyone to approve anything: the provider's directory exists, is safe
  * and writable (its lock can be taken; it is released again) and has room for a session
  * (CACHE_ROOM bytes). */

@@ -51,6 +51,24 @@ int http_request(const struct http_opts *opts, const struct http_request *req,
                  struct http_response *resp, okc_err *err);
 void http_response_free(struct http_response *resp); /* wipes the body */
 
+/* Limits on the requests a command makes next, set around one step (refresh.c sets them
+ * around a refresh; NULL clears). Process-wide: oktacred makes one request at a time. */
+struct http_limits {
+	/* CLOCK_MONOTONIC ms (now_mono_ms) after which no attempt starts and no wait ends;
+	 * each attempt's timeout is cut to fit. 0: none. */
+	long long deadline_ms;
+	/* For a request that rotates state (a refresh token grant): once an attempt may have
+	 * reached the server and its answer was lost (a timeout or a dropped connection after
+	 * the request went out), the request is sent again only within this many ms of that
+	 * attempt's start (Okta honours a rotated refresh token again only within its grace
+	 * period). A 5xx or 429 answer is no loss: nothing was rotated. 0: no such limit. */
+	long resend_window_ms;
+	/* Out: set to 1 when http_request failed after such a loss. */
+	int answer_lost;
+};
+void http_limits_set(struct http_limits *limits);
+struct http_limits *http_limits_get(void);
+
 /* Policy check: https://, or http:// to 127.0.0.0/8, ::1 or localhost. Returns 0 or -1
  * (OKC_EXIT_USAGE, message says why). */
 int http_url_allowed(const char *url, okc_err *err);

@@ -16,8 +16,10 @@ struct lock {
  * to timeout_ms (0: 120000) and giving up with exit 130 on SIGINT. The directory must
  * exist. Returns 0 or -1 (exit 1: "another oktacred process holds ... for too long"). */
 int lock_acquire(struct lock *l, const char *dir, long timeout_ms, okc_err *err);
-/* store_ensure_dir(root, dir), then lock_acquire(l, dir, 0): how a cache's lock is taken. */
-int lock_acquire_in(struct lock *l, const char *root, const char *dir, okc_err *err);
+/* store_ensure_dir(root, dir), then lock_acquire(l, dir, timeout_ms): how a cache's lock
+ * is taken. Taking a lock also removes the temporary files of a killed write in dir. */
+int lock_acquire_in(struct lock *l, const char *root, const char *dir, long timeout_ms,
+                    okc_err *err);
 void lock_release(struct lock *l); /* no-op when not held */
 
 #endif

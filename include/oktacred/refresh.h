@@ -14,11 +14,14 @@ enum refresh_need {
 };
 
 /* Returns the provider's tokens with the needed token fresh. Without a lock while more
- * than refresh_before is left; otherwise under the provider's lock: read again (another
+ * than refresh_window is left; otherwise under the provider's lock: read again (another
  * process may have refreshed), refresh with grant_type=refresh_token, keep the old refresh
- * token only when none came back, write atomically. Errors: no session or the session is
- * over (invalid_grant; the dead tokens are removed) → exit 3 with "run: oktacred login
- * NAME"; provider unreachable → exit 4, the cache untouched. */
+ * token only when none came back, write atomically. A refresh that is due while the token
+ * has not expired (advisory) gets 10 s in all (lock wait included); when it fails for the
+ * provider's sake (unreachable, 5xx, 429, too slow) the cached token is returned with one
+ * warning on stderr. Errors: no session or the session is over (invalid_grant; the dead
+ * tokens are removed) → exit 3 with "run: oktacred login NAME"; provider unreachable and
+ * the token expired → exit 4, the cache untouched. */
 int refresh_ensure(const struct provider_cfg *p, enum refresh_need need, struct tokens **out,
                    okc_err *err);
 
@@ -39,5 +42,9 @@ int refresh_with(const struct provider_cfg *p, enum refresh_need need, int force
 
 /* Seconds the needed token has left (negative: expired; the ID token's exp claim). */
 long refresh_token_left(const struct tokens *t, enum refresh_need need, time_t now);
+/* The needed token is renewed when it has this many seconds left or fewer:
+ * min(refresh_before, half its lifetime from issue to expiry), so that a 5-minute token is
+ * not renewed on every call and a renewed token is never due at once. */
+long refresh_window(const struct provider_cfg *p, const struct tokens *t, enum refresh_need need);
 
 #endif

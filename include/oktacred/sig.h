@@ -1,12 +1,23 @@
-/* sig.h: SIGINT/SIGTERM as a flag that long waits (polling, backoff, HTTP
- * transfers, lock waits) check, so Ctrl-C ends cleanly with exit 130. */
+/* sig.h: SIGINT/SIGTERM/SIGHUP as a flag that long waits (polling, backoff, HTTP
+ * transfers, lock waits) check, so Ctrl-C ends cleanly with exit 130 (143 for SIGTERM,
+ * 129 for SIGHUP). While a request that rotates state is in flight (a refresh: Okta has
+ * rotated the refresh token once it answers) the transfer is not aborted: the answer is
+ * read and saved first, then the command ends with the signal's exit code. */
 #ifndef OKTACRED_SIG_H
 #define OKTACRED_SIG_H
 
 /* Installs the handlers (no SA_RESTART, so blocking calls return EINTR). */
 void sig_install(void);
-/* Non-zero once SIGINT or SIGTERM arrived. */
+/* Non-zero once SIGINT, SIGTERM or SIGHUP arrived (deferred or not). */
 int sig_interrupted(void);
+/* Non-zero when a transfer in progress should be aborted: a signal arrived and none is
+ * being deferred. */
+int sig_abort_transfer(void);
+/* Starts (on) or ends (0) the deferral around a request whose answer must not be lost. */
+void sig_defer(int on);
+int sig_deferred(void);
+/* 128 + the first signal's number (130 when none arrived). */
+int sig_exit_code(void);
 /* Sleeps up to ms milliseconds; returns -1 early when interrupted, else 0. */
 int sig_sleep_ms(long ms);
 

@@ -52,8 +52,14 @@ int store_check_room(const char *dir, size_t need, okc_err *err);
 
 /* Removes dir/name; absent is fine (returns OKC_NOENT). */
 int store_remove(const char *dir, const char *name, okc_err *err);
-/* store_check_tree(root, dir), then store_remove(dir, name). */
+/* store_check_tree(root, dir), then store_remove(dir, name), and with it what may hold
+ * the same secrets: name.corrupt and temporary files a killed write left. The caller holds
+ * the directory's lock. */
 int store_remove_in(const char *root, const char *dir, const char *name, okc_err *err);
+/* Removes dir/.NAME.XXXXXX files, the temporaries of a write that was killed before its
+ * rename (they may hold live tokens). Only safe under the directory's lock: every write
+ * there happens under it. Returns how many were removed. */
+int store_remove_temps(const char *dir);
 /* Renames dir/name to dir/name.corrupt (replacing an older one) so it can be inspected. */
 int store_quarantine(const char *dir, const char *name, okc_err *err);
 

@@ -24,6 +24,10 @@ struct tokens {
 	char *client_id;
 	char *authorization_server;
 	char *scopes; /* requested scopes */
+	/* Which session these tokens belong to: a random id made when a login (or a service
+	 * account's first grant) is saved, kept by every refresh. What was derived from a
+	 * session (AWS credentials) records it, and is used only while it is still current. */
+	char *session;
 };
 
 /* Wipes every secret, frees everything; NULL is fine. */
@@ -41,7 +45,7 @@ int tokens_from_response(const char *json, size_t len, time_t now, struct tokens
 
 /* tokens.json, DESIGN.md section 4: access_token, token_type, expires_in, expires_at
  * (RFC 3339 UTC), refresh_token, id_token, scope, obtained_at, refresh_expires_at (when
- * known), org_url, client_id, authorization_server, scopes. with_secrets 0 leaves out
+ * known), org_url, client_id, authorization_server, scopes, session. with_secrets 0 leaves out
  * access_token, refresh_token and id_token (the keyring keeps them). */
 int tokens_to_json(const struct tokens *t, int with_secrets, struct buf *out);
 /* Parses tokens.json. Every field type-checked; expires_at required. A file that is not
@@ -49,6 +53,9 @@ int tokens_to_json(const struct tokens *t, int with_secrets, struct buf *out);
  * (keyring mode); the caller fills them. Unknown keys are ignored (a newer version's
  * file stays readable); a NUL byte or anything after the object is corrupt. */
 int tokens_from_json(const char *json, size_t len, struct tokens **out, okc_err *err);
+
+/* Tokens renewed from old belong to old's session (a refresh, not a new login). */
+void tokens_continue_session(struct tokens *fresh, const struct tokens *old);
 
 /* Seconds until the access token expires (negative when expired). */
 long tokens_access_left(const struct tokens *t, time_t now);

@@ -31,6 +31,9 @@ void time_format_left(long seconds, char *out, size_t outlen);
 
 /* The current time (one place to change for tests or a monotonic source). */
 time_t now_utc(void);
+/* Milliseconds of CLOCK_MONOTONIC: for deadlines and windows that a clock change must not
+ * stretch or cut. */
+long long now_mono_ms(void);
 
 int str_eq(const char *a, const char *b); /* both may be NULL */
 int str_starts(const char *s, const char *prefix);

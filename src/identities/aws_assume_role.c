@@ -407,6 +407,20 @@ static int fits(const struct identity_cfg *id, const struct awscreds *c, const c
 	return 0;
 }
 
+/* renew's answer when the provider's session changed during the STS call. */
+#define RENEW_STALE 2
+
+/* 1 when session (the id the credentials or tokens carry) is the provider's current one. */
+static int session_current(const struct provider_cfg *p, const char *session)
+{
+	char *cur = NULL;
+	okc_err ignored;
+	int ok = session && cache_session(p, &cur, &ignored) == 0 && str_eq(cur, session);
+
+	free(cur);
+	return ok;
+}
+
 /* Called under the identity's lock. */
 static int renew(const struct identity_request *req, const char *endpoint, const char *arn,
                  int only, const char *session_name, struct tokens **t, struct jwt_claims *claims,
@@ -432,6 +446,18 @@ static int renew(const struct identity_request *req, const char *endpoint, const
 	            : only            ? AWSCREDS_ROLE_ONLY
 	                              : AWSCREDS_ROLE_CHOSEN;
 	c->sts_endpoint = xstrdup(endpoint);
+	c->session = xstrdup((*t)->session);
+	c->issuer = claims->iss ? xstrdup(claims->iss) : NULL;
+	c->subject = claims->sub ? xstrdup(claims->sub) : NULL;
+	/* While STS answered, the session may have ended (logout) or been replaced (a login,
+	 * maybe as someone else): such credentials are never saved nor handed out. */
+	if (!session_current(req->p, c->session)) {
+		awscreds_free(c);
+		log_verbose("%s: the session changed while STS answered; discarding its "
+		            "credentials",
+		            req->id->name);
+		return RENEW_STALE;
+	}
 	if (awscreds_left(c, now_utc()) <= 0) {
 		awscreds_free(c);
 		return okc_fail(err, OKC_EXIT_NETWORK,
@@ -450,8 +476,8 @@ static int renew(const struct identity_request *req, const char *endpoint, const
 	return 0;
 }
 
-int identity_aws_credentials(const struct identity_request *req, struct awscreds **out,
-                             okc_err *err)
+static int aws_credentials_once(const struct identity_request *req, struct awscreds **out,
+                                okc_err *err)
 {
 	const struct identity_cfg *id = req->id;
 	const char *arn = NULL;
@@ -463,17 +489,14 @@ int identity_aws_credentials(const struct identity_request *req, struct awscreds
 	int rc, only = 0, have_claims = 0;
 
 	*out = NULL;
-	if (!id || id->kind != IDENTITY_AWS_ASSUME_ROLE)
-		return okc_fail(err, OKC_EXIT_USAGE, "%s is not an aws/assume-role identity",
-		                req->name);
 	endpoint = sts_url(id);
-	/* The cache-hit path: one file read, nothing else. */
+	/* The cache-hit path: the credentials' file and the session's, nothing else. */
 	rc = aws_role_resolve(id, req->role, &arn, err);
 	if (rc == 0)
 		rc = awscreds_load(id, &c, err);
 	if (rc < 0)
 		goto out;
-	if (rc == 0 && fits(id, c, arn, endpoint)) {
+	if (rc == 0 && fits(id, c, arn, endpoint) && session_current(req->p, c->session)) {
 		log_verbose("%s: cached AWS credentials", id->name);
 		*out = c;
 		c = NULL;
@@ -506,7 +529,8 @@ int identity_aws_credentials(const struct identity_request *req, struct awscreds
 		goto out;
 	/* Read again under the lock: another process may have renewed meanwhile. */
 	rc = awscreds_load(id, &c, err);
-	if (rc == 0 && fits(id, c, arn, endpoint)) {
+	if (rc == 0 && fits(id, c, arn, endpoint) && awscreds_of_session(c, t->session) &&
+	    session_current(req->p, c->session)) {
 		log_verbose("%s: another process renewed the AWS credentials", id->name);
 	} else if (rc >= 0) {
 		awscreds_free(c);
@@ -525,6 +549,30 @@ out:
 		jwt_claims_free(&claims);
 	free(session_name);
 	free(endpoint);
+	return rc < 0 ? -1 : rc;
+}
+
+int identity_aws_credentials(const struct identity_request *req, struct awscreds **out,
+                             okc_err *err)
+{
+	int rc;
+
+	*out = NULL;
+	if (!req->id || req->id->kind != IDENTITY_AWS_ASSUME_ROLE)
+		return okc_fail(err, OKC_EXIT_USAGE, "%s is not an aws/assume-role identity",
+		                req->name);
+	/* A login that replaced the session during the STS call: once more with the new one. */
+	rc = aws_credentials_once(req, out, err);
+	if (rc == RENEW_STALE)
+		rc = aws_credentials_once(req, out, err);
+	if (rc == RENEW_STALE) {
+		okc_fail(err, OKC_EXIT_LOGIN,
+		         "%s: the session of %s ended while STS was answering; its credentials "
+		         "were discarded",
+		         req->id->name, req->p->name);
+		okc_hint(err, "run: oktacred login %s", req->p->name);
+		return -1;
+	}
 	return rc < 0 ? -1 : 0;
 }
 

@@ -60,6 +60,8 @@ static int client_credentials(const struct provider_cfg *p, struct tokens **t, o
 		okc_wrap(err, "%s: cannot get an access token", p->name);
 		goto out;
 	}
+	/* The same session while the cache holds one: what was derived from it stays good. */
+	tokens_continue_session(fresh, *t);
 	rc = cache_save(p, fresh, err);
 	if (rc == 0) {
 		tokens_free(*t);

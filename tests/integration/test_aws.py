@@ -1,6 +1,7 @@
 """AWS federation: aws/assume-role identities against the local identity provider and the
 strict fake STS (tests/sts): credential-process (with the real AWS CLI and boto3), the
 credential cache and its lock, role_map, every STS error, env/exec, and exec --server."""
+import base64
 import json
 import os
 import signal
@@ -176,15 +177,25 @@ def test_credentials_are_renewed_when_the_role_changes(aws):
     assert call["role_arn"] == ADMIN and call["session_name"] == "bob@example.com"
 
 
+def id_token_claims(env):
+    payload = env.tokens()["id_token"].split(".")[1]
+    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+
+
 def test_an_expiring_id_token_is_refreshed_first(env, sts):
     env.sts = sts
     env.write_config(aws_config(env, sts))
-    env.idp.settings(interval=1, id_token_ttl=60)  # less than refresh_before (5 min)
+    env.idp.settings(interval=1, id_token_ttl=4)
     rc, _, err = do_login(env)
     assert rc == 0, err
     old = env.tokens()["refresh_token"]
     env.idp.reset()
     sts.reset()
+    # A wait on the clock, not on a process: the ID token must be in its last half
+    # (refresh window = min(refresh_before, lifetime / 2) = 2 s).
+    c = id_token_claims(env)
+    while time.time() < c["exp"] - 1:
+        time.sleep(0.1)
     r = process(env)
     assert r.returncode == 0, r.stderr
     grants = [e for e in env.idp.log() if e.get("grant_type") == "refresh_token"]
@@ -964,7 +975,9 @@ def test_cached_path_reads_one_file_and_makes_no_connection(aws, tmp_path):
     ours = [line for line in text.splitlines()
             if str(aws.root) in line and "ENOENT" not in line]
     opened = sorted({line.split('"')[1] for line in ours})
-    assert opened == sorted([str(aws.config), str(creds_path(aws))]), opened
+    # The config, the credentials, and the session they must belong to (tokens.json).
+    assert opened == sorted([str(aws.config), str(creds_path(aws)),
+                             str(aws.tokens_path())]), opened
 
 
 def test_debug_trace_has_no_secret(aws):
