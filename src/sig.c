@@ -1,4 +1,5 @@
-/* sig.c: SIGINT and SIGTERM become a flag that every long wait checks. */
+/* sig.c: SIGINT and SIGTERM become a flag that every long wait checks; SIGPIPE ignored while
+ * a command's status is a child's (exec), and set back to its default for the child. */
 #include "oktacred/sig.h"
 
 #include <errno.h>
@@ -22,6 +23,26 @@ void sig_install(void)
 	sa.sa_flags = 0; /* no SA_RESTART: blocking calls return EINTR */
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+}
+
+static void set_pipe(void (*handler)(int))
+{
+	struct sigaction sa;
+
+	sa.sa_handler = handler;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = 0;
+	sigaction(SIGPIPE, &sa, NULL);
+}
+
+void sig_pipe_ignore(void)
+{
+	set_pipe(SIG_IGN);
+}
+
+void sig_pipe_default(void)
+{
+	set_pipe(SIG_DFL);
 }
 
 int sig_interrupted(void)
