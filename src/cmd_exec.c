@@ -15,6 +15,7 @@
 #include "oktacred/envset.h"
 #include "oktacred/harden.h"
 #include "oktacred/identity.h"
+#include "oktacred/sig.h"
 #include "oktacred/util.h"
 
 /* The variables that --server hands over as an endpoint instead (the SDKs would prefer
@@ -87,6 +88,10 @@ int cmd_exec(struct cli_ctx *ctx)
 		                       "no command given: oktacred exec [NAME] -- CMD [ARGS...]");
 	if (ctx->npos > 1)
 		return cli_usage_error(ctx, "one NAME at most before --");
+	/* CMD's status is what we are for: a stderr nobody reads any more (`2>&1 | head -1`)
+	 * must fail our log lines, not end us with SIGPIPE before CMD runs, or while --server
+	 * serves it. CMD gets SIGPIPE back at its default (here, and in credserver.c). */
+	sig_pipe_ignore();
 	if (cli_flag(ctx, "--server"))
 		return exec_server(ctx);
 	envset_init(&env);
@@ -98,8 +103,10 @@ int cmd_exec(struct cli_ctx *ctx)
 		return -1;
 	fflush(NULL);
 	harden_restore_for_exec();
+	sig_pipe_default();
 	execvp(ctx->rest[0], ctx->rest);
 	saved_errno = errno;
+	sig_pipe_ignore();
 	if (saved_errno == ENOENT)
 		return okc_fail(&ctx->err, 127, "exec: %s: command not found", ctx->rest[0]);
 	return okc_fail(&ctx->err, 126, "exec: %s: %s", ctx->rest[0], strerror(saved_errno));

@@ -501,6 +501,7 @@ static void run_child(const struct credserver_opts *o, char **envp, const sigset
 	for (i = 0; i < ARRAY_SIZE(forwarded); i++)
 		sigaction(forwarded[i], &sa, NULL);
 	sigaction(SIGCHLD, &sa, NULL);
+	/* cmd_exec ignores SIGPIPE in us, and an ignored signal stays ignored across execvp. */
 	sigaction(SIGPIPE, &sa, NULL);
 	sigprocmask(SIG_SETMASK, oldmask, NULL);
 	environ = envp;

@@ -1,5 +1,6 @@
 /* sig.c: SIGINT, SIGTERM and SIGHUP become a flag that every long wait checks; while a
- * request that rotates state is in flight they are deferred (DESIGN.md section 4). */
+ * request that rotates state is in flight they are deferred (DESIGN.md section 4). SIGPIPE
+ * is ignored while a command's status is a child's (exec), and set back for the child. */
 #include "oktacred/sig.h"
 
 #include <errno.h>
@@ -26,6 +27,26 @@ void sig_install(void)
 	sa.sa_flags = 0; /* no SA_RESTART: blocking calls return EINTR */
 	for (i = 0; i < sizeof(handled) / sizeof(handled[0]); i++)
 		sigaction(handled[i], &sa, NULL);
+}
+
+static void set_pipe(void (*handler)(int))
+{
+	struct sigaction sa;
+
+	sa.sa_handler = handler;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = 0;
+	sigaction(SIGPIPE, &sa, NULL);
+}
+
+void sig_pipe_ignore(void)
+{
+	set_pipe(SIG_IGN);
+}
+
+void sig_pipe_default(void)
+{
+	set_pipe(SIG_DFL);
 }
 
 int sig_interrupted(void)

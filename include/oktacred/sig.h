@@ -2,12 +2,20 @@
  * transfers, lock waits) check, so Ctrl-C ends cleanly with exit 130 (143 for SIGTERM,
  * 129 for SIGHUP). While a request that rotates state is in flight (a refresh: Okta has
  * rotated the refresh token once it answers) the transfer is not aborted: the answer is
- * read and saved first, then the command ends with the signal's exit code. */
+ * read and saved first, then the command ends with the signal's exit code. SIGPIPE for
+ * exec. */
 #ifndef OKTACRED_SIG_H
 #define OKTACRED_SIG_H
 
 /* Installs the handlers (no SA_RESTART, so blocking calls return EINTR). */
 void sig_install(void);
+/* SIGPIPE ignored: a write to a closed stderr (our logs) or socket fails with EPIPE
+ * instead of ending the process, whose status is a child's to pass on. */
+void sig_pipe_ignore(void);
+/* SIGPIPE at its default, before an exec: an ignored signal stays ignored across it, and
+ * the command's `yes | head -1` would end `yes` with a write error, or a program that does
+ * not check its writes never. Async-signal-safe. */
+void sig_pipe_default(void);
 /* Non-zero once SIGINT, SIGTERM or SIGHUP arrived (deferred or not). */
 int sig_interrupted(void);
 /* Non-zero when a transfer in progress should be aborted: a signal arrived and none is

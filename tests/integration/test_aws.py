@@ -4,6 +4,7 @@ credential cache and its lock, role_map, every STS error, env/exec, and exec --s
 import base64
 import json
 import os
+import select
 import signal
 import stat
 import subprocess
@@ -14,7 +15,7 @@ import time
 
 import pytest
 
-from conftest import CLIENT_ID, OKTACRED, ROOT, do_login, not_under
+from conftest import CLIENT_ID, OKTACRED, OKTACRED_UNWRAPPED, ROOT, do_login, not_under
 
 sys.path.insert(0, os.path.join(ROOT, "tests", "sts"))
 from sts_harness import AWS_CLI, FakeSTS, aws_cli_env, write_aws_config  # noqa: E402
@@ -1021,3 +1022,146 @@ def test_exec_server_child_gets_the_callers_umask_and_environment(aws, tmp_path)
     assert r.returncode == 0, r.stderr
     assert r.stdout == "kept"
     assert oct(os.stat(f).st_mode & 0o777) == oct(0o644)
+
+
+# ---- a closed stderr, SIGPIPE ----
+# OKTACRED_UNWRAPPED: under OKTACRED_TEST_DEBUG=1 the capturing wrapper would hold oktacred's
+# stderr instead of the pipe these tests close.
+
+ASK = r"""
+import json, os, sys, urllib.request
+try:
+    req = urllib.request.Request(os.environ["AWS_CONTAINER_CREDENTIALS_FULL_URI"], headers={
+        "Authorization": os.environ["AWS_CONTAINER_AUTHORIZATION_TOKEN"]})
+    op = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    with op.open(req, timeout=30) as r:
+        answer = "%d %s" % (r.status, " ".join(sorted(json.loads(r.read()))))
+except Exception as e:
+    answer = repr(e)
+open(sys.argv[1], "w").write(answer)
+"""
+
+
+def test_exec_server_outlives_a_closed_stderr(aws, tmp_path):
+    """`oktacred -v exec --server ... 2>&1 | head -1`: once the reader of its stderr is
+    gone, the line -v logs for each answer fails (EPIPE) instead of killing oktacred with
+    SIGPIPE: the child's request is answered and its status is oktacred's, not 141."""
+    go, answer = tmp_path / "go", tmp_path / "answer"
+    os.mkfifo(go)
+    child = 'read x < "$0"; /usr/bin/python3 -c "$1" "$2"; exit 7'
+    rfd, w = os.pipe()
+    proc = subprocess.Popen(
+        [OKTACRED_UNWRAPPED, "-v", "exec", "--server", "aws-dev", "--", "sh", "-c", child,
+         str(go), ASK, str(answer)], env=aws.env, stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL, stderr=w, start_new_session=True)
+    os.close(w)
+    try:
+        # The line it logs once the child runs, then nobody reads its stderr any more.
+        err, deadline = b"", time.monotonic() + 60
+        while b"credential server on " not in err:
+            assert time.monotonic() < deadline and proc.poll() is None, err
+            if select.select([rfd], [], [], 1)[0]:
+                chunk = os.read(rfd, 4096)
+                assert chunk, err
+                err += chunk
+        os.close(rfd)
+        rfd = None
+        with open(go, "w") as f:  # the child asks for credentials now
+            f.write("go\n")
+        proc.wait(timeout=60)
+    finally:
+        if rfd is not None:
+            os.close(rfd)
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert proc.returncode == 7
+    assert answer.read_text() == "200 AccessKeyId Expiration SecretAccessKey Token"
+
+
+def test_exec_with_a_closed_stderr_still_runs_the_command(aws, tmp_path):
+    """Plain exec has no parent left while CMD runs (execvp), but what -v logs before it
+    must not kill oktacred either when stderr is a pipe nobody reads: CMD runs and its
+    status is the status."""
+    ran = tmp_path / "ran"
+    assert process(aws).returncode == 0  # cached: -v logs it
+    r, w = os.pipe()
+    os.close(r)
+    try:
+        res = subprocess.run(
+            [OKTACRED_UNWRAPPED, "-v", "exec", "aws-dev", "--", "sh", "-c",
+             ': > "$0"; exit 7', str(ran)], env=aws.env, stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL, stderr=w, start_new_session=True, timeout=60)
+    finally:
+        os.close(w)
+    assert res.returncode == 7
+    assert ran.exists()
+
+
+@pytest.mark.parametrize("caller_ignores", [False, True],
+                         ids=["caller-default", "caller-ignores"])
+@pytest.mark.parametrize("server", [False, True], ids=["exec", "exec_server"])
+def test_exec_child_starts_with_sigpipe_default(aws, tmp_path, server, caller_ignores):
+    """oktacred ignores SIGPIPE (a closed stderr must not end it), and an ignored signal
+    stays ignored across execvp: CMD gets SIGPIPE back at its default, even when whoever
+    started oktacred had it ignored, so that `yes | head -1` in it ends `yes`."""
+    if caller_ignores and signal.getsignal(signal.SIGPIPE) != signal.SIG_IGN:
+        pytest.skip("this Python does not ignore SIGPIPE")
+    sigign, yes_status = tmp_path / "sigign", tmp_path / "yes-status"
+    child = ('grep "^SigIgn:" /proc/self/status > "$0"; '
+             '(yes; echo $? > "$1") | head -n1 > /dev/null; exit 7')
+    res = subprocess.run(
+        [OKTACRED, "exec", *(["--server"] if server else []), "aws-dev", "--", "sh", "-c",
+         child, str(sigign), str(yes_status)], env=aws.env, stdin=subprocess.DEVNULL,
+        capture_output=True, text=True, timeout=60, start_new_session=True,
+        restore_signals=not caller_ignores)  # False: SIG_IGN as this Python has it
+    assert res.returncode == 7, res.stderr
+    mask = int(sigign.read_text().split()[1], 16)
+    assert not mask & (1 << (signal.SIGPIPE - 1)), "CMD has SIGPIPE ignored"
+    assert yes_status.read_text().strip() == str(128 + signal.SIGPIPE)
+
+
+def test_exec_server_outlives_a_client_gone_before_its_answer(aws):
+    """A client that sends its request and resets the connection while its credentials
+    are being fetched (STS holds them): the answer goes to a closed socket, which fails
+    (EPIPE) without killing the server, and the next request is answered."""
+    aws.sts.settings(credential_ttl_override_s=600)  # below 20 min left: a request renews
+    child = textwrap.dedent(r"""
+        import json, os, socket, struct, sys, time, urllib.request
+        uri = os.environ["AWS_CONTAINER_CREDENTIALS_FULL_URI"]
+        tok = os.environ["AWS_CONTAINER_AUTHORIZATION_TOKEN"]
+        sts = sys.argv[1]
+        host, port = uri.split("/")[2].split(":")
+        path = "/" + uri.split("/", 3)[3]
+        op = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        def control(method, what, body=None):
+            req = urllib.request.Request(sts + "/__test/" + what, method=method,
+                data=None if body is None else json.dumps(body).encode(),
+                headers={"Content-Type": "application/json"})
+            with op.open(req, timeout=30) as r:
+                return json.loads(r.read())
+        control("POST", "reset")
+        control("POST", "settings", {"response_delay_ms": 1500})
+        s = socket.create_connection((host, int(port)))
+        s.sendall(("GET %s HTTP/1.1\r\nHost: %s\r\nAuthorization: %s\r\n\r\n"
+                   % (path, host, tok)).encode())
+        s.shutdown(socket.SHUT_WR)
+        # Until STS holds this request's credentials: its status is set as the hold begins.
+        deadline = time.monotonic() + 30
+        while not [e for e in control("GET", "log")
+                   if e["action"] == "AssumeRoleWithWebIdentity" and e["status"]]:
+            assert time.monotonic() < deadline, "STS never got the request"
+            time.sleep(0.05)
+        # A reset after our FIN: the server's send fails with EPIPE, SIGPIPE unless
+        # MSG_NOSIGNAL or SIGPIPE ignored.
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        s.close()
+        control("POST", "settings", {"response_delay_ms": 0})
+        req = urllib.request.Request(uri, headers={"Authorization": tok})
+        with op.open(req, timeout=30) as r:
+            assert r.status == 200
+        sys.exit(7)
+    """)
+    r = aws.run("exec", "--server", "aws-dev", "--", "/usr/bin/python3", "-c", child,
+                aws.sts.base, timeout=120)
+    assert r.returncode == 7, r.stderr
