@@ -853,13 +853,36 @@ static int setup_handle(CURL *h, CURLU *cu, const struct http_opts *o,
 	return 0;
 }
 
+/* req->prepare: the body of the coming attempt, built anew into body (the previous one
+ * wiped first) and handed to libcurl again, which does not copy it. */
+static int prepare_body(CURL *h, struct http_request *cur, struct buf *body, okc_err *err)
+{
+	CURLcode cc;
+
+	buf_reset(body);
+	if (cur->prepare(cur->prepare_ctx, body, err) < 0)
+		return -1;
+	if (buf_append(body, NULL, 0) < 0) /* never NULL data, even when empty */
+		return okc_fail(err, OKC_EXIT_FAIL, "out of memory");
+	cur->body = body->data;
+	cur->body_len = body->len;
+	cc = curl_easy_setopt(h, CURLOPT_POSTFIELDS, cur->body);
+	if (cc == CURLE_OK)
+		cc = curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)cur->body_len);
+	if (cc != CURLE_OK)
+		return okc_fail(err, OKC_EXIT_FAIL, "cannot set up the HTTP request: %s",
+		                curl_easy_strerror(cc));
+	return 0;
+}
+
 int http_request(const struct http_opts *opts, const struct http_request *req,
                  struct http_response *resp, okc_err *err)
 {
 	struct http_opts o = {0};
 	struct url_parts u;
 	struct xfer x;
-	struct buf user = BUF_INIT, pass = BUF_INIT;
+	struct buf user = BUF_INIT, pass = BUF_INIT, attempt_body = BUF_INIT;
+	struct http_request cur; /* req, with the body of the current attempt when prepared */
 	struct curl_slist *headers = NULL;
 	char errbuf[CURL_ERROR_SIZE];
 	CURLU *cu = NULL;
@@ -893,11 +916,17 @@ int http_request(const struct http_opts *opts, const struct http_request *req,
 		return -1;
 	if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "POST") != 0)
 		return okc_fail(err, OKC_EXIT_FAIL, "unsupported HTTP method %s", req->method);
+	if (req->prepare && strcmp(req->method, "POST") != 0)
+		return okc_fail(err, OKC_EXIT_FAIL, "invalid HTTP request: a body for a GET");
 	if ((req->accept && !header_ok(req->accept)) ||
 	    (req->content_type && !header_ok(req->content_type)))
 		return okc_fail(err, OKC_EXIT_FAIL, "invalid HTTP header given");
 	if (global_init(err) < 0)
 		return -1;
+	/* From here on req is the copy, so that the trace and the redaction see the body
+	 * each attempt actually sends. */
+	cur = *req;
+	req = &cur;
 
 	host = xstrndup(u.authority, u.authority_len);
 	x.body = &resp->body;
@@ -943,6 +972,8 @@ int http_request(const struct http_opts *opts, const struct http_request *req,
 		xfer_clear_headers(&x);
 		x.too_big = x.oom = x.body_traced = 0;
 		errbuf[0] = '\0';
+		if (cur.prepare && prepare_body(h, &cur, &attempt_body, err) < 0)
+			goto out;
 		log_debug("%s %s (attempt %d of %d)", req->method, host, attempt, o.max_attempts);
 		cc = curl_easy_perform(h);
 		if (cc == CURLE_OK) {
@@ -1026,6 +1057,7 @@ out:
 	free_headers(headers);
 	buf_free(&user);
 	buf_free(&pass);
+	buf_free(&attempt_body);
 	xfer_clear_headers(&x);
 	free(host);
 	return rc;

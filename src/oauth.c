@@ -125,9 +125,31 @@ int oauth_post(const struct provider_cfg *p, const char *url, const struct buf *
 	return oauth_post_auth(p, url, form, NULL, NULL, json, oerr, err);
 }
 
-int oauth_post_auth(const struct provider_cfg *p, const char *url, const struct buf *form,
-                    const char *basic_user, const char *basic_pass, struct buf *json,
-                    struct oauth_error *oerr, okc_err *err)
+/* A form built per attempt: the last one is kept, since an answer may echo it and is
+ * redacted against it. */
+struct built_form {
+	oauth_form_fn build;
+	void *ctx;
+	struct buf last;
+};
+
+/* http_request's prepare hook. */
+static int built_form_prepare(void *ctx, struct buf *body, okc_err *err)
+{
+	struct built_form *f = ctx;
+
+	buf_reset(&f->last);
+	if (f->build(f->ctx, &f->last, err) < 0)
+		return -1;
+	if (buf_append(body, f->last.data ? f->last.data : "", f->last.len) < 0)
+		return okc_fail(err, OKC_EXIT_FAIL, "out of memory");
+	return 0;
+}
+
+/* oauth_post_auth with either a fixed form or one built per attempt (f). */
+static int post_form(const struct provider_cfg *p, const char *url, const struct buf *form,
+                     struct built_form *f, const char *basic_user, const char *basic_pass,
+                     struct buf *json, struct oauth_error *oerr, okc_err *err)
 {
 	struct http_opts opts;
 	struct http_request req = {0};
@@ -140,8 +162,14 @@ int oauth_post_auth(const struct provider_cfg *p, const char *url, const struct 
 	req.method = "POST";
 	req.url = url;
 	req.content_type = "application/x-www-form-urlencoded";
-	req.body = form->data ? form->data : "";
-	req.body_len = form->len;
+	if (f) {
+		req.prepare = built_form_prepare;
+		req.prepare_ctx = f;
+		form = &f->last; /* after the request: what its last attempt sent */
+	} else {
+		req.body = form->data ? form->data : "";
+		req.body_len = form->len;
+	}
 	req.accept = "application/json";
 	req.basic_user = basic_user;
 	req.basic_pass = basic_pass;
@@ -184,13 +212,52 @@ int oauth_post_auth(const struct provider_cfg *p, const char *url, const struct 
 	return -1;
 }
 
+int oauth_post_auth(const struct provider_cfg *p, const char *url, const struct buf *form,
+                    const char *basic_user, const char *basic_pass, struct buf *json,
+                    struct oauth_error *oerr, okc_err *err)
+{
+	return post_form(p, url, form, NULL, basic_user, basic_pass, json, oerr, err);
+}
+
+int oauth_post_built(const struct provider_cfg *p, const char *url, oauth_form_fn build, void *ctx,
+                     const char *basic_user, const char *basic_pass, struct buf *json,
+                     struct oauth_error *oerr, okc_err *err)
+{
+	struct built_form f = {build, ctx, BUF_INIT};
+	int rc = post_form(p, url, NULL, &f, basic_user, basic_pass, json, oerr, err);
+
+	buf_free(&f.last); /* wipes the last form: it may hold a client assertion */
+	return rc;
+}
+
+/* The token answer in json as tokens for p. */
+static int token_answer(const struct provider_cfg *p, struct buf *json, struct tokens **out,
+                        okc_err *err)
+{
+	int rc = tokens_from_response(json->data, json->len, now_utc(), out, err);
+
+	buf_free(json);
+	if (rc < 0)
+		return -1;
+	tokens_set_provider(*out, p);
+	return 0;
+}
+
 int oauth_token_request(const struct provider_cfg *p, const struct buf *form, struct tokens **out,
                         struct oauth_error *oerr, okc_err *err)
 {
-	return oauth_token_request_auth(p, form, NULL, NULL, out, oerr, err);
+	struct oauth_endpoints ep;
+	struct buf json = BUF_INIT;
+	int rc;
+
+	if (oauth_endpoints_for(p, &ep, err) < 0)
+		return -1;
+	rc = oauth_post(p, ep.token, form, &json, oerr, err);
+	oauth_endpoints_free(&ep);
+	return rc != 0 ? rc : token_answer(p, &json, out, err);
 }
 
-int oauth_token_request_auth(const struct provider_cfg *p, const struct buf *form,
+int oauth_token_request_auth(const struct provider_cfg *p, oauth_form_fn build, void *ctx,
                              const char *basic_user, const char *basic_pass, struct tokens **out,
                              struct oauth_error *oerr, okc_err *err)
 {
@@ -200,16 +267,9 @@ int oauth_token_request_auth(const struct provider_cfg *p, const struct buf *for
 
 	if (oauth_endpoints_for(p, &ep, err) < 0)
 		return -1;
-	rc = oauth_post_auth(p, ep.token, form, basic_user, basic_pass, &json, oerr, err);
+	rc = oauth_post_built(p, ep.token, build, ctx, basic_user, basic_pass, &json, oerr, err);
 	oauth_endpoints_free(&ep);
-	if (rc != 0)
-		return rc;
-	rc = tokens_from_response(json.data, json.len, now_utc(), out, err);
-	buf_free(&json);
-	if (rc < 0)
-		return -1;
-	tokens_set_provider(*out, p);
-	return 0;
+	return rc != 0 ? rc : token_answer(p, &json, out, err);
 }
 
 int oauth_revoke(const struct provider_cfg *p, const char *token, const char *type_hint,

@@ -28,6 +28,14 @@ struct http_request {
 	const char *basic_user;     /* HTTP Basic auth (client_secret_basic), or NULL; both */
 	const char *basic_pass;     /* form-encoded first, as RFC 6749 2.3.1 says */
 	const char *const *headers; /* extra "Name: value" lines, NULL-terminated, or NULL */
+	/* Optional, POST only: builds the body anew before every attempt, the first included,
+	 * for a body that must not be sent twice (a client assertion: the server accepts each
+	 * jti once, so a retry needs a new one). body is empty on each call (the previous
+	 * attempt's is wiped first); it belongs to http_request, which wipes it when done.
+	 * Returns 0, or -1 with err set: http_request then stops and returns -1. When set,
+	 * the body and body_len fields above are not used. */
+	int (*prepare)(void *ctx, struct buf *body, okc_err *err);
+	void *prepare_ctx;
 };
 
 struct http_response {

@@ -47,11 +47,23 @@ int oauth_post_auth(const struct provider_cfg *p, const char *url, const struct 
                     const char *basic_user, const char *basic_pass, struct buf *json,
                     struct oauth_error *oerr, okc_err *err);
 
+/* Appends a request's form to form (empty on each call). Returns 0, or -1 with err set. */
+typedef int (*oauth_form_fn)(void *ctx, struct buf *form, okc_err *err);
+
+/* oauth_post_auth with a form built by build(ctx, ...) before every HTTP attempt (the
+ * prepare hook of http.h): for a form with a client assertion (RFC 7523), whose jti the
+ * server accepts once, so a retried request must carry a newly signed one. A build
+ * failure ends the request with its error. */
+int oauth_post_built(const struct provider_cfg *p, const char *url, oauth_form_fn build, void *ctx,
+                     const char *basic_user, const char *basic_pass, struct buf *json,
+                     struct oauth_error *oerr, okc_err *err);
+
 /* oauth_post to the token endpoint, the answer parsed into tokens (cache key set). */
 int oauth_token_request(const struct provider_cfg *p, const struct buf *form, struct tokens **out,
                         struct oauth_error *oerr, okc_err *err);
 
-int oauth_token_request_auth(const struct provider_cfg *p, const struct buf *form,
+/* oauth_token_request with oauth_post_built: the form is built anew for every attempt. */
+int oauth_token_request_auth(const struct provider_cfg *p, oauth_form_fn build, void *ctx,
                              const char *basic_user, const char *basic_pass, struct tokens **out,
                              struct oauth_error *oerr, okc_err *err);
 

@@ -14,35 +14,58 @@
 
 #define CLIENT_ASSERTION_TYPE "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 
+struct cc_form {
+	const struct provider_cfg *p;
+	const struct signing_key *key; /* NULL: client_secret_basic */
+	const char *audience;          /* the token endpoint */
+};
+
+/* The form of one attempt (an oauth_form_fn): with a key, a client assertion signed now,
+ * with its own jti, since Okta refuses one it has seen, even from a request whose answer
+ * was lost. */
+static int cc_form_build(void *ctx, struct buf *form, okc_err *err)
+{
+	const struct cc_form *c = ctx;
+	struct buf assertion = BUF_INIT;
+	int rc = 0;
+
+	if (http_form_add(form, "grant_type", "client_credentials") < 0 ||
+	    http_form_add(form, "scope", c->p->scopes) < 0)
+		return okc_fail(err, OKC_EXIT_FAIL, "out of memory");
+	if (!c->key)
+		return 0;
+	if (assertion_sign(c->key, c->p->private_key_id, c->p->client_id, c->audience, now_utc(),
+	                   &assertion, err) < 0)
+		return -1;
+	if (http_form_add(form, "client_assertion_type", CLIENT_ASSERTION_TYPE) < 0 ||
+	    http_form_add(form, "client_assertion", assertion.data) < 0)
+		rc = okc_fail(err, OKC_EXIT_FAIL, "out of memory");
+	buf_free(&assertion);
+	return rc;
+}
+
 /* grant_type=client_credentials; a refresh_renew_fn, called under the lock. */
 static int client_credentials(const struct provider_cfg *p, struct tokens **t, okc_err *err)
 {
 	struct oauth_endpoints ep;
 	struct oauth_error oerr;
 	struct signing_key *key = NULL;
-	struct buf form = BUF_INIT, assertion = BUF_INIT;
+	struct cc_form form;
 	struct tokens *fresh = NULL;
 	int rc = -1;
 
 	if (oauth_endpoints_for(p, &ep, err) < 0)
 		return -1;
-	if (http_form_add(&form, "grant_type", "client_credentials") < 0 ||
-	    http_form_add(&form, "scope", p->scopes) < 0)
-		goto oom;
-	if (p->private_key) {
-		if (signing_key_load(p->private_key, &key, err) < 0 ||
-		    assertion_sign(key, p->private_key_id, p->client_id, ep.token, now_utc(),
-		                   &assertion, err) < 0) {
-			okc_wrap(err, "%s", p->name);
-			goto out;
-		}
-		if (http_form_add(&form, "client_assertion_type", CLIENT_ASSERTION_TYPE) < 0 ||
-		    http_form_add(&form, "client_assertion", assertion.data) < 0)
-			goto oom;
+	if (p->private_key && signing_key_load(p->private_key, &key, err) < 0) {
+		okc_wrap(err, "%s", p->name);
+		goto out;
 	}
+	form.p = p;
+	form.key = key;
+	form.audience = ep.token;
 	log_verbose("%s: requesting an access token (client credentials)", p->name);
-	rc = oauth_token_request_auth(p, &form, p->private_key ? NULL : p->client_id,
-	                              p->private_key ? NULL : p->client_secret, &fresh, &oerr, err);
+	rc = oauth_token_request_auth(p, cc_form_build, &form, key ? NULL : p->client_id,
+	                              key ? NULL : p->client_secret, &fresh, &oerr, err);
 	if (rc == OAUTH_ERROR) {
 		rc = okc_fail(err, OKC_EXIT_FAIL,
 		              "%s: the identity provider refused the client "
@@ -68,13 +91,8 @@ static int client_credentials(const struct provider_cfg *p, struct tokens **t, o
 		*t = fresh;
 		fresh = NULL;
 	}
-	goto out;
-oom:
-	rc = okc_fail(err, OKC_EXIT_FAIL, "out of memory");
 out:
 	tokens_free(fresh);
-	buf_free(&assertion);
-	buf_free(&form);
 	signing_key_free(key);
 	oauth_endpoints_free(&ep);
 	return rc;

@@ -163,12 +163,14 @@ class IdP(NodeServer):
         return self._control("POST", "settings", kw)
 
     def fault(self, path, status=503, count=1, body=None, headers=None, delay_ms=0, hang=False,
-              rate_headers=False):
+              rate_headers=False, after=False):
         """The next `count` requests to `path` get this answer (count=0 clears).
         rate_headers: add the X-Rate-Limit-* headers every real answer has (headers
-        given here win)."""
+        given here win). after: the request is processed first (a client assertion's
+        jti consumed, tokens issued), then its answer is replaced by this one."""
         spec = {"path": path, "status": status, "count": count, "headers": headers or {},
-                "delay_ms": delay_ms, "hang": hang, "rate_headers": rate_headers}
+                "delay_ms": delay_ms, "hang": hang, "rate_headers": rate_headers,
+                "after": after}
         if body is not None:
             spec["body"] = body
         return self._control("POST", "fault", spec)

@@ -130,7 +130,7 @@ const DEFAULT_RATE = Object.freeze({ limit: 600, window_s: 60 });
 
 let settings = { ...DEFAULT_SETTINGS };
 let requestLog = [];
-let faults = new Map(); // path -> { status, count, body, headers, delay_ms, hang, rate_headers }
+let faults = new Map(); // path -> { status, count, body, headers, delay_ms, hang, rate_headers, after }
 let polls = new Map(); // server + device_code hash -> { interval, last }
 let rateBuckets = new Map(); // path -> { start (ms), count }
 
@@ -658,6 +658,7 @@ async function handleControl(url, req, res) {
               delay_ms: body.delay_ms || 0,
               hang: !!body.hang,
               rate_headers: !!body.rate_headers,
+              after: !!body.after,
             });
           }
           sendJson(res, 200, { ok: true, faults: Object.fromEntries(faults) });
@@ -841,6 +842,37 @@ async function answerFault(fault, res) {
   res.end(body);
 }
 
+// An "after" fault: the request is served as usual (a client assertion's jti recorded,
+// tokens issued, a refresh token rotated out), then the answer it got is dropped and the
+// fault is sent instead (or nothing, with hang): as when Okta's own answer is lost behind
+// a failing proxy. Installed after instrumentResponse, so the log records what was sent.
+function replaceAnswer(res, entry, fault) {
+  const { writeHead, write, end } = res;
+  let status = null;
+  res.writeHead = function swallowHead(code) {
+    status = code;
+    return this;
+  };
+  res.write = function swallowWrite(chunk, encoding, cb) {
+    const done = typeof encoding === 'function' ? encoding : cb;
+    if (typeof done === 'function') process.nextTick(done);
+    return true;
+  };
+  res.end = function replace() {
+    Object.assign(res, { writeHead, write, end });
+    if (entry) entry.replaced_status = status ?? res.statusCode;
+    for (const name of res.getHeaderNames()) {
+      if (!name.startsWith('x-rate-limit-')) res.removeHeader(name);
+    }
+    if (fault.hang) {
+      if (entry) entry.hang = true;
+      return this; // never answered (closed when the server stops)
+    }
+    answerFault(fault, res).catch(() => res.destroy());
+    return this;
+  };
+}
+
 function takeFault(pathname) {
   const fault = faults.get(pathname);
   if (!fault) return null;
@@ -900,6 +932,7 @@ async function handle(req, res) {
       client_auth: clientAuthOf(req, params),
       jti_hash: assertionJtiHash(params),
       error_detail: null,
+      replaced_status: null,
       grace_reuse: false,
       reuse_age_ms: null,
       rate_limited: false,
@@ -919,7 +952,10 @@ async function handle(req, res) {
   }
 
   const fault = takeFault(pathname);
-  if (fault) {
+  if (fault?.after) {
+    if (entry) entry.fault = true;
+    replaceAnswer(res, entry, fault);
+  } else if (fault) {
     if (entry) entry.fault = true;
     if (fault.hang) {
       if (entry) entry.hang = true;

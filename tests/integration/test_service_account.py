@@ -128,3 +128,51 @@ def test_api_token_provider_sets_ssws_variables(env):
     r = env.run("env", "legacy-admin")
     assert r.returncode == 3
     assert "ACME_OKTA_TOKEN" in r.stderr and r.stdout == ""
+
+
+# -- retries: a new client assertion for every attempt ------------------------------------
+
+ORG_TOKEN = "/oauth2/v1/token"
+
+
+def test_retry_after_a_processed_failure_signs_a_new_assertion(rsa_robot):
+    """Okta consumed the jti and then the answer was lost (a 503 in its place): the
+    retry must not replay that assertion, or Okta refuses it as used."""
+    env = rsa_robot
+    env.idp.fault(path=ORG_TOKEN, status=503, after=True)
+    r = env.run("token", "robot")
+    first, second = grants(env.idp)
+    assert first["processed"] and first["fault"] and first["replaced_status"] == 200
+    assert first["status"] == 503
+    # Before: 401 invalid_client, "client assertion tokens must only be used once".
+    assert second["status"] == 200, second["error_detail"]
+    assert second["error_detail"] is None
+    assert first["jti_hash"] and second["jti_hash"]
+    assert first["jti_hash"] != second["jti_hash"], "the retry replayed the assertion"
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == env.tokens("robot")["access_token"]
+
+
+def test_retry_after_a_lost_answer_signs_a_new_assertion(rsa_robot, tmp_path):
+    """The same when the processed request's answer never comes (the attempt times out)."""
+    env = rsa_robot
+    sa_config(env, "0oa-robot-rsa", f"private_key = {tmp_path / 'robot-rsa.pem'}",
+              "private_key_id = kid-rsa", extra="timeout = 1s")
+    env.idp.fault(path=ORG_TOKEN, hang=True, after=True)
+    r = env.run("token", "robot")
+    first, second = grants(env.idp)
+    assert first["processed"] and first["hang"] and first["replaced_status"] == 200
+    assert second["status"] == 200, second["error_detail"]
+    assert first["jti_hash"] != second["jti_hash"], "the retry replayed the assertion"
+    assert r.returncode == 0, r.stderr
+
+
+def test_retry_after_an_unprocessed_503_signs_a_new_assertion(rsa_robot):
+    env = rsa_robot
+    env.idp.fault(path=ORG_TOKEN, status=503, count=2)
+    r = env.run("token", "robot")
+    assert r.returncode == 0, r.stderr
+    g = grants(env.idp)
+    assert [(e["status"], e["processed"]) for e in g] == [(503, False), (503, False),
+                                                         (200, True)]
+    assert len({e["jti_hash"] for e in g}) == 3, "each attempt has its own jti"

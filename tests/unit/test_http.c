@@ -797,3 +797,173 @@ Test(http_request, debug_trace_is_redacted)
 	server_free(&s);
 	free(url);
 }
+
+/* ---- the prepare hook: a body built anew for every attempt ---- */
+
+struct prepared {
+	int calls;
+	int fail_at;         /* the call that fails, 0: none */
+	int empty_each_time; /* every call found the body empty */
+	const char *prefix;  /* the body of call n: prefix, n, "&n=", then n digits n */
+};
+
+static int prepare_attempt(void *ctx, struct buf *body, okc_err *err)
+{
+	struct prepared *p = ctx;
+	int i;
+
+	p->calls++;
+	if (body->len != 0)
+		p->empty_each_time = 0;
+	if (p->calls == p->fail_at)
+		return okc_fail(err, OKC_EXIT_FAIL, "cannot sign attempt %d", p->calls);
+	/* Each attempt a different length, so Content-Length must follow the body. */
+	buf_puts(body, p->prefix);
+	buf_printf(body, "%d&n=", p->calls);
+	for (i = 0; i < p->calls; i++)
+		buf_printf(body, "%d", p->calls);
+	return 0;
+}
+
+static const char *request_body(const struct buf *r)
+{
+	const char *eoh = r->data ? strstr(r->data, "\r\n\r\n") : NULL;
+
+	return eoh ? eoh + 4 : "";
+}
+
+Test(http_request, prepare_builds_the_body_of_each_attempt)
+{
+	static const char *const want[] = {"attempt=1&n=1", "attempt=2&n=22", "attempt=3&n=333"};
+	struct server s = {.answers = {{ANSWER("503 Service Unavailable") "\r\n", 0, 0},
+	                               {ANSWER("500 Internal Server Error") "\r\n", 0, 0},
+	                               {OK_JSON, 0, 0}}};
+	struct http_opts opts = {.max_wait_ms = 200};
+	struct prepared p = {.empty_each_time = 1, .prefix = "attempt="};
+	struct http_request req = {0};
+	struct http_response resp = {0};
+	okc_err err = {0};
+	char *url, cl[64];
+	int i;
+
+	server_start(&s);
+	url = url_for(&s, "/oauth2/v1/token");
+	req.method = "POST";
+	req.url = url;
+	req.body = "stale=body"; /* not used when prepare is set */
+	req.body_len = 10;
+	req.prepare = prepare_attempt;
+	req.prepare_ctx = &p;
+	cr_assert_eq(run(&opts, &req, &resp, &err), 0, "%s", err.msg);
+	server_stop(&s);
+	cr_expect_eq(resp.status, 200);
+	cr_expect_eq(resp.attempts, 3);
+	cr_expect_eq(p.calls, 3, "called once per attempt");
+	cr_expect(p.empty_each_time, "the previous attempt's body was handed back");
+	cr_assert_eq(s.served, 3);
+	for (i = 0; i < 3; i++) {
+		cr_expect_str_eq(request_body(&s.requests[i]), want[i], "attempt %d", i + 1);
+		snprintf(cl, sizeof(cl), "\r\nContent-Length: %zu\r\n", strlen(want[i]));
+		cr_expect_not_null(find_ci(s.requests[i].data, cl), "attempt %d: %s", i + 1,
+		                   s.requests[i].data);
+	}
+	http_response_free(&resp);
+	server_free(&s);
+	free(url);
+}
+
+Test(http_request, prepare_failure_ends_the_request)
+{
+	struct server s = {
+	    .answers = {{ANSWER("503 Service Unavailable") "\r\n", 0, 0}, {OK_JSON, 0, 0}}};
+	struct http_opts opts = {.max_wait_ms = 200};
+	struct prepared p = {.fail_at = 2, .empty_each_time = 1, .prefix = "a="};
+	struct http_request req = {0};
+	struct http_response resp = {0};
+	okc_err err = {0};
+	char *url;
+
+	server_start(&s);
+	url = url_for(&s, "/t");
+	req.method = "POST";
+	req.url = url;
+	req.prepare = prepare_attempt;
+	req.prepare_ctx = &p;
+	cr_expect_eq(run(&opts, &req, &resp, &err), -1);
+	server_stop(&s);
+	cr_expect_eq(p.calls, 2);
+	cr_expect_eq(s.served, 1, "no request without its body");
+	cr_expect_str_eq(request_body(&s.requests[0]), "a=1&n=1");
+	cr_expect_eq(err.code, OKC_EXIT_FAIL);
+	cr_expect_str_eq(err.msg, "cannot sign attempt 2");
+	http_response_free(&resp);
+	server_free(&s);
+	free(url);
+}
+
+Test(http_request, prepare_needs_a_post)
+{
+	struct prepared p = {.prefix = "a="};
+	struct http_request req = {0};
+	struct http_response resp = {0};
+	okc_err err = {0};
+
+	req.method = "GET";
+	req.url = "http://127.0.0.1:1/";
+	req.prepare = prepare_attempt;
+	req.prepare_ctx = &p;
+	cr_expect_eq(http_request(NULL, &req, &resp, &err), -1);
+	cr_expect_eq(err.code, OKC_EXIT_FAIL);
+	cr_expect_eq(p.calls, 0);
+	http_response_free(&resp);
+}
+
+/* --debug traces the body each attempt sent, and redacts an echo of it in the answer. */
+Test(http_request, prepared_bodies_in_the_debug_trace)
+{
+	static const char echo[] = "{\"error\":\"invalid_client\",\"error_description\":"
+	                           "\"bad ASSERTSECRET2&n=22\"}";
+	struct server s = {.answers = {{ANSWER("503 Service Unavailable") "\r\n", 0, 0}}};
+	struct http_opts opts = {.max_wait_ms = 200};
+	struct prepared p = {.empty_each_time = 1, .prefix = "client_assertion=ASSERTSECRET"};
+	struct http_request req = {0};
+	struct http_response resp = {0};
+	okc_err err = {0};
+	char answer[256], *url, *out, chunk[1024];
+	FILE *cap = tmpfile();
+	int saved = dup(STDERR_FILENO);
+	struct buf log = BUF_INIT;
+	size_t n;
+
+	snprintf(answer, sizeof(answer),
+	         "HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\n"
+	         "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
+	         strlen(echo), echo);
+	s.answers[1].text = answer;
+	log_init(LOG_DEBUG, 0);
+	server_start(&s);
+	url = url_for(&s, "/t");
+	dup2(fileno(cap), STDERR_FILENO);
+	req.method = "POST";
+	req.url = url;
+	req.content_type = "application/x-www-form-urlencoded";
+	req.prepare = prepare_attempt;
+	req.prepare_ctx = &p;
+	cr_expect_eq(run(&opts, &req, &resp, &err), 0, "%s", err.msg);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	server_stop(&s);
+	rewind(cap);
+	while ((n = fread(chunk, 1, sizeof(chunk), cap)) > 0)
+		buf_append(&log, chunk, n);
+	fclose(cap);
+	out = log.data ? log.data : "";
+	cr_expect_eq(resp.status, 401);
+	cr_expect_not_null(strstr(out, "client_assertion=<redacted>&n=1"), "%s", out);
+	cr_expect_not_null(strstr(out, "client_assertion=<redacted>&n=22"), "%s", out);
+	cr_expect_null(strstr(out, "ASSERTSECRET"), "leaked:\n%s", out);
+	http_response_free(&resp);
+	buf_free(&log);
+	server_free(&s);
+	free(url);
+}
