@@ -199,6 +199,7 @@ Test(tokens, json_round_trip_is_byte_stable)
 
 	free(t->scope);
 	t->scope = xstrdup("with \"quotes\" \\ and \x01 and \xc3\xa9");
+	t->session = xstrdup("0123456789abcdef0123456789abcdef");
 	cr_assert_eq(tokens_to_json(t, 1, &one), 0);
 	cr_assert_eq(tokens_from_json(one.data, one.len, &back, &err), 0, "%s", err.msg);
 	cr_assert_str_eq(back->access_token, t->access_token);
@@ -210,6 +211,7 @@ Test(tokens, json_round_trip_is_byte_stable)
 	cr_assert_str_eq(back->client_id, t->client_id);
 	cr_assert_str_eq(back->authorization_server, t->authorization_server);
 	cr_assert_str_eq(back->scopes, t->scopes);
+	cr_assert_str_eq(back->session, t->session);
 	cr_assert_eq(back->expires_in, t->expires_in);
 	cr_assert_eq(back->expires_at, t->expires_at);
 	cr_assert_eq(back->obtained_at, t->obtained_at);
@@ -237,6 +239,12 @@ Test(tokens, json_round_trip_of_a_response)
 	cr_assert_eq(tokens_from_json(one.data, one.len, &back, &err), 0, "%s", err.msg);
 	cr_assert_eq(back->refresh_expires_at, 0);
 	cr_assert_null(back->refresh_token);
+	/* A file without a session id (written before they existed): named by its login time. */
+	cr_assert_null(strstr(one.data, "\"session\""));
+	cr_assert_not_null(back->session);
+	cr_assert(str_starts(back->session, "obtained-"), "%s", back->session);
+	free(back->session);
+	back->session = NULL;
 	cr_assert_eq(tokens_to_json(back, 1, &two), 0);
 	cr_assert_str_eq(one.data, two.data);
 	buf_free(&one);
