@@ -1,5 +1,6 @@
 /* cmd_status.c: `oktacred status [NAME...] [--json]`: who is logged in where, and the AWS
- * credentials cached for the aws/assume-role identities of each provider. */
+ * credentials cached for the aws/assume-role identities of each provider. What the ID token
+ * and STS said is shown escaped (text_escape), in the text and in the JSON. */
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -97,7 +98,7 @@ static void print_aws(const struct session_info *s)
 	for (i = 0; i < s->cfg->nidentities; i++) {
 		const struct identity_cfg *id = &s->cfg->identities[i];
 		struct awscreds *c = NULL;
-		char when[21], left[32];
+		char when[21], left[32], *arn;
 		okc_err err;
 		int rc;
 
@@ -116,11 +117,22 @@ static void print_aws(const struct session_info *s)
 		}
 		time_format_utc(c->expiration, when);
 		time_format_left(awscreds_left(c, now_utc()), left, sizeof(left));
-		printf("%s until %s (%s%s)\n",
-		       c->assumed_role_arn ? c->assumed_role_arn : c->role_arn, when, left,
+		arn = text_escape_dup(c->assumed_role_arn ? c->assumed_role_arn : c->role_arn);
+		printf("%s until %s (%s%s)\n", arn, when, left,
 		       strcmp(left, "expired") ? " left" : "");
+		free(arn);
 		awscreds_free(c);
 	}
+}
+
+/* A string member holding server text: cJSON escapes C0 controls but passes C1 controls
+ * and invalid UTF-8 through, so the value is escaped first, as the text output is. */
+static void add_escaped(cJSON *o, const char *key, const char *value)
+{
+	char *v = text_escape_dup(value);
+
+	cJSON_AddStringToObject(o, key, v);
+	free(v);
 }
 
 static void aws_json(const struct session_info *s, cJSON *o)
@@ -151,7 +163,7 @@ static void aws_json(const struct session_info *s, cJSON *o)
 			continue;
 		cJSON_AddStringToObject(a, "role_arn", c->role_arn);
 		if (c->assumed_role_arn)
-			cJSON_AddStringToObject(a, "assumed_role_arn", c->assumed_role_arn);
+			add_escaped(a, "assumed_role_arn", c->assumed_role_arn);
 		time_format_utc(c->expiration, when);
 		cJSON_AddStringToObject(a, "expires_at", when);
 		cJSON_AddNumberToObject(a, "expires_in", (double)awscreds_left(c, now_utc()));
@@ -172,15 +184,23 @@ static void print_text(const struct session_info *s, int first)
 		print_aws(s);
 		return;
 	}
-	if (s->claims.email || s->claims.sub)
-		printf("  user:     %s%s%s%s\n", s->claims.email ? s->claims.email : "",
-		       s->claims.email && s->claims.sub ? " (" : "",
-		       s->claims.sub ? s->claims.sub : "",
-		       s->claims.email && s->claims.sub ? ")" : "");
+	if (s->claims.email || s->claims.sub) {
+		char *email = text_escape_dup(s->claims.email),
+		     *sub = text_escape_dup(s->claims.sub);
+
+		printf("  user:     %s%s%s%s\n", email ? email : "", email && sub ? " (" : "",
+		       sub ? sub : "", email && sub ? ")" : "");
+		free(email);
+		free(sub);
+	}
 	if (s->claims.ngroups) {
 		fputs("  groups:   ", stdout);
-		for (i = 0; i < s->claims.ngroups; i++)
-			printf("%s%s", i ? ", " : "", s->claims.groups[i]);
+		for (i = 0; i < s->claims.ngroups; i++) {
+			char *g = text_escape_dup(s->claims.groups[i]);
+
+			printf("%s%s", i ? ", " : "", g);
+			free(g);
+		}
 		fputc('\n', stdout);
 	}
 	time_format_utc(s->t->expires_at, when);
@@ -218,13 +238,17 @@ static cJSON *to_json(const struct session_info *s)
 	if (!s->t)
 		return o;
 	if (s->claims.sub)
-		cJSON_AddStringToObject(o, "subject", s->claims.sub);
+		add_escaped(o, "subject", s->claims.sub);
 	if (s->claims.email)
-		cJSON_AddStringToObject(o, "email", s->claims.email);
+		add_escaped(o, "email", s->claims.email);
 	if (s->claims.groups) {
 		g = cJSON_AddArrayToObject(o, "groups");
-		for (i = 0; i < s->claims.ngroups; i++)
-			cJSON_AddItemToArray(g, cJSON_CreateString(s->claims.groups[i]));
+		for (i = 0; i < s->claims.ngroups; i++) {
+			char *v = text_escape_dup(s->claims.groups[i]);
+
+			cJSON_AddItemToArray(g, cJSON_CreateString(v));
+			free(v);
+		}
 	}
 	time_format_utc(s->t->expires_at, when);
 	cJSON_AddStringToObject(o, "access_expires_at", when);
@@ -238,7 +262,7 @@ static cJSON *to_json(const struct session_info *s)
 		cJSON_AddNullToObject(o, "refresh_expires_at");
 	}
 	if (s->t->scope)
-		cJSON_AddStringToObject(o, "scope", s->t->scope);
+		add_escaped(o, "scope", s->t->scope);
 	return o;
 }
 

@@ -347,38 +347,13 @@ static int on_progress(void *p, curl_off_t dltotal, curl_off_t dlnow, curl_off_t
 
 /* ---- --debug trace: every part through the log_redact_* functions ---- */
 
-/* Escapes control characters so a body cannot drive the terminal. */
-static int trace_escape(struct buf *out, const char *s, size_t n)
-{
-	static const char hex[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		char esc[4] = {'\\', 'x', hex[c >> 4], hex[c & 15]};
-
-		if (c == '\\' || c < 0x20 || c == 0x7f) {
-			if (c == '\n' || c == '\r' || c == '\t') {
-				esc[1] = c == '\n' ? 'n' : c == '\r' ? 'r' : 't';
-				if (buf_append(out, esc, 2) < 0)
-					return -1;
-			} else if (buf_append(out, esc, c == '\\' ? 1 : 4) < 0 ||
-			           (c == '\\' && buf_putc(out, '\\') < 0)) {
-				return -1;
-			}
-		} else if (buf_putc(out, (char)c) < 0) {
-			return -1;
-		}
-	}
-	return 0;
-}
-
 static void trace_redacted(char dir, const char *what, const struct buf *red)
 {
 	struct buf line = BUF_INIT;
 	size_t shown = red->len < TRACE_BODY_MAX ? red->len : TRACE_BODY_MAX;
 
-	if (trace_escape(&line, red->data ? red->data : "", shown) == 0 &&
+	/* Escaped, so that what a server sent cannot drive the terminal. */
+	if (text_escape_buf(&line, red->data ? red->data : "", shown) == 0 &&
 	    (shown == red->len ||
 	     buf_printf(&line, " ... (%zu more bytes)", red->len - shown) == 0) &&
 	    buf_append(&line, NULL, 0) == 0)
@@ -650,12 +625,15 @@ static void fail_transport(okc_err *err, const char *host, CURLcode cc, char *er
 {
 	const char *why = curl_easy_strerror(cc);
 	size_t n = strlen(errbuf);
+	char shown[2 * CURL_ERROR_SIZE];
 
 	while (n > 0 && (errbuf[n - 1] == '\n' || errbuf[n - 1] == '\r' || errbuf[n - 1] == ' '))
 		errbuf[--n] = '\0';
-	/* libcurl's detail can quote a proxy URL with its user and password: leave it out. */
+	/* libcurl's detail can quote a proxy URL with its user and password: leave it out. It
+	 * can also quote the server (a certificate's subject name): escaped. */
+	text_escape(shown, sizeof(shown), errbuf);
 	if (n && strcmp(errbuf, why) != 0 && !strchr(errbuf, '@'))
-		okc_fail(err, OKC_EXIT_NETWORK, "cannot reach %s: %s (%s)", host, why, errbuf);
+		okc_fail(err, OKC_EXIT_NETWORK, "cannot reach %s: %s (%s)", host, why, shown);
 	else
 		okc_fail(err, OKC_EXIT_NETWORK, "cannot reach %s: %s", host, why);
 	if (cc == CURLE_PEER_FAILED_VERIFICATION || cc == CURLE_SSL_CACERT_BADFILE)

@@ -37,7 +37,8 @@ static void show_code(const struct device_auth *da, int no_qr, FILE *out)
 	fflush(out);
 }
 
-/* The person behind the tokens, for the closing message. */
+/* The person behind the tokens, for the closing message: escaped, as the claims are the
+ * identity provider's text. */
 static void describe_user(const struct tokens *t, char *out, size_t n)
 {
 	struct jwt_claims c;
@@ -46,7 +47,10 @@ static void describe_user(const struct tokens *t, char *out, size_t n)
 	snprintf(out, n, "%s", "(no ID token)");
 	if (!t->id_token || jwt_claims_parse(t->id_token, &c, &err) < 0)
 		return;
-	snprintf(out, n, "%s", c.email ? c.email : c.sub ? c.sub : "(unknown subject)");
+	if (c.email || c.sub)
+		text_escape(out, n, c.email ? c.email : c.sub);
+	else
+		snprintf(out, n, "%s", "(unknown subject)");
 	jwt_claims_free(&c);
 }
 

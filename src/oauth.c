@@ -59,37 +59,23 @@ void oauth_http_opts(const struct provider_cfg *p, struct http_opts *opts)
 	}
 }
 
-void oauth_sanitize(char *dst, size_t n, const char *src)
-{
-	size_t i = 0;
-
-	if (!n)
-		return;
-	for (; src && *src && i + 1 < n; src++)
-		dst[i++] = (*src >= 0x20 && *src < 0x7f) ? *src : '?';
-	dst[i] = '\0';
-}
-
-/* A short, printable excerpt of a body that is not what we expected. Such a body may still
- * carry tokens (a token set under an unexpected status, a form-encoded answer, an echo of
- * what the request `form` or `basic_pass` sent): the excerpt is redacted as the --debug
- * trace is, then cut. */
+/* A short, printable excerpt (at most 80 bytes, escaped) of a body that is not what we
+ * expected. Such a body may still carry tokens (a token set under an unexpected status, a
+ * form-encoded answer, an echo of what the request `form` or `basic_pass` sent): the
+ * excerpt is redacted as the --debug trace is, then cut. */
 static void body_excerpt(const struct buf *body, const char *content_type, const struct buf *form,
                          const char *basic_pass, char *out, size_t n)
 {
 	struct buf red = BUF_INIT;
-	char tmp[81];
-	size_t len = 0;
 
+	if (n > 81)
+		n = 81;
 	if (body->len && log_redact_answer(&red, content_type, body->data, body->len, form->data,
-	                                   form->len, basic_pass) == 0) {
-		len = red.len < 80 ? red.len : 80;
-		memcpy(tmp, red.data, len);
-	}
-	tmp[len] = '\0';
-	oauth_sanitize(out, n, tmp);
+	                                   form->len, basic_pass) == 0)
+		text_escape(out, n, red.data);
+	else
+		text_escape(out, n, "");
 	buf_free(&red);
-	wipe(tmp, sizeof(tmp));
 }
 
 /* The error and its description, which is printed: a server that echoes what it was sent
@@ -107,11 +93,11 @@ static int parse_oauth_error(const struct buf *body, const struct buf *form, con
 	e = cJSON_GetObjectItemCaseSensitive(root, "error");
 	d = cJSON_GetObjectItemCaseSensitive(root, "error_description");
 	if (cJSON_IsString(e) && e->valuestring) {
-		oauth_sanitize(oerr->error, sizeof(oerr->error), e->valuestring);
+		text_escape(oerr->error, sizeof(oerr->error), e->valuestring);
 		if (cJSON_IsString(d) && d->valuestring &&
 		    log_redact_echoes(&desc, d->valuestring, strlen(d->valuestring), form->data,
 		                      form->len, basic_pass) == 0)
-			oauth_sanitize(oerr->description, sizeof(oerr->description), desc.data);
+			text_escape(oerr->description, sizeof(oerr->description), desc.data);
 		ok = 1;
 	}
 	buf_free(&desc);
@@ -154,7 +140,7 @@ static int post_form(const struct provider_cfg *p, const char *url, const struct
 	struct http_opts opts;
 	struct http_request req = {0};
 	struct http_response resp = {0};
-	char host[256], excerpt[96];
+	char host[256], excerpt[96], *ctype;
 	int is_json;
 
 	memset(oerr, 0, sizeof(*oerr));
@@ -193,6 +179,7 @@ static int post_form(const struct provider_cfg *p, const char *url, const struct
 		return OAUTH_ERROR;
 	}
 	body_excerpt(&resp.body, resp.content_type, form, basic_pass, excerpt, sizeof(excerpt));
+	ctype = text_escape_dup(resp.content_type ? resp.content_type : "no content type");
 	if (resp.status == 429)
 		okc_fail(err, OKC_EXIT_NETWORK,
 		         "%s: rate limit exceeded (HTTP 429), still after %d attempts", host,
@@ -203,11 +190,11 @@ static int post_form(const struct provider_cfg *p, const char *url, const struct
 	else if (!is_json)
 		okc_fail(err, OKC_EXIT_NETWORK,
 		         "%s: unexpected answer (HTTP %ld, %s, not JSON): \"%s\"", host,
-		         resp.status, resp.content_type ? resp.content_type : "no content type",
-		         excerpt);
+		         resp.status, ctype, excerpt);
 	else
 		okc_fail(err, OKC_EXIT_NETWORK, "%s: unexpected answer (HTTP %ld): \"%s\"", host,
 		         resp.status, excerpt);
+	free(ctype);
 	http_response_free(&resp);
 	return -1;
 }

@@ -15,7 +15,6 @@
 #include "oktacred/dl.h"
 #include "oktacred/http.h"
 #include "oktacred/log.h"
-#include "oktacred/oauth.h"
 #include "oktacred/sig.h"
 #include "oktacred/util.h"
 
@@ -284,7 +283,7 @@ static void copy_text(char *dst, size_t n, const xmlNode *el)
 {
 	char *s = text_of(el, 4096, 0);
 
-	oauth_sanitize(dst, n, s ? s : "");
+	text_escape(dst, n, s ? s : "");
 	free(s);
 }
 
@@ -296,13 +295,13 @@ static void copy_message(char *dst, size_t n, const xmlNode *el, const struct bu
 	struct buf red = BUF_INIT;
 
 	if (!s)
-		oauth_sanitize(dst, n, "");
+		text_escape(dst, n, "");
 	else if (!sent)
-		oauth_sanitize(dst, n, s);
+		text_escape(dst, n, s);
 	else if (log_redact_echoes(&red, s, strlen(s), sent->data, sent->len, NULL) == 0)
-		oauth_sanitize(dst, n, red.data);
+		text_escape(dst, n, red.data);
 	else
-		oauth_sanitize(dst, n, ""); /* out of memory: nothing rather than the secret */
+		text_escape(dst, n, ""); /* out of memory: nothing rather than the secret */
 	buf_free(&red);
 	free_secret(s);
 }
@@ -516,7 +515,7 @@ static int attempt(const struct sts_request *r, const struct buf *form, const ch
 	} else if (rc < 0) {
 		char ct[64];
 
-		oauth_sanitize(ct, sizeof(ct), resp.content_type ? resp.content_type : "none");
+		text_escape(ct, sizeof(ct), resp.content_type ? resp.content_type : "none");
 		okc_fail(err, OKC_EXIT_NETWORK,
 		         "STS at %s answered HTTP %ld with %s (Content-Type %s), not an STS answer",
 		         host, resp.status, why, ct);

@@ -1,4 +1,5 @@
-/* util.c: wiping, allocation that aborts on exhaustion, durations and times. */
+/* util.c: wiping, allocation that aborts on exhaustion, the escaping of server text for
+ * terminals and logs, durations and times. */
 #include "oktacred/util.h"
 
 #include <ctype.h>
@@ -8,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include "oktacred/buf.h"
 
 void wipe(void *p, size_t n)
 {
@@ -95,6 +98,110 @@ char *xasprintf(const char *fmt, ...)
 	vsnprintf(p, (size_t)n + 1, fmt, ap);
 	va_end(ap);
 	return p;
+}
+
+/* The length of the valid UTF-8 sequence of a character from U+00A0 up at s (len bytes
+ * left), or 0: C1 controls, overlong forms, surrogates, beyond U+10FFFF, cut short. */
+static size_t utf8_char_len(const unsigned char *s, size_t len)
+{
+	unsigned long cp;
+	size_t n, i;
+
+	if (s[0] < 0xc2 || s[0] > 0xf4)
+		return 0;
+	n = s[0] < 0xe0 ? 2 : s[0] < 0xf0 ? 3 : 4;
+	if (len < n)
+		return 0;
+	cp = s[0] & (0x3fu >> (n - 1));
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3fu);
+	}
+	if (cp < 0xa0 || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10ffff ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+/* The next piece of s (len > 0 bytes left) as it is shown: one character kept, or one
+ * byte escaped. Fills out, returns its length; *used: the bytes of s it stands for. */
+static size_t escape_next(const char *s, size_t len, char out[4], size_t *used)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char c = (unsigned char)*s;
+	size_t n;
+
+	*used = 1;
+	if (c >= 0x20 && c < 0x7f) {
+		out[0] = (char)c;
+		return 1;
+	}
+	if (c == '\t' || c == '\n' || c == '\r') {
+		out[0] = '\\';
+		out[1] = c == '\t' ? 't' : c == '\n' ? 'n' : 'r';
+		return 2;
+	}
+	n = utf8_char_len((const unsigned char *)s, len);
+	if (n) {
+		memcpy(out, s, n);
+		*used = n;
+		return n;
+	}
+	out[0] = '\\';
+	out[1] = 'x';
+	out[2] = hex[c >> 4];
+	out[3] = hex[c & 15];
+	return 4;
+}
+
+void text_escape(char *dst, size_t n, const char *src)
+{
+	size_t len = src ? strlen(src) : 0, o = 0;
+
+	if (!n)
+		return;
+	while (len) {
+		char piece[4];
+		size_t used, k = escape_next(src, len, piece, &used);
+
+		if (k >= n - o)
+			break;
+		memcpy(dst + o, piece, k);
+		o += k;
+		src += used;
+		len -= used;
+	}
+	dst[o] = '\0';
+}
+
+int text_escape_buf(struct buf *out, const char *s, size_t len)
+{
+	while (len) {
+		char piece[4];
+		size_t used, k = escape_next(s, len, piece, &used);
+
+		if (buf_append(out, piece, k) < 0)
+			return -1;
+		s += used;
+		len -= used;
+	}
+	return 0;
+}
+
+char *text_escape_dup(const char *s)
+{
+	struct buf b = BUF_INIT;
+	char *out;
+
+	if (!s)
+		return NULL;
+	if (text_escape_buf(&b, s, strlen(s)) < 0)
+		oom();
+	out = buf_detach(&b);
+	if (!out)
+		oom();
+	return out;
 }
 
 int parse_duration(const char *s, long *seconds)

@@ -26,7 +26,8 @@ void oauth_endpoints_free(struct oauth_endpoints *e);
 /* HTTP options for talking to p (its ca_bundle). */
 void oauth_http_opts(const struct provider_cfg *p, struct http_opts *opts);
 
-/* An OAuth error answer: error code and a printable (sanitised) description. */
+/* An OAuth error answer: error code and description, escaped (text_escape) and cut to
+ * fit: printable as they are. */
 struct oauth_error {
 	char error[64];
 	char description[256];
@@ -70,9 +71,5 @@ int oauth_token_request_auth(const struct provider_cfg *p, oauth_form_fn build, 
 /* Revokes a token (RFC 7009). Returns 0 or -1. */
 int oauth_revoke(const struct provider_cfg *p, const char *token, const char *type_hint,
                  okc_err *err);
-
-/* Copies src into dst (size n) keeping only printable ASCII: server text is untrusted
- * and must not reach the terminal as escape sequences. */
-void oauth_sanitize(char *dst, size_t n, const char *src);
 
 #endif

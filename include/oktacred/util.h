@@ -1,5 +1,5 @@
 /* util.h: small helpers shared by every module: secret wiping, string
- * ownership, time and duration parsing. */
+ * ownership, server text made safe to show, time and duration parsing. */
 #ifndef OKTACRED_UTIL_H
 #define OKTACRED_UTIL_H
 
@@ -7,6 +7,8 @@
 #include <time.h>
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+struct buf;
 
 /* Overwrites n bytes so the compiler cannot optimise it away. */
 void wipe(void *p, size_t n);
@@ -20,6 +22,25 @@ void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t n);
 /* Allocates a formatted string; aborts on out-of-memory. */
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Text that came from a server (ID token claims, OAuth and STS errors, excerpts of an
+ * answer), made safe to print on a terminal or in a log: it must not be able to move
+ * the cursor, set the window title, write the clipboard (OSC 52) or clear the screen.
+ * Printable ASCII and valid UTF-8 (U+00A0 and up: names and emails need not be ASCII)
+ * are kept as they are, a backslash included (the result is for people to read, not to
+ * be parsed back). Escaped, so that they are visible: tab, newline and carriage return
+ * as \t \n \r; every other C0 control, DEL, each byte of a C1 control (U+0080-U+009F,
+ * e.g. c2 9b, CSI) and each byte that is not part of valid UTF-8 (overlong forms,
+ * surrogates, a cut sequence) as \xNN, lower-case hex.
+ *
+ * text_escape: into dst (size n; nothing when n is 0), always NUL-terminated. When the
+ * result does not fit, it ends before the first character or escape that does not fit
+ * whole: never inside a UTF-8 sequence or an escape. src NULL is "". */
+void text_escape(char *dst, size_t n, const char *src);
+/* Appends len bytes of s, escaped (a NUL byte is \x00). 0, or -1 on out-of-memory. */
+int text_escape_buf(struct buf *out, const char *s, size_t len);
+/* A new escaped copy; aborts on out-of-memory. NULL in -> NULL out. */
+char *text_escape_dup(const char *s);
 
 /* "30s", "5m", "1h", "2h30m", "90" (seconds). Returns 0 and seconds, or -1. */
 int parse_duration(const char *s, long *seconds);

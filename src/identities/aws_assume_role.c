@@ -13,7 +13,6 @@
 #include "oktacred/identity.h"
 #include "oktacred/jwt.h"
 #include "oktacred/log.h"
-#include "oktacred/oauth.h"
 #include "oktacred/provider.h"
 #include "oktacred/refresh.h"
 #include "oktacred/sig.h"
@@ -116,20 +115,19 @@ static int in_groups(const char *group, char *const *groups, size_t ngroups)
 	return 0;
 }
 
+/* "GROUP, ..." into out, escaped: the groups come from the ID token. */
 static void list_groups(char *const *groups, size_t ngroups, char *out, size_t len)
 {
 	size_t i, o = 0;
 
 	out[0] = '\0';
-	for (i = 0; groups && i < ngroups && o + 1 < len; i++) {
-		char g[128];
-		int k;
-
-		oauth_sanitize(g, sizeof(g), groups[i]);
-		k = snprintf(out + o, len - o, "%s%s", i ? ", " : "", g);
-		if (k < 0)
-			break;
-		o += (size_t)k;
+	for (i = 0; groups && i < ngroups && o + 3 < len; i++) {
+		if (i) {
+			memcpy(out + o, ", ", 2);
+			o += 2;
+		}
+		text_escape(out + o, len - o < 128 ? len - o : 128, groups[i]);
+		o += strlen(out + o);
 	}
 }
 
@@ -276,6 +274,7 @@ static int sts_refused(const struct identity_request *req, const char *arn,
 {
 	const struct identity_cfg *id = req->id;
 	const char *sep = e->message[0] ? ": " : "";
+	char *iss = text_escape_dup(c->iss);
 
 	if (strcmp(e->code, "InvalidIdentityToken") == 0) {
 		okc_fail(err, OKC_EXIT_FAIL,
@@ -284,7 +283,7 @@ static int sts_refused(const struct identity_request *req, const char *arn,
 		okc_hint(err,
 		         "AWS needs an IAM OIDC identity provider for %s with the audience %s "
 		         "(the client id)",
-		         c->iss ? c->iss : "the token's issuer", req->p->client_id);
+		         iss ? iss : "the token's issuer", req->p->client_id);
 	} else if (strcmp(e->code, "AccessDenied") == 0 ||
 	           strcmp(e->code, "AccessDeniedException") == 0) {
 		okc_fail(err, OKC_EXIT_FAIL, "%s: not allowed to assume %s (AccessDenied)%s%s",
@@ -292,7 +291,7 @@ static int sts_refused(const struct identity_request *req, const char *arn,
 		okc_hint(err,
 		         "the role's trust policy must allow sts:AssumeRoleWithWebIdentity to the "
 		         "federated principal of %s with %s:aud = %s",
-		         iam_provider(c->iss), iam_provider(c->iss), req->p->client_id);
+		         iam_provider(iss), iam_provider(iss), req->p->client_id);
 	} else if (strcmp(e->code, "IDPRejectedClaim") == 0) {
 		okc_fail(err, OKC_EXIT_FAIL,
 		         "%s: the claims of the Okta ID token were rejected for %s "
@@ -323,6 +322,7 @@ static int sts_refused(const struct identity_request *req, const char *arn,
 			         "duration",
 			         id->duration);
 	}
+	free(iss);
 	return -1;
 }
 
@@ -470,8 +470,12 @@ static int renew(const struct identity_request *req, const char *endpoint, const
 		awscreds_free(c);
 		return -1;
 	}
-	log_verbose("%s: assumed %s as %s", req->id->name,
-	            c->assumed_role_arn ? c->assumed_role_arn : arn, session_name);
+	if (log_get_level() >= LOG_VERBOSE) {
+		char *shown = text_escape_dup(c->assumed_role_arn ? c->assumed_role_arn : arn);
+
+		log_verbose("%s: assumed %s as %s", req->id->name, shown, session_name);
+		free(shown);
+	}
 	*out = c;
 	return 0;
 }

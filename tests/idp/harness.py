@@ -175,6 +175,12 @@ class IdP(NodeServer):
             spec["body"] = body
         return self._control("POST", "fault", spec)
 
+    def user_claims(self, user, **claims):
+        """Tokens issued to user ("alice", "bob") from now on carry these claims instead of
+        the user's own (email="...", groups=[...], sub=..., name=...); none: the user's own
+        again. reset() clears them too. Returns the claims the user now has."""
+        return self._control("POST", "user", {"user": user, "claims": claims})["claims"]
+
     def add_client(self, server="both", **metadata):
         """Register a client at run time (oidc-provider client metadata), e.g.
         add_client(client_id="0oa-robot", token_endpoint_auth_method="private_key_jwt",

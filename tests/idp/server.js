@@ -133,6 +133,7 @@ let requestLog = [];
 let faults = new Map(); // path -> { status, count, body, headers, delay_ms, hang, rate_headers, after }
 let polls = new Map(); // server + device_code hash -> { interval, last }
 let rateBuckets = new Map(); // path -> { start (ms), count }
+let claimOverrides = new Map(); // username -> claims that replace the user's own (POST /__test/user)
 
 // The request being served ({ entry, params, endpoint }), for the adapter hooks.
 const requestContext = new AsyncLocalStorage();
@@ -152,8 +153,10 @@ function sleep(ms) {
 // ---------------------------------------------------------------------------
 // Helpers
 
+// By the user's own sub, or by the one POST /__test/user gave it (the account id of the
+// grants made while it is set: they end when it is cleared).
 function findUserBySub(sub) {
-  return USERS.find((u) => u.sub === sub);
+  return USERS.find((u) => u.sub === sub || claimOverrides.get(u.username)?.sub === sub);
 }
 
 function findUserByLogin(login) {
@@ -162,6 +165,13 @@ function findUserByLogin(login) {
 }
 
 function accountClaims(user) {
+  return {
+    ...baseClaims(user),
+    ...(claimOverrides.get(user.username) || {}),
+  };
+}
+
+function baseClaims(user) {
   return {
     sub: user.sub,
     email: user.email,
@@ -321,7 +331,8 @@ function buildProvider(server, base) {
     findAccount: async (ctx, sub) => {
       const user = findUserBySub(sub);
       if (!user) return undefined;
-      return { accountId: sub, claims: async () => accountClaims(user) };
+      // oidc-provider makes the ID token's sub of accountId, not of the claims.
+      return { accountId: accountClaims(user).sub, claims: async () => accountClaims(user) };
     },
     interactions: {
       url: (ctx, interaction) => `${base}${server.mount}${p}/login/${interaction.uid}`,
@@ -521,7 +532,7 @@ async function handleInteraction(server, uid, req, res) {
       return;
     }
     await provider.interactionFinished(req, res, {
-      login: { accountId: user.sub, amr: ['pwd'] },
+      login: { accountId: accountClaims(user).sub, amr: ['pwd'] },
     }, { mergeWithLastSubmission: false });
     return;
   }
@@ -637,6 +648,7 @@ async function handleControl(url, req, res) {
           faults = new Map();
           polls = new Map();
           rateBuckets = new Map();
+          claimOverrides = new Map();
           sendJson(res, 200, { ok: true, settings });
           return;
         case '/settings':
@@ -662,6 +674,19 @@ async function handleControl(url, req, res) {
             });
           }
           sendJson(res, 200, { ok: true, faults: Object.fromEntries(faults) });
+          return;
+        }
+        case '/user': {
+          // {"user": "alice", "claims": {"email": ..., "groups": [...], ...}}: tokens issued
+          // from now on carry these claims instead of the user's own; {} or null: back to them.
+          const user = USERS.find((u) => u.username === body.user);
+          if (!user) throw new Error(`unknown user: ${body.user}`);
+          const claims = body.claims ?? {};
+          if (typeof claims !== 'object' || Array.isArray(claims)) throw new Error('claims must be a JSON object');
+          if ('sub' in claims && (typeof claims.sub !== 'string' || !claims.sub)) throw new Error('sub must be a non-empty string');
+          if (Object.keys(claims).length) claimOverrides.set(user.username, claims);
+          else claimOverrides.delete(user.username);
+          sendJson(res, 200, { ok: true, user: user.username, claims: accountClaims(user) });
           return;
         }
         case '/client': {

@@ -4,6 +4,7 @@ credential cache and its lock, role_map, every STS error, env/exec, and exec --s
 import base64
 import json
 import os
+import re
 import select
 import signal
 import stat
@@ -391,6 +392,22 @@ def test_role_map_no_group_lists_the_users_groups(env, sts):
     assert r.returncode == 1 and r.stdout == ""
     assert "Everyone" in r.stderr and "AWS-Dev" in r.stderr
     assert "AWS-Ops" in r.stderr
+    assert assume_calls(sts) == []
+
+
+def test_role_map_error_lists_hostile_groups_escaped(env, sts):
+    """The groups come from the ID token: escape sequences in them are shown escaped
+    (text_escape), names that are not ASCII as they are."""
+    env.write_config(aws_config(env, sts, mapped=f"AWS-Ops={ADMIN}"))
+    env.idp.settings(interval=1)
+    env.idp.user_claims("alice", groups=["Everyone", "\x1b]0;pwned\x07", "\u009b31m",
+                                         "\u00c9quipe"])
+    assert do_login(env)[0] == 0
+    sts.reset()
+    r = process(env, "aws-mapped")
+    assert r.returncode == 1 and r.stdout == ""
+    assert r"(Everyone, \x1b]0;pwned\x07, \xc2\x9b31m, " "\u00c9quipe)" in r.stderr, r.stderr
+    assert not re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f]", r.stderr), r.stderr
     assert assume_calls(sts) == []
 
 

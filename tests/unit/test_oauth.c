@@ -51,13 +51,3 @@ Test(oauth, custom_server_by_id)
 	check("aus1a2b3c4d5e6f7g8h9", "https://acme.okta.com/oauth2/aus1a2b3c4d5e6f7g8h9",
 	      "https://acme.okta.com/oauth2/aus1a2b3c4d5e6f7g8h9/v1");
 }
-
-Test(oauth, sanitize_keeps_printable_ascii_only)
-{
-	char out[32];
-
-	oauth_sanitize(out, sizeof(out), "bad\033[31mred\nline\xc3\xa9");
-	cr_assert_str_eq(out, "bad?[31mred?line??");
-	oauth_sanitize(out, 4, "abcdef");
-	cr_assert_str_eq(out, "abc");
-}

@@ -1,7 +1,10 @@
 /* test_util.c: durations, RFC 3339 times (round trips, leap days) and the display of
  * time left, from src/util.c. */
 #include <criterion/criterion.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "oktacred/buf.h"
 
 #include "oktacred/util.h"
 
@@ -231,4 +234,166 @@ Test(util, free_secret_and_wipe)
 	free_secret(NULL);
 	free_secret(xstrdup("token"));
 	cr_assert_null(xstrdup(NULL));
+}
+
+/* ---- text_escape: server text for terminals and logs ---- */
+
+/* Well-formed UTF-8 by the byte ranges of Unicode's table 3-7 (written apart from
+ * util.c's decoder on purpose), without C0 controls, DEL or C1 controls. */
+static int terminal_safe(const char *str)
+{
+	const unsigned char *s = (const unsigned char *)str;
+
+	while (*s) {
+		unsigned char c = s[0], lo = 0x80, hi = 0xbf;
+		int n, i;
+
+		if (c < 0x20 || c == 0x7f)
+			return 0;
+		if (c < 0x7f) {
+			s++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf)
+			n = 2;
+		else if (c >= 0xe0 && c <= 0xef)
+			n = 3;
+		else if (c >= 0xf0 && c <= 0xf4)
+			n = 4;
+		else
+			return 0;
+		if (c == 0xc2)
+			lo = 0xa0; /* U+0080-U+009F: C1 */
+		else if (c == 0xe0)
+			lo = 0xa0;
+		else if (c == 0xed)
+			hi = 0x9f;
+		else if (c == 0xf0)
+			lo = 0x90;
+		else if (c == 0xf4)
+			hi = 0x8f;
+		if (s[1] < lo || s[1] > hi)
+			return 0;
+		for (i = 2; i < n; i++)
+			if (s[i] < 0x80 || s[i] > 0xbf)
+				return 0;
+		s += n;
+	}
+	return 1;
+}
+
+Test(util, text_escape_known_values)
+{
+	static const struct {
+		const char *in, *want;
+	} cases[] = {
+	    {"alice@example.com", "alice@example.com"},
+	    {"", ""},
+	    {"a\\b \"q\" ~", "a\\b \"q\" ~"}, /* printable ASCII as it is */
+	    /* the window title, the clipboard (OSC 52), the screen, a C1 CSI */
+	    {"\x1b]0;pwned\x07", "\\x1b]0;pwned\\x07"},
+	    {"\x1b]52;c;Zm9v\x07", "\\x1b]52;c;Zm9v\\x07"},
+	    {"\x1b[2J", "\\x1b[2J"},
+	    {"\xc2\x9b"
+	     "31m",
+	     "\\xc2\\x9b31m"},
+	    {"\xc2\x80\xc2\x9f\xc2\xa0", "\\xc2\\x80\\xc2\\x9f\xc2\xa0"}, /* C1 ends at U+009F */
+	    {"a\tb\nc\rd", "a\\tb\\nc\\rd"},
+	    {"\x01\x1f\x7f", "\\x01\\x1f\\x7f"},
+	    /* names need not be ASCII: é, 日, U+FFFD, an emoji, U+10FFFF */
+	    {"Zo\xc3\xab \xe6\x97\xa5 \xef\xbf\xbd \xf0\x9f\x98\x80 \xf4\x8f\xbf\xbf",
+	     "Zo\xc3\xab \xe6\x97\xa5 \xef\xbf\xbd \xf0\x9f\x98\x80 \xf4\x8f\xbf\xbf"},
+	    /* not UTF-8: a lone continuation, bytes never used, overlong forms, a surrogate,
+	     * beyond U+10FFFF, a sequence cut short (at the end and before ASCII) */
+	    {"\x80", "\\x80"},
+	    {"\xfe\xff", "\\xfe\\xff"},
+	    {"\xc0\xaf\xc1\xbf", "\\xc0\\xaf\\xc1\\xbf"},
+	    {"\xe0\x80\xaf", "\\xe0\\x80\\xaf"},
+	    {"\xf0\x80\x80\xaf", "\\xf0\\x80\\x80\\xaf"},
+	    {"\xed\xa0\x80", "\\xed\\xa0\\x80"},
+	    {"\xf4\x90\x80\x80", "\\xf4\\x90\\x80\\x80"},
+	    {"\xe6\x97", "\\xe6\\x97"},
+	    {"\xe6\x97"
+	     "A\xc3",
+	     "\\xe6\\x97A\\xc3"},
+	    /* an escaped C1 lead byte does not swallow the next character */
+	    {"\xc2\xc3\xa9", "\\xc2\xc3\xa9"},
+	};
+	char out[128], *dup;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		text_escape(out, sizeof(out), cases[i].in);
+		cr_assert_str_eq(out, cases[i].want, "case %zu", i);
+		cr_assert(terminal_safe(out), "case %zu", i);
+		dup = text_escape_dup(cases[i].in);
+		cr_assert_str_eq(dup, cases[i].want, "case %zu", i);
+		free(dup);
+	}
+	text_escape(out, sizeof(out), NULL);
+	cr_assert_str_eq(out, "");
+	cr_assert_null(text_escape_dup(NULL));
+}
+
+Test(util, text_escape_cuts_between_characters)
+{
+	/* pieces: "a" (1), é (2), ESC as \x1b (4), 😀 (4), "\n" as \n (2), "z" (1) */
+	static const char in[] = "a\xc3\xa9\x1b\xf0\x9f\x98\x80\nz";
+	static const char full[] = "a\xc3\xa9\\x1b\xf0\x9f\x98\x80\\nz";
+	static const size_t ends[] = {0, 1, 3, 7, 11, 13, 14};
+	char out[sizeof(full) + 4];
+	size_t n, k;
+
+	for (n = 1; n <= sizeof(out); n++) {
+		size_t want = 0;
+
+		memset(out, 'X', sizeof(out));
+		text_escape(out, n, in);
+		/* the longest run of whole pieces that fits with its NUL */
+		for (k = 0; k < ARRAY_SIZE(ends); k++)
+			if (ends[k] < n)
+				want = ends[k];
+		cr_assert_eq(strlen(out), want, "n %zu: %zu bytes", n, strlen(out));
+		cr_assert_eq(memcmp(out, full, want), 0, "n %zu", n);
+		cr_assert(terminal_safe(out), "n %zu", n);
+	}
+	memset(out, 'X', sizeof(out));
+	text_escape(out, 0, in);
+	cr_assert_eq(out[0], 'X', "n 0 writes nothing");
+}
+
+Test(util, text_escape_buf_appends_with_nul_bytes)
+{
+	struct buf b = BUF_INIT;
+
+	cr_assert_eq(buf_puts(&b, "> "), 0);
+	cr_assert_eq(text_escape_buf(&b, "a\0b\x1b\xc2\x9b", 6), 0);
+	cr_assert_str_eq(b.data, "> a\\x00b\\x1b\\xc2\\x9b");
+	cr_assert_eq(text_escape_buf(&b, "\xc3\xa9!", 1), 0, "a cut length cuts a sequence");
+	cr_assert_str_eq(b.data, "> a\\x00b\\x1b\\xc2\\x9b\\xc3");
+	buf_free(&b);
+}
+
+Test(util, text_escape_every_short_input_is_terminal_safe)
+{
+	char in[4] = {0}, out[32], bad[4] = {0};
+	unsigned a, b, c;
+	unsigned long nbad = 0;
+
+	/* every 1- and 2-byte string, and every 3-byte one that starts a multi-byte form;
+	 * one assertion at the end (criterion reports each one it is given) */
+	for (a = 1; a < 256; a++) {
+		in[0] = (char)a;
+		for (b = 0; b < 256; b++) {
+			in[1] = (char)b;
+			for (c = 0; c < (a >= 0xc0 && b ? 256u : 1u); c++) {
+				in[2] = (char)c;
+				text_escape(out, sizeof(out), in);
+				if (!terminal_safe(out) && !nbad++)
+					memcpy(bad, in, sizeof(bad));
+			}
+		}
+	}
+	cr_assert_eq(nbad, 0, "%lu unsafe, the first from %02x %02x %02x", nbad,
+	             (unsigned char)bad[0], (unsigned char)bad[1], (unsigned char)bad[2]);
 }
