@@ -362,53 +362,54 @@ int awscreds_lock(const struct identity_cfg *id, struct lock *l, okc_err *err)
 	return rc;
 }
 
-/* The provider recorded in dir/credentials.json, or NULL (none, unreadable, corrupt). */
-static char *recorded_provider(const char *dir)
+/* dir/credentials.json, or NULL (none, unreadable, corrupt). */
+static struct awscreds *recorded(const char *dir)
 {
 	struct buf data = BUF_INIT;
 	struct awscreds *c = NULL;
-	char *path = paths_join(dir, CREDS_FILE), *name = NULL;
+	char *path = paths_join(dir, CREDS_FILE);
 	okc_err err;
 
-	if (store_read(path, CREDS_MAX, &data, &err) == 0 &&
-	    awscreds_from_json(data.data, data.len, &c, &err) == 0) {
-		name = c->provider;
-		c->provider = NULL;
-	}
-	awscreds_free(c);
+	if (store_read(path, CREDS_MAX, &data, &err) == 0)
+		awscreds_from_json(data.data, data.len, &c, &err);
 	buf_free(&data);
 	free(path);
-	return name;
+	return c;
 }
 
-static int delete_if_provider(const char *dir, const struct provider_cfg *p, okc_err *err)
+static int delete_if_provider(const char *dir, const struct provider_cfg *p, const char *keep,
+                              okc_err *err)
 {
 	struct lock lk = LOCK_INIT;
-	char *name;
+	struct awscreds *c;
 	int rc = 0;
 
 	/* Known to be another provider's: not ours to wait for. No file (yet): a process may
 	 * be asking STS for it right now, under the lock: wait for it. */
-	name = recorded_provider(dir);
-	if (name && !str_eq(name, p->name)) {
-		free(name);
+	c = recorded(dir);
+	if (c && !str_eq(c->provider, p->name)) {
+		awscreds_free(c);
 		return 0;
 	}
-	free(name);
+	awscreds_free(c);
 	if (lock_acquire(&lk, dir, 0, err) < 0)
 		return -1;
 	/* Read again under the lock: it may have been written or replaced meanwhile. */
-	name = recorded_provider(dir);
-	if (str_eq(name, p->name)) {
+	c = recorded(dir);
+	if (c && str_eq(c->provider, p->name) && !(keep && awscreds_of_session(c, keep))) {
 		rc = store_remove(dir, CREDS_FILE, err);
 		rc = rc < 0 ? -1 : rc == 0;
 	}
-	free(name);
+	/* A set-aside corrupt copy may hold secrets too; whose it was, nobody can say. */
+	if (rc >= 0 && (!c || str_eq(c->provider, p->name)) &&
+	    store_remove(dir, CREDS_FILE ".corrupt", err) < 0)
+		rc = -1;
+	awscreds_free(c);
 	lock_release(&lk);
 	return rc;
 }
 
-int awscreds_delete_for_provider(const struct provider_cfg *p, okc_err *err)
+int awscreds_delete_for_provider(const struct provider_cfg *p, const char *keep, okc_err *err)
 {
 	char *root = NULL, *aws = NULL;
 	struct dirent *de;
@@ -438,7 +439,7 @@ int awscreds_delete_for_provider(const struct provider_cfg *p, okc_err *err)
 		dir = paths_join(aws, de->d_name);
 		rc = store_check_dir(dir, err);
 		if (rc == 0)
-			rc = delete_if_provider(dir, p, err);
+			rc = delete_if_provider(dir, p, keep, err);
 		else if (rc == OKC_NOENT)
 			rc = 0;
 		free(dir);

@@ -53,7 +53,7 @@ static int logout_provider(const struct provider_cfg *p, int revoke, okc_err *er
 	if (rc < 0)
 		return -1;
 	/* After the provider's lock is released: the lock order is identity, then provider. */
-	n = awscreds_delete_for_provider(p, err);
+	n = awscreds_delete_for_provider(p, NULL, err);
 	if (n < 0)
 		return -1;
 	if (n > 0)

@@ -130,7 +130,7 @@ int login_interactive(const struct provider_cfg *p, const struct login_opts *o, 
 	if (rc == 0) {
 		/* After the provider's lock is released: the lock order is identity, then
 		 * provider. */
-		if (awscreds_delete_for_provider(p, &derr) < 0)
+		if (awscreds_delete_for_provider(p, t->session, &derr) < 0)
 			log_warn("%s", derr.msg);
 		describe_user(t, who, sizeof(who));
 		fprintf(out, "Logged in to %s as %s.\n", p->org_url, who);

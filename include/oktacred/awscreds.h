@@ -91,8 +91,8 @@ int awscreds_lock(const struct identity_cfg *id, struct lock *l, okc_err *err);
  * root that was obtained through p (logout, a new login). Every identity directory whose
  * credentials are not known to be another provider's has its lock taken, with or without
  * a file: a process that is asking STS right now holds it, and has checked (or will check,
- * under it) that its session is still current before it saves. Returns how many were
- * deleted, or -1. */
-int awscreds_delete_for_provider(const struct provider_cfg *p, okc_err *err);
+ * under it) that its session is still current before it saves. Credentials of the session
+ * `keep` (a login's new one; NULL: none) stay. Returns how many were deleted, or -1. */
+int awscreds_delete_for_provider(const struct provider_cfg *p, const char *keep, okc_err *err);
 
 #endif
