@@ -3,7 +3,14 @@
  * when a rotated-out refresh token is presented again). */
 #include "oktacred/refresh.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "oktacred/cache.h"
 #include "oktacred/config.h"
@@ -176,12 +183,157 @@ static int use_cached(const struct provider_cfg *p, enum refresh_need need, stru
 	return 0;
 }
 
+/* Under the provider's lock: read again (another process may have renewed meanwhile) and
+ * renew when it is still needed. budget_ms (0: none) bounds the lock wait and the
+ * requests; a lock held too long then counts as a provider too slow (exit 4). On failure
+ * *t may hold the cached tokens: the caller frees them. */
+static int renew_locked(const struct provider_cfg *p, enum refresh_need need, int force,
+                        refresh_renew_fn renew, long budget_ms, struct tokens **t, okc_err *err)
+{
+	struct http_limits lim = {0};
+	struct lock lk = LOCK_INIT;
+	int rc;
+
+	*t = NULL;
+	if (budget_ms > 0)
+		lim.deadline_ms = now_mono_ms() + budget_ms;
+	if (cache_lock_within(p, &lk, budget_ms, err) < 0) {
+		if (budget_ms > 0 && err->code != OKC_EXIT_INTERRUPTED)
+			err->code = OKC_EXIT_NETWORK;
+		return -1;
+	}
+	rc = cache_load(p, t, err);
+	if (rc == OKC_NOENT || (rc == 0 && (force || is_due(p, *t, need)))) {
+		http_limits_set(budget_ms > 0 ? &lim : NULL);
+		rc = renew(p, t, err);
+		http_limits_set(NULL);
+	} else if (rc == 0) {
+		log_verbose("%s: another process renewed the tokens", p->name);
+	}
+	lock_release(&lk);
+	return rc < 0 ? -1 : 0;
+}
+
+/* What the detached refresher tells its parent. */
+struct detached_result {
+	int rc;
+	okc_err err;
+};
+
+/* The refresher: in a session of its own (a Ctrl-C or a closed terminal of the caller does
+ * not reach it), with nothing to print to. */
+static void detach(void)
+{
+	int fd = open("/dev/null", O_RDWR);
+
+	setsid();
+	signal(SIGPIPE, SIG_IGN);
+	if (fd >= 0) {
+		dup2(fd, STDIN_FILENO);
+		dup2(fd, STDOUT_FILENO);
+		dup2(fd, STDERR_FILENO);
+		if (fd > STDERR_FILENO)
+			close(fd);
+	}
+}
+
+/* Reads the result within ms. Returns its size when it came, 0 when the refresher ended
+ * without one, -1 on timeout or a signal. */
+static ssize_t read_result(int fd, struct detached_result *r, long ms)
+{
+	long long deadline = now_mono_ms() + ms;
+	size_t got = 0;
+
+	while (got < sizeof(*r)) {
+		struct pollfd pfd = {fd, POLLIN, 0};
+		long long left = deadline - now_mono_ms();
+		ssize_t n;
+
+		if (left <= 0 || sig_interrupted())
+			return -1;
+		if (poll(&pfd, 1, (int)left) <= 0)
+			continue; /* EINTR or the time is up: looked at above */
+		n = read(fd, (char *)r + got, sizeof(*r) - got);
+		if (n == 0)
+			return (ssize_t)got == (ssize_t)sizeof(*r) ? (ssize_t)got : 0;
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return 0;
+		}
+		got += (size_t)n;
+	}
+	return (ssize_t)got;
+}
+
+/* An advisory refresh: made by a child process that finishes it whatever happens to us, so
+ * that the answer to a refresh that went out is saved even when we stop waiting after 10 s
+ * (the rotated refresh token is in that answer). Only where fork() is safe: a process that
+ * has loaded libsecret (token_store = keyring) has GLib's threads, and refreshes here. */
+static int renew_detached(const struct provider_cfg *p, enum refresh_need need,
+                          refresh_renew_fn renew, struct tokens **t, okc_err *err)
+{
+	struct detached_result r;
+	int fds[2];
+	pid_t pid;
+	ssize_t n;
+
+	*t = NULL;
+	if (p->token_store == TOKEN_STORE_KEYRING || pipe(fds) < 0)
+		return renew_locked(p, need, 0, renew, ADVISORY_BUDGET_MS, t, err);
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return renew_locked(p, need, 0, renew, ADVISORY_BUDGET_MS, t, err);
+	}
+	if (pid == 0) {
+		close(fds[0]);
+		detach();
+		memset(&r, 0, sizeof(r));
+		r.rc = renew_locked(p, need, 0, renew, 0, t, &r.err);
+		tokens_free(*t);
+		*t = NULL;
+		if (write(fds[1], &r, sizeof(r)) < 0)
+			r.rc = -1; /* nobody is listening any more: the tokens are saved all the
+			              same */
+		_exit(0);
+	}
+	close(fds[1]);
+	n = read_result(fds[0], &r, ADVISORY_BUDGET_MS);
+	close(fds[0]);
+	if (n > 0) {
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		if (r.rc < 0) {
+			r.err.msg[sizeof(r.err.msg) - 1] = r.err.hint[sizeof(r.err.hint) - 1] =
+			    '\0';
+			*err = r.err;
+			return -1;
+		}
+		return cache_load(p, t, err) == 0 ? 0 : login_required(p, err, "not logged in");
+	}
+	if (n == 0) {
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		return okc_fail(err, OKC_EXIT_NETWORK, "%s: the refresh ended without an answer",
+		                p->name);
+	}
+	log_verbose("%s: the refresh goes on in the background (pid %ld)", p->name, (long)pid);
+	if (sig_interrupted())
+		return okc_fail(err, OKC_EXIT_INTERRUPTED,
+		                "%s: interrupted (the refresh goes on in the background)", p->name);
+	return okc_fail(err, OKC_EXIT_NETWORK,
+	                "%s: no answer from the identity provider within %ld s (the refresh goes "
+	                "on in the background)",
+	                p->name, ADVISORY_BUDGET_MS / 1000);
+}
+
 int refresh_with(const struct provider_cfg *p, enum refresh_need need, int force,
                  refresh_renew_fn renew, struct tokens **out, okc_err *err)
 {
-	struct http_limits lim = {0};
 	struct tokens *t = NULL;
-	struct lock lk = LOCK_INIT;
 	int rc, advisory = 0;
 
 	*out = NULL;
@@ -202,33 +354,21 @@ int refresh_with(const struct provider_cfg *p, enum refresh_need need, int force
 		tokens_free(t);
 		t = NULL;
 	}
-	if (advisory)
-		lim.deadline_ms = now_mono_ms() + ADVISORY_BUDGET_MS;
-	if (cache_lock_within(p, &lk, advisory ? ADVISORY_BUDGET_MS : 0, err) < 0) {
-		okc_err lerr;
+	if (advisory) {
+		rc = renew_detached(p, need, renew, &t, err);
+		if (rc < 0 && err->code == OKC_EXIT_NETWORK) {
+			okc_err lerr;
 
-		/* Another process has been refreshing for longer than we may wait. */
-		if (!advisory || err->code == OKC_EXIT_INTERRUPTED || cache_load(p, &t, &lerr) != 0)
-			return -1;
-		err->code = OKC_EXIT_NETWORK;
-		rc = -1;
-		goto failed;
+			/* A failed refresh left the cache as it was. */
+			tokens_free(t);
+			t = NULL;
+			if (cache_load(p, &t, &lerr) == 0 && use_cached(p, need, t, out, err) == 0)
+				return 0;
+		}
+	} else {
+		rc = renew_locked(p, need, force, renew, 0, &t, err);
 	}
-	/* Read again under the lock: another process may have renewed meanwhile. */
-	rc = cache_load(p, &t, err);
-	if (rc == OKC_NOENT || (rc == 0 && (force || is_due(p, t, need)))) {
-		http_limits_set(advisory ? &lim : NULL);
-		rc = renew(p, &t, err);
-		http_limits_set(NULL);
-	} else if (rc == 0) {
-		log_verbose("%s: another process renewed the tokens", p->name);
-	}
-	lock_release(&lk);
-failed:
 	if (rc < 0) {
-		if (advisory && t && err->code == OKC_EXIT_NETWORK &&
-		    use_cached(p, need, t, out, err) == 0)
-			return 0;
 		tokens_free(t);
 		return -1;
 	}

@@ -3,6 +3,7 @@
 import fcntl
 import json
 import os
+import re
 import signal
 import time
 
@@ -194,19 +195,59 @@ def test_a_failing_provider_does_not_cost_a_valid_token(logged_in):
     assert r.stdout == ""
 
 
+def background_refresher(stderr):
+    """The pid of the refresh that a command left running after its 10 s (said with -v)."""
+    m = re.search(r"the refresh goes on in the background \(pid (\d+)\)", stderr)
+    assert m, stderr
+    return int(m.group(1))
+
+
+def gone(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(") ")[1][0] == "Z"
+    except FileNotFoundError:
+        return True
+
+
 def test_a_hanging_provider_costs_at_most_10_s(logged_in):
     env = logged_in
     t = rewrite_tokens(env, left=240)
     env.idp.reset()
     env.idp.fault(TOKEN_PATH, hang=True, count=100)
     start = time.monotonic()
-    r = env.run("token", timeout=60)  # the provider's timeout is 30 s, 4 attempts
+    r = env.run("-v", "token", timeout=60)  # the provider's timeout is 30 s, 4 attempts
     took = time.monotonic() - start
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == t["access_token"]
     assert "using the cached access token" in r.stderr
     assert 9 <= took, "the refresh had its 10 s (took %.1f s)" % took
     assert took < 20, "took %.1f s" % took
+    pid = background_refresher(r.stderr)
+    os.kill(pid, signal.SIGKILL)  # hanging for 30 s more is not this test's business
+    wait_for(lambda: gone(pid))
+
+
+def test_a_slow_answer_is_saved_after_the_caller_moved_on(logged_in):
+    """The refresh went out; its answer (with the rotated refresh token) comes after the
+    caller's 10 s: it is saved all the same, and nothing is presented twice."""
+    env = logged_in
+    t = rewrite_tokens(env, left=240)
+    env.idp.reset()
+    env.idp.settings(token_delay_ms=13000)
+    r = env.run("-v", "token", timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == t["access_token"]
+    assert "using the cached access token" in r.stderr
+    pid = background_refresher(r.stderr)
+    wait_for(lambda: gone(pid), timeout=60)
+    [g] = refresh_grants(env.idp)
+    assert g["status"] == 200 and not g["aborted"]
+    assert env.tokens()["refresh_token"] != t["refresh_token"], "the answer was saved"
+    env.idp.settings(token_delay_ms=0)
+    r = env.run("refresh")
+    assert r.returncode == 0, r.stderr
+    assert no_reuse(env.idp)
 
 
 def test_a_refresh_stuck_in_another_process_costs_at_most_10_s(logged_in):
@@ -215,11 +256,14 @@ def test_a_refresh_stuck_in_another_process_costs_at_most_10_s(logged_in):
     env.idp.reset()
     with open(env.provider_dir() / ".lock", "a") as lk:
         fcntl.flock(lk, fcntl.LOCK_EX)  # another process, refreshing forever
-        r = env.run("token", timeout=60)  # the lock's own limit is 2 minutes
+        r = env.run("-v", "token", timeout=60)  # the lock's own limit is 2 minutes
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == t["access_token"]
     assert "using the cached access token" in r.stderr
-    assert refresh_grants(env.idp) == []
+    # The lock is free again: the refresh that waited for it is made, once.
+    wait_for(lambda: gone(background_refresher(r.stderr)), timeout=60)
+    assert len(refresh_grants(env.idp)) == 1
+    assert env.tokens()["refresh_token"] != t["refresh_token"]
 
 
 # ---- no secret outside its file after a crash ----
