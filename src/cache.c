@@ -93,81 +93,76 @@ static int load_secrets(const struct provider_cfg *p, struct tokens *t, okc_err 
 	return 0;
 }
 
-int cache_load(const struct provider_cfg *p, struct tokens **out, okc_err *err)
+/* tokens.json, parsed and matched against p, without the keyring's secrets: 0 and *out;
+ * OKC_NOENT (no file, another provider's, corrupt: set aside); -1. *path for messages. */
+static int load_file(const struct provider_cfg *p, struct tokens **out, char **path, okc_err *err)
 {
 	struct buf data = BUF_INIT;
-	struct tokens *t = NULL;
-	char *root, *dir, *path = NULL;
+	char *root, *dir;
 	okc_err perr;
 	int rc;
 
 	*out = NULL;
+	*path = NULL;
 	if (provider_paths(p, &root, &dir, err) < 0)
 		return -1;
-	rc = store_read_in(root, dir, TOKENS_FILE, TOKENS_MAX, &data, &path, err);
-	/* No session to read, but a login is what comes next: say now, not after the user
-	 * approved it, that its tokens could not be kept. */
-	if (rc == OKC_NOENT && in_keyring(p) && keyring_check(p->name, err) < 0)
-		rc = keyring_failed(p, err);
-	if (rc != 0)
-		goto out;
-	okc_err_clear(&perr);
-	if (tokens_from_json(data.data, data.len, &t, &perr) < 0) {
-		store_quarantine_unchanged(dir, TOKENS_FILE, TOKENS_MAX, &data, perr.msg);
-		rc = OKC_NOENT;
-		goto out;
+	rc = store_read_in(root, dir, TOKENS_FILE, TOKENS_MAX, &data, path, err);
+	if (rc == 0) {
+		okc_err_clear(&perr);
+		if (tokens_from_json(data.data, data.len, out, &perr) < 0) {
+			store_quarantine_unchanged(dir, TOKENS_FILE, TOKENS_MAX, &data, perr.msg);
+			rc = OKC_NOENT;
+		} else if (!tokens_match_provider(*out, p)) {
+			log_verbose("cached tokens in %s were obtained for another "
+			            "org/client/server/scopes; ignoring them",
+			            *path);
+			tokens_free(*out);
+			*out = NULL;
+			rc = OKC_NOENT;
+		}
 	}
-	if (!tokens_match_provider(t, p)) {
-		log_verbose("cached tokens in %s were obtained for another "
-		            "org/client/server/scopes; ignoring them",
-		            path);
-		tokens_free(t);
-		rc = OKC_NOENT;
-		goto out;
-	}
-	if (in_keyring(p)) {
-		rc = load_secrets(p, t, err);
-	} else if (!t->access_token) {
-		log_verbose("%s holds no access token (saved with token_store = keyring?)", path);
-		rc = OKC_NOENT;
-	}
-	if (rc != 0) {
-		tokens_free(t);
-		goto out;
-	}
-	*out = t;
-out:
 	buf_free(&data);
-	free(path);
 	free(dir);
 	free(root);
 	return rc;
 }
 
+int cache_load(const struct provider_cfg *p, struct tokens **out, okc_err *err)
+{
+	struct tokens *t = NULL;
+	char *path = NULL;
+	int rc = load_file(p, &t, &path, err);
+
+	*out = NULL;
+	/* No session to read, but a login is what comes next: say now, not after the user
+	 * approved it, that its tokens could not be kept. */
+	if (rc == OKC_NOENT && in_keyring(p) && keyring_check(p->name, err) < 0)
+		rc = keyring_failed(p, err);
+	if (rc == 0 && in_keyring(p)) {
+		rc = load_secrets(p, t, err);
+	} else if (rc == 0 && !t->access_token) {
+		log_verbose("%s holds no access token (saved with token_store = keyring?)", path);
+		rc = OKC_NOENT;
+	}
+	if (rc == 0)
+		*out = t;
+	else
+		tokens_free(t);
+	free(path);
+	return rc;
+}
+
 int cache_session(const struct provider_cfg *p, char **session, okc_err *err)
 {
-	struct buf data = BUF_INIT;
 	struct tokens *t = NULL;
-	char *root, *dir, *path = NULL;
-	okc_err perr;
-	int rc;
+	char *path = NULL;
+	int rc = load_file(p, &t, &path, err);
 
 	*session = NULL;
-	if (provider_paths(p, &root, &dir, err) < 0)
-		return -1;
-	rc = store_read_in(root, dir, TOKENS_FILE, TOKENS_MAX, &data, &path, err);
-	if (rc == 0) {
-		if (tokens_from_json(data.data, data.len, &t, &perr) < 0 ||
-		    !tokens_match_provider(t, p) || !t->session)
-			rc = OKC_NOENT;
-		else
-			*session = xstrdup(t->session);
-	}
+	if (rc == 0)
+		*session = xstrdup(t->session);
 	tokens_free(t);
-	buf_free(&data);
 	free(path);
-	free(dir);
-	free(root);
 	return rc;
 }
 

@@ -893,24 +893,30 @@ def test_exec_server_survives_a_slow_client(aws, tmp_path):
     assert r.returncode == 0, r.stderr
 
 
+# The start of a child (of exec --server) that talks to its credential endpoint by hand and
+# to the fake STS's controls (argv[1]).
+SERVER_CLIENT_PRELUDE = textwrap.dedent(r"""
+    import json, os, socket, struct, sys, threading, time, urllib.request
+    uri = os.environ["AWS_CONTAINER_CREDENTIALS_FULL_URI"]
+    tok = os.environ["AWS_CONTAINER_AUTHORIZATION_TOKEN"]
+    sts = sys.argv[1]
+    host, port = uri.split("/")[2].split(":")
+    path = "/" + uri.split("/", 3)[3]
+    op = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    def control(method, what, body=None):
+        req = urllib.request.Request(sts + "/__test/" + what, method=method,
+            data=None if body is None else json.dumps(body).encode(),
+            headers={"Content-Type": "application/json"})
+        with op.open(req, timeout=30) as r:
+            return json.loads(r.read())
+""")
+
+
 def test_exec_server_reads_a_request_that_arrived_during_a_slow_answer(aws):
     """A connection's 5 s may run out while another request's credentials are fetched (STS
     held for 6 s here); what it sent meanwhile is still read and answered, not refused."""
     aws.sts.settings(credential_ttl_override_s=600)  # below 20 min left: each request renews
-    child = textwrap.dedent(r"""
-        import json, os, socket, sys, threading, time, urllib.request
-        uri = os.environ["AWS_CONTAINER_CREDENTIALS_FULL_URI"]
-        tok = os.environ["AWS_CONTAINER_AUTHORIZATION_TOKEN"]
-        sts = sys.argv[1]
-        host, port = uri.split("/")[2].split(":")
-        path = "/" + uri.split("/", 3)[3]
-        op = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-        def control(method, what, body=None):
-            req = urllib.request.Request(sts + "/__test/" + what, method=method,
-                data=None if body is None else json.dumps(body).encode(),
-                headers={"Content-Type": "application/json"})
-            with op.open(req, timeout=30) as r:
-                return json.loads(r.read())
+    child = SERVER_CLIENT_PRELUDE + textwrap.dedent(r"""
         def ask(s):
             s.sendall(("GET %s HTTP/1.1\r\nHost: %s\r\nAuthorization: %s\r\n\r\n"
                        % (path, host, tok)).encode())
@@ -1143,20 +1149,7 @@ def test_exec_server_outlives_a_client_gone_before_its_answer(aws):
     are being fetched (STS holds them): the answer goes to a closed socket, which fails
     (EPIPE) without killing the server, and the next request is answered."""
     aws.sts.settings(credential_ttl_override_s=600)  # below 20 min left: a request renews
-    child = textwrap.dedent(r"""
-        import json, os, socket, struct, sys, time, urllib.request
-        uri = os.environ["AWS_CONTAINER_CREDENTIALS_FULL_URI"]
-        tok = os.environ["AWS_CONTAINER_AUTHORIZATION_TOKEN"]
-        sts = sys.argv[1]
-        host, port = uri.split("/")[2].split(":")
-        path = "/" + uri.split("/", 3)[3]
-        op = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-        def control(method, what, body=None):
-            req = urllib.request.Request(sts + "/__test/" + what, method=method,
-                data=None if body is None else json.dumps(body).encode(),
-                headers={"Content-Type": "application/json"})
-            with op.open(req, timeout=30) as r:
-                return json.loads(r.read())
+    child = SERVER_CLIENT_PRELUDE + textwrap.dedent(r"""
         control("POST", "reset")
         control("POST", "settings", {"response_delay_ms": 1500})
         s = socket.create_connection((host, int(port)))
