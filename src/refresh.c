@@ -221,19 +221,24 @@ struct detached_result {
 };
 
 /* The refresher: in a session of its own (a Ctrl-C or a closed terminal of the caller does
- * not reach it), with nothing to print to. */
-static void detach(void)
+ * not reach it), with nothing to print to, holding none of the caller's descriptors (the
+ * socket of exec --server, a pipe someone waits on) but `keep`. */
+static void detach(int keep)
 {
-	int fd = open("/dev/null", O_RDWR);
+	long fd, max = sysconf(_SC_OPEN_MAX);
 
+	for (fd = STDERR_FILENO + 1; fd < (max > 0 && max < 4096 ? max : 4096); fd++)
+		if (fd != keep)
+			close((int)fd);
+	fd = open("/dev/null", O_RDWR);
 	setsid();
 	signal(SIGPIPE, SIG_IGN);
 	if (fd >= 0) {
-		dup2(fd, STDIN_FILENO);
-		dup2(fd, STDOUT_FILENO);
-		dup2(fd, STDERR_FILENO);
+		dup2((int)fd, STDIN_FILENO);
+		dup2((int)fd, STDOUT_FILENO);
+		dup2((int)fd, STDERR_FILENO);
 		if (fd > STDERR_FILENO)
-			close(fd);
+			close((int)fd);
 	}
 }
 
@@ -290,7 +295,7 @@ static int renew_detached(const struct provider_cfg *p, enum refresh_need need,
 	}
 	if (pid == 0) {
 		close(fds[0]);
-		detach();
+		detach(fds[1]);
 		memset(&r, 0, sizeof(r));
 		r.rc = renew_locked(p, need, 0, renew, 0, t, &r.err);
 		tokens_free(*t);

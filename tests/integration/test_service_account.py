@@ -53,7 +53,10 @@ def test_renewed_near_expiry_with_a_fresh_jti_each_time(rsa_robot):
     for _ in range(3):
         assert env.run("token", "robot").returncode == 0
         t = env.tokens("robot")
+        # One minute left of an hour: due (under refresh_before and half the lifetime).
         t["expires_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 60))
+        t["obtained_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ",
+                                         time.gmtime(time.time() - 3540))
         env.tokens_path("robot").write_text(json.dumps(t))
     g = grants(env.idp)
     assert len(g) == 3 and all(e["status"] == 200 for e in g)
