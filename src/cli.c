@@ -145,7 +145,8 @@ static void print_help(FILE *out, const struct cli_command *cmd)
 	fputs("\nNAME is an identity or a provider from the configuration; without one, "
 	      "[defaults] identity is used.\n"
 	      "Exit codes: 0 ok, 1 failure, 2 usage or configuration, 3 login required,\n"
-	      "4 identity provider unreachable, 5 login not completed, 130 interrupted.\n"
+	      "4 identity provider unreachable, 5 login not completed, 130 interrupted\n"
+	      "(143 SIGTERM, 129 SIGHUP).\n"
 	      "See oktacred(1) and oktacred-config(5).\n",
 	      out);
 }

@@ -127,6 +127,10 @@ int refresh_grant(const struct provider_cfg *p, struct tokens **t, okc_err *err)
 	}
 	if (rc < 0) {
 		sig_defer(0);
+		if (sig_interrupted() && err->code != OKC_EXIT_INTERRUPTED)
+			okc_wrap(err, "interrupted");
+		if (sig_interrupted())
+			err->code = OKC_EXIT_INTERRUPTED;
 		if (lim.answer_lost) {
 			okc_wrap(
 			    err,
