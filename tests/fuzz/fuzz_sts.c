@@ -36,16 +36,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		               memchr(serr.message, '\0', sizeof(serr.message)) &&
 		               memchr(serr.request_id, '\0', sizeof(serr.request_id)),
 		           "error fields are NUL-terminated");
-		FUZZ_CHECK(fuzz_printable(serr.type) && fuzz_printable(serr.code) &&
-		               fuzz_printable(serr.message) && fuzz_printable(serr.request_id),
-		           "error fields are printable ASCII");
+		FUZZ_CHECK(fuzz_terminal_safe(serr.type) && fuzz_terminal_safe(serr.code) &&
+		               fuzz_terminal_safe(serr.message) &&
+		               fuzz_terminal_safe(serr.request_id),
+		           "error fields are safe for a terminal");
 		FUZZ_CHECK(!c.access_key_id && !c.secret_access_key && !c.session_token,
 		           "no credentials with an error");
 	} else {
 		FUZZ_CHECK(rc == -1 && err.code == OKC_EXIT_NETWORK, "refused: exit 4");
 		FUZZ_CHECK(!c.access_key_id && !c.secret_access_key && !c.session_token,
 		           "nothing out when refused");
-		FUZZ_CHECK(fuzz_printable(err.msg), "the message is printable");
+		FUZZ_CHECK(fuzz_terminal_safe(err.msg), "the message is safe for a terminal");
 	}
 	return 0;
 }
