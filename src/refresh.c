@@ -170,8 +170,7 @@ int refresh_grant(const struct provider_cfg *p, struct tokens **t, okc_err *err)
 }
 
 /* A refresh that was only due failed: the cached token is still valid, and is used. */
-static int use_cached(const struct provider_cfg *p, enum refresh_need need, struct tokens *t,
-                      struct tokens **out, okc_err *err)
+static int use_cached(enum refresh_need need, struct tokens *t, struct tokens **out, okc_err *err)
 {
 	char left[32];
 	long secs = refresh_token_left(t, need, now_utc());
@@ -181,7 +180,6 @@ static int use_cached(const struct provider_cfg *p, enum refresh_need need, stru
 	time_format_left(secs, left, sizeof(left));
 	log_warn("%s; using the cached %s (valid for %s)", err->msg,
 	         need == NEED_ID_TOKEN ? "ID token" : "access token", left);
-	(void)p;
 	okc_err_clear(err);
 	*out = t;
 	return 0;
@@ -371,7 +369,7 @@ int refresh_with(const struct provider_cfg *p, enum refresh_need need, int force
 			/* A failed refresh left the cache as it was. */
 			tokens_free(t);
 			t = NULL;
-			if (cache_load(p, &t, &lerr) == 0 && use_cached(p, need, t, out, err) == 0)
+			if (cache_load(p, &t, &lerr) == 0 && use_cached(need, t, out, err) == 0)
 				return 0;
 		}
 	} else {

@@ -17,35 +17,11 @@ static const char *const names[NVARS] = {"OKTA_OAUTH2_ACCESS_TOKEN", "a", "_B9"}
 /* Strict UTF-8 (RFC 3629), written apart from envset.c's. */
 static int utf8_ok(const unsigned char *s)
 {
-	while (*s) {
-		unsigned c = *s, n, cp, i;
+	unsigned cp;
 
-		if (c < 0x80) {
-			s++;
-			continue;
-		}
-		if ((c & 0xe0) == 0xc0) {
-			n = 1;
-			cp = c & 0x1f;
-		} else if ((c & 0xf0) == 0xe0) {
-			n = 2;
-			cp = c & 0x0f;
-		} else if ((c & 0xf8) == 0xf0) {
-			n = 3;
-			cp = c & 0x07;
-		} else {
+	while (*s)
+		if (fuzz_utf8_next(&s, &cp) < 0)
 			return 0;
-		}
-		for (i = 1; i <= n; i++) {
-			if ((s[i] & 0xc0) != 0x80)
-				return 0;
-			cp = (cp << 6) | (s[i] & 0x3f);
-		}
-		if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
-		    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			return 0;
-		s += n + 1;
-	}
 	return 1;
 }
 
