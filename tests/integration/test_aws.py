@@ -251,15 +251,19 @@ def test_interactive_login_on_the_terminal(env, sts):
 
     env.write_config(aws_config(env, sts, extra_dev="interactive = true\n"))
     env.idp.settings(interval=1)
+    # stdout is a pipe read to its end: under OKTACRED_TEST_DEBUG=1 a tee passes it on and
+    # may still be writing when oktacred has exited.
+    rd, wr = os.pipe()
     pid, master = pty.fork()
     if pid == 0:  # the child: a session with the pty as its terminal
         os.environ.clear()
         os.environ.update(env.env)
-        out = os.open(str(env.home / "out.json"), os.O_WRONLY | os.O_CREAT, 0o600)
+        os.close(rd)
         err = os.open(str(env.home / "err.txt"), os.O_WRONLY | os.O_CREAT, 0o600)
-        os.dup2(out, 1)
+        os.dup2(wr, 1)
         os.dup2(err, 2)
         os.execv(OKTACRED, [OKTACRED, "credential-process", "aws-dev"])
+    os.close(wr)
     tty = b""
     deadline = time.monotonic() + 30
     code = None
@@ -283,12 +287,17 @@ def test_interactive_login_on_the_terminal(env, sts):
             except OSError:
                 break
         _, status = os.waitpid(pid, 0)
+        with os.fdopen(rd, "rb") as f:
+            rd = None
+            out = f.read()
     finally:
         os.close(master)
+        if rd is not None:
+            os.close(rd)
     assert os.WEXITSTATUS(status) == 0, (env.home / "err.txt").read_text()
-    j = json.loads((env.home / "out.json").read_text())
+    j = json.loads(out)
     assert j["Version"] == 1
-    assert b"enter the code" not in (env.home / "out.json").read_bytes()
+    assert b"enter the code" not in out
 
 
 def test_not_an_aws_identity(aws):
