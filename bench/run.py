@@ -197,6 +197,37 @@ def stampede(world, argv, n=64):
             "sts_calls": sts_calls}
 
 
+def config_sizes(world, runs):
+    """A cached `oktacred token` with 1, 10, 100 and 1000 providers and as many identities
+    in the configuration (the session is the first provider's): the parse must be linear,
+    1000 sections costing at most twice one."""
+    out = {}
+    with open(world.tokens_path()) as f:
+        tokens = f.read()
+    for n in (1, 10, 100, 1000):
+        root = tempfile.mkdtemp(prefix="oktacred-bench-cfg-")
+        cfgdir = os.path.join(root, "oktacred")
+        os.makedirs(os.path.join(cfgdir, "okta", "p0"), mode=0o700)
+        with open(os.path.join(cfgdir, "okta", "p0", "tokens.json"), "w") as f:
+            f.write(tokens)
+        os.chmod(os.path.join(cfgdir, "okta", "p0", "tokens.json"), 0o600)
+        text = ["[defaults]\nidentity = i0\n"]
+        for i in range(n):
+            text.append("[provider p%d]\nkind = okta/device-code\norg_url = %s\n"
+                        "client_id = 0oa-test-native\n"
+                        "scopes = openid profile email groups offline_access\n"
+                        % (i, world.idp.base))
+        for i in range(n):
+            text.append("[identity i%d]\nkind = okta/api-access\nprovider = p%d\n" % (i, i))
+        with open(os.path.join(cfgdir, "config"), "w") as f:
+            f.write("\n".join(text))
+        os.chmod(os.path.join(cfgdir, "config"), 0o600)
+        env = dict(world.env, XDG_CONFIG_HOME=root)
+        out[n] = spawn_measure([OKTACRED, "token"], env, runs)
+        shutil.rmtree(root, ignore_errors=True)
+    return out
+
+
 def fmt_row(name, r, floor=None):
     ratio = " (%.2f× floor)" % (r["median_ms"] / floor["median_ms"]) if floor else ""
     return "| %s | %d | %.2f%s | %.2f – %.2f | %.1f / %.1f |" % (
@@ -242,6 +273,7 @@ def main():
                 ["/usr/bin/aws", "configure", "export-credentials", "--profile", "aws-dev"],
                 world.env, PEER_RUNS)
         results["cached"] = cached
+        results["config_sizes"] = config_sizes(world, RUNS)
         ok, curl = refresh_round_trips(world, 20)
         results["refresh"] = {"oktacred refresh": ok, "curl": curl}
         argv = ([OKTACRED, "credential-process", "aws-dev"] if sts else [OKTACRED, "token"])
@@ -273,6 +305,14 @@ def write_results(r):
     if cli and cp:
         lines += ["", "oktacred credential-process is %.0f× faster than the AWS CLI asking it."
                   % (cli["median_ms"] / cp["median_ms"])]
+    sizes = r.get("config_sizes")
+    if sizes:
+        one = sizes[1]["median_ms"]
+        lines += ["", "## Configuration size (cached `oktacred token`, N providers and N "
+                  "identities)", "",
+                  "| sections | median ms | × one provider |", "|---|---|---|"]
+        lines += ["| %d + %d | %.2f | %.2f |" % (n, n, res["median_ms"], res["median_ms"] / one)
+                  for n, res in sizes.items()]
     ref = r["refresh"]
     lines += ["", "## Refresh (one refresh_token round trip to the local provider)", "",
               "| command | runs | median ms |", "|---|---|---|",

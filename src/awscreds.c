@@ -55,9 +55,9 @@ long awscreds_left(const struct awscreds *c, time_t now)
 	return (long)(c->expiration - now);
 }
 
-long awscreds_renew_before(const struct identity_cfg *id)
+long awscreds_renew_before(long duration)
 {
-	return id->duration >= 2 * RENEW_BEFORE ? RENEW_BEFORE : id->duration / 2;
+	return duration >= 2 * RENEW_BEFORE ? RENEW_BEFORE : duration / 2;
 }
 
 /* ---- JSON ---- */
@@ -254,7 +254,7 @@ static int identity_paths(const struct identity_cfg *id, char **root, char **dir
 	char *aws;
 
 	*root = *dir = NULL;
-	if (paths_provider_root(id->provider, root, err) < 0)
+	if (paths_provider_root(id->provider->base_path, root, err) < 0)
 		return -1;
 	aws = paths_join(*root, "aws");
 	*dir = paths_join(aws, id->name);
@@ -416,7 +416,7 @@ int awscreds_delete_for_provider(const struct provider_cfg *p, const char *keep,
 	DIR *d;
 	int n = 0, rc;
 
-	if (paths_provider_root(p, &root, err) < 0)
+	if (paths_provider_root(p->base_path, &root, err) < 0)
 		return -1;
 	aws = paths_join(root, "aws");
 	rc = store_check_tree(root, aws, err);

@@ -20,9 +20,9 @@
 static int provider_paths(const struct provider_cfg *p, char **root, char **dir, okc_err *err)
 {
 	*root = *dir = NULL;
-	if (paths_provider_root(p, root, err) < 0)
+	if (paths_provider_root(p->base_path, root, err) < 0)
 		return -1;
-	if (paths_provider_dir(p, dir, err) < 0) {
+	if (paths_provider_dir(p->base_path, p->name, dir, err) < 0) {
 		free(*root);
 		*root = NULL;
 		return -1;

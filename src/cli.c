@@ -8,7 +8,10 @@
 #include <string.h>
 
 #include "oktacred/config.h"
+#include "oktacred/identity.h"
 #include "oktacred/log.h"
+#include "oktacred/login.h"
+#include "oktacred/provider.h"
 #include "oktacred/sig.h"
 #include "oktacred/util.h"
 
@@ -189,6 +192,43 @@ int cli_config(struct cli_ctx *ctx)
 	if (ctx->cfg)
 		return 0;
 	return config_load(ctx->config_path, &ctx->cfg, &ctx->err);
+}
+
+int cli_identity_request(struct cli_ctx *ctx, const char *name, struct identity_request *req)
+{
+	memset(req, 0, sizeof(*req));
+	if (cli_config(ctx) < 0 || config_resolve(ctx->cfg, name, &req->id, &req->p, &ctx->err) < 0)
+		return -1;
+	req->name = req->id ? req->id->name : req->p->name;
+	req->role = cli_value(ctx, "--role");
+	if (req->role && !identity_kind_of(req->id)->takes_role)
+		return cli_usage_error(ctx,
+		                       "--role is for identities that choose among roles; %s (%s) "
+		                       "is not one",
+		                       req->name, identity_kind_of(req->id)->config.name);
+	return 0;
+}
+
+int cli_identity_environment(struct cli_ctx *ctx, const char *name, int names_only,
+                             struct envset *env)
+{
+	struct identity_request req;
+
+	if (cli_identity_request(ctx, name, &req) < 0)
+		return -1;
+	req.names_only = names_only;
+	return identity_environment(&req, env, &ctx->err);
+}
+
+int cli_login(struct cli_ctx *ctx, const struct provider_cfg *p, struct login_opts *o)
+{
+	if (!provider_can(p, PROVIDER_LOGIN))
+		return okc_fail(&ctx->err, OKC_EXIT_USAGE,
+		                "%s: a %s provider needs no login: its tokens are fetched when "
+		                "needed",
+		                p->name, p->kind->name);
+	o->session_changed = identity_session_changed;
+	return login_interactive(p, o, &ctx->err);
 }
 
 /* Matches argv[*i] against opts (long "--name", "--name=value", short "-x"). Returns 1

@@ -34,7 +34,7 @@ static int config_list(struct cli_ctx *ctx)
 			cJSON *o = cJSON_CreateObject();
 
 			cJSON_AddStringToObject(o, "name", p->name);
-			cJSON_AddStringToObject(o, "kind", provider_kind_name(p->kind));
+			cJSON_AddStringToObject(o, "kind", p->kind->name);
 			cJSON_AddStringToObject(o, "org_url", p->org_url);
 			if (p->authorization_server)
 				cJSON_AddStringToObject(o, "authorization_server",
@@ -47,7 +47,7 @@ static int config_list(struct cli_ctx *ctx)
 			cJSON *o = cJSON_CreateObject();
 
 			cJSON_AddStringToObject(o, "name", d->name);
-			cJSON_AddStringToObject(o, "kind", identity_kind_name(d->kind));
+			cJSON_AddStringToObject(o, "kind", d->kind->name);
 			cJSON_AddStringToObject(o, "provider", d->provider_name);
 			cJSON_AddItemToArray(is, o);
 		}
@@ -60,17 +60,16 @@ static int config_list(struct cli_ctx *ctx)
 	for (i = 0; i < cfg->nproviders; i++) {
 		const struct provider_cfg *p = &cfg->providers[i];
 
-		printf("provider  %-20s %-22s %s%s%s\n", p->name, provider_kind_name(p->kind),
-		       p->org_url, p->authorization_server ? " server=" : "",
+		printf("provider  %-20s %-22s %s%s%s\n", p->name, p->kind->name, p->org_url,
+		       p->authorization_server ? " server=" : "",
 		       p->authorization_server ? p->authorization_server : "");
 	}
 	for (i = 0; i < cfg->nidentities; i++) {
 		const struct identity_cfg *d = &cfg->identities[i];
 		int is_default = cfg->default_identity && !strcmp(cfg->default_identity, d->name);
 
-		printf("identity  %-20s %-22s provider=%s%s\n", d->name,
-		       identity_kind_name(d->kind), d->provider_name,
-		       is_default ? " (default)" : "");
+		printf("identity  %-20s %-22s provider=%s%s\n", d->name, d->kind->name,
+		       d->provider_name, is_default ? " (default)" : "");
 	}
 	return 0;
 }

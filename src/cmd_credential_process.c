@@ -4,7 +4,6 @@
  * identity says interactive = true and a terminal is at hand for the device flow. */
 #include <stdio.h>
 
-#include "oktacred/awscreds.h"
 #include "oktacred/cli.h"
 #include "oktacred/config.h"
 #include "oktacred/identity.h"
@@ -14,8 +13,8 @@
 
 int cmd_credential_process(struct cli_ctx *ctx)
 {
+	const struct identity_kind *kind;
 	struct identity_request req;
-	struct awscreds *c = NULL;
 	struct buf out = BUF_INIT;
 	int rc;
 
@@ -23,12 +22,13 @@ int cmd_credential_process(struct cli_ctx *ctx)
 		return cli_usage_error(ctx, "too many arguments");
 	if (cli_identity_request(ctx, ctx->npos ? ctx->pos[0] : NULL, &req) < 0)
 		return -1;
-	if (!req.id || req.id->kind != IDENTITY_AWS_ASSUME_ROLE)
+	kind = identity_kind_of(req.id);
+	if (!req.id || !kind->credential_process)
 		return okc_fail(&ctx->err, OKC_EXIT_USAGE,
 		                "%s is not an aws/assume-role identity: credential-process hands "
 		                "out AWS credentials",
 		                req.name);
-	rc = identity_aws_credentials(&req, &c, &ctx->err);
+	rc = kind->credential(&req, &out, &ctx->err);
 	if (rc < 0 && ctx->err.code == OKC_EXIT_LOGIN && req.id->interactive) {
 		/* stderr is captured by the AWS tools: the code goes to the terminal. */
 		struct login_opts o = {0};
@@ -39,19 +39,12 @@ int cmd_credential_process(struct cli_ctx *ctx)
 			return -1; /* no one to show a code to: exit 3 as it is */
 		log_verbose("%s: logging in on the terminal (interactive = true)", req.name);
 		okc_err_clear(&ctx->err);
-		if (login_interactive(req.p, &o, &ctx->err) < 0)
+		if (cli_login(ctx, req.p, &o) < 0)
 			return -1;
-		rc = identity_aws_credentials(&req, &c, &ctx->err);
-	}
-	if (rc < 0)
-		return -1;
-	rc = awscreds_process_json(c, &out);
-	awscreds_free(c);
-	if (rc < 0) {
 		buf_free(&out);
-		return okc_fail(&ctx->err, OKC_EXIT_FAIL, "out of memory");
+		rc = kind->credential(&req, &out, &ctx->err);
 	}
-	if (fwrite(out.data, 1, out.len, stdout) != out.len || fflush(stdout) != 0)
+	if (rc == 0 && (fwrite(out.data, 1, out.len, stdout) != out.len || fflush(stdout) != 0))
 		rc = okc_fail(&ctx->err, OKC_EXIT_FAIL, "cannot write to stdout");
 	buf_free(&out);
 	return rc;

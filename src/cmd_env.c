@@ -4,34 +4,7 @@
 #include <string.h>
 
 #include "oktacred/cli.h"
-#include "oktacred/config.h"
 #include "oktacred/envset.h"
-#include "oktacred/identity.h"
-
-int cli_identity_request(struct cli_ctx *ctx, const char *name, struct identity_request *req)
-{
-	memset(req, 0, sizeof(*req));
-	if (cli_config(ctx) < 0 || config_resolve(ctx->cfg, name, &req->id, &req->p, &ctx->err) < 0)
-		return -1;
-	req->name = req->id ? req->id->name : req->p->name;
-	req->role = cli_value(ctx, "--role");
-	if (req->role && (!req->id || req->id->kind != IDENTITY_AWS_ASSUME_ROLE))
-		return cli_usage_error(
-		    ctx, "--role is for aws/assume-role identities; %s is not one", req->name);
-	return 0;
-}
-
-/* Resolves NAME and builds its environment; shared with exec. */
-int cli_identity_environment(struct cli_ctx *ctx, const char *name, int names_only,
-                             struct envset *env)
-{
-	struct identity_request req;
-
-	if (cli_identity_request(ctx, name, &req) < 0)
-		return -1;
-	req.names_only = names_only;
-	return identity_environment(&req, env, &ctx->err);
-}
 
 int cmd_env(struct cli_ctx *ctx)
 {

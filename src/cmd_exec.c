@@ -1,77 +1,33 @@
 /* cmd_exec.c: `oktacred exec [NAME] [--server] -- CMD [ARGS...]`: CMD runs with the
  * identity's environment in our place (execvp), so its exit status and signals are its own;
- * with --server (AWS identities) we stay as its parent and serve it credentials on a
- * loopback endpoint instead (credserver.c). */
+ * with --server (kinds that can: AWS identities) we stay as its parent and serve it
+ * credentials on a loopback endpoint instead. */
 #include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "oktacred/awscreds.h"
 #include "oktacred/cli.h"
-#include "oktacred/config.h"
-#include "oktacred/credserver.h"
 #include "oktacred/envset.h"
 #include "oktacred/harden.h"
 #include "oktacred/identity.h"
 #include "oktacred/sig.h"
 #include "oktacred/util.h"
 
-/* The variables that --server hands over as an endpoint instead (the SDKs would prefer
- * them to it). */
-static const char *const key_vars[] = {
-    "AWS_ACCESS_KEY_ID",
-    "AWS_SECRET_ACCESS_KEY",
-    "AWS_SESSION_TOKEN",
-    "AWS_CREDENTIAL_EXPIRATION",
-};
-
-static int fetch(void *arg, struct awscreds **out, okc_err *err)
-{
-	return identity_aws_credentials(arg, out, err);
-}
-
+/* --server: the identity's kind serves CMD, as its parent. */
 static int exec_server(struct cli_ctx *ctx)
 {
+	const struct identity_kind *kind;
 	struct identity_request req;
-	struct credserver_opts o = {0};
-	struct awscreds *c = NULL;
-	struct envset env;
-	char *role = NULL;
-	size_t i;
 	int status;
 
 	if (cli_identity_request(ctx, ctx->npos ? ctx->pos[0] : NULL, &req) < 0)
 		return -1;
-	if (!req.id || req.id->kind != IDENTITY_AWS_ASSUME_ROLE)
-		return cli_usage_error(
-		    ctx, "--server is for aws/assume-role identities; %s is not one", req.name);
-	/* The first credentials now: a login that is needed or a role that must be chosen is
-	 * said before the command starts, and later requests keep the role chosen here. */
-	if (identity_aws_credentials(&req, &c, &ctx->err) < 0)
-		return -1;
-	role = xstrdup(c->role_arn);
-	awscreds_free(c);
-	req.role = role;
-	req.names_only = 1;
-	envset_init(&env);
-	if (identity_environment(&req, &env, &ctx->err) < 0) {
-		envset_free(&env);
-		free(role);
-		return -1;
-	}
-	req.names_only = 0;
-	for (i = 0; i < ARRAY_SIZE(key_vars); i++)
-		envset_put(&env, key_vars[i], NULL, 0);
-	o.argv = ctx->rest;
-	o.env = &env;
-	o.fetch = fetch;
-	o.arg = &req;
-	okc_err_clear(&ctx->err);
-	status = credserver_run(&o, &ctx->err);
-	envset_free(&env);
-	free(role);
+	kind = identity_kind_of(req.id);
+	if (!kind->serve)
+		return cli_usage_error(ctx, "--server is not for %s identities; %s is one",
+		                       kind->config.name, req.name);
+	status = kind->serve(&req, ctx->rest, &ctx->err);
 	if (status <= 0)
 		return status;
 	ctx->err.code = status; /* the child's status; a message only when it could not run */

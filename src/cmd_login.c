@@ -17,5 +17,5 @@ int cmd_login(struct cli_ctx *ctx)
 	o.force = cli_flag(ctx, "--force");
 	o.no_browser = cli_flag(ctx, "--no-browser");
 	o.no_qr = cli_flag(ctx, "--no-qr");
-	return login_interactive(p, &o, &ctx->err);
+	return cli_login(ctx, p, &o);
 }

@@ -1,13 +1,14 @@
-/* cmd_logout.c: `oktacred logout [NAME...] [--all]`: delete cached tokens and the AWS
- * credentials derived from them. */
+/* cmd_logout.c: `oktacred logout [NAME...] [--all]`: delete cached tokens, and tell the
+ * identities (which delete what they derived from them: AWS credentials). */
 #include <stdio.h>
 
-#include "oktacred/awscreds.h"
 #include "oktacred/cache.h"
 #include "oktacred/cli.h"
 #include "oktacred/config.h"
+#include "oktacred/identity.h"
 #include "oktacred/log.h"
 #include "oktacred/oauth.h"
+#include "oktacred/provider.h"
 
 /* RFC 7009: revoke the refresh token (Okta then also revokes its access tokens). The
  * caller holds the lock. Nothing is deleted when this fails, so it can be retried. */
@@ -40,8 +41,8 @@ static int logout_provider(const struct provider_cfg *p, int revoke, okc_err *er
 	struct lock lk = LOCK_INIT;
 	int rc, n;
 
-	if (p->kind == PROVIDER_API_TOKEN) {
-		log_info("%s: an okta/api-token provider has no session to log out of", p->name);
+	if (!provider_can(p, PROVIDER_CACHED)) {
+		log_info("%s: a %s provider has no session to log out of", p->name, p->kind->name);
 		return 0;
 	}
 	rc = cache_lock(p, &lk, err);
@@ -53,11 +54,11 @@ static int logout_provider(const struct provider_cfg *p, int revoke, okc_err *er
 	if (rc < 0)
 		return -1;
 	/* After the provider's lock is released: the lock order is identity, then provider. */
-	n = awscreds_delete_for_provider(p, NULL, err);
+	n = identity_session_changed(p, NULL, err);
 	if (n < 0)
 		return -1;
 	if (n > 0)
-		log_verbose("%s: deleted the AWS credentials of %d identit%s", p->name, n,
+		log_verbose("%s: deleted the credentials of %d identit%s", p->name, n,
 		            n == 1 ? "y" : "ies");
 	log_info(rc == OKC_NOENT ? "%s: not logged in" : "%s: logged out", p->name);
 	return 0;

@@ -6,6 +6,7 @@
 #include "oktacred/cli.h"
 #include "oktacred/config.h"
 #include "oktacred/log.h"
+#include "oktacred/provider.h"
 #include "oktacred/refresh.h"
 #include "oktacred/util.h"
 
@@ -22,7 +23,7 @@ static int refresh_one(const struct provider_cfg *p, okc_err *err)
 	return 0;
 }
 
-/* --all: every device-code provider that has a session; the others are skipped. */
+/* --all: every provider with a person's session that has one; the others are skipped. */
 static int refresh_all(struct cli_ctx *ctx)
 {
 	int worst = 0;
@@ -34,7 +35,7 @@ static int refresh_all(struct cli_ctx *ctx)
 		okc_err err;
 		int rc;
 
-		if (p->kind != PROVIDER_DEVICE_CODE)
+		if (!provider_can(p, PROVIDER_LOGIN))
 			continue;
 		rc = cache_load(p, &t, &err);
 		tokens_free(t);
@@ -76,10 +77,11 @@ int cmd_refresh(struct cli_ctx *ctx)
 		if (config_resolve(ctx->cfg, ctx->npos ? ctx->pos[i] : NULL, &id, &p, &ctx->err) <
 		    0)
 			return -1;
-		if (p->kind != PROVIDER_DEVICE_CODE)
+		if (!provider_can(p, PROVIDER_LOGIN))
 			return okc_fail(&ctx->err, OKC_EXIT_USAGE,
-			                "%s: only okta/device-code sessions are refreshed",
-			                p->name);
+			                "%s: only sessions of people (okta/device-code) are "
+			                "refreshed; %s tokens are fetched when needed",
+			                p->name, p->kind->name);
 		if (refresh_one(p, &ctx->err) < 0)
 			return -1;
 	}

@@ -1,23 +1,25 @@
-/* cmd_status.c: `oktacred status [NAME...] [--json]`: who is logged in where, and the AWS
- * credentials cached for the aws/assume-role identities of each provider. What the ID token
- * and STS said is shown escaped (text_escape), in the text and in the JSON. */
+/* cmd_status.c: `oktacred status [NAME...] [--json]`: who is logged in where, and what the
+ * identities of each provider hold (their kinds' status: the AWS credentials cached for
+ * aws/assume-role identities). What the ID token and STS said is shown escaped
+ * (text_escape), in the text and in the JSON. */
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "oktacred/awscreds.h"
 #include "oktacred/cache.h"
 #include "oktacred/cli.h"
 #include "oktacred/config.h"
+#include "oktacred/identity.h"
 #include "oktacred/jwt.h"
 #include "oktacred/log.h"
+#include "oktacred/provider.h"
 #include "oktacred/util.h"
 
 struct session_info {
 	const struct provider_cfg *p;
 	const struct config *cfg;
-	const struct identity_cfg *only; /* NAME was this aws identity: show only it */
+	const struct identity_cfg *only; /* NAME was this identity (with a status): only it */
 	struct tokens *t;                /* NULL: no session */
 	struct jwt_claims claims;
 	int usable;
@@ -32,12 +34,10 @@ static void session_read(const struct provider_cfg *p, struct session_info *s)
 
 	memset(s, 0, sizeof(*s));
 	s->p = p;
-	if (p->kind == PROVIDER_API_TOKEN) {
-		const char *v = p->token_env ? getenv(p->token_env) : NULL;
+	if (!provider_can(p, PROVIDER_CACHED)) {
+		const struct provider_kind *kind = provider_kind_of(p);
 
-		s->usable = v && *v;
-		if (!s->usable)
-			snprintf(s->problem, sizeof(s->problem), "$%s is not set", p->token_env);
+		s->usable = kind->status && kind->status(p, s->problem, sizeof(s->problem));
 		return;
 	}
 	rc = cache_load(p, &s->t, &err);
@@ -67,61 +67,37 @@ static void session_free(struct session_info *s)
 	jwt_claims_free(&s->claims);
 }
 
-/* The aws/assume-role identities of s's provider to show. */
-static int shows(const struct session_info *s, const struct identity_cfg *id)
+/* Whether to show id, of kind, among the identities of s's provider. */
+static int shows(const struct session_info *s, const struct identity_cfg *id,
+                 const struct identity_kind *kind)
 {
-	if (id->kind != IDENTITY_AWS_ASSUME_ROLE || id->provider != s->p)
+	if (identity_kind_of(id) != kind || !kind->status || id->provider != s->p)
 		return 0;
 	return !s->only || s->only == id;
 }
 
-/* The identity's cached credentials, when they belong to s's current session: those of
- * an ended one are never listed. */
-static int aws_load(const struct session_info *s, const struct identity_cfg *id,
-                    struct awscreds **c, okc_err *err)
+/* The identities' lines, kind by kind: "  aws:      NAME: ...". */
+static void print_identities(const struct session_info *s)
 {
-	int rc = awscreds_load(id, c, err);
+	for (const struct config_kind *const *k = config_identity_kinds; *k; k++) {
+		const struct identity_kind *kind = (const struct identity_kind *)(const void *)*k;
+		char label[16];
+		int first = 1;
 
-	if (rc == 0 && (!s->t || !awscreds_of_session(*c, s->t->session))) {
-		awscreds_free(*c);
-		*c = NULL;
-		rc = OKC_NOENT;
-	}
-	return rc;
-}
+		snprintf(label, sizeof(label), "%s:", kind->status_label ? kind->status_label : "");
+		for (size_t i = 0; i < s->cfg->nidentities; i++) {
+			const struct identity_cfg *id = &s->cfg->identities[i];
+			struct identity_status st;
 
-static void print_aws(const struct session_info *s)
-{
-	size_t i;
-	int first = 1;
-
-	for (i = 0; i < s->cfg->nidentities; i++) {
-		const struct identity_cfg *id = &s->cfg->identities[i];
-		struct awscreds *c = NULL;
-		char when[21], left[32], *arn;
-		okc_err err;
-		int rc;
-
-		if (!shows(s, id))
-			continue;
-		printf("  %s %s: ", first ? "aws:     " : "         ", id->name);
-		first = 0;
-		rc = aws_load(s, id, &c, &err);
-		if (rc < 0) {
-			printf("%s\n", err.msg);
-			continue;
+			if (!shows(s, id, kind))
+				continue;
+			st.line[0] = '\0';
+			st.obj = cJSON_CreateObject();
+			kind->status(id, s->t ? s->t->session : NULL, &st);
+			cJSON_Delete(st.obj);
+			printf("  %-9s %s: %s\n", first ? label : "", id->name, st.line);
+			first = 0;
 		}
-		if (rc == OKC_NOENT) {
-			printf("no cached credentials\n");
-			continue;
-		}
-		time_format_utc(c->expiration, when);
-		time_format_left(awscreds_left(c, now_utc()), left, sizeof(left));
-		arn = text_escape_dup(c->assumed_role_arn ? c->assumed_role_arn : c->role_arn);
-		printf("%s until %s (%s%s)\n", arn, when, left,
-		       strcmp(left, "expired") ? " left" : "");
-		free(arn);
-		awscreds_free(c);
 	}
 }
 
@@ -135,39 +111,25 @@ static void add_escaped(cJSON *o, const char *key, const char *value)
 	free(v);
 }
 
-static void aws_json(const struct session_info *s, cJSON *o)
+static void identities_json(const struct session_info *s, cJSON *o)
 {
-	cJSON *arr = NULL;
-	size_t i;
+	for (const struct config_kind *const *k = config_identity_kinds; *k; k++) {
+		const struct identity_kind *kind = (const struct identity_kind *)(const void *)*k;
+		cJSON *arr = NULL;
 
-	for (i = 0; i < s->cfg->nidentities; i++) {
-		const struct identity_cfg *id = &s->cfg->identities[i];
-		struct awscreds *c = NULL;
-		char when[21];
-		okc_err err;
-		cJSON *a;
-		int rc;
+		for (size_t i = 0; i < s->cfg->nidentities; i++) {
+			const struct identity_cfg *id = &s->cfg->identities[i];
+			struct identity_status st;
 
-		if (!shows(s, id))
-			continue;
-		if (!arr)
-			arr = cJSON_AddArrayToObject(o, "aws");
-		a = cJSON_CreateObject();
-		cJSON_AddItemToArray(arr, a);
-		cJSON_AddStringToObject(a, "identity", id->name);
-		rc = aws_load(s, id, &c, &err);
-		cJSON_AddBoolToObject(a, "cached", rc == 0);
-		if (rc < 0)
-			cJSON_AddStringToObject(a, "problem", err.msg);
-		if (rc != 0)
-			continue;
-		cJSON_AddStringToObject(a, "role_arn", c->role_arn);
-		if (c->assumed_role_arn)
-			add_escaped(a, "assumed_role_arn", c->assumed_role_arn);
-		time_format_utc(c->expiration, when);
-		cJSON_AddStringToObject(a, "expires_at", when);
-		cJSON_AddNumberToObject(a, "expires_in", (double)awscreds_left(c, now_utc()));
-		awscreds_free(c);
+			if (!shows(s, id, kind))
+				continue;
+			if (!arr)
+				arr = cJSON_AddArrayToObject(o, kind->status_label);
+			st.obj = cJSON_CreateObject();
+			cJSON_AddItemToArray(arr, st.obj);
+			cJSON_AddStringToObject(st.obj, "identity", id->name);
+			kind->status(id, s->t ? s->t->session : NULL, &st);
+		}
 	}
 }
 
@@ -177,11 +139,10 @@ static void print_text(const struct session_info *s, int first)
 	char when[21], left[32];
 	size_t i;
 
-	printf("%s%s (%s, %s)\n", first ? "" : "\n", p->name, provider_kind_name(p->kind),
-	       p->org_url);
+	printf("%s%s (%s, %s)\n", first ? "" : "\n", p->name, p->kind->name, p->org_url);
 	if (!s->t) {
 		printf("  %s\n", s->usable ? "API token from the environment" : s->problem);
-		print_aws(s);
+		print_identities(s);
 		return;
 	}
 	if (s->claims.email || s->claims.sub) {
@@ -218,7 +179,7 @@ static void print_text(const struct session_info *s, int first)
 	} else {
 		printf("  refresh:  none (log in again when the access token expires)\n");
 	}
-	print_aws(s);
+	print_identities(s);
 }
 
 static cJSON *to_json(const struct session_info *s)
@@ -228,13 +189,13 @@ static cJSON *to_json(const struct session_info *s)
 	size_t i;
 
 	cJSON_AddStringToObject(o, "provider", s->p->name);
-	cJSON_AddStringToObject(o, "kind", provider_kind_name(s->p->kind));
+	cJSON_AddStringToObject(o, "kind", s->p->kind->name);
 	cJSON_AddStringToObject(o, "org_url", s->p->org_url);
 	cJSON_AddBoolToObject(o, "usable", s->usable);
 	cJSON_AddBoolToObject(o, "logged_in", s->t != NULL);
 	if (!s->usable)
 		cJSON_AddStringToObject(o, "problem", s->problem);
-	aws_json(s, o);
+	identities_json(s, o);
 	if (!s->t)
 		return o;
 	if (s->claims.sub)
@@ -288,7 +249,7 @@ int cmd_status(struct cli_ctx *ctx)
 			free(only);
 			return -1;
 		}
-		if (id && id->kind == IDENTITY_AWS_ASSUME_ROLE)
+		if (id && identity_kind_of(id)->status)
 			only[n] = id;
 		n++;
 	}

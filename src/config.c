@@ -1,11 +1,30 @@
-/* config.c: the INI configuration (DESIGN.md section 3) read with libinih into structs and
- * validated, every error as "FILE:LINE: message". The only file that includes <ini.h>. */
+/* config.c: the INI configuration (DESIGN.md section 3) read into structs and validated,
+ * every error as "FILE:LINE: message".
+ *
+ * The file is read by this file's own small lexer, line by line: a BOM, CRs, blank lines,
+ * comments (';' or '#' first on a line, or ';' after a blank), "[section NAME]" headers and
+ * "key = value" (or "key: value") lines; a line that is none of these is an error at its
+ * line. No library: libinih, which earlier versions fed through a normalising reader, has
+ * a fixed line buffer (200 bytes in Debian's build: a longer line, such as a PEM key
+ * written inline, was split and shifted every later line number), truncates section names
+ * at 49 bytes, reads indented lines as continuations and reports no line numbers to the
+ * handler, so the reader did all the lexing anyway. One lexer, with exact line numbers.
+ *
+ * This file knows the sections but no kind. A [provider] or [identity] section's lines
+ * are kept until the section ends; then its kind is looked up in the registry
+ * (config_provider_kinds, config_identity_kinds), and each line is checked, in order,
+ * against the keys the section type has (config_provider_keys, config_identity_keys) and
+ * the kind's own, and handed to the key's setter; required keys, one-of groups and
+ * defaults follow, then the kind's check. References between sections are checked when
+ * the file has been read. Names are found through a hash index: the whole parse is linear.
+ */
 #include "oktacred/config.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,123 +32,185 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <ini.h>
-
 #include "oktacred/buf.h"
+#include "oktacred/envset.h"
 #include "oktacred/paths.h"
 #include "oktacred/util.h"
 
 #define CONFIG_MAX_SIZE (1024 * 1024)
 #define NAME_MAX_LEN    64
-#define MAX_KEYS        16
-#define DEFAULT_SCOPES  "openid profile email offline_access"
 
-/*
- * How libinih is used. Whatever a distribution built it with, inih has a fixed line buffer
- * (Debian's libinih 55: 200 bytes, on the stack; a longer line is silently split into
- * several "lines", which also shifts every later line number), truncates section names to
- * 49 bytes, treats an indented line as the continuation of the previous value, and does
- * not tell the handler its line number or when a section starts. So it reads through
- * config_reader(), which hands it one physical line at a time, already normalised: BOM,
- * CR, leading blanks and comments removed (no line starts with a blank, so there are no
- * continuation lines), section headers checked and tracked here with their line, and a
- * value too long for inih's buffer kept aside (parse_ctx.long_value) while inih sees an
- * empty one. inih splits "key = value" and calls config_handler(); the line number is the
- * reader's count, which is exact because inih asks for exactly one line per call.
- */
+enum section_type { SEC_PROVIDER = 0, SEC_IDENTITY = 1, SEC_DEFAULTS, SEC_NONE };
 
-enum section_type { SEC_NONE, SEC_DEFAULTS, SEC_PROVIDER, SEC_IDENTITY };
-
-enum provider_key {
-	PK_KIND,
-	PK_ORG_URL,
-	PK_CLIENT_ID,
-	PK_AUTHZ_SERVER,
-	PK_SCOPES,
-	PK_TOKEN_STORE,
-	PK_REFRESH_BEFORE,
-	PK_BASE_PATH,
-	PK_CA_BUNDLE,
-	PK_PRIVATE_KEY,
-	PK_PRIVATE_KEY_ID,
-	PK_CLIENT_SECRET,
-	PK_TOKEN_ENV,
-	PK_TIMEOUT,
-	PK_COUNT
+/* What provider_cfg and identity_cfg begin with. */
+struct section_head {
+	char *name;
+	const struct config_kind *kind;
+	void *kind_cfg;
 };
 
-enum identity_key {
-	IK_KIND,
-	IK_PROVIDER,
-	IK_ROLE_ARN,
-	IK_ROLE_MAP,
-	IK_REGION,
-	IK_DURATION,
-	IK_SESSION_NAME,
-	IK_STS_ENDPOINT,
-	IK_INTERACTIVE,
-	IK_COUNT
+_Static_assert(offsetof(struct provider_cfg, name) == offsetof(struct section_head, name) &&
+                   offsetof(struct provider_cfg, kind) == offsetof(struct section_head, kind) &&
+                   offsetof(struct provider_cfg, kind_cfg) ==
+                       offsetof(struct section_head, kind_cfg) &&
+                   offsetof(struct identity_cfg, name) == offsetof(struct section_head, name) &&
+                   offsetof(struct identity_cfg, kind) == offsetof(struct section_head, kind) &&
+                   offsetof(struct identity_cfg, kind_cfg) ==
+                       offsetof(struct section_head, kind_cfg),
+               "provider_cfg and identity_cfg must begin like section_head");
+
+/* An identity's provider: a key of the section type, not of a kind. */
+static int set_provider_name(struct config_ctx *c, const struct config_key *k, void *obj,
+                             const char *v);
+
+static const struct config_key identity_own_keys[] = {
+    {"provider", set_provider_name, offsetof(struct identity_cfg, provider_name),
+     CK_COMMON | CK_REQUIRED | CK_STRING, NULL, NULL, 0, 0},
+    {NULL, NULL, 0, 0, NULL, NULL, 0, 0},
+};
+static const struct config_key no_keys[] = {{NULL, NULL, 0, 0, NULL, NULL, 0, 0}};
+
+/* The two kinded section types, described once. */
+struct section_desc {
+	const char *word;   /* "provider" */
+	const char *plural; /* "providers" */
+	const char *a_word; /* "a provider" */
+	size_t size;
+	size_t file_off, line_off;
+	const struct config_key *own;    /* keys the reader handles besides kind */
+	const struct config_key *common; /* the registry's keys of every kind */
+	const struct config_kind *const *kinds;
 };
 
-_Static_assert(PK_COUNT <= MAX_KEYS && IK_COUNT <= MAX_KEYS, "MAX_KEYS too small");
+static const struct section_desc sections[2] = {
+    [SEC_PROVIDER] = {"provider", "providers", "a provider", sizeof(struct provider_cfg),
+                      offsetof(struct provider_cfg, file), offsetof(struct provider_cfg, line),
+                      no_keys, config_provider_keys, config_provider_kinds},
+    [SEC_IDENTITY] = {"identity", "identities", "an identity", sizeof(struct identity_cfg),
+                      offsetof(struct identity_cfg, file), offsetof(struct identity_cfg, line),
+                      identity_own_keys, config_identity_keys, config_identity_kinds},
+};
 
-/* What the reader knows of a [provider] or [identity] section beyond its struct. */
+/* A key line of the section being read, kept until the section ends. */
+struct entry {
+	const char *key;
+	const char *raw;
+	int line;
+};
+
+/* A key a section set: for required keys, groups and config_key_line(). */
+struct seen_key {
+	const char *name;
+	int line;
+	int empty;
+};
+
 struct section_meta {
-	int kind;               /* -1 until a valid kind line */
-	int key_line[MAX_KEYS]; /* 0: key absent; else the line it was set on */
+	struct seen_key *keys;
+	size_t n;
 };
 
-struct parse_ctx {
+/* Names to indexes: open addressing, slots hold index + 1. */
+struct config_index {
+	size_t cap[2];
+	size_t count[2];
+	uint32_t *slot[2];
+};
+
+struct config_ctx {
 	struct config *cfg;
 	const char *file;
 	okc_err *err;
-	int failed; /* err holds the first error: stop */
+	int failed;
 	int err_line;
-	/* input */
-	const char *data;
-	size_t len, pos;
-	int lineno;
-	char *long_value; /* this line's value when it did not fit inih's buffer */
+	int lineno;      /* the line being handled */
+	const char *raw; /* the current key's value as written */
 	/* the section being read */
 	enum section_type sec;
 	size_t sec_idx;
-	struct section_meta *pmeta; /* parallel to cfg->providers */
-	struct section_meta *imeta; /* parallel to cfg->identities */
+	struct entry *entries;
+	size_t nentries, entries_cap;
+	size_t cap[2];                /* allocated providers / identities */
+	struct section_meta *meta[2]; /* parallel to them */
 	int defaults_line;
 	int defaults_identity_line;
-	/* a secret written in the file itself, not through ${VAR}: which key, or NULL */
+	/* a secret written in the file itself, not through ${VAR}: which, or NULL */
 	const char *secret_key;
-};
-
-struct key_def {
-	const char *name;
-	unsigned kinds; /* bit (1 << kind) for each kind the key belongs to */
-	int (*set)(struct parse_ctx *ctx, void *obj, const char *value, const char *raw);
+	int hint_ok; /* the last failure was kept: a hint may follow it */
 };
 
 /* ---- messages ---- */
 
-static int fail_at(struct parse_ctx *ctx, int line, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int fail_at(struct parse_ctx *ctx, int line, const char *fmt, ...)
+static int vfail_at(struct config_ctx *c, int line, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+static int vfail_at(struct config_ctx *c, int line, const char *fmt, va_list ap)
 {
 	char msg[768];
-	va_list ap;
 
-	va_start(ap, fmt);
+	/* Of several errors, the one on the lowest line: the first a reader meets. */
+	c->hint_ok = 0;
+	if (c->failed && c->err_line <= line)
+		return -1;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	okc_fail(ctx->err, OKC_EXIT_USAGE, "%s:%d: %s", ctx->file, line, msg);
-	ctx->failed = 1;
-	ctx->err_line = line;
+	okc_fail(c->err, OKC_EXIT_USAGE, "%s:%d: %s", c->file, line, msg);
+	c->failed = 1;
+	c->err_line = line;
+	c->hint_ok = 1;
 	return -1;
 }
 
-#define fail_here(ctx, ...) fail_at((ctx), (ctx)->lineno, __VA_ARGS__)
+int config_fail_at(struct config_ctx *c, int line, const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = vfail_at(c, line, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+int config_fail(struct config_ctx *c, const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = vfail_at(c, c->lineno, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+void config_hint(struct config_ctx *c, const char *fmt, ...)
+{
+	char msg[sizeof(c->err->hint)];
+	va_list ap;
+
+	if (!c->hint_ok)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	okc_hint(c->err, "%s", msg);
+}
+
+const char *config_raw(const struct config_ctx *c)
+{
+	return c->raw ? c->raw : "";
+}
+
+void config_secret_in_file(struct config_ctx *c, const char *what)
+{
+	if (!c->secret_key)
+		c->secret_key = what;
+}
+
+#define fail_here(c, ...) config_fail((c), __VA_ARGS__)
+#define SHOW(s, tmp)      CONFIG_SHOW((s), (tmp))
 
 /* A string from the file made safe to print in a message: control and non-ASCII bytes as
  * '?', at most 64 characters. */
-static const char *shown(const char *s, size_t n, char out[80])
+const char *config_shown(const char *s, size_t n, char out[80])
 {
 	size_t i, o = 0;
 
@@ -143,30 +224,22 @@ static const char *shown(const char *s, size_t n, char out[80])
 	return out;
 }
 
-#define SHOW(s, tmp) shown((s), strlen(s), (tmp))
-
-/* A path quoted for a "run: ..." hint when the shell would split or expand it. */
+/* A path quoted for a "run: ..." hint when the shell would split or expand it (the one sh
+ * quoter: envset's). */
 static const char *shell_quoted(const char *s, char *out, size_t outlen)
 {
-	size_t o = 0;
-	const char *p;
+	struct buf b = BUF_INIT;
 
 	if (*s && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 	                    "/._-+,:@%=") == strlen(s))
 		return s;
-	if (outlen < 8)
+	if (envset_quote_sh(&b, s) < 0 || b.len >= outlen) {
+		buf_free(&b);
 		return s;
-	out[o++] = '\'';
-	for (p = s; *p && o + 6 < outlen; p++) {
-		if (*p == '\'') {
-			memcpy(out + o, "'\\''", 4);
-			o += 4;
-		} else {
-			out[o++] = *p;
-		}
 	}
-	out[o++] = '\'';
-	out[o] = '\0';
+	memcpy(out, b.data, b.len);
+	out[b.len] = '\0';
+	buf_free(&b);
 	return out;
 }
 
@@ -347,46 +420,21 @@ static char *check_url(const char *url, int origin_only, const char **why)
 	return out;
 }
 
-/* arn:aws[-PARTITION]:iam::ACCOUNT(12 digits):role/[PATH/]NAME */
-static int valid_role_arn(const char *s, size_t n)
-{
-	size_t i;
-
-	if (n < 7 || memcmp(s, "arn:aws", 7) != 0)
-		return 0;
-	i = 7;
-	while (i < n && (islower((unsigned char)s[i]) || s[i] == '-'))
-		i++;
-	if (n - i < 6 || memcmp(s + i, ":iam::", 6) != 0)
-		return 0;
-	i += 6;
-	if (n - i < 12)
-		return 0;
-	for (size_t k = 0; k < 12; k++)
-		if (!isdigit((unsigned char)s[i + k]))
-			return 0;
-	i += 12;
-	if (n - i < 7 || memcmp(s + i, ":role/", 6) != 0)
-		return 0;
-	i += 6;
-	if (s[n - 1] == '/')
-		return 0;
-	for (; i < n; i++)
-		if (!isalnum((unsigned char)s[i]) && !strchr("+=,.@_/-", s[i]))
-			return 0;
-	return 1;
-}
-
 /* ---- ${VAR} expansion ---- */
 
 /* Expands ${NAME} from the environment, "$$" to "$"; any other '$' is literal. The result
  * is not expanded again. */
-static int expand_vars(struct parse_ctx *ctx, const char *raw, char **out)
+static int expand_vars(struct config_ctx *ctx, const char *raw, char **out)
 {
 	struct buf b = BUF_INIT;
 	const char *p = raw;
 	char tmp[80];
 	int rc = 0;
+
+	if (!strchr(raw, '$')) {
+		*out = xstrdup(raw);
+		return 0;
+	}
 
 	while (*p && rc == 0) {
 		if (p[0] == '$' && p[1] == '$') {
@@ -400,22 +448,22 @@ static int expand_vars(struct parse_ctx *ctx, const char *raw, char **out)
 			if (!close) {
 				buf_free(&b);
 				fail_here(ctx, "unterminated ${ (no closing '}')");
-				okc_hint(ctx->err, "write $$ for a literal $");
+				config_hint(ctx, "write $$ for a literal $");
 				return -1;
 			}
 			if (!valid_env_name(name, (size_t)(close - name))) {
 				buf_free(&b);
 				return fail_here(ctx, "${%s} is not a valid variable name",
-				                 shown(name, (size_t)(close - name), tmp));
+				                 config_shown(name, (size_t)(close - name), tmp));
 			}
 			var = xstrndup(name, (size_t)(close - name));
 			val = getenv(var);
 			if (!val) {
 				buf_free(&b);
 				fail_here(ctx, "${%s} is not set", var);
-				okc_hint(ctx->err,
-				         "set %s in the environment, or write $$ for a literal $",
-				         var);
+				config_hint(
+				    ctx, "set %s in the environment, or write $$ for a literal $",
+				    var);
 				free(var);
 				return -1;
 			}
@@ -443,9 +491,9 @@ static int expand_vars(struct parse_ctx *ctx, const char *raw, char **out)
 
 /* Whether a raw value has text of its own besides ${NAME} references, i.e. whether a
  * secret in it is written in the file. */
-static int has_literal_text(const char *raw)
+int config_raw_has_text(const struct config_ctx *c)
 {
-	const char *p = raw;
+	const char *p = config_raw(c);
 
 	while (*p) {
 		if (p[0] == '$' && p[1] == '{' && strchr(p, '}'))
@@ -458,986 +506,16 @@ static int has_literal_text(const char *raw)
 	return 0;
 }
 
-/* ---- provider keys ---- */
+/* ---- setters for common value types ---- */
 
-#define P_DC  (1u << PROVIDER_DEVICE_CODE)
-#define P_SA  (1u << PROVIDER_SERVICE_ACCOUNT)
-#define P_AT  (1u << PROVIDER_API_TOKEN)
-#define P_ALL (P_DC | P_SA | P_AT)
+#define FIELD(obj, k, type) ((type *)(void *)((char *)(obj) + (k)->off))
 
-static const struct key_def provider_keys[PK_COUNT];
-
-static int set_provider_kind(struct parse_ctx *ctx, void *obj, const char *v, const char *raw)
+int config_is_env_name(const char *s)
 {
-	static const char *const names[] = {"okta/device-code", "okta/service-account",
-	                                    "okta/api-token"};
-	struct provider_cfg *p = obj;
-	struct section_meta *m = &ctx->pmeta[ctx->sec_idx];
-	int k, first = 0, bad = -1;
-	char tmp[80];
-
-	(void)raw;
-	for (k = 0; k < (int)ARRAY_SIZE(names); k++)
-		if (strcmp(v, names[k]) == 0)
-			break;
-	if (k == (int)ARRAY_SIZE(names)) {
-		if (strcmp(v, "okta/api-access") == 0 || strcmp(v, "aws/assume-role") == 0)
-			return fail_here(ctx,
-			                 "%s is an identity kind; a provider's kind is "
-			                 "okta/device-code, okta/service-account or okta/api-token",
-			                 v);
-		return fail_here(ctx,
-		                 "unknown provider kind \"%s\": use okta/device-code, "
-		                 "okta/service-account or okta/api-token",
-		                 SHOW(v, tmp));
-	}
-	p->kind = (enum provider_kind)k;
-	m->kind = k;
-	/* Keys read before the kind line that do not belong to this kind. */
-	for (size_t i = 0; i < PK_COUNT; i++) {
-		if (m->key_line[i] && !(provider_keys[i].kinds & (1u << k)) &&
-		    (!first || m->key_line[i] < first)) {
-			first = m->key_line[i];
-			bad = (int)i;
-		}
-	}
-	if (bad >= 0)
-		return fail_at(ctx, first, "%s is not a key of %s providers",
-		               provider_keys[bad].name, names[k]);
-	return 0;
+	return valid_env_name(s, strlen(s));
 }
 
-static int set_org_url(struct parse_ctx *ctx, void *obj, const char *v, const char *raw)
-{
-	struct provider_cfg *p = obj;
-	const char *why = NULL;
-	char tmp[80];
-
-	(void)raw;
-	p->org_url = check_url(v, 1, &why);
-	if (!p->org_url)
-		return fail_here(ctx, "org_url \"%s\" %s", SHOW(v, tmp), why);
-	return 0;
-}
-
-static int set_client_id(struct parse_ctx *ctx, void *obj, const char *v, const char *raw)
-{
-	struct provider_cfg *p = obj;
-
-	(void)raw;
-	if (has_space_or_control(v))
-		return fail_here(ctx, "client_id must not contain spaces");
-	p->client_id = xstrdup(v);
-	return 0;
-}
-
-static int set_authz_server(struct parse_ctx *ctx, void *obj, const char *v, const char *raw)
-{
-	struct provider_cfg *p = obj;
-	char tmp[80];
-	size_t n = strlen(v);
-
-	(void)raw;
-	if (n > 64 ||
-	    strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789") != n)
-		return fail_here(ctx,
-		                 "authorization_server \"%s\" is not \"default\", \"org\" or an "
-		                 "authorization server id (letters and digits)",
-		                 SHOW(v, tmp));
-	p->authorization_server = xstrdup(v);
-	return 0;
-}
-
-/* Scope tokens (RFC 6749 3.3) separated by single spaces. */
-static int set_scopes(struct parse_ctx *ctx, void *obj, const char *v, const char *raw)
-{
-	struct provider_cfg *p = obj;
-	char *out = xmalloc(strlen(v) + 1), *o = out;
-	const char *s = v;
-
-	(void)raw;
-	while (*s) {
-		while (is_blank(*s))
-			s++;
-		if (!*s)
-			break;
-		if (o != out)
-			*o++ = ' ';
-		while (*s && !is_blank(*s)) {
-			if ((unsigned char)*s < 0x21 || (unsigned char)*s > 0x7e || *s == '"' ||
-			    *s == '\\') {
-				free(out);
-				return fail_here(ctx, "scopes: invalid character in a scope name");
-			}
-			*o++ = *s++;
-		}
-	}
-	*o = '\0';
-	p->scopes = out;
-	return 0;
-}
-
-static int set_token_store(struct parse_ctx *ctx, void *obj, const char *v, const char *raw)
-{
-	struct provider_cfg *p = obj;
-	char tmp[80];
-
-	(void)raw;
-	if (strcmp(v, "file") == 0)
-		p->token_store = TOKEN_STORE_FILE;
-	else if (strcmp(v, "keyring") == 0)
-		p->token_store = TOKEN_STORE_KEYRING;
-	else
-		return fail_here(ctx, "token_store \"%s\": use file or keyring", SHOW(v, tmp));
-	return 0;
-}
-
-static int set_refresh_before(struct parse_ctx *ctx, void *obj, const char *v, const char *raw)
-{
-	struct provider_cfg *p = obj;
-	char tmp[80];
-
-	(void)raw;
-	if (parse_duration(v, &p->refresh_before) < 0)
-		return fail_here(ctx,
-		                 "refresh_before \"%s\" is not a duration (like 30s, 5m or 1h)",
-		                 SHOW(v, tmp));
-	return 0;
-}
-
-/* The HTTP timeout of one request to the provider: whole seconds, 1s to 10m. */
-static int set_timeout(struct parse_ctx *ctx, void *obj, const char *v, const char *raw)
-{
-	struct provider_cfg *p = obj;
-	char tmp[80];
-	long t;
-
-	(void)raw;
-	if (parse_duration(v, &t) < 0)
-		return fail_here(ctx, "timeout \"%s\" is not a duration (like 10s or 1m)",
-		                 SHOW(v, tmp));
-	if (t < 1 || t > 600)
-		return fail_here(ctx, "timeout %s must be between 1s and 10m", SHOW(v, tmp));
-	p->timeout = t;
-	return 0;
-}
-
-/* A path with ~ expanded, which must then be absolute: a relative one would depend on the
- * directory oktacred happens to run in. */
-static int set_path(struct parse_ctx *ctx, const char *key, const char *v, char **out)
-{
-	int secret = strcmp(key, "private_key") == 0;
-	char tmp[80];
-
-	if (paths_expand_home(v, out, ctx->err) < 0) {
-		char msg[sizeof(ctx->err->msg)];
-
-		memcpy(msg, ctx->err->msg, sizeof(msg));
-		return fail_here(ctx, "%s: %s", key, msg);
-	}
-	if ((*out)[0] != '/') {
-		free(*out);
-		*out = NULL;
-		/* A mangled key pasted in must not end up in the message. */
-		if (secret)
-			return fail_here(ctx,
-			                 "private_key is neither PEM text (-----BEGIN ...) nor an "
-			                 "absolute path (or one starting with ~/)");
-		return fail_here(ctx, "%s \"%s\" must be an absolute path or start with ~/", key,
-		                 SHOW(v, tmp));
-	}
-	return 0;
-}
-
-static int set_base_path(struct parse_ctx *ctx, void *obj, const char *v, const char *raw)
-{
-	(void)raw;
-	return set_path(ctx, "files.base_path", v, &((struct provider_cfg *)obj)->base_path);
-}
-
-static int set_ca_bundle(struct parse_ctx *ctx, void *obj, const char *v, const char *raw)
-{
-	(void)raw;
-	return set_path(ctx, "ca_bundle", v, &((struct provider_cfg *)obj)->ca_bundle);
-}
-
-static int set_private_key(struct parse_ctx *ctx, void *obj, const char *v, const char *raw)
-{
-	struct provider_cfg *p = obj;
-
-	if (str_starts(v, "-----BEGIN")) {
-		p->private_key = xstrdup(v);
-		if (str_starts(raw, "-----BEGIN") && !ctx->secret_key)
-			ctx->secret_key = "a private key";
-		return 0;
-	}
-	return set_path(ctx, "private_key", v, &p->private_key);
-}
-
-static int set_private_key_id(struct parse_ctx *ctx, void *obj, const char *v, const char *raw)
-{
-	struct provider_cfg *p = obj;
-
-	(void)raw;
-	if (has_space_or_control(v))
-		return fail_here(ctx, "private_key_id must not contain spaces");
-	p->private_key_id = xstrdup(v);
-	return 0;
-}
-
-static int set_client_secret(struct parse_ctx *ctx, void *obj, const char *v, const char *raw)
-{
-	struct provider_cfg *p = obj;
-
-	p->client_secret = xstrdup(v);
-	if (has_literal_text(raw))
-		ctx->secret_key = "a client_secret";
-	return 0;
-}
-
-static int set_token_env(struct parse_ctx *ctx, void *obj, const char *v, const char *raw)
-{
-	struct provider_cfg *p = obj;
-
-	(void)raw;
-	/* Not shown: people paste the token itself here. */
-	if (!valid_env_name(v, strlen(v)))
-		return fail_here(ctx, "token_env is not an environment variable name (it names the "
-		                      "variable that holds the token, like OKTA_API_TOKEN)");
-	p->token_env = xstrdup(v);
-	return 0;
-}
-
-static const struct key_def provider_keys[PK_COUNT] = {
-    [PK_KIND] = {"kind", P_ALL, set_provider_kind},
-    [PK_ORG_URL] = {"org_url", P_ALL, set_org_url},
-    [PK_CLIENT_ID] = {"client_id", P_DC | P_SA, set_client_id},
-    [PK_AUTHZ_SERVER] = {"authorization_server", P_DC | P_SA, set_authz_server},
-    [PK_SCOPES] = {"scopes", P_DC | P_SA, set_scopes},
-    [PK_TOKEN_STORE] = {"token_store", P_ALL, set_token_store},
-    [PK_REFRESH_BEFORE] = {"refresh_before", P_DC | P_SA, set_refresh_before},
-    [PK_BASE_PATH] = {"files.base_path", P_ALL, set_base_path},
-    [PK_CA_BUNDLE] = {"ca_bundle", P_ALL, set_ca_bundle},
-    [PK_PRIVATE_KEY] = {"private_key", P_SA, set_private_key},
-    [PK_PRIVATE_KEY_ID] = {"private_key_id", P_SA, set_private_key_id},
-    [PK_CLIENT_SECRET] = {"client_secret", P_SA, set_client_secret},
-    [PK_TOKEN_ENV] = {"token_env", P_AT, set_token_env},
-    [PK_TIMEOUT] = {"timeout", P_ALL, set_timeout},
-};
-
-/* ---- identity keys ---- */
-
-#define I_API (1u << IDENTITY_API_ACCESS)
-#define I_AWS (1u << IDENTITY_AWS_ASSUME_ROLE)
-#define I_ALL (I_API | I_AWS)
-
-static const struct key_def identity_keys[IK_COUNT];
-
-static int set_identity_kind(struct parse_ctx *ctx, void *obj, const char *v, const char *raw)
-{
-	static const char *const names[] = {"okta/api-access", "aws/assume-role"};
-	struct identity_cfg *id = obj;
-	struct section_meta *m = &ctx->imeta[ctx->sec_idx];
-	int k, first = 0, bad = -1;
-	char tmp[80];
-
-	(void)raw;
-	for (k = 0; k < (int)ARRAY_SIZE(names); k++)
-		if (strcmp(v, names[k]) == 0)
-			break;
-	if (k == (int)ARRAY_SIZE(names)) {
-		if (str_starts(v, "okta/") &&
-		    (strcmp(v + 5, "device-code") == 0 || strcmp(v + 5, "service-account") == 0 ||
-		     strcmp(v + 5, "api-token") == 0))
-			return fail_here(ctx,
-			                 "%s is a provider kind; an identity's kind is "
-			                 "okta/api-access or aws/assume-role",
-			                 v);
-		return fail_here(
-		    ctx, "unknown identity kind \"%s\": use okta/api-access or aws/assume-role",
-		    SHOW(v, tmp));
-	}
-	id->kind = (enum identity_kind)k;
-	m->kind = k;
-	for (size_t i = 0; i < IK_COUNT; i++) {
-		if (m->key_line[i] && !(identity_keys[i].kinds & (1u << k)) &&
-		    (!first || m->key_line[i] < first)) {
-			first = m->key_line[i];
-			bad = (int)i;
-		}
-	}
-	if (bad >= 0)
-		return fail_at(ctx, first, "%s is not a key of %s identities",
-		               identity_keys[bad].name, names[k]);
-	return 0;
-}
-
-static int set_identity_provider(struct parse_ctx *ctx, void *obj, const char *v, const char *raw)
-{
-	struct identity_cfg *id = obj;
-	char tmp[80];
-
-	(void)raw;
-	if (!valid_name(v, strlen(v)))
-		return fail_here(ctx, "provider \"%s\" is not a valid provider name", SHOW(v, tmp));
-	id->provider_name = xstrdup(v);
-	return 0;
-}
-
-static int set_role_arn(struct parse_ctx *ctx, void *obj, const char *v, const char *raw)
-{
-	struct identity_cfg *id = obj;
-	char tmp[80];
-
-	(void)raw;
-	if (!valid_role_arn(v, strlen(v)))
-		return fail_here(ctx,
-		                 "role_arn \"%s\" is not an IAM role ARN "
-		                 "(arn:aws:iam::123456789012:role/NAME)",
-		                 SHOW(v, tmp));
-	id->role_arn = xstrdup(v);
-	return 0;
-}
-
-static void trim_span(const char **s, const char **e)
-{
-	while (*s < *e && isspace((unsigned char)**s))
-		(*s)++;
-	while (*e > *s && isspace((unsigned char)(*e)[-1]))
-		(*e)--;
-}
-
-/* "Group=arn, Group2=arn": groups compared case-insensitively, as Okta's are. */
-static int set_role_map(struct parse_ctx *ctx, void *obj, const char *v, const char *raw)
-{
-	struct identity_cfg *id = obj;
-	const char *s = v;
-	char tmp[80];
-	int n = 0;
-
-	(void)raw;
-	for (;;) {
-		const char *end = s + strcspn(s, ","), *gs = s, *ge, *as, *ae = end;
-		const char *eq = memchr(s, '=', (size_t)(end - s));
-		struct role_mapping *r;
-
-		n++;
-		if (!eq) {
-			trim_span(&gs, &ae);
-			if (gs == ae)
-				return fail_here(ctx, "role_map: entry %d is empty", n);
-			return fail_here(ctx, "role_map: entry %d \"%s\" is not GROUP=ROLE_ARN", n,
-			                 shown(gs, (size_t)(ae - gs), tmp));
-		}
-		ge = eq;
-		as = eq + 1;
-		trim_span(&gs, &ge);
-		trim_span(&as, &ae);
-		if (gs == ge)
-			return fail_here(ctx, "role_map: entry %d has no group before '='", n);
-		if (!valid_role_arn(as, (size_t)(ae - as)))
-			return fail_here(ctx,
-			                 "role_map: entry %d: \"%s\" is not an IAM role ARN "
-			                 "(arn:aws:iam::123456789012:role/NAME)",
-			                 n, shown(as, (size_t)(ae - as), tmp));
-		for (size_t i = 0; i < id->nroles; i++)
-			if (strlen(id->roles[i].group) == (size_t)(ge - gs) &&
-			    strncasecmp(id->roles[i].group, gs, (size_t)(ge - gs)) == 0)
-				return fail_here(ctx, "role_map: group \"%s\" appears twice",
-				                 shown(gs, (size_t)(ge - gs), tmp));
-		id->roles = xrealloc(id->roles, (id->nroles + 1) * sizeof(*id->roles));
-		r = &id->roles[id->nroles++];
-		r->group = xstrndup(gs, (size_t)(ge - gs));
-		r->role_arn = xstrndup(as, (size_t)(ae - as));
-		if (!*end)
-			break;
-		s = end + 1;
-	}
-	id->role_map = xstrdup(v);
-	return 0;
-}
-
-static int set_region(struct parse_ctx *ctx, void *obj, const char *v, const char *raw)
-{
-	struct identity_cfg *id = obj;
-	size_t n = strlen(v);
-	char tmp[80];
-
-	(void)raw;
-	if (n > 32 || !islower((unsigned char)v[0]) ||
-	    strspn(v, "abcdefghijklmnopqrstuvwxyz0123456789-") != n)
-		return fail_here(ctx, "region \"%s\" is not an AWS region (like us-east-1)",
-		                 SHOW(v, tmp));
-	id->region = xstrdup(v);
-	return 0;
-}
-
-static int set_duration(struct parse_ctx *ctx, void *obj, const char *v, const char *raw)
-{
-	struct identity_cfg *id = obj;
-	long d;
-	char tmp[80];
-
-	(void)raw;
-	if (parse_duration(v, &d) < 0)
-		return fail_here(ctx, "duration \"%s\" is not a duration (like 1h or 90m)",
-		                 SHOW(v, tmp));
-	if (d < 900 || d > 43200)
-		return fail_here(ctx, "duration %s must be between 15m and 12h", SHOW(v, tmp));
-	id->duration = d;
-	return 0;
-}
-
-/* Literal characters STS accepts in a session name, and {email} / {sub} /
- * {preferred_username} from the ID token. */
-static int set_session_name(struct parse_ctx *ctx, void *obj, const char *v, const char *raw)
-{
-	struct identity_cfg *id = obj;
-	const char *p = v;
-	char tmp[80];
-
-	(void)raw;
-	while (*p) {
-		if (*p == '{') {
-			if (str_starts(p, "{email}")) {
-				p += 7;
-				continue;
-			}
-			if (str_starts(p, "{sub}")) {
-				p += 5;
-				continue;
-			}
-			if (str_starts(p, "{preferred_username}")) {
-				p += 20;
-				continue;
-			}
-			return fail_here(ctx,
-			                 "session_name \"%s\": only {email}, {sub} and "
-			                 "{preferred_username} can be substituted",
-			                 SHOW(v, tmp));
-		}
-		if (!isalnum((unsigned char)*p) && !strchr("+=,.@_-", *p))
-			return fail_here(
-			    ctx,
-			    "session_name \"%s\": use letters, digits and +=,.@_- besides "
-			    "{email}, {sub} and {preferred_username}",
-			    SHOW(v, tmp));
-		p++;
-	}
-	id->session_name = xstrdup(v);
-	return 0;
-}
-
-static int set_sts_endpoint(struct parse_ctx *ctx, void *obj, const char *v, const char *raw)
-{
-	struct identity_cfg *id = obj;
-	const char *why = NULL;
-	char tmp[80];
-
-	(void)raw;
-	id->sts_endpoint = check_url(v, 0, &why);
-	if (!id->sts_endpoint)
-		return fail_here(ctx, "sts_endpoint \"%s\" %s", SHOW(v, tmp), why);
-	return 0;
-}
-
-static int set_interactive(struct parse_ctx *ctx, void *obj, const char *v, const char *raw)
-{
-	struct identity_cfg *id = obj;
-	char tmp[80];
-
-	(void)raw;
-	if (parse_bool(v, &id->interactive) < 0)
-		return fail_here(ctx, "interactive \"%s\": use true or false", SHOW(v, tmp));
-	return 0;
-}
-
-static const struct key_def identity_keys[IK_COUNT] = {
-    [IK_KIND] = {"kind", I_ALL, set_identity_kind},
-    [IK_PROVIDER] = {"provider", I_ALL, set_identity_provider},
-    [IK_ROLE_ARN] = {"role_arn", I_AWS, set_role_arn},
-    [IK_ROLE_MAP] = {"role_map", I_AWS, set_role_map},
-    [IK_REGION] = {"region", I_AWS, set_region},
-    [IK_DURATION] = {"duration", I_AWS, set_duration},
-    [IK_SESSION_NAME] = {"session_name", I_AWS, set_session_name},
-    [IK_STS_ENDPOINT] = {"sts_endpoint", I_AWS, set_sts_endpoint},
-    [IK_INTERACTIVE] = {"interactive", I_ALL, set_interactive},
-};
-
-static int find_key(const struct key_def *keys, size_t n, const char *name)
-{
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(keys[i].name, name) == 0)
-			return (int)i;
-	return -1;
-}
-
-/* ---- sections ---- */
-
-static const char *section_kind_name(enum section_type t, int kind)
-{
-	if (kind < 0)
-		return "";
-	return t == SEC_PROVIDER ? provider_kind_name((enum provider_kind)kind)
-	                         : identity_kind_name((enum identity_kind)kind);
-}
-
-/* A required key: absent (reported at the section header) or set to "" (at its line). */
-static int need_key(struct parse_ctx *ctx, struct section_meta *m, int key, const char *keyname,
-                    const char *what, const char *name, int line, const char *kind)
-{
-	if (m->key_line[key])
-		return fail_at(ctx, m->key_line[key], "%s is empty", keyname);
-	return fail_at(ctx, line, "%s %s (%s) has no %s", what, name, kind, keyname);
-}
-
-static int end_provider(struct parse_ctx *ctx)
-{
-	struct provider_cfg *p = &ctx->cfg->providers[ctx->sec_idx];
-	struct section_meta *m = &ctx->pmeta[ctx->sec_idx];
-	const char *kn;
-
-	if (m->kind < 0) {
-		if (m->key_line[PK_KIND])
-			fail_at(ctx, m->key_line[PK_KIND], "kind is empty");
-		else
-			fail_at(ctx, p->line, "provider %s has no kind", p->name);
-		okc_hint(ctx->err,
-		         "add: kind = okta/device-code (or okta/service-account, okta/api-token)");
-		return -1;
-	}
-	kn = provider_kind_name(p->kind);
-	if (!p->org_url)
-		return need_key(ctx, m, PK_ORG_URL, "org_url", "provider", p->name, p->line, kn);
-	if (p->kind != PROVIDER_API_TOKEN && !p->client_id)
-		return need_key(ctx, m, PK_CLIENT_ID, "client_id", "provider", p->name, p->line,
-		                kn);
-	switch (p->kind) {
-	case PROVIDER_DEVICE_CODE:
-		if (!p->authorization_server)
-			p->authorization_server = xstrdup("default");
-		if (!p->scopes)
-			p->scopes = xstrdup(DEFAULT_SCOPES);
-		break;
-	case PROVIDER_SERVICE_ACCOUNT:
-		if (!p->authorization_server)
-			p->authorization_server = xstrdup("org");
-		if (!p->scopes)
-			return need_key(ctx, m, PK_SCOPES, "scopes", "provider", p->name, p->line,
-			                kn);
-		if (p->private_key && p->client_secret) {
-			int a = m->key_line[PK_PRIVATE_KEY], b = m->key_line[PK_CLIENT_SECRET];
-
-			return fail_at(ctx, a > b ? a : b,
-			               "provider %s: set private_key or client_secret, not both",
-			               p->name);
-		}
-		if (!p->private_key && !p->client_secret) {
-			if (m->key_line[PK_PRIVATE_KEY])
-				return fail_at(ctx, m->key_line[PK_PRIVATE_KEY],
-				               "private_key is empty");
-			if (m->key_line[PK_CLIENT_SECRET])
-				return fail_at(ctx, m->key_line[PK_CLIENT_SECRET],
-				               "client_secret is empty");
-			return fail_at(ctx, p->line,
-			               "provider %s (%s) needs private_key or client_secret",
-			               p->name, kn);
-		}
-		if (p->private_key_id && !p->private_key)
-			return fail_at(ctx, m->key_line[PK_PRIVATE_KEY_ID],
-			               "private_key_id is set but private_key is not");
-		break;
-	case PROVIDER_API_TOKEN:
-		if (!p->token_env)
-			return need_key(ctx, m, PK_TOKEN_ENV, "token_env", "provider", p->name,
-			                p->line, kn);
-		break;
-	}
-	return 0;
-}
-
-static int end_identity(struct parse_ctx *ctx)
-{
-	struct identity_cfg *id = &ctx->cfg->identities[ctx->sec_idx];
-	struct section_meta *m = &ctx->imeta[ctx->sec_idx];
-	const char *kn;
-
-	if (m->kind < 0) {
-		if (m->key_line[IK_KIND])
-			fail_at(ctx, m->key_line[IK_KIND], "kind is empty");
-		else
-			fail_at(ctx, id->line, "identity %s has no kind", id->name);
-		okc_hint(ctx->err, "add: kind = okta/api-access (or aws/assume-role)");
-		return -1;
-	}
-	kn = identity_kind_name(id->kind);
-	if (!id->provider_name)
-		return need_key(ctx, m, IK_PROVIDER, "provider", "identity", id->name, id->line,
-		                kn);
-	if (id->kind == IDENTITY_AWS_ASSUME_ROLE) {
-		if (id->role_arn && id->role_map) {
-			int a = m->key_line[IK_ROLE_ARN], b = m->key_line[IK_ROLE_MAP];
-
-			return fail_at(ctx, a > b ? a : b,
-			               "identity %s: set role_arn or role_map, not both", id->name);
-		}
-		if (!id->role_arn && !id->role_map) {
-			if (m->key_line[IK_ROLE_ARN])
-				return fail_at(ctx, m->key_line[IK_ROLE_ARN], "role_arn is empty");
-			if (m->key_line[IK_ROLE_MAP])
-				return fail_at(ctx, m->key_line[IK_ROLE_MAP], "role_map is empty");
-			return fail_at(ctx, id->line, "identity %s (%s) needs role_arn or role_map",
-			               id->name, kn);
-		}
-		if (!id->session_name)
-			id->session_name = xstrdup("{email}");
-	}
-	return 0;
-}
-
-/* Checks the section that just ended: required keys, defaults. */
-static int end_section(struct parse_ctx *ctx)
-{
-	switch (ctx->sec) {
-	case SEC_PROVIDER: return end_provider(ctx);
-	case SEC_IDENTITY: return end_identity(ctx);
-	default: return 0;
-	}
-}
-
-/* The inside of "[...]": "defaults", "provider NAME" or "identity NAME". */
-static int begin_section(struct parse_ctx *ctx, const char *s, size_t n)
-{
-	const char *e = s + n, *type, *tend, *name;
-	struct config *cfg = ctx->cfg;
-	size_t tlen, nlen;
-	char tmp[80];
-
-	if (end_section(ctx) < 0)
-		return -1;
-	trim_span(&s, &e);
-	type = s;
-	tend = type;
-	while (tend < e && !isspace((unsigned char)*tend))
-		tend++;
-	tlen = (size_t)(tend - type);
-	name = tend;
-	trim_span(&name, &e);
-	nlen = (size_t)(e - name);
-
-	if (tlen == 8 && memcmp(type, "defaults", 8) == 0) {
-		if (nlen)
-			return fail_here(ctx, "[defaults] takes no name");
-		if (ctx->defaults_line)
-			return fail_here(ctx, "duplicate section [defaults] (first on line %d)",
-			                 ctx->defaults_line);
-		ctx->defaults_line = ctx->lineno;
-		ctx->sec = SEC_DEFAULTS;
-		return 0;
-	}
-	if (!((tlen == 8 && memcmp(type, "provider", 8) == 0) ||
-	      (tlen == 8 && memcmp(type, "identity", 8) == 0))) {
-		fail_here(ctx, "unknown section [%s]", shown(s, (size_t)(e - s), tmp));
-		okc_hint(ctx->err, "sections are [defaults], [provider NAME] and [identity NAME]");
-		return -1;
-	}
-	if (!nlen)
-		return fail_here(ctx, "[%.*s] needs a name: [%.*s NAME]", (int)tlen, type,
-		                 (int)tlen, type);
-	if (!valid_name(name, nlen)) {
-		fail_here(ctx, "invalid %.*s name \"%s\"", (int)tlen, type, shown(name, nlen, tmp));
-		okc_hint(ctx->err,
-		         "a name is 1 to %d of A-Z a-z 0-9 . _ - and does not start "
-		         "with . or -",
-		         NAME_MAX_LEN);
-		return -1;
-	}
-	if (type[0] == 'p') {
-		struct provider_cfg *p;
-
-		for (size_t i = 0; i < cfg->nproviders; i++)
-			if (strlen(cfg->providers[i].name) == nlen &&
-			    memcmp(cfg->providers[i].name, name, nlen) == 0)
-				return fail_here(
-				    ctx, "duplicate section [provider %s] (first on line %d)",
-				    cfg->providers[i].name, cfg->providers[i].line);
-		cfg->providers = xrealloc(cfg->providers, (cfg->nproviders + 1) * sizeof(*p));
-		ctx->pmeta = xrealloc(ctx->pmeta, (cfg->nproviders + 1) * sizeof(*ctx->pmeta));
-		p = &cfg->providers[cfg->nproviders];
-		memset(p, 0, sizeof(*p));
-		memset(&ctx->pmeta[cfg->nproviders], 0, sizeof(*ctx->pmeta));
-		ctx->pmeta[cfg->nproviders].kind = -1;
-		p->name = xstrndup(name, nlen);
-		p->token_store = TOKEN_STORE_FILE;
-		p->refresh_before = 300;
-		p->file = ctx->file;
-		p->line = ctx->lineno;
-		ctx->sec = SEC_PROVIDER;
-		ctx->sec_idx = cfg->nproviders++;
-	} else {
-		struct identity_cfg *id;
-
-		for (size_t i = 0; i < cfg->nidentities; i++)
-			if (strlen(cfg->identities[i].name) == nlen &&
-			    memcmp(cfg->identities[i].name, name, nlen) == 0)
-				return fail_here(
-				    ctx, "duplicate section [identity %s] (first on line %d)",
-				    cfg->identities[i].name, cfg->identities[i].line);
-		cfg->identities = xrealloc(cfg->identities, (cfg->nidentities + 1) * sizeof(*id));
-		ctx->imeta = xrealloc(ctx->imeta, (cfg->nidentities + 1) * sizeof(*ctx->imeta));
-		id = &cfg->identities[cfg->nidentities];
-		memset(id, 0, sizeof(*id));
-		memset(&ctx->imeta[cfg->nidentities], 0, sizeof(*ctx->imeta));
-		ctx->imeta[cfg->nidentities].kind = -1;
-		id->name = xstrndup(name, nlen);
-		id->duration = 3600;
-		id->file = ctx->file;
-		id->line = ctx->lineno;
-		ctx->sec = SEC_IDENTITY;
-		ctx->sec_idx = cfg->nidentities++;
-	}
-	return 0;
-}
-
-/* ---- keys ---- */
-
-static int unknown_key(struct parse_ctx *ctx, const char *key)
-{
-	char tmp[80], sec[100];
-	int in_provider = find_key(provider_keys, PK_COUNT, key) >= 0;
-	int in_identity = find_key(identity_keys, IK_COUNT, key) >= 0;
-
-	switch (ctx->sec) {
-	case SEC_DEFAULTS: snprintf(sec, sizeof(sec), "[defaults]"); break;
-	case SEC_PROVIDER:
-		snprintf(sec, sizeof(sec), "[provider %s]", ctx->cfg->providers[ctx->sec_idx].name);
-		break;
-	default:
-		snprintf(sec, sizeof(sec), "[identity %s]",
-		         ctx->cfg->identities[ctx->sec_idx].name);
-		break;
-	}
-	if (ctx->sec != SEC_PROVIDER && in_provider)
-		return fail_here(ctx, "%s is a key of providers, not of %s", key, sec);
-	if (ctx->sec != SEC_IDENTITY && in_identity)
-		return fail_here(ctx, "%s is a key of identities, not of %s", key, sec);
-	if (ctx->sec != SEC_DEFAULTS && strcmp(key, "identity") == 0)
-		return fail_here(ctx, "identity is a key of [defaults], not of %s", sec);
-	return fail_here(ctx, "unknown key \"%s\" in %s", SHOW(key, tmp), sec);
-}
-
-static int handle_defaults_key(struct parse_ctx *ctx, const char *key, const char *raw)
-{
-	char *v, tmp[80];
-
-	if (strcmp(key, "identity") != 0)
-		return unknown_key(ctx, key);
-	if (ctx->defaults_identity_line)
-		return fail_here(ctx, "duplicate key identity (first set on line %d)",
-		                 ctx->defaults_identity_line);
-	ctx->defaults_identity_line = ctx->lineno;
-	if (expand_vars(ctx, raw, &v) < 0)
-		return -1;
-	if (*v && !valid_name(v, strlen(v))) {
-		fail_here(ctx, "identity \"%s\" is not a valid identity or provider name",
-		          SHOW(v, tmp));
-		free(v);
-		return -1;
-	}
-	if (*v)
-		ctx->cfg->default_identity = v;
-	else
-		free(v);
-	return 0;
-}
-
-static int handle_key(struct parse_ctx *ctx, const char *key, const char *raw)
-{
-	const struct key_def *keys;
-	struct section_meta *m;
-	size_t nkeys;
-	void *obj;
-	char *v;
-	int k, rc;
-
-	if (ctx->sec == SEC_NONE) {
-		char tmp[80];
-
-		fail_here(ctx, "key \"%s\" outside any section", SHOW(key, tmp));
-		okc_hint(ctx->err, "put keys under [defaults], [provider NAME] or [identity NAME]");
-		return -1;
-	}
-	if (ctx->sec == SEC_DEFAULTS)
-		return handle_defaults_key(ctx, key, raw);
-	if (ctx->sec == SEC_PROVIDER) {
-		keys = provider_keys;
-		nkeys = PK_COUNT;
-		m = &ctx->pmeta[ctx->sec_idx];
-		obj = &ctx->cfg->providers[ctx->sec_idx];
-	} else {
-		keys = identity_keys;
-		nkeys = IK_COUNT;
-		m = &ctx->imeta[ctx->sec_idx];
-		obj = &ctx->cfg->identities[ctx->sec_idx];
-	}
-	k = find_key(keys, nkeys, key);
-	if (k < 0)
-		return unknown_key(ctx, key);
-	if (m->key_line[k])
-		return fail_here(ctx, "duplicate key %s (first set on line %d)", key,
-		                 m->key_line[k]);
-	m->key_line[k] = ctx->lineno;
-	if (m->kind >= 0 && !(keys[k].kinds & (1u << m->kind)))
-		return fail_here(ctx, "%s is not a key of %s %s", key,
-		                 section_kind_name(ctx->sec, m->kind),
-		                 ctx->sec == SEC_PROVIDER ? "providers" : "identities");
-	if (expand_vars(ctx, raw, &v) < 0)
-		return -1;
-	/* An empty value means "not set"; required keys are checked when the section ends. */
-	rc = *v ? keys[k].set(ctx, obj, v, raw) : 0;
-	free_secret(v);
-	return rc;
-}
-
-/* inih calls this for each "key = value" line, after config_reader() handed it the line.
- * The line number is ctx->lineno whatever inih was built with. */
-#if INI_HANDLER_LINENO
-static int config_handler(void *user, const char *section, const char *name, const char *value,
-                          int lineno)
-#else
-static int config_handler(void *user, const char *section, const char *name, const char *value)
-#endif
-{
-	struct parse_ctx *ctx = user;
-
-#if INI_HANDLER_LINENO
-	(void)lineno;
-#endif
-	/* inih's section name is truncated at 49 bytes; ctx->sec is the real one. */
-	(void)section;
-	if (ctx->failed)
-		return 0;
-	/* Builds with INI_CALL_HANDLER_ON_NEW_SECTION call with name NULL: the reader has
-	 * already seen the header. */
-	if (!name)
-		return 1;
-	if (ctx->long_value)
-		value = ctx->long_value;
-	return handle_key(ctx, name, value ? value : "") < 0 ? 0 : 1;
-}
-
-/* ---- the reader inih reads through ---- */
-
-/* Hands inih the next physical line, normalised (see the comment at the top), or NULL at
- * the end or after an error. */
-static char *config_reader(char *str, int num, void *stream)
-{
-	struct parse_ctx *ctx = stream;
-	const char *s, *e, *nl, *p, *sep;
-	size_t outsz = num > 0 ? (size_t)num : 0, n;
-
-	free_secret(ctx->long_value);
-	ctx->long_value = NULL;
-	if (ctx->failed || ctx->pos >= ctx->len || outsz < 16)
-		return NULL;
-	s = ctx->data + ctx->pos;
-	nl = memchr(s, '\n', ctx->len - ctx->pos);
-	e = nl ? nl : ctx->data + ctx->len;
-	ctx->pos = (size_t)(e - ctx->data) + (nl ? 1 : 0);
-	ctx->lineno++;
-
-	if (ctx->lineno == 1 && e - s >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0)
-		s += 3;
-	while (s < e && isspace((unsigned char)*s))
-		s++;
-	if (s == e || *s == ';' || *s == '#') {
-		str[0] = '\0';
-		return str;
-	}
-	/* An inline comment: ';' after a blank, as inih has it. */
-	for (p = s + 1; p < e; p++) {
-		if (*p == ';' && is_blank(p[-1])) {
-			e = p;
-			break;
-		}
-	}
-	while (e > s && isspace((unsigned char)e[-1]))
-		e--;
-	n = (size_t)(e - s);
-
-	if (*s == '[') {
-		const char *close = memchr(s, ']', n);
-
-		if (!close) {
-			fail_here(ctx, "missing ']' in the section header");
-			return NULL;
-		}
-		if (close + 1 != e) {
-			fail_here(ctx, "unexpected text after ']'");
-			return NULL;
-		}
-		if (begin_section(ctx, s + 1, (size_t)(close - s - 1)) < 0)
-			return NULL;
-		/* Valid headers are short; inih only needs to see a section line. */
-		memcpy(str, "[s]\n", 5);
-		return str;
-	}
-
-	/* inih splits at the first '=' or ':'. */
-	sep = s + strcspn(s, "=:");
-	if (sep >= e) {
-		fail_here(ctx, "expected \"key = value\" or a [section] header");
-		if (ctx->lineno > 1)
-			okc_hint(ctx->err, "a value cannot continue on the next line");
-		return NULL;
-	}
-	p = sep;
-	while (p > s && isspace((unsigned char)p[-1]))
-		p--;
-	if (p == s) {
-		fail_here(ctx, "missing key before '%c'", *sep);
-		return NULL;
-	}
-	if (n + 2 <= outsz) {
-		memcpy(str, s, n);
-		memcpy(str + n, "\n", 2);
-		return str;
-	}
-	/* Longer than inih's line buffer: give it the key alone, keep the value here. */
-	if ((size_t)(sep - s) + 3 > outsz) {
-		fail_here(ctx, "line too long");
-		return NULL;
-	}
-	p = sep + 1;
-	while (p < e && isspace((unsigned char)*p))
-		p++;
-	ctx->long_value = xstrndup(p, (size_t)(e - p));
-	memcpy(str, s, (size_t)(sep - s) + 1);
-	memcpy(str + (sep - s) + 1, "\n", 2);
-	return str;
-}
-
-/* ---- whole-file checks ---- */
-
-/* Keeps the error with the lowest line (the checks below are not in line order). */
-static void post_fail(struct parse_ctx *ctx, int line, const char *hint, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static void post_fail(struct parse_ctx *ctx, int line, const char *hint, const char *fmt, ...)
-{
-	char msg[768];
-	va_list ap;
-
-	if (ctx->failed && ctx->err_line <= line)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	fail_at(ctx, line, "%s", msg);
-	if (hint)
-		okc_hint(ctx->err, "%s", hint);
-}
-
-static int has_scope(const char *scopes, const char *want)
+int config_has_scope(const char *scopes, const char *want)
 {
 	size_t n = strlen(want);
 
@@ -1451,6 +529,782 @@ static int has_scope(const char *scopes, const char *want)
 	}
 	return 0;
 }
+
+int config_set_word(struct config_ctx *c, const struct config_key *k, void *obj, const char *v)
+{
+	if (has_space_or_control(v))
+		return fail_here(c, "%s must not contain spaces", k->name);
+	*FIELD(obj, k, char *) = xstrdup(v);
+	return 0;
+}
+
+static int set_url(struct config_ctx *c, const struct config_key *k, void *obj, const char *v,
+                   int origin_only)
+{
+	const char *why = NULL;
+	char tmp[80];
+	char *url = check_url(v, origin_only, &why);
+
+	if (!url)
+		return fail_here(c, "%s \"%s\" %s", k->name, SHOW(v, tmp), why);
+	*FIELD(obj, k, char *) = url;
+	return 0;
+}
+
+int config_set_url(struct config_ctx *c, const struct config_key *k, void *obj, const char *v)
+{
+	return set_url(c, k, obj, v, 0);
+}
+
+int config_set_origin(struct config_ctx *c, const struct config_key *k, void *obj, const char *v)
+{
+	return set_url(c, k, obj, v, 1);
+}
+
+/* A path with ~ expanded, which must then be absolute: a relative one would depend on the
+ * directory oktacred happens to run in. */
+int config_set_path(struct config_ctx *c, const struct config_key *k, void *obj, const char *v)
+{
+	char tmp[80], *out = NULL;
+
+	if (paths_expand_home(v, &out, c->err) < 0) {
+		char msg[sizeof(c->err->msg)];
+
+		memcpy(msg, c->err->msg, sizeof(msg));
+		return fail_here(c, "%s: %s", k->name, msg);
+	}
+	if (out[0] != '/') {
+		free(out);
+		if ((k->flags & CK_SECRET) == CK_SECRET)
+			return fail_here(c, "%s must be an absolute path or start with ~/",
+			                 k->name);
+		return fail_here(c, "%s \"%s\" must be an absolute path or start with ~/", k->name,
+		                 SHOW(v, tmp));
+	}
+	*FIELD(obj, k, char *) = out;
+	return 0;
+}
+
+/* "15m", "12h", "90s": a bound for a message. */
+static void duration_text(long s, char out[24])
+{
+	if (s >= 3600 && s % 3600 == 0)
+		snprintf(out, 24, "%ldh", s / 3600);
+	else if (s >= 60 && s % 60 == 0)
+		snprintf(out, 24, "%ldm", s / 60);
+	else
+		snprintf(out, 24, "%lds", s);
+}
+
+int config_set_duration(struct config_ctx *c, const struct config_key *k, void *obj, const char *v)
+{
+	char tmp[80], lo[24], hi[24];
+	long d;
+
+	if (parse_duration(v, &d) < 0)
+		return fail_here(c, "%s \"%s\" is not a duration (like 30s, 5m or 1h)", k->name,
+		                 SHOW(v, tmp));
+	if (k->max && (d < k->min || d > k->max)) {
+		duration_text(k->min, lo);
+		duration_text(k->max, hi);
+		return fail_here(c, "%s %s must be between %s and %s", k->name, SHOW(v, tmp), lo,
+		                 hi);
+	}
+	*FIELD(obj, k, long) = d;
+	return 0;
+}
+
+int config_set_bool(struct config_ctx *c, const struct config_key *k, void *obj, const char *v)
+{
+	char tmp[80];
+
+	if (parse_bool(v, FIELD(obj, k, int)) < 0)
+		return fail_here(c, "%s \"%s\": use true or false", k->name, SHOW(v, tmp));
+	return 0;
+}
+
+static int set_provider_name(struct config_ctx *c, const struct config_key *k, void *obj,
+                             const char *v)
+{
+	char tmp[80];
+
+	if (!valid_name(v, strlen(v)))
+		return fail_here(c, "provider \"%s\" is not a valid provider name", SHOW(v, tmp));
+	*FIELD(obj, k, char *) = xstrdup(v);
+	return 0;
+}
+
+/* ---- the name index ---- */
+
+static size_t name_hash(const char *s, size_t n)
+{
+	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+
+	for (size_t i = 0; i < n; i++) {
+		h ^= (unsigned char)s[i];
+		h *= 1099511628211ULL;
+	}
+	return (size_t)h;
+}
+
+static const char *section_name(const struct config *cfg, int t, size_t i)
+{
+	return t == SEC_PROVIDER ? cfg->providers[i].name : cfg->identities[i].name;
+}
+
+/* The index of the section of type t named name (n bytes), or -1. */
+static long index_find(const struct config *cfg, int t, const char *name, size_t n)
+{
+	const struct config_index *ix = cfg->index;
+	size_t mask, i;
+
+	if (!ix || !ix->cap[t])
+		return -1;
+	mask = ix->cap[t] - 1;
+	for (i = name_hash(name, n) & mask; ix->slot[t][i]; i = (i + 1) & mask) {
+		const char *s = section_name(cfg, t, ix->slot[t][i] - 1);
+
+		if (strlen(s) == n && memcmp(s, name, n) == 0)
+			return (long)ix->slot[t][i] - 1;
+	}
+	return -1;
+}
+
+static void index_put(struct config_index *ix, int t, size_t hash, uint32_t value)
+{
+	size_t mask = ix->cap[t] - 1, i;
+
+	for (i = hash & mask; ix->slot[t][i]; i = (i + 1) & mask)
+		;
+	ix->slot[t][i] = value;
+}
+
+static void index_add(struct config *cfg, int t, size_t idx)
+{
+	struct config_index *ix = cfg->index;
+
+	if (2 * (ix->count[t] + 1) > ix->cap[t]) {
+		uint32_t *old = ix->slot[t];
+		size_t oldcap = ix->cap[t];
+
+		ix->cap[t] = oldcap ? 2 * oldcap : 16;
+		ix->slot[t] = xcalloc(ix->cap[t], sizeof(*ix->slot[t]));
+		for (size_t i = 0; i < oldcap; i++) {
+			if (old[i]) {
+				const char *s = section_name(cfg, t, old[i] - 1);
+
+				index_put(ix, t, name_hash(s, strlen(s)), old[i]);
+			}
+		}
+		free(old);
+	}
+	index_put(ix, t, name_hash(section_name(cfg, t, idx), strlen(section_name(cfg, t, idx))),
+	          (uint32_t)idx + 1);
+	ix->count[t]++;
+}
+
+/* ---- sections ---- */
+
+static void *section_at(const struct config *cfg, int t, size_t i)
+{
+	return t == SEC_PROVIDER ? (void *)&cfg->providers[i] : (void *)&cfg->identities[i];
+}
+
+static int section_line(const void *section, int t)
+{
+	return *(const int *)(const void *)((const char *)section + sections[t].line_off);
+}
+
+static const struct config_key *find_in(const struct config_key *keys, const char *name)
+{
+	for (; keys && keys->name; keys++)
+		if (strcmp(keys->name, name) == 0)
+			return keys;
+	return NULL;
+}
+
+/* The key of a section of type t and kind (NULL: unknown yet) named name. */
+static const struct config_key *find_key(int t, const struct config_kind *kind, const char *name)
+{
+	const struct config_key *k = find_in(sections[t].own, name);
+
+	if (!k)
+		k = find_in(sections[t].common, name);
+	if (!k && kind)
+		k = find_in(kind->keys, name);
+	return k;
+}
+
+/* Whether some section of type t, of any kind, has the key. */
+static int type_has_key(int t, const char *name)
+{
+	if (strcmp(name, "kind") == 0 || find_key(t, NULL, name))
+		return 1;
+	for (const struct config_kind *const *k = sections[t].kinds; *k; k++)
+		if (find_in((*k)->keys, name))
+			return 1;
+	return 0;
+}
+
+static const struct config_kind *find_kind(int t, const char *name)
+{
+	for (const struct config_kind *const *k = sections[t].kinds; *k; k++)
+		if (strcmp((*k)->name, name) == 0)
+			return *k;
+	return NULL;
+}
+
+/* "A, B or C" (or_word "or"), or "A (or B, C)" (or_word NULL): the kinds of type t. */
+static void kind_list(int t, const char *or_word, char *out, size_t n)
+{
+	const struct config_kind *const *k = sections[t].kinds;
+	size_t count = 0, o = 0, i;
+
+	while (k[count])
+		count++;
+	out[0] = '\0';
+	for (i = 0; i < count && o < n; i++) {
+		const char *sep = i == 0                      ? ""
+		                  : !or_word && i == 1        ? " (or "
+		                  : or_word && i + 1 == count ? " or "
+		                                              : ", ";
+		o += (size_t)snprintf(out + o, n - o, "%s%s", sep, k[i]->name);
+	}
+	if (!or_word && count > 1 && o < n)
+		snprintf(out + o, n - o, ")");
+}
+
+static struct section_meta *meta_of(const struct config_ctx *c, const void *section, int *type)
+{
+	const struct config *cfg = c->cfg;
+	const char *s = section;
+
+	for (int t = 0; t < 2; t++) {
+		const char *base = section_at(cfg, t, 0);
+		size_t n = t == SEC_PROVIDER ? cfg->nproviders : cfg->nidentities;
+
+		if (base && s >= base && s < base + n * sections[t].size) {
+			if (type)
+				*type = t;
+			return &c->meta[t][(size_t)(s - base) / sections[t].size];
+		}
+	}
+	return NULL;
+}
+
+static struct seen_key *seen_find(const struct section_meta *m, const char *name)
+{
+	for (size_t i = 0; m && i < m->n; i++)
+		if (strcmp(m->keys[i].name, name) == 0)
+			return &m->keys[i];
+	return NULL;
+}
+
+int config_key_line(const struct config_ctx *c, const void *section, const char *key)
+{
+	struct seen_key *s = seen_find(meta_of(c, section, NULL), key);
+
+	return s ? s->line : 0;
+}
+
+static void seen_add(struct section_meta *m, const char *name, int line, int empty)
+{
+	m->keys = xrealloc(m->keys, (m->n + 1) * sizeof(*m->keys));
+	m->keys[m->n].name = name;
+	m->keys[m->n].line = line;
+	m->keys[m->n].empty = empty;
+	m->n++;
+}
+
+/* The kind a kind line names, without a word said (its errors come in their turn): a
+ * first look, so that keys before the kind line can be judged. */
+static const struct config_kind *peek_kind(const struct config_ctx *c, int t)
+{
+	for (size_t i = 0; i < c->nentries; i++) {
+		struct config_ctx quiet = *c;
+		const struct config_kind *kind = NULL;
+		okc_err ignored;
+		char *v;
+
+		if (strcmp(c->entries[i].key, "kind") != 0)
+			continue;
+		quiet.err = &ignored;
+		quiet.failed = 0;
+		if (expand_vars(&quiet, c->entries[i].raw, &v) < 0)
+			return NULL;
+		kind = find_kind(t, v);
+		free(v);
+		return kind;
+	}
+	return NULL;
+}
+
+static int unknown_key(struct config_ctx *c, const char *key)
+{
+	char tmp[80], sec[100];
+
+	switch (c->sec) {
+	case SEC_DEFAULTS: snprintf(sec, sizeof(sec), "[defaults]"); break;
+	default:
+		snprintf(sec, sizeof(sec), "[%s %s]", sections[c->sec].word,
+		         section_name(c->cfg, c->sec, c->sec_idx));
+		break;
+	}
+	for (int t = 0; t < 2; t++)
+		if ((int)c->sec != t && type_has_key(t, key))
+			return fail_here(c, "%s is a key of %s, not of %s", key, sections[t].plural,
+			                 sec);
+	if (c->sec != SEC_DEFAULTS && strcmp(key, "identity") == 0)
+		return fail_here(c, "identity is a key of [defaults], not of %s", sec);
+	return fail_here(c, "unknown key \"%s\" in %s", SHOW(key, tmp), sec);
+}
+
+/* The kind line. */
+static int set_kind(struct config_ctx *c, struct section_head *head, const char *raw)
+{
+	int t = c->sec;
+	char tmp[80], list[200], *v;
+	const struct config_kind *kind;
+
+	if (expand_vars(c, raw, &v) < 0)
+		return -1;
+	if (!*v) {
+		free(v);
+		return 0; /* "kind is empty", when the section ends */
+	}
+	kind = find_kind(t, v);
+	if (!kind) {
+		kind_list(t, "or", list, sizeof(list));
+		if (find_kind(1 - t, v))
+			config_fail(c, "%s is %s kind; %s's kind is %s", v,
+			            t == SEC_PROVIDER ? "an identity" : "a provider",
+			            sections[t].a_word, list);
+		else
+			config_fail(c, "unknown %s kind \"%s\": use %s", sections[t].word,
+			            SHOW(v, tmp), list);
+		free(v);
+		return -1;
+	}
+	free(v);
+	head->kind = kind;
+	if (kind->size && !head->kind_cfg)
+		head->kind_cfg = xcalloc(1, kind->size);
+	return 0;
+}
+
+/* The section's key lines, in order: each judged and set. */
+static int set_keys(struct config_ctx *c)
+{
+	int t = c->sec;
+	struct section_head *head = section_at(c->cfg, t, c->sec_idx);
+	struct section_meta *m = &c->meta[t][c->sec_idx];
+	const struct config_kind *kind = peek_kind(c, t);
+	int kind_line = 0;
+
+	if (kind) {
+		head->kind = kind;
+		if (kind->size && !head->kind_cfg)
+			head->kind_cfg = xcalloc(1, kind->size);
+	}
+
+	for (size_t i = 0; i < c->nentries && !c->failed; i++) {
+		const struct entry *e = &c->entries[i];
+		const struct config_key *k;
+		struct seen_key *s;
+		char *v;
+		int rc;
+
+		c->lineno = e->line;
+		c->raw = e->raw;
+		if (strcmp(e->key, "kind") == 0) {
+			if (kind_line)
+				return fail_here(c, "duplicate key kind (first set on line %d)",
+				                 kind_line);
+			kind_line = e->line;
+			seen_add(m, "kind", e->line, 0);
+			if (set_kind(c, head, e->raw) < 0)
+				return -1;
+			m->keys[m->n - 1].empty = head->kind == NULL;
+			kind = head->kind;
+			continue;
+		}
+		k = find_key(t, kind, e->key);
+		if (!k) {
+			if (!type_has_key(t, e->key))
+				return unknown_key(c, e->key);
+			if (kind)
+				return fail_here(c, "%s is not a key of %s %s", e->key, kind->name,
+				                 sections[t].plural);
+			continue; /* the kind is missing or wrong: that is the error */
+		}
+		s = seen_find(m, k->name);
+		if (s)
+			return fail_here(c, "duplicate key %s (first set on line %d)", k->name,
+			                 s->line);
+		if (expand_vars(c, e->raw, &v) < 0)
+			return -1;
+		seen_add(m, k->name, e->line, *v == '\0');
+		/* An empty value means "not set"; required keys are checked when the section
+		 * ends. */
+		rc = *v ? k->set(c, k, (k->flags & CK_COMMON) ? (void *)head : head->kind_cfg, v)
+		        : 0;
+		if ((k->flags & CK_SECRET) == CK_SECRET)
+			free_secret(v);
+		else
+			free(v);
+		if (rc < 0)
+			return -1;
+	}
+	c->raw = NULL;
+	return c->failed ? -1 : 0;
+}
+
+/* A one-of group: exactly one of its keys set. */
+static int check_group(struct config_ctx *c, const void *section, int t,
+                       const struct config_key *const lists[3], const char *group)
+{
+	const struct section_head *head = section;
+	const struct section_meta *m = &c->meta[t][c->sec_idx];
+	const struct seen_key *empty = NULL;
+	char names[200];
+	size_t o = 0, count = 0, j = 0, nset = 0, i;
+	int last = 0;
+
+	for (i = 0; i < 3; i++)
+		for (const struct config_key *k = lists[i]; k->name; k++)
+			count += k->group && strcmp(k->group, group) == 0;
+	names[0] = '\0';
+	for (i = 0; i < 3; i++) {
+		for (const struct config_key *k = lists[i]; k->name; k++) {
+			const struct seen_key *s;
+
+			if (!k->group || strcmp(k->group, group) != 0)
+				continue;
+			if (o < sizeof(names))
+				o += (size_t)snprintf(names + o, sizeof(names) - o, "%s%s",
+				                      j == 0           ? ""
+				                      : j + 1 == count ? " or "
+				                                       : ", ",
+				                      k->name);
+			j++;
+			s = seen_find(m, k->name);
+			if (s && !s->empty) {
+				nset++;
+				last = s->line > last ? s->line : last;
+			} else if (s && (!empty || s->line < empty->line)) {
+				empty = s;
+			}
+		}
+	}
+	if (nset > 1)
+		return config_fail_at(c, last, "%s %s: set %s, not both", sections[t].word,
+		                      head->name, names);
+	if (nset == 0 && empty)
+		return config_fail_at(c, empty->line, "%s is empty", empty->name);
+	if (nset == 0)
+		return config_fail_at(c, section_line(section, t), "%s %s (%s) needs %s",
+		                      sections[t].word, head->name, head->kind->name, names);
+	return 0;
+}
+
+/* Required keys, groups and defaults, in the order the keys are declared; then the
+ * kind's own check. */
+static int finish_section(struct config_ctx *c)
+{
+	int t = c->sec;
+	struct section_head *head = section_at(c->cfg, t, c->sec_idx);
+	const struct section_meta *m = &c->meta[t][c->sec_idx];
+	const struct config_key *lists[3];
+	int line = section_line(head, t);
+	char hint[200];
+	size_t i;
+
+	if (!head->kind) {
+		const struct seen_key *s = seen_find(m, "kind");
+
+		if (s)
+			config_fail_at(c, s->line, "kind is empty");
+		else
+			config_fail_at(c, line, "%s %s has no kind", sections[t].word, head->name);
+		kind_list(t, NULL, hint, sizeof(hint));
+		config_hint(c, "add: kind = %s", hint);
+		return -1;
+	}
+	lists[0] = sections[t].own;
+	lists[1] = sections[t].common;
+	lists[2] = head->kind->keys;
+	for (i = 0; i < 3; i++) {
+		for (const struct config_key *k = lists[i]; k->name; k++) {
+			const struct seen_key *s = seen_find(m, k->name);
+			void *obj = (k->flags & CK_COMMON) ? (void *)head : head->kind_cfg;
+			int set = s && !s->empty;
+
+			if (k->group) {
+				const struct config_key *first = NULL;
+
+				/* Once per group: at its first key. */
+				for (size_t j = 0; j <= i && !first; j++)
+					for (const struct config_key *g = lists[j];
+					     g->name && !first; g++)
+						if (g->group && strcmp(g->group, k->group) == 0)
+							first = g;
+				if (first == k && check_group(c, head, t, lists, k->group) < 0)
+					return -1;
+			} else if ((k->flags & CK_REQUIRED) && !set) {
+				if (s)
+					return config_fail_at(c, s->line, "%s is empty", k->name);
+				return config_fail_at(c, line, "%s %s (%s) has no %s",
+				                      sections[t].word, head->name,
+				                      head->kind->name, k->name);
+			} else if (!set && k->def) {
+				c->lineno = line;
+				if (k->set(c, k, obj, k->def) < 0)
+					return -1;
+			}
+		}
+	}
+	c->lineno = line;
+	return head->kind->check ? head->kind->check(c, head) : 0;
+}
+
+/* Checks the section that just ended (flush: only its lines, before a syntax error). */
+static int end_section(struct config_ctx *c, int flush)
+{
+	int rc = 0, lineno = c->lineno;
+
+	if (c->sec == SEC_PROVIDER || c->sec == SEC_IDENTITY) {
+		rc = set_keys(c);
+		if (rc == 0 && !flush)
+			rc = finish_section(c);
+	}
+	c->nentries = 0;
+	c->lineno = lineno; /* the reader's line again */
+	return rc;
+}
+
+/* The inside of "[...]": "defaults", "provider NAME" or "identity NAME". */
+static int begin_section(struct config_ctx *c, const char *s, size_t n)
+{
+	const char *e = s + n, *type, *tend, *name;
+	struct config *cfg = c->cfg;
+	struct section_head *head;
+	size_t tlen, nlen, idx;
+	char tmp[80];
+	long dup;
+	int t;
+
+	if (end_section(c, 0) < 0)
+		return -1;
+	while (s < e && isspace((unsigned char)*s))
+		s++;
+	while (e > s && isspace((unsigned char)e[-1]))
+		e--;
+	type = s;
+	tend = type;
+	while (tend < e && !isspace((unsigned char)*tend))
+		tend++;
+	tlen = (size_t)(tend - type);
+	name = tend;
+	while (name < e && isspace((unsigned char)*name))
+		name++;
+	nlen = (size_t)(e - name);
+
+	if (tlen == 8 && memcmp(type, "defaults", 8) == 0) {
+		if (nlen)
+			return fail_here(c, "[defaults] takes no name");
+		if (c->defaults_line)
+			return fail_here(c, "duplicate section [defaults] (first on line %d)",
+			                 c->defaults_line);
+		c->defaults_line = c->lineno;
+		c->sec = SEC_DEFAULTS;
+		return 0;
+	}
+	for (t = 0; t < 2; t++)
+		if (tlen == strlen(sections[t].word) && memcmp(type, sections[t].word, tlen) == 0)
+			break;
+	if (t == 2) {
+		fail_here(c, "unknown section [%s]", config_shown(s, (size_t)(e - s), tmp));
+		config_hint(c, "sections are [defaults], [provider NAME] and [identity NAME]");
+		return -1;
+	}
+	if (!nlen)
+		return fail_here(c, "[%.*s] needs a name: [%.*s NAME]", (int)tlen, type, (int)tlen,
+		                 type);
+	if (!valid_name(name, nlen)) {
+		fail_here(c, "invalid %.*s name \"%s\"", (int)tlen, type,
+		          config_shown(name, nlen, tmp));
+		config_hint(c,
+		            "a name is 1 to %d of A-Z a-z 0-9 . _ - and does not start "
+		            "with . or -",
+		            NAME_MAX_LEN);
+		return -1;
+	}
+	dup = index_find(cfg, t, name, nlen);
+	if (dup >= 0) {
+		const void *first = section_at(cfg, t, (size_t)dup);
+
+		return fail_here(c, "duplicate section [%s %s] (first on line %d)",
+		                 sections[t].word, section_name(cfg, t, (size_t)dup),
+		                 section_line(first, t));
+	}
+	idx = t == SEC_PROVIDER ? cfg->nproviders : cfg->nidentities;
+	if (idx == c->cap[t]) {
+		c->cap[t] = c->cap[t] ? 2 * c->cap[t] : 8;
+		if (t == SEC_PROVIDER)
+			cfg->providers = xrealloc(cfg->providers, c->cap[t] * sections[t].size);
+		else
+			cfg->identities = xrealloc(cfg->identities, c->cap[t] * sections[t].size);
+		c->meta[t] = xrealloc(c->meta[t], c->cap[t] * sizeof(*c->meta[t]));
+	}
+	head = section_at(cfg, t, idx);
+	memset(head, 0, sections[t].size);
+	memset(&c->meta[t][idx], 0, sizeof(c->meta[t][idx]));
+	head->name = xstrndup(name, nlen);
+	*(const char **)(void *)((char *)head + sections[t].file_off) = c->file;
+	*(int *)(void *)((char *)head + sections[t].line_off) = c->lineno;
+	if (t == SEC_PROVIDER)
+		cfg->nproviders++;
+	else
+		cfg->nidentities++;
+	index_add(cfg, t, idx);
+	c->sec = (enum section_type)t;
+	c->sec_idx = idx;
+	return 0;
+}
+
+/* ---- keys ---- */
+
+static int handle_defaults_key(struct config_ctx *c, const char *key, const char *raw)
+{
+	char *v, tmp[80];
+
+	if (strcmp(key, "identity") != 0)
+		return unknown_key(c, key);
+	if (c->defaults_identity_line)
+		return fail_here(c, "duplicate key identity (first set on line %d)",
+		                 c->defaults_identity_line);
+	c->defaults_identity_line = c->lineno;
+	if (expand_vars(c, raw, &v) < 0)
+		return -1;
+	if (*v && !valid_name(v, strlen(v))) {
+		fail_here(c, "identity \"%s\" is not a valid identity or provider name",
+		          SHOW(v, tmp));
+		free(v);
+		return -1;
+	}
+	if (*v)
+		c->cfg->default_identity = v;
+	else
+		free(v);
+	return 0;
+}
+
+static int add_entry(struct config_ctx *c, const char *key, const char *raw)
+{
+	if (c->sec == SEC_NONE) {
+		char tmp[80];
+
+		fail_here(c, "key \"%s\" outside any section", SHOW(key, tmp));
+		config_hint(c, "put keys under [defaults], [provider NAME] or [identity NAME]");
+		return -1;
+	}
+	if (c->sec == SEC_DEFAULTS)
+		return handle_defaults_key(c, key, raw);
+	if (c->nentries == c->entries_cap) {
+		c->entries_cap = c->entries_cap ? 2 * c->entries_cap : 16;
+		c->entries = xrealloc(c->entries, c->entries_cap * sizeof(*c->entries));
+	}
+	c->entries[c->nentries].key = key;
+	c->entries[c->nentries].raw = raw;
+	c->entries[c->nentries].line = c->lineno;
+	c->nentries++;
+	return 0;
+}
+
+/* ---- the lexer ---- */
+
+/* A syntax error: the section's lines before it are judged first, as they come first. */
+static int syntax_error(struct config_ctx *c, const char *msg, const char *hint)
+{
+	int line = c->lineno;
+
+	if (end_section(c, 1) < 0)
+		return -1;
+	config_fail_at(c, line, "%s", msg);
+	if (hint)
+		config_hint(c, "%s", hint);
+	return -1;
+}
+
+/* One physical line, s to e (e is '\n' or the end of the data; both may be written). */
+static int handle_line(struct config_ctx *c, char *s, char *e)
+{
+	char *p, *sep, *key_end, *value;
+	char msg[64];
+
+	if (c->lineno == 1 && e - s >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0)
+		s += 3;
+	while (s < e && isspace((unsigned char)*s))
+		s++;
+	if (s == e || *s == ';' || *s == '#')
+		return 0;
+	/* An inline comment: ';' after a blank. */
+	for (p = s + 1; p < e; p++) {
+		if (*p == ';' && is_blank(p[-1])) {
+			e = p;
+			break;
+		}
+	}
+	while (e > s && isspace((unsigned char)e[-1]))
+		e--;
+	*e = '\0';
+
+	if (*s == '[') {
+		char *close = memchr(s, ']', (size_t)(e - s));
+
+		if (!close)
+			return syntax_error(c, "missing ']' in the section header", NULL);
+		if (close + 1 != e)
+			return syntax_error(c, "unexpected text after ']'", NULL);
+		return begin_section(c, s + 1, (size_t)(close - s - 1));
+	}
+	for (sep = s; sep < e && *sep != '=' && *sep != ':'; sep++)
+		;
+	if (sep == e)
+		return syntax_error(c, "expected \"key = value\" or a [section] header",
+		                    c->lineno > 1 ? "a value cannot continue on the next line"
+		                                  : NULL);
+	key_end = sep;
+	while (key_end > s && isspace((unsigned char)key_end[-1]))
+		key_end--;
+	if (key_end == s) {
+		snprintf(msg, sizeof(msg), "missing key before '%c'", *sep);
+		return syntax_error(c, msg, NULL);
+	}
+	value = sep + 1;
+	while (value < e && isspace((unsigned char)*value))
+		value++;
+	*key_end = '\0';
+	return add_entry(c, s, value);
+}
+
+static int lex(struct config_ctx *c, char *data, size_t len)
+{
+	char *s = data, *end = data + len;
+
+	while (s < end) {
+		char *nl = memchr(s, '\n', (size_t)(end - s));
+		char *e = nl ? nl : end;
+
+		c->lineno++;
+		if (handle_line(c, s, e) < 0)
+			return -1;
+		s = nl ? nl + 1 : end;
+	}
+	return end_section(c, 0);
+}
+
+/* ---- whole-file checks ---- */
 
 static void list_names(const struct config *cfg, int providers, int identities, char *out,
                        size_t outlen)
@@ -1466,54 +1320,41 @@ static void list_names(const struct config *cfg, int providers, int identities, 
 		                      cfg->providers[i].name);
 }
 
-/* References between sections, known once the whole file is read. */
-static int check_references(struct parse_ctx *ctx)
+/* References between sections, known once the whole file is read. Errors on the lowest
+ * line win (the checks are not in line order). */
+static int check_references(struct config_ctx *c)
 {
-	struct config *cfg = ctx->cfg;
-	char names[400], hint[480];
+	struct config *cfg = c->cfg;
+	char names[400];
 
 	for (size_t i = 0; i < cfg->nidentities; i++) {
 		struct identity_cfg *id = &cfg->identities[i];
-		int line = ctx->imeta[i].key_line[IK_PROVIDER];
+		int line = config_key_line(c, id, "provider");
 		const struct provider_cfg *p = config_find_provider(cfg, id->provider_name);
-		size_t pi;
 
 		if (!p) {
 			list_names(cfg, 1, 0, names, sizeof(names));
-			snprintf(hint, sizeof(hint), "%s%s", names[0] ? "providers: " : "",
-			         names[0] ? names : "add a [provider NAME] section");
-			post_fail(ctx, line, hint, "identity %s: no provider named %s", id->name,
-			          id->provider_name);
+			config_fail_at(c, line, "identity %s: no provider named %s", id->name,
+			               id->provider_name);
+			config_hint(c, "%s%s", names[0] ? "providers: " : "",
+			            names[0] ? names : "add a [provider NAME] section");
 			continue;
 		}
 		id->provider = p;
-		pi = (size_t)(p - cfg->providers);
-		if (id->kind == IDENTITY_AWS_ASSUME_ROLE && p->kind != PROVIDER_DEVICE_CODE)
-			post_fail(
-			    ctx, line, NULL,
-			    "identity %s (aws/assume-role) needs an okta/device-code provider "
-			    "for its ID token; %s is %s",
-			    id->name, p->name, provider_kind_name(p->kind));
-		else if (id->kind == IDENTITY_AWS_ASSUME_ROLE && !has_scope(p->scopes, "openid"))
-			post_fail(ctx,
-			          ctx->pmeta[pi].key_line[PK_SCOPES]
-			              ? ctx->pmeta[pi].key_line[PK_SCOPES]
-			              : p->line,
-			          NULL,
-			          "provider %s: scopes lack openid, which identity %s "
-			          "(aws/assume-role) needs for its ID token",
-			          p->name, id->name);
+		c->lineno = line;
+		if (id->kind->check_provider)
+			id->kind->check_provider(c, id, p);
 	}
 	if (cfg->default_identity && !config_find_identity(cfg, cfg->default_identity) &&
 	    !config_find_provider(cfg, cfg->default_identity)) {
 		list_names(cfg, 1, 1, names, sizeof(names));
-		snprintf(hint, sizeof(hint), "%s%s", names[0] ? "names: " : "",
-		         names[0] ? names : "add an [identity NAME] section");
-		post_fail(ctx, ctx->defaults_identity_line, hint,
-		          "[defaults] identity %s names no identity or provider",
-		          cfg->default_identity);
+		config_fail_at(c, c->defaults_identity_line,
+		               "[defaults] identity %s names no identity or provider",
+		               cfg->default_identity);
+		config_hint(c, "%s%s", names[0] ? "names: " : "",
+		            names[0] ? names : "add an [identity NAME] section");
 	}
-	return ctx->failed ? -1 : 0;
+	return c->failed ? -1 : 0;
 }
 
 /* ---- the file ---- */
@@ -1605,17 +1446,9 @@ fail:
 	return -1;
 }
 
-static void free_data(char *data, size_t len)
-{
-	if (data) {
-		wipe(data, len);
-		free(data);
-	}
-}
-
 int config_load(const char *path, struct config **out, okc_err *err)
 {
-	struct parse_ctx ctx;
+	struct config_ctx ctx;
 	struct config *cfg;
 	struct stat st;
 	char *data = NULL, q[600];
@@ -1625,6 +1458,7 @@ int config_load(const char *path, struct config **out, okc_err *err)
 
 	*out = NULL;
 	cfg = xcalloc(1, sizeof(*cfg));
+	cfg->index = xcalloc(1, sizeof(*cfg->index));
 	rc = path ? paths_expand_home(path, &cfg->path, err) : paths_config_file(&cfg->path, err);
 	if (rc < 0 || read_config_file(cfg->path, &data, &len, &st, err) < 0) {
 		config_free(cfg);
@@ -1635,8 +1469,6 @@ int config_load(const char *path, struct config **out, okc_err *err)
 	ctx.cfg = cfg;
 	ctx.file = cfg->path;
 	ctx.err = err;
-	ctx.data = data;
-	ctx.len = len;
 	ctx.sec = SEC_NONE;
 
 	nul = memchr(data, '\0', len);
@@ -1645,23 +1477,9 @@ int config_load(const char *path, struct config **out, okc_err *err)
 
 		for (const char *p = data; p < nul; p++)
 			line += *p == '\n';
-		fail_at(&ctx, line, "contains a NUL byte: not a text file");
-	} else {
-		rc = ini_parse_stream(config_reader, &ctx, config_handler, &ctx);
-		free_secret(ctx.long_value);
-		ctx.long_value = NULL;
-		/* The reader finds every syntax error inih could; this is only a safety net. */
-		if (!ctx.failed && rc > 0)
-			fail_at(&ctx, rc, "syntax error");
-		if (!ctx.failed && rc < 0) {
-			okc_fail(err, OKC_EXIT_FAIL, "%s: cannot parse (inih error %d)", cfg->path,
-			         rc);
-			ctx.failed = 1;
-		}
-		if (!ctx.failed)
-			end_section(&ctx);
-		if (!ctx.failed)
-			check_references(&ctx);
+		config_fail_at(&ctx, line, "contains a NUL byte: not a text file");
+	} else if (lex(&ctx, data, len) == 0) {
+		check_references(&ctx);
 	}
 	if (!ctx.failed && ctx.secret_key && (st.st_mode & (S_IRGRP | S_IROTH))) {
 		okc_fail(err, OKC_EXIT_FAIL, "%s: holds %s and is readable by group or others",
@@ -1669,9 +1487,19 @@ int config_load(const char *path, struct config **out, okc_err *err)
 		okc_hint(err, "run: chmod 600 %s", shell_quoted(cfg->path, q, sizeof(q)));
 		ctx.failed = 1;
 	}
-	free_data(data, len);
-	free(ctx.pmeta);
-	free(ctx.imeta);
+	/* Wiped when it held a secret of its own (one through ${VAR} is in the environment
+	 * anyway). */
+	if (ctx.secret_key)
+		wipe(data, len);
+	free(data);
+	free(ctx.entries);
+	for (int t = 0; t < 2; t++) {
+		size_t n = t == SEC_PROVIDER ? cfg->nproviders : cfg->nidentities;
+
+		for (size_t i = 0; i < n; i++)
+			free(ctx.meta[t][i].keys);
+		free(ctx.meta[t]);
+	}
 	if (ctx.failed) {
 		config_free(cfg);
 		return -1;
@@ -1680,40 +1508,52 @@ int config_load(const char *path, struct config **out, okc_err *err)
 	return 0;
 }
 
+/* The strings the keys of lists stored in head and its kind's struct. */
+static void free_fields(struct section_head *head, const struct config_key *const lists[3])
+{
+	for (int i = 0; i < 3; i++) {
+		for (const struct config_key *k = lists[i]; k && k->name; k++) {
+			void *obj = (k->flags & CK_COMMON) ? (void *)head : head->kind_cfg;
+			char **field;
+
+			if (!(k->flags & CK_STRING) || !obj)
+				continue;
+			field = FIELD(obj, k, char *);
+			if ((k->flags & CK_SECRET) == CK_SECRET)
+				free_secret(*field);
+			else
+				free(*field);
+			*field = NULL;
+		}
+	}
+}
+
+static void free_section(struct section_head *head, int t)
+{
+	const struct config_key *lists[3];
+
+	lists[0] = sections[t].own;
+	lists[1] = sections[t].common;
+	lists[2] = head->kind ? head->kind->keys : NULL;
+	free_fields(head, lists);
+	if (head->kind && head->kind->free && head->kind_cfg)
+		head->kind->free(head->kind_cfg);
+	free(head->kind_cfg);
+	free(head->name);
+}
+
 void config_free(struct config *cfg)
 {
 	if (!cfg)
 		return;
-	for (size_t i = 0; i < cfg->nproviders; i++) {
-		struct provider_cfg *p = &cfg->providers[i];
-
-		free(p->name);
-		free(p->org_url);
-		free(p->client_id);
-		free(p->authorization_server);
-		free(p->scopes);
-		free(p->base_path);
-		free(p->ca_bundle);
-		free_secret(p->private_key);
-		free(p->private_key_id);
-		free_secret(p->client_secret);
-		free(p->token_env);
-	}
-	for (size_t i = 0; i < cfg->nidentities; i++) {
-		struct identity_cfg *id = &cfg->identities[i];
-
-		free(id->name);
-		free(id->provider_name);
-		free(id->role_arn);
-		free(id->role_map);
-		for (size_t r = 0; r < id->nroles; r++) {
-			free(id->roles[r].group);
-			free(id->roles[r].role_arn);
-		}
-		free(id->roles);
-		free(id->region);
-		free(id->session_name);
-		free(id->sts_endpoint);
+	for (size_t i = 0; i < cfg->nproviders; i++)
+		free_section((struct section_head *)(void *)&cfg->providers[i], SEC_PROVIDER);
+	for (size_t i = 0; i < cfg->nidentities; i++)
+		free_section((struct section_head *)(void *)&cfg->identities[i], SEC_IDENTITY);
+	if (cfg->index) {
+		free(cfg->index->slot[0]);
+		free(cfg->index->slot[1]);
+		free(cfg->index);
 	}
 	free(cfg->providers);
 	free(cfg->identities);
@@ -1722,24 +1562,55 @@ void config_free(struct config *cfg)
 	free(cfg);
 }
 
+static const char *section_string(const void *section, int t, const char *key)
+{
+	const struct section_head *head = section;
+	const struct config_key *k = find_key(t, head->kind, key);
+	const void *obj;
+
+	if (!k || !(k->flags & CK_STRING))
+		return NULL;
+	obj = (k->flags & CK_COMMON) ? section : head->kind_cfg;
+	return obj ? *(char *const *)(const void *)((const char *)obj + k->off) : NULL;
+}
+
+const char *config_provider_string(const struct provider_cfg *p, const char *key)
+{
+	return section_string(p, SEC_PROVIDER, key);
+}
+
+const char *config_identity_string(const struct identity_cfg *id, const char *key)
+{
+	return section_string(id, SEC_IDENTITY, key);
+}
+
+static long find(const struct config *cfg, int t, const char *name)
+{
+	size_t n;
+
+	if (!cfg || !name)
+		return -1;
+	n = t == SEC_PROVIDER ? cfg->nproviders : cfg->nidentities;
+	if (cfg->index)
+		return index_find(cfg, t, name, strlen(name));
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(section_name(cfg, t, i), name) == 0)
+			return (long)i;
+	return -1;
+}
+
 const struct provider_cfg *config_find_provider(const struct config *cfg, const char *name)
 {
-	if (!cfg || !name)
-		return NULL;
-	for (size_t i = 0; i < cfg->nproviders; i++)
-		if (strcmp(cfg->providers[i].name, name) == 0)
-			return &cfg->providers[i];
-	return NULL;
+	long i = cfg ? find(cfg, SEC_PROVIDER, name) : -1;
+
+	return i < 0 ? NULL : &cfg->providers[i];
 }
 
 const struct identity_cfg *config_find_identity(const struct config *cfg, const char *name)
 {
-	if (!cfg || !name)
-		return NULL;
-	for (size_t i = 0; i < cfg->nidentities; i++)
-		if (strcmp(cfg->identities[i].name, name) == 0)
-			return &cfg->identities[i];
-	return NULL;
+	long i = cfg ? find(cfg, SEC_IDENTITY, name) : -1;
+
+	return i < 0 ? NULL : &cfg->identities[i];
 }
 
 int config_resolve(const struct config *cfg, const char *name, const struct identity_cfg **identity,
@@ -1753,8 +1624,8 @@ int config_resolve(const struct config *cfg, const char *name, const struct iden
 	*provider = NULL;
 	if (!name)
 		name = cfg->default_identity;
-	list_names(cfg, 1, 1, names, sizeof(names));
 	if (!name) {
+		list_names(cfg, 1, 1, names, sizeof(names));
 		okc_fail(err, OKC_EXIT_USAGE,
 		         "no identity or provider named, and %s has no [defaults] identity",
 		         cfg->path);
@@ -1776,28 +1647,10 @@ int config_resolve(const struct config *cfg, const char *name, const struct iden
 		*provider = p;
 		return 0;
 	}
+	list_names(cfg, 1, 1, names, sizeof(names));
 	okc_fail(err, OKC_EXIT_USAGE, "%s: no identity or provider of that name in %s", name,
 	         cfg->path);
 	if (names[0])
 		okc_hint(err, "name one of: %s", names);
 	return -1;
-}
-
-const char *provider_kind_name(enum provider_kind k)
-{
-	switch (k) {
-	case PROVIDER_DEVICE_CODE: return "okta/device-code";
-	case PROVIDER_SERVICE_ACCOUNT: return "okta/service-account";
-	case PROVIDER_API_TOKEN: return "okta/api-token";
-	}
-	return "unknown";
-}
-
-const char *identity_kind_name(enum identity_kind k)
-{
-	switch (k) {
-	case IDENTITY_API_ACCESS: return "okta/api-access";
-	case IDENTITY_AWS_ASSUME_ROLE: return "aws/assume-role";
-	}
-	return "unknown";
 }

@@ -1,11 +1,11 @@
 /* login.c: the interactive device-flow login: the code shown where the person can see it,
- * the approval awaited, the tokens saved, stale AWS credentials dropped. */
+ * the approval awaited, the tokens saved, whoever derived something from the previous
+ * session told. */
 #include "oktacred/login.h"
 
 #include <stdio.h>
 #include <string.h>
 
-#include "oktacred/awscreds.h"
 #include "oktacred/browser.h"
 #include "oktacred/cache.h"
 #include "oktacred/config.h"
@@ -96,11 +96,6 @@ int login_interactive(const struct provider_cfg *p, const struct login_opts *o, 
 	okc_err derr;
 	int rc;
 
-	if (p->kind != PROVIDER_DEVICE_CODE)
-		return okc_fail(err, OKC_EXIT_USAGE,
-		                "%s: a %s provider needs no login: its tokens are fetched when "
-		                "needed",
-		                p->name, provider_kind_name(p->kind));
 	if (!o->force) {
 		rc = existing_session(p, err);
 		if (rc <= 0)
@@ -130,7 +125,7 @@ int login_interactive(const struct provider_cfg *p, const struct login_opts *o, 
 	if (rc == 0) {
 		/* After the provider's lock is released: the lock order is identity, then
 		 * provider. */
-		if (awscreds_delete_for_provider(p, t->session, &derr) < 0)
+		if (o->session_changed && o->session_changed(p, t->session, &derr) < 0)
 			log_warn("%s", derr.msg);
 		describe_user(t, who, sizeof(who));
 		fprintf(out, "Logged in to %s as %s.\n", p->org_url, who);

@@ -4,7 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "oktacred/config.h"
 #include "oktacred/util.h"
 
 char *paths_join(const char *dir, const char *name)
@@ -70,21 +69,21 @@ int paths_config_file(char **out, okc_err *err)
 	return 0;
 }
 
-int paths_provider_root(const struct provider_cfg *p, char **out, okc_err *err)
+int paths_provider_root(const char *base_path, char **out, okc_err *err)
 {
-	if (p->base_path && *p->base_path)
-		return paths_expand_home(p->base_path, out, err);
+	if (base_path && *base_path)
+		return paths_expand_home(base_path, out, err);
 	return paths_root(out, err);
 }
 
-int paths_provider_dir(const struct provider_cfg *p, char **out, okc_err *err)
+int paths_provider_dir(const char *base_path, const char *name, char **out, okc_err *err)
 {
 	char *root, *okta;
 
-	if (paths_provider_root(p, &root, err) < 0)
+	if (paths_provider_root(base_path, &root, err) < 0)
 		return -1;
 	okta = paths_join(root, "okta");
-	*out = paths_join(okta, p->name);
+	*out = paths_join(okta, name);
 	free(okta);
 	free(root);
 	return 0;

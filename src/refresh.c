@@ -401,3 +401,32 @@ int refresh_force(const struct provider_cfg *p, struct tokens **out, okc_err *er
 {
 	return refresh_with(p, NEED_ACCESS_TOKEN, 1, refresh_grant, out, err);
 }
+
+int refresh_after_rejection(const struct provider_cfg *p, struct tokens **t, okc_err *err)
+{
+	struct tokens *cur = NULL;
+	struct lock lk = LOCK_INIT;
+	int rc;
+
+	if (cache_lock(p, &lk, err) < 0)
+		return -1;
+	rc = cache_load(p, &cur, err);
+	if (rc == OKC_NOENT) {
+		okc_fail(err, OKC_EXIT_LOGIN, "%s: not logged in", p->name);
+		okc_hint(err, "run: oktacred login %s", p->name);
+		rc = -1;
+	} else if (rc == 0) {
+		if (str_eq(cur->id_token, (*t)->id_token))
+			rc = refresh_grant(p, &cur, err);
+		else
+			log_verbose("%s: another process refreshed the ID token", p->name);
+	}
+	lock_release(&lk);
+	if (rc < 0) {
+		tokens_free(cur);
+		return -1;
+	}
+	tokens_free(*t);
+	*t = cur;
+	return 0;
+}

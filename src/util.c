@@ -14,13 +14,11 @@
 
 void wipe(void *p, size_t n)
 {
-	volatile unsigned char *v = p;
-
 	if (!p)
 		return;
-	while (n--)
-		*v++ = 0;
-	/* A compiler barrier, so the stores above are not dropped as dead. */
+	memset(p, 0, n);
+	/* A compiler barrier, so the stores above are not dropped as dead (the memset is
+	 * known to touch p, and the barrier says p's memory is read afterwards). */
 	__asm__ __volatile__("" : : "r"(p) : "memory");
 }
 

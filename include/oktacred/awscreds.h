@@ -53,8 +53,9 @@ int awscreds_of_session(const struct awscreds *c, const char *session);
 long awscreds_left(const struct awscreds *c, time_t now);
 /* Below this many seconds left the credentials are renewed: 20 minutes (the SDKs ask
  * again 15 minutes before Expiration), or half the configured duration when that is
- * shorter than 40 minutes, so that a 15-minute role is not renewed on every call. */
-long awscreds_renew_before(const struct identity_cfg *id);
+ * (duration, in seconds) shorter than 40 minutes, so that a 15-minute role is not renewed on every
+ * call. */
+long awscreds_renew_before(long duration);
 
 /* The file's JSON: access_key_id, secret_access_key, session_token, expiration (RFC 3339
  * UTC), obtained_at, role_arn, assumed_role_arn, session_name, role_choice ("fixed",

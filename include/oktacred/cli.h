@@ -64,15 +64,20 @@ int cli_config(struct cli_ctx *ctx);
 int cli_usage_error(struct cli_ctx *ctx, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-/* Resolves NAME (NULL: the default) and fills env with its environment (cmd_env.c;
- * shared by env and exec). names_only: no credential is fetched (--unset). */
+/* Resolves NAME (NULL: the default) into the request an identity is asked: the identity,
+ * its provider, the name, --role (refused for kinds that take none). */
+struct identity_request;
+int cli_identity_request(struct cli_ctx *ctx, const char *name, struct identity_request *req);
+/* Resolves NAME and fills env with its environment (env and exec). names_only: no
+ * credential is fetched (--unset). */
 struct envset;
 int cli_identity_environment(struct cli_ctx *ctx, const char *name, int names_only,
                              struct envset *env);
-/* Resolves NAME (NULL: the default) into the request an identity is asked (cmd_env.c):
- * the identity, its provider, the name, --role. */
-struct identity_request;
-int cli_identity_request(struct cli_ctx *ctx, const char *name, struct identity_request *req);
+/* Logs p in (login, an interactive credential-process): refused for a provider without a
+ * person's session; the identities are told when the session changed. */
+struct login_opts;
+struct provider_cfg;
+int cli_login(struct cli_ctx *ctx, const struct provider_cfg *p, struct login_opts *o);
 
 /* Command entry points (cmd_*.c). */
 int cmd_login(struct cli_ctx *ctx);

@@ -1,60 +1,46 @@
-/* config.h: the INI configuration (DESIGN.md section 3) as structs. config.c is the
- * only file that includes <ini.h>. Every error is "FILE:LINE: message", exit 2. */
+/* config.h: the INI configuration (DESIGN.md section 3) as structs. config.c reads the
+ * file and knows its sections ([defaults], [provider NAME], [identity NAME]), but no kind:
+ * each provider and identity kind describes its keys, their rules and its checks in a
+ * struct config_kind (its own file under src/providers/ or src/identities/), and the
+ * registry tables below (provider.c, identity.c) list the kinds. Every error is
+ * "FILE:LINE: message", exit 2 unless said. */
 #ifndef OKTACRED_CONFIG_H
 #define OKTACRED_CONFIG_H
 
 #include <stddef.h>
 #include "oktacred/err.h"
 
-enum provider_kind { PROVIDER_DEVICE_CODE, PROVIDER_SERVICE_ACCOUNT, PROVIDER_API_TOKEN };
-enum identity_kind { IDENTITY_API_ACCESS, IDENTITY_AWS_ASSUME_ROLE };
 enum token_store { TOKEN_STORE_FILE, TOKEN_STORE_KEYRING };
 
+struct config_kind;
+
+/* The fields every provider has; a kind's own keys live in kind_cfg. The OAuth client
+ * fields are here because the shared OAuth code (oauth.c, refresh.c, cache.c) reads them;
+ * a kind declares which of their keys it takes. */
 struct provider_cfg {
 	char *name;
-	enum provider_kind kind;
-	char *org_url; /* no trailing slash */
+	const struct config_kind *kind; /* never NULL once loaded */
+	void *kind_cfg;                 /* the kind's own struct (kind->size bytes), or NULL */
+	char *org_url;                  /* no trailing slash */
 	char *client_id;
-	char *authorization_server; /* "default", "org" or an id; default "default"
-	                               ("org" for okta/service-account) */
-	char *scopes;               /* space-separated; device-code default
-	                               "openid profile email offline_access" */
+	char *authorization_server; /* "default", "org" or an id */
+	char *scopes;               /* space-separated */
 	enum token_store token_store;
-	long refresh_before; /* seconds; default 300 */
+	long refresh_before; /* seconds */
 	char *base_path;     /* files.base_path; NULL: the XDG default */
 	char *ca_bundle;     /* NULL: system CAs */
 	long timeout;        /* seconds for one HTTP request; 0: http.h's defaults */
-	/* okta/service-account */
-	char *private_key; /* a path (~ expanded) or PEM text */
-	char *private_key_id;
-	char *client_secret; /* wiped on free */
-	/* okta/api-token */
-	char *token_env;  /* name of the environment variable holding the SSWS token */
-	const char *file; /* where it was defined, for messages */
+	const char *file;    /* where it was defined, for messages */
 	int line;
-};
-
-/* One "Group=arn" entry of role_map. */
-struct role_mapping {
-	char *group; /* an Okta group name; match it case-insensitively */
-	char *role_arn;
 };
 
 struct identity_cfg {
 	char *name;
-	enum identity_kind kind;
+	const struct config_kind *kind;
+	void *kind_cfg;
 	char *provider_name;
 	const struct provider_cfg *provider; /* resolved after parsing */
-	/* aws/assume-role (NULL for other kinds) */
-	char *role_arn;
-	char *role_map;             /* raw "Group=arn, Group2=arn" */
-	struct role_mapping *roles; /* role_map parsed and checked, in file order */
-	size_t nroles;
-	char *region;
-	long duration;      /* seconds; default 3600; 900..43200 */
-	char *session_name; /* default "{email}"; {email} {sub} {preferred_username} */
-	char *sts_endpoint; /* NULL: https://sts.REGION.amazonaws.com */
-	int interactive;    /* true/false/yes/no/on/off/1/0; default 0; any kind */
+	int interactive;                     /* true/false/yes/no/on/off/1/0; default 0 */
 	const char *file;
 	int line;
 };
@@ -66,21 +52,106 @@ struct config {
 	size_t nproviders;
 	struct identity_cfg *identities;
 	size_t nidentities;
+	struct config_index *index; /* names to sections (config.c) */
 };
+
+/* ---- what kinds describe ---- */
+
+struct config_ctx; /* the reader, handed to setters and checks */
+struct config_key;
+
+/* Stores value (not empty, ${VAR} expanded) in obj: the section's struct for CK_COMMON
+ * keys, else the kind's own. Returns 0, or config_fail()'s -1. */
+typedef int (*config_setter)(struct config_ctx *c, const struct config_key *k, void *obj,
+                             const char *value);
+
+#define CK_COMMON   0x01u /* the field is in provider_cfg / identity_cfg */
+#define CK_REQUIRED 0x02u /* the section needs it */
+#define CK_STRING   0x04u /* a char * at off, freed with the configuration */
+#define CK_SECRET   0x0cu /* a CK_STRING wiped before it is freed */
+
+struct config_key {
+	const char *name;
+	config_setter set;
+	size_t off;        /* where set() stores the value */
+	unsigned flags;    /* CK_* */
+	const char *def;   /* set through set() when the key is absent or empty; or NULL */
+	const char *group; /* keys of one group: exactly one of them must be set; or NULL */
+	long min, max;     /* config_set_duration's bounds (0, 0: none) */
+};
+
+struct config_kind {
+	const char *name;              /* "okta/device-code" */
+	const struct config_key *keys; /* ended by {NULL} */
+	size_t size;                   /* of the kind's own struct; 0: none */
+	/* After the section's keys are set: rules beyond required and one-of. Or NULL. */
+	int (*check)(struct config_ctx *c, void *section);
+	/* Identities: whether the provider (resolved) serves this identity. Or NULL. */
+	int (*check_provider)(struct config_ctx *c, const struct identity_cfg *id,
+	                      const struct provider_cfg *p);
+	/* Frees what the setters allocated beyond CK_STRING fields. Or NULL. */
+	void (*free)(void *kind_cfg);
+};
+
+/* The registry (provider.c, identity.c): the keys every provider (identity) has besides
+ * kind (and an identity's provider), and the kinds, each list ended by NULL. */
+extern const struct config_key config_provider_keys[];
+extern const struct config_kind *const config_provider_kinds[];
+extern const struct config_key config_identity_keys[];
+extern const struct config_kind *const config_identity_kinds[];
+
+/* For setters and checks: an error at the current key's line (or at line; of several
+ * errors the one on the lowest line is kept), a hint after it, the line a key was set on
+ * in a section (a provider_cfg or identity_cfg; 0: absent), the current key's value as
+ * written (before ${VAR} expansion), a note that a secret is written in the file itself
+ * (what: "a client_secret"), and a string from the file made safe for a message. */
+int config_fail(struct config_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int config_fail_at(struct config_ctx *c, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void config_hint(struct config_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int config_key_line(const struct config_ctx *c, const void *section, const char *key);
+const char *config_raw(const struct config_ctx *c);
+int config_raw_has_text(const struct config_ctx *c); /* besides ${VAR} references */
+void config_secret_in_file(struct config_ctx *c, const char *what);
+const char *config_shown(const char *s, size_t n, char out[80]);
+#define CONFIG_SHOW(s, tmp) config_shown((s), strlen(s), (tmp))
+
+/* Setters for common value types, storing at k->off: a word without spaces or controls;
+ * an http(s) URL (https, or http for loopback; no query or fragment); the same reduced to
+ * its origin (scheme://host[:port]); an absolute path or ~/...; a duration within
+ * [k->min, k->max] (stored as long); a boolean (stored as int); an environment variable
+ * name. */
+int config_set_word(struct config_ctx *c, const struct config_key *k, void *obj, const char *v);
+int config_set_url(struct config_ctx *c, const struct config_key *k, void *obj, const char *v);
+int config_set_origin(struct config_ctx *c, const struct config_key *k, void *obj, const char *v);
+int config_set_path(struct config_ctx *c, const struct config_key *k, void *obj, const char *v);
+int config_set_duration(struct config_ctx *c, const struct config_key *k, void *obj, const char *v);
+int config_set_bool(struct config_ctx *c, const struct config_key *k, void *obj, const char *v);
+/* 1 when s is a valid environment variable name. */
+int config_is_env_name(const char *s);
+/* 1 when scopes (space-separated) holds want. */
+int config_has_scope(const char *scopes, const char *want);
+
+/* ---- reading ---- */
 
 /* Reads and validates the configuration. path NULL: $OKTACRED_CONFIG, else
  * ${XDG_CONFIG_HOME:-$HOME/.config}/oktacred/config. Errors (exit 2 unless said):
  * - a missing file: "FILE: no configuration file" with a hint to create it;
  * - the file group/other-writable or owned by another user (exit 1), or
- *   group/other-readable while it holds a client_secret (exit 1): says `chmod 600 FILE`;
- * - unknown section or key, a bad value, a duplicate section or key, a provider or
- *   identity missing a required key, an identity naming an unknown provider, an unknown
- *   kind, a key that does not belong to the section's kind, [defaults] identity naming
- *   nothing, "${VAR}" naming an unset variable, org_url not https (http only for
- *   loopback), duration outside 15m..12h: all "FILE:LINE: message".
- * Values may use ${VAR}; a value of private_key starting with "-----BEGIN" is PEM text. */
+ *   group/other-readable while it holds a secret written in it (exit 1): says
+ *   `chmod 600 FILE`;
+ * - unknown section or key, a bad value, a duplicate section or key, a section missing a
+ *   required key, an identity naming an unknown provider, an unknown kind, a key that does
+ *   not belong to the section's kind, [defaults] identity naming nothing, "${VAR}" naming
+ *   an unset variable, what a kind's checks refuse: all "FILE:LINE: message".
+ * Values may use ${VAR}. Cost: linear in the size of the file. */
 int config_load(const char *path, struct config **out, okc_err *err);
 void config_free(struct config *cfg);
+
+/* The value of a string key (CK_STRING) of a section, whichever struct holds it; NULL when
+ * unset or not such a key of the section's kind. */
+const char *config_provider_string(const struct provider_cfg *p, const char *key);
+const char *config_identity_string(const struct identity_cfg *id, const char *key);
 
 const struct provider_cfg *config_find_provider(const struct config *cfg, const char *name);
 const struct identity_cfg *config_find_identity(const struct config *cfg, const char *name);
@@ -91,8 +162,5 @@ const struct identity_cfg *config_find_identity(const struct config *cfg, const 
  * names), unknown NAME (exit 2). */
 int config_resolve(const struct config *cfg, const char *name, const struct identity_cfg **identity,
                    const struct provider_cfg **provider, okc_err *err);
-
-const char *provider_kind_name(enum provider_kind k); /* "okta/device-code" ... */
-const char *identity_kind_name(enum identity_kind k); /* "okta/api-access" ... */
 
 #endif

@@ -1,13 +1,17 @@
-/* identity.h: what tokens are turned into for a child process or a shell, one
- * implementation per identity kind (src/identities/). */
+/* identity.h: what tokens are turned into for a child process, a shell or a client, one
+ * kind per file (src/identities/). identity.c holds the registry (config_identity_kinds)
+ * and the keys every identity has; a kind is a struct identity_kind: its configuration
+ * (struct config_kind: name, keys, checks) and what it can do, which commands ask instead
+ * of comparing kinds. */
 #ifndef OKTACRED_IDENTITY_H
 #define OKTACRED_IDENTITY_H
 
+#include <stddef.h>
+
+#include "oktacred/buf.h"
+#include "oktacred/config.h"
 #include "oktacred/envset.h"
 #include "oktacred/err.h"
-
-struct identity_cfg;
-struct provider_cfg;
 
 /* What an identity is asked to produce. */
 struct identity_request {
@@ -18,16 +22,48 @@ struct identity_request {
 	const char *role; /* --role, for identities that choose among roles; or NULL */
 };
 
-struct identity_ops {
-	/* Fills env with the variables to set and to clear (DESIGN.md section 5). */
-	int (*environment)(const struct identity_request *req, struct envset *env, okc_err *err);
+struct cJSON;
+
+/* What `status` shows of an identity: one line of text, and members of a JSON object. */
+struct identity_status {
+	char line[1536];   /* after "NAME: " */
+	struct cJSON *obj; /* "identity" is set; the kind adds the rest */
 };
 
-extern const struct identity_ops identity_api_access;
-extern const struct identity_ops identity_aws_assume_role;
+struct identity_kind {
+	struct config_kind config; /* first: an identity_cfg's kind points here */
+	/* Chooses among several roles: takes --role. */
+	unsigned takes_role : 1;
+	/* Fills env with the variables to set and to clear (DESIGN.md section 5): env, exec. */
+	int (*environment)(const struct identity_request *req, struct envset *env, okc_err *err);
+	/* The credential in its consumer's own format, the whole of stdout. Or NULL. */
+	int (*credential)(const struct identity_request *req, struct buf *out, okc_err *err);
+	/* credential is AWS's credential_process JSON: `credential-process` serves it. */
+	unsigned credential_process : 1;
+	/* `exec --server`: runs argv as a child served credentials from a local endpoint;
+	 * returns its exit status (> 0), 0, or -1 with err. Or NULL. */
+	int (*serve)(const struct identity_request *req, char **argv, okc_err *err);
+	/* `status`: the label of the kind's lines ("aws") and one identity's status given
+	 * its provider's current session (NULL: none). Or NULL: not shown. */
+	const char *status_label;
+	void (*status)(const struct identity_cfg *id, const char *session,
+	               struct identity_status *st);
+	/* The session of provider p changed (logout; a login whose new session is keep):
+	 * forget what was derived from another session. Returns how many identities had
+	 * something to forget, or -1. Or NULL. */
+	int (*session_changed)(const struct provider_cfg *p, const char *keep, okc_err *err);
+};
 
-/* Dispatches on the kind (a provider alone is an okta/api-access identity). */
+extern const struct identity_kind identity_api_access;
+extern const struct identity_kind identity_aws_assume_role;
+
+/* The kind of req: the identity's, or okta/api-access for a provider named alone. */
+const struct identity_kind *identity_kind_of(const struct identity_cfg *id);
+/* The kind's environment(). */
 int identity_environment(const struct identity_request *req, struct envset *env, okc_err *err);
+/* Tells every identity kind that p's session changed (see session_changed). Returns the
+ * number of identities that forgot something, or -1. */
+int identity_session_changed(const struct provider_cfg *p, const char *keep, okc_err *err);
 
 /* Splits an org URL's host at its first dot: https://dev-123.okta.com -> "dev-123" and
  * "okta.com" (what the Terraform okta provider reads as OKTA_ORG_NAME and OKTA_BASE_URL).
@@ -36,6 +72,27 @@ int identity_environment(const struct identity_request *req, struct envset *env,
 int okta_org_split(const char *org_url, char **org_name, char **base_url);
 
 /* ---- aws/assume-role (src/identities/aws_assume_role.c) ---- */
+
+/* One "Group=arn" entry of role_map. */
+struct role_mapping {
+	char *group; /* an Okta group name; match it case-insensitively */
+	char *role_arn;
+};
+
+/* The kind's own keys. */
+struct aws_role_cfg {
+	char *role_arn;
+	char *role_map;             /* raw "Group=arn, Group2=arn" */
+	struct role_mapping *roles; /* role_map parsed and checked, in file order */
+	size_t nroles;
+	char *region;
+	long duration;      /* seconds; default 3600; 900..43200 */
+	char *session_name; /* default "{email}"; {email} {sub} {preferred_username} */
+	char *sts_endpoint; /* NULL: https://sts.REGION.amazonaws.com */
+};
+
+/* id's aws/assume-role keys (id must be of that kind). */
+const struct aws_role_cfg *aws_role_cfg(const struct identity_cfg *id);
 
 struct awscreds;
 

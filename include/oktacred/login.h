@@ -13,13 +13,17 @@ struct login_opts {
 	int no_browser; /* never open a browser */
 	int no_qr;      /* no QR code */
 	FILE *out;      /* where the person reads the code; NULL: term_user_stream() */
+	/* Told that p's session changed to the one with id session (what was derived from
+	 * the previous one may belong to another user), after the tokens were saved and the
+	 * provider's lock released. Or NULL. */
+	int (*session_changed)(const struct provider_cfg *p, const char *session, okc_err *err);
 };
 
-/* Logs p (an okta/device-code provider) in: unless force, a valid or refreshable session
- * is reused (returns 0 with a message). Otherwise runs the device flow, shows the code on
- * o->out, saves the tokens under the provider's lock, and deletes the AWS credentials
- * derived from the previous session (they may belong to another user). Errors as
- * device_flow_poll and cache_save (exit 5 denied or expired, 130 interrupted). */
+/* Logs p (a provider with a person's session) in: unless force, a valid or refreshable
+ * session is reused (returns 0 with a message). Otherwise runs the device flow, shows the
+ * code on o->out, saves the tokens under the provider's lock, and calls
+ * o->session_changed. Errors as device_flow_poll and cache_save (exit 5 denied or
+ * expired, 130 interrupted). */
 int login_interactive(const struct provider_cfg *p, const struct login_opts *o, okc_err *err);
 
 #endif

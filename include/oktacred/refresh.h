@@ -40,6 +40,11 @@ int refresh_grant(const struct provider_cfg *p, struct tokens **t, okc_err *err)
 int refresh_with(const struct provider_cfg *p, enum refresh_need need, int force,
                  refresh_renew_fn renew, struct tokens **out, okc_err *err);
 
+/* After a service called *t's ID token expired although we thought it fresh (STS's
+ * ExpiredTokenException): under the provider's lock, the cached tokens when another
+ * process refreshed meanwhile, else a refresh now. *t is replaced. No session: exit 3. */
+int refresh_after_rejection(const struct provider_cfg *p, struct tokens **t, okc_err *err);
+
 /* Seconds the needed token has left (negative: expired; the ID token's exp claim). */
 long refresh_token_left(const struct tokens *t, enum refresh_need need, time_t now);
 /* The needed token is renewed when it has this many seconds left or fewer:

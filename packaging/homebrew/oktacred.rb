@@ -10,7 +10,6 @@ class Oktacred < Formula
   depends_on "scdoc" => :build
   depends_on "cjson"
   depends_on "curl"
-  depends_on "inih"
   depends_on "libsecret"
   depends_on "libxml2"
   depends_on "openssl@3"

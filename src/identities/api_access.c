@@ -43,14 +43,14 @@ static int api_access_environment(const struct identity_request *req, struct env
                                   okc_err *err)
 {
 	const struct provider_cfg *p = req->p;
-	int ssws = p->kind == PROVIDER_API_TOKEN;
+	int ssws = provider_can(p, PROVIDER_SSWS);
 	struct tokens *t = NULL;
 	char *org_name = NULL, *base_url = NULL, *dir = NULL;
 	size_t i;
 
 	if (!req->names_only && provider_tokens(p, NEED_ACCESS_TOKEN, &t, err) < 0)
 		return -1;
-	if (!ssws && paths_provider_dir(p, &dir, err) < 0) {
+	if (!ssws && paths_provider_dir(p->base_path, p->name, &dir, err) < 0) {
 		tokens_free(t);
 		return -1;
 	}
@@ -82,4 +82,9 @@ static int api_access_environment(const struct identity_request *req, struct env
 	return 0;
 }
 
-const struct identity_ops identity_api_access = {api_access_environment};
+static const struct config_key keys[] = {{NULL, NULL, 0, 0, NULL, NULL, 0, 0}};
+
+const struct identity_kind identity_api_access = {
+    .config = {.name = "okta/api-access", .keys = keys},
+    .environment = api_access_environment,
+};

@@ -1,6 +1,8 @@
 /* aws_assume_role.c: the aws/assume-role identity: the Okta ID token traded for AWS
  * credentials with STS AssumeRoleWithWebIdentity, the role chosen, the credentials cached
  * per identity, and the environment of DESIGN.md section 5.2. */
+#include <cjson/cJSON.h>
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,13 +10,12 @@
 #include <unistd.h>
 
 #include "oktacred/awscreds.h"
-#include "oktacred/cache.h"
 #include "oktacred/config.h"
+#include "oktacred/credserver.h"
 #include "oktacred/identity.h"
 #include "oktacred/jwt.h"
 #include "oktacred/log.h"
 #include "oktacred/provider.h"
-#include "oktacred/refresh.h"
 #include "oktacred/sig.h"
 #include "oktacred/sts.h"
 #include "oktacred/term.h"
@@ -31,6 +32,11 @@ static const char *const cleared[] = {
     "AWS_CONTAINER_CREDENTIALS_FULL_URI",
     "AWS_CONTAINER_AUTHORIZATION_TOKEN",
 };
+
+const struct aws_role_cfg *aws_role_cfg(const struct identity_cfg *id)
+{
+	return id->kind_cfg;
+}
 
 /* ---- choosing the role ---- */
 
@@ -51,11 +57,13 @@ static int names_role(const char *arn, const char *group, const char *want)
 static void list_roles(const struct identity_cfg *id, const struct role_mapping *const *m, size_t n,
                        char *out, size_t len)
 {
+	const struct aws_role_cfg *a = aws_role_cfg(id);
 	size_t i, o = 0;
 
 	out[0] = '\0';
-	for (i = 0; i < (m ? n : id->nroles) && o + 1 < len; i++) {
-		const struct role_mapping *r = m ? m[i] : &id->roles[i];
+
+	for (i = 0; i < (m ? n : a->nroles) && o + 1 < len; i++) {
+		const struct role_mapping *r = m ? m[i] : &a->roles[i];
 		int k =
 		    snprintf(out + o, len - o, "%s%s (%s)", i ? ", " : "", r->group, r->role_arn);
 
@@ -68,31 +76,32 @@ static void list_roles(const struct identity_cfg *id, const struct role_mapping 
 int aws_role_resolve(const struct identity_cfg *id, const char *want, const char **arn,
                      okc_err *err)
 {
+	const struct aws_role_cfg *a = aws_role_cfg(id);
 	const char *found = NULL;
 	char list[400];
 	size_t i;
 
 	*arn = NULL;
-	if (id->role_arn) {
-		if (want && !names_role(id->role_arn, NULL, want))
+	if (a->role_arn) {
+		if (want && !names_role(a->role_arn, NULL, want))
 			return okc_fail(err, OKC_EXIT_USAGE,
 			                "%s: --role %s does not name the identity's role %s",
-			                id->name, want, id->role_arn);
-		*arn = id->role_arn;
+			                id->name, want, a->role_arn);
+		*arn = a->role_arn;
 		return 0;
 	}
 	if (!want)
 		return 0;
-	for (i = 0; i < id->nroles; i++) {
-		if (!names_role(id->roles[i].role_arn, id->roles[i].group, want))
+	for (i = 0; i < a->nroles; i++) {
+		if (!names_role(a->roles[i].role_arn, a->roles[i].group, want))
 			continue;
-		if (found && strcmp(found, id->roles[i].role_arn) != 0) {
+		if (found && strcmp(found, a->roles[i].role_arn) != 0) {
 			okc_fail(err, OKC_EXIT_USAGE, "%s: --role %s names more than one role",
 			         id->name, want);
 			okc_hint(err, "give the role's ARN");
 			return -1;
 		}
-		found = id->roles[i].role_arn;
+		found = a->roles[i].role_arn;
 	}
 	if (!found) {
 		okc_fail(err, OKC_EXIT_USAGE, "%s: --role %s names no role of role_map", id->name,
@@ -176,6 +185,7 @@ static int prompt_role(const struct identity_cfg *id, const struct role_mapping 
 int aws_role_choose(const struct identity_cfg *id, char *const *groups, size_t ngroups,
                     const char *want, int prompt, const char **arn, int *only, okc_err *err)
 {
+	const struct aws_role_cfg *a = aws_role_cfg(id);
 	const struct role_mapping **m;
 	const char *wanted = NULL;
 	char list[400];
@@ -186,19 +196,19 @@ int aws_role_choose(const struct identity_cfg *id, char *const *groups, size_t n
 	*only = 0;
 	if (aws_role_resolve(id, want, &wanted, err) < 0)
 		return -1;
-	if (id->role_arn) {
-		*arn = id->role_arn;
+	if (a->role_arn) {
+		*arn = a->role_arn;
 		return 0;
 	}
 	/* The user's roles, in the file's order, each ARN once. */
-	m = xcalloc(id->nroles + 1, sizeof(*m));
-	for (i = 0; i < id->nroles; i++) {
-		if (!in_groups(id->roles[i].group, groups, ngroups))
+	m = xcalloc(a->nroles + 1, sizeof(*m));
+	for (i = 0; i < a->nroles; i++) {
+		if (!in_groups(a->roles[i].group, groups, ngroups))
 			continue;
-		for (k = 0; k < n && strcmp(m[k]->role_arn, id->roles[i].role_arn) != 0; k++)
+		for (k = 0; k < n && strcmp(m[k]->role_arn, a->roles[i].role_arn) != 0; k++)
 			;
 		if (k == n)
-			m[n++] = &id->roles[i];
+			m[n++] = &a->roles[i];
 	}
 	if (wanted) {
 		for (k = 0; k < n && strcmp(m[k]->role_arn, wanted) != 0; k++)
@@ -250,15 +260,15 @@ out:
 
 /* ---- STS ---- */
 
-static char *sts_url(const struct identity_cfg *id)
+static char *sts_url(const struct aws_role_cfg *a)
 {
-	if (id->sts_endpoint)
-		return xstrdup(id->sts_endpoint);
-	if (!id->region)
+	if (a->sts_endpoint)
+		return xstrdup(a->sts_endpoint);
+	if (!a->region)
 		return xstrdup("https://sts.amazonaws.com/");
-	if (str_starts(id->region, "cn-"))
-		return xasprintf("https://sts.%s.amazonaws.com.cn/", id->region);
-	return xasprintf("https://sts.%s.amazonaws.com/", id->region);
+	if (str_starts(a->region, "cn-"))
+		return xasprintf("https://sts.%s.amazonaws.com.cn/", a->region);
+	return xasprintf("https://sts.%s.amazonaws.com/", a->region);
 }
 
 /* The issuer as IAM names the OIDC provider: without https://. */
@@ -304,7 +314,9 @@ static int sts_refused(const struct identity_request *req, const char *arn,
 	} else if (strcmp(e->code, "RegionDisabledException") == 0) {
 		okc_fail(err, OKC_EXIT_FAIL,
 		         "%s: STS is not activated in region %s (RegionDisabledException)%s%s",
-		         id->name, id->region ? id->region : "(default)", sep, e->message);
+		         id->name,
+		         aws_role_cfg(id)->region ? aws_role_cfg(id)->region : "(default)", sep,
+		         e->message);
 		okc_hint(err, "activate the region in IAM > Account settings, or choose another "
 		              "region (or sts_endpoint)");
 	} else if (strcmp(e->code, "ExpiredTokenException") == 0) {
@@ -320,41 +332,10 @@ static int sts_refused(const struct identity_request *req, const char *arn,
 			okc_hint(err,
 			         "lower duration (now %ld s) or raise the role's maximum session "
 			         "duration",
-			         id->duration);
+			         aws_role_cfg(id)->duration);
 	}
 	free(iss);
 	return -1;
-}
-
-/* A fresh ID token after STS called ours expired: taken from the cache when another
- * process refreshed meanwhile, else refreshed now, under the provider's lock. */
-static int renew_id_token(const struct provider_cfg *p, struct tokens **t, okc_err *err)
-{
-	struct tokens *cur = NULL;
-	struct lock lk = LOCK_INIT;
-	int rc;
-
-	if (cache_lock(p, &lk, err) < 0)
-		return -1;
-	rc = cache_load(p, &cur, err);
-	if (rc == OKC_NOENT) {
-		okc_fail(err, OKC_EXIT_LOGIN, "%s: not logged in", p->name);
-		okc_hint(err, "run: oktacred login %s", p->name);
-		rc = -1;
-	} else if (rc == 0) {
-		if (str_eq(cur->id_token, (*t)->id_token))
-			rc = refresh_grant(p, &cur, err);
-		else
-			log_verbose("%s: another process refreshed the ID token", p->name);
-	}
-	lock_release(&lk);
-	if (rc < 0) {
-		tokens_free(cur);
-		return -1;
-	}
-	tokens_free(*t);
-	*t = cur;
-	return 0;
 }
 
 static int assume(const struct identity_request *req, const char *endpoint, const char *arn,
@@ -368,7 +349,7 @@ static int assume(const struct identity_request *req, const char *endpoint, cons
 	r.endpoint = endpoint;
 	r.role_arn = arn;
 	r.session_name = session_name;
-	r.duration = req->id->duration;
+	r.duration = aws_role_cfg(req->id)->duration;
 	/* The provider's timeout is the user's one knob for a slow or hanging network. */
 	r.timeout_ms = req->p->timeout * 1000L;
 	for (;;) {
@@ -379,7 +360,7 @@ static int assume(const struct identity_request *req, const char *endpoint, cons
 		if (strcmp(e.code, "ExpiredTokenException") != 0 || retried)
 			return sts_refused(req, arn, c, &e, err);
 		log_verbose("%s: STS says the ID token has expired; refreshing it", req->id->name);
-		if (renew_id_token(req->p, t, err) < 0)
+		if (provider_renew_rejected(req->p, t, err) < 0)
 			return -1;
 		retried = 1;
 	}
@@ -390,9 +371,10 @@ static int assume(const struct identity_request *req, const char *endpoint, cons
 static int fits(const struct identity_cfg *id, const struct awscreds *c, const char *arn,
                 const char *endpoint)
 {
+	const struct aws_role_cfg *a = aws_role_cfg(id);
 	size_t i;
 
-	if (awscreds_left(c, now_utc()) <= awscreds_renew_before(id) ||
+	if (awscreds_left(c, now_utc()) <= awscreds_renew_before(a->duration) ||
 	    !str_eq(c->sts_endpoint, endpoint))
 		return 0;
 	if (arn)
@@ -401,25 +383,14 @@ static int fits(const struct identity_cfg *id, const struct awscreds *c, const c
 	 * still in the map. */
 	if (c->choice != AWSCREDS_ROLE_ONLY)
 		return 0;
-	for (i = 0; i < id->nroles; i++)
-		if (str_eq(id->roles[i].role_arn, c->role_arn))
+	for (i = 0; i < a->nroles; i++)
+		if (str_eq(a->roles[i].role_arn, c->role_arn))
 			return 1;
 	return 0;
 }
 
 /* renew's answer when the provider's session changed during the STS call. */
 #define RENEW_STALE 2
-
-/* 1 when session (the id the credentials or tokens carry) is the provider's current one. */
-static int session_current(const struct provider_cfg *p, const char *session)
-{
-	char *cur = NULL;
-	okc_err ignored;
-	int ok = session && cache_session(p, &cur, &ignored) == 0 && str_eq(cur, session);
-
-	free(cur);
-	return ok;
-}
 
 /* Called under the identity's lock. */
 static int renew(const struct identity_request *req, const char *endpoint, const char *arn,
@@ -442,16 +413,16 @@ static int renew(const struct identity_request *req, const char *endpoint, const
 	c->obtained_at = now_utc();
 	c->role_arn = xstrdup(arn);
 	c->session_name = xstrdup(session_name);
-	c->choice = req->id->role_arn ? AWSCREDS_ROLE_FIXED
-	            : only            ? AWSCREDS_ROLE_ONLY
-	                              : AWSCREDS_ROLE_CHOSEN;
+	c->choice = aws_role_cfg(req->id)->role_arn ? AWSCREDS_ROLE_FIXED
+	            : only                          ? AWSCREDS_ROLE_ONLY
+	                                            : AWSCREDS_ROLE_CHOSEN;
 	c->sts_endpoint = xstrdup(endpoint);
 	c->session = xstrdup((*t)->session);
 	c->issuer = claims->iss ? xstrdup(claims->iss) : NULL;
 	c->subject = claims->sub ? xstrdup(claims->sub) : NULL;
 	/* While STS answered, the session may have ended (logout) or been replaced (a login,
 	 * maybe as someone else): such credentials are never saved nor handed out. */
-	if (!session_current(req->p, c->session)) {
+	if (!provider_session_current(req->p, c->session)) {
 		awscreds_free(c);
 		log_verbose("%s: the session changed while STS answered; discarding its "
 		            "credentials",
@@ -493,14 +464,14 @@ static int aws_credentials_once(const struct identity_request *req, struct awscr
 	int rc, only = 0, have_claims = 0;
 
 	*out = NULL;
-	endpoint = sts_url(id);
+	endpoint = sts_url(aws_role_cfg(id));
 	/* The cache-hit path: the credentials' file and the session's, nothing else. */
 	rc = aws_role_resolve(id, req->role, &arn, err);
 	if (rc == 0)
 		rc = awscreds_load(id, &c, err);
 	if (rc < 0)
 		goto out;
-	if (rc == 0 && fits(id, c, arn, endpoint) && session_current(req->p, c->session)) {
+	if (rc == 0 && fits(id, c, arn, endpoint) && provider_session_current(req->p, c->session)) {
 		log_verbose("%s: cached AWS credentials", id->name);
 		*out = c;
 		c = NULL;
@@ -525,8 +496,8 @@ static int aws_credentials_once(const struct identity_request *req, struct awscr
 	                     isatty(STDIN_FILENO) && isatty(STDERR_FILENO), &arn, &only, err);
 	if (rc < 0)
 		goto out;
-	session_name =
-	    sts_session_name(id->session_name, claims.email, claims.sub, claims.preferred_username);
+	session_name = sts_session_name(aws_role_cfg(id)->session_name, claims.email, claims.sub,
+	                                claims.preferred_username);
 
 	rc = awscreds_lock(id, &lk, err);
 	if (rc < 0)
@@ -534,7 +505,7 @@ static int aws_credentials_once(const struct identity_request *req, struct awscr
 	/* Read again under the lock: another process may have renewed meanwhile. */
 	rc = awscreds_load(id, &c, err);
 	if (rc == 0 && fits(id, c, arn, endpoint) && awscreds_of_session(c, t->session) &&
-	    session_current(req->p, c->session)) {
+	    provider_session_current(req->p, c->session)) {
 		log_verbose("%s: another process renewed the AWS credentials", id->name);
 	} else if (rc >= 0) {
 		awscreds_free(c);
@@ -562,7 +533,7 @@ int identity_aws_credentials(const struct identity_request *req, struct awscreds
 	int rc;
 
 	*out = NULL;
-	if (!req->id || req->id->kind != IDENTITY_AWS_ASSUME_ROLE)
+	if (!req->id || req->id->kind != &identity_aws_assume_role.config)
 		return okc_fail(err, OKC_EXIT_USAGE, "%s is not an aws/assume-role identity",
 		                req->name);
 	/* A login that replaced the session during the STS call: once more with the new one. */
@@ -594,9 +565,9 @@ static int aws_environment(const struct identity_request *req, struct envset *en
 	envset_put(env, "AWS_SECRET_ACCESS_KEY", c ? c->secret_access_key : "", 1);
 	envset_put(env, "AWS_SESSION_TOKEN", c ? c->session_token : "", 1);
 	envset_put(env, "AWS_CREDENTIAL_EXPIRATION", when, 0);
-	if (req->id->region) {
-		envset_put(env, "AWS_REGION", req->id->region, 0);
-		envset_put(env, "AWS_DEFAULT_REGION", req->id->region, 0);
+	if (aws_role_cfg(req->id)->region) {
+		envset_put(env, "AWS_REGION", aws_role_cfg(req->id)->region, 0);
+		envset_put(env, "AWS_DEFAULT_REGION", aws_role_cfg(req->id)->region, 0);
 	}
 	for (i = 0; i < ARRAY_SIZE(cleared); i++)
 		envset_put(env, cleared[i], NULL, 0);
@@ -605,4 +576,338 @@ static int aws_environment(const struct identity_request *req, struct envset *en
 	return 0;
 }
 
-const struct identity_ops identity_aws_assume_role = {aws_environment};
+/* credential-process: the JSON the AWS CLI and SDKs read. */
+static int aws_credential(const struct identity_request *req, struct buf *out, okc_err *err)
+{
+	struct awscreds *c = NULL;
+	int rc;
+
+	if (identity_aws_credentials(req, &c, err) < 0)
+		return -1;
+	rc = awscreds_process_json(c, out);
+	awscreds_free(c);
+	return rc < 0 ? okc_fail(err, OKC_EXIT_FAIL, "out of memory") : 0;
+}
+
+/* ---- exec --server ---- */
+
+/* The variables that --server hands over as an endpoint instead (the SDKs would prefer
+ * them to it). */
+static const char *const key_vars[] = {
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_CREDENTIAL_EXPIRATION",
+};
+
+static int serve_fetch(void *arg, struct awscreds **out, okc_err *err)
+{
+	return identity_aws_credentials(arg, out, err);
+}
+
+static int aws_serve(const struct identity_request *r, char **argv, okc_err *err)
+{
+	struct identity_request req = *r;
+	struct credserver_opts o = {0};
+	struct awscreds *c = NULL;
+	struct envset env;
+	char *role;
+	size_t i;
+	int status;
+
+	/* The first credentials now: a login that is needed or a role that must be chosen is
+	 * said before the command starts, and later requests keep the role chosen here. */
+	if (identity_aws_credentials(&req, &c, err) < 0)
+		return -1;
+	role = xstrdup(c->role_arn);
+	awscreds_free(c);
+	req.role = role;
+	req.names_only = 1;
+	envset_init(&env);
+	if (aws_environment(&req, &env, err) < 0) {
+		envset_free(&env);
+		free(role);
+		return -1;
+	}
+	req.names_only = 0;
+	for (i = 0; i < ARRAY_SIZE(key_vars); i++)
+		envset_put(&env, key_vars[i], NULL, 0);
+	o.argv = argv;
+	o.env = &env;
+	o.fetch = serve_fetch;
+	o.arg = &req;
+	okc_err_clear(err);
+	status = credserver_run(&o, err);
+	envset_free(&env);
+	free(role);
+	return status;
+}
+
+/* ---- status, sessions ---- */
+
+static void aws_status(const struct identity_cfg *id, const char *session,
+                       struct identity_status *st)
+{
+	struct awscreds *c = NULL;
+	char when[21], left[32], *arn;
+	okc_err err;
+	int rc = awscreds_load(id, &c, &err);
+
+	/* Those of an ended session are never listed. */
+	if (rc == 0 && !awscreds_of_session(c, session)) {
+		awscreds_free(c);
+		c = NULL;
+		rc = OKC_NOENT;
+	}
+	cJSON_AddBoolToObject(st->obj, "cached", rc == 0);
+	if (rc < 0) {
+		snprintf(st->line, sizeof(st->line), "%s", err.msg);
+		cJSON_AddStringToObject(st->obj, "problem", err.msg);
+		return;
+	}
+	if (rc == OKC_NOENT) {
+		snprintf(st->line, sizeof(st->line), "no cached credentials");
+		return;
+	}
+	time_format_utc(c->expiration, when);
+	time_format_left(awscreds_left(c, now_utc()), left, sizeof(left));
+	arn = text_escape_dup(c->assumed_role_arn ? c->assumed_role_arn : c->role_arn);
+	snprintf(st->line, sizeof(st->line), "%s until %s (%s%s)", arn, when, left,
+	         strcmp(left, "expired") ? " left" : "");
+	free(arn);
+	cJSON_AddStringToObject(st->obj, "role_arn", c->role_arn);
+	if (c->assumed_role_arn) {
+		/* cJSON passes C1 controls and invalid UTF-8 through: escaped first. */
+		char *v = text_escape_dup(c->assumed_role_arn);
+
+		cJSON_AddStringToObject(st->obj, "assumed_role_arn", v);
+		free(v);
+	}
+	cJSON_AddStringToObject(st->obj, "expires_at", when);
+	cJSON_AddNumberToObject(st->obj, "expires_in", (double)awscreds_left(c, now_utc()));
+	awscreds_free(c);
+}
+
+static int aws_session_changed(const struct provider_cfg *p, const char *keep, okc_err *err)
+{
+	return awscreds_delete_for_provider(p, keep, err);
+}
+
+/* ---- configuration ---- */
+
+/* arn:aws[-PARTITION]:iam::ACCOUNT(12 digits):role/[PATH/]NAME */
+static int valid_role_arn(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n < 7 || memcmp(s, "arn:aws", 7) != 0)
+		return 0;
+	i = 7;
+	while (i < n && (islower((unsigned char)s[i]) || s[i] == '-'))
+		i++;
+	if (n - i < 6 || memcmp(s + i, ":iam::", 6) != 0)
+		return 0;
+	i += 6;
+	if (n - i < 12)
+		return 0;
+	for (size_t k = 0; k < 12; k++)
+		if (!isdigit((unsigned char)s[i + k]))
+			return 0;
+	i += 12;
+	if (n - i < 7 || memcmp(s + i, ":role/", 6) != 0)
+		return 0;
+	i += 6;
+	if (s[n - 1] == '/')
+		return 0;
+	for (; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && !strchr("+=,.@_/-", s[i]))
+			return 0;
+	return 1;
+}
+
+static int set_role_arn(struct config_ctx *c, const struct config_key *k, void *obj, const char *v)
+{
+	struct aws_role_cfg *a = obj;
+	char tmp[80];
+
+	(void)k;
+	if (!valid_role_arn(v, strlen(v)))
+		return config_fail(c,
+		                   "role_arn \"%s\" is not an IAM role ARN "
+		                   "(arn:aws:iam::123456789012:role/NAME)",
+		                   CONFIG_SHOW(v, tmp));
+	a->role_arn = xstrdup(v);
+	return 0;
+}
+
+static void trim_span(const char **s, const char **e)
+{
+	while (*s < *e && isspace((unsigned char)**s))
+		(*s)++;
+	while (*e > *s && isspace((unsigned char)(*e)[-1]))
+		(*e)--;
+}
+
+/* "Group=arn, Group2=arn": groups compared case-insensitively, as Okta's are. */
+static int set_role_map(struct config_ctx *c, const struct config_key *k, void *obj, const char *v)
+{
+	struct aws_role_cfg *a = obj;
+	const char *s = v;
+	char tmp[80];
+	int n = 0;
+
+	(void)k;
+	for (;;) {
+		const char *end = s + strcspn(s, ","), *gs = s, *ge, *as, *ae = end;
+		const char *eq = memchr(s, '=', (size_t)(end - s));
+		struct role_mapping *r;
+
+		n++;
+		if (!eq) {
+			trim_span(&gs, &ae);
+			if (gs == ae)
+				return config_fail(c, "role_map: entry %d is empty", n);
+			return config_fail(c, "role_map: entry %d \"%s\" is not GROUP=ROLE_ARN", n,
+			                   config_shown(gs, (size_t)(ae - gs), tmp));
+		}
+		ge = eq;
+		as = eq + 1;
+		trim_span(&gs, &ge);
+		trim_span(&as, &ae);
+		if (gs == ge)
+			return config_fail(c, "role_map: entry %d has no group before '='", n);
+		if (!valid_role_arn(as, (size_t)(ae - as)))
+			return config_fail(c,
+			                   "role_map: entry %d: \"%s\" is not an IAM role ARN "
+			                   "(arn:aws:iam::123456789012:role/NAME)",
+			                   n, config_shown(as, (size_t)(ae - as), tmp));
+		for (size_t i = 0; i < a->nroles; i++)
+			if (strlen(a->roles[i].group) == (size_t)(ge - gs) &&
+			    strncasecmp(a->roles[i].group, gs, (size_t)(ge - gs)) == 0)
+				return config_fail(c, "role_map: group \"%s\" appears twice",
+				                   config_shown(gs, (size_t)(ge - gs), tmp));
+		a->roles = xrealloc(a->roles, (a->nroles + 1) * sizeof(*a->roles));
+		r = &a->roles[a->nroles++];
+		r->group = xstrndup(gs, (size_t)(ge - gs));
+		r->role_arn = xstrndup(as, (size_t)(ae - as));
+		if (!*end)
+			break;
+		s = end + 1;
+	}
+	a->role_map = xstrdup(v);
+	return 0;
+}
+
+static int set_region(struct config_ctx *c, const struct config_key *k, void *obj, const char *v)
+{
+	struct aws_role_cfg *a = obj;
+	size_t n = strlen(v);
+	char tmp[80];
+
+	(void)k;
+	if (n > 32 || !islower((unsigned char)v[0]) ||
+	    strspn(v, "abcdefghijklmnopqrstuvwxyz0123456789-") != n)
+		return config_fail(c, "region \"%s\" is not an AWS region (like us-east-1)",
+		                   CONFIG_SHOW(v, tmp));
+	a->region = xstrdup(v);
+	return 0;
+}
+
+/* Literal characters STS accepts in a session name, and {email} / {sub} /
+ * {preferred_username} from the ID token. */
+static int set_session_name(struct config_ctx *c, const struct config_key *k, void *obj,
+                            const char *v)
+{
+	static const char *const subst[] = {"{email}", "{sub}", "{preferred_username}"};
+	struct aws_role_cfg *a = obj;
+	const char *p = v;
+	char tmp[80];
+
+	(void)k;
+	while (*p) {
+		size_t i;
+
+		if (*p == '{') {
+			for (i = 0; i < ARRAY_SIZE(subst) && !str_starts(p, subst[i]); i++)
+				;
+			if (i == ARRAY_SIZE(subst))
+				return config_fail(c,
+				                   "session_name \"%s\": only {email}, {sub} and "
+				                   "{preferred_username} can be substituted",
+				                   CONFIG_SHOW(v, tmp));
+			p += strlen(subst[i]);
+			continue;
+		}
+		if (!isalnum((unsigned char)*p) && !strchr("+=,.@_-", *p))
+			return config_fail(c,
+			                   "session_name \"%s\": use letters, digits and +=,.@_- "
+			                   "besides {email}, {sub} and {preferred_username}",
+			                   CONFIG_SHOW(v, tmp));
+		p++;
+	}
+	a->session_name = xstrdup(v);
+	return 0;
+}
+
+/* Its provider must give an ID token, with openid among its scopes. */
+static int aws_check_provider(struct config_ctx *c, const struct identity_cfg *id,
+                              const struct provider_cfg *p)
+{
+	int line;
+
+	if (!provider_can(p, PROVIDER_ID_TOKEN))
+		return config_fail_at(c, config_key_line(c, id, "provider"),
+		                      "identity %s (aws/assume-role) needs an okta/device-code "
+		                      "provider for its ID token; %s is %s",
+		                      id->name, p->name, p->kind->name);
+	if (config_has_scope(p->scopes, "openid"))
+		return 0;
+	line = config_key_line(c, p, "scopes");
+	return config_fail_at(c, line ? line : p->line,
+	                      "provider %s: scopes lack openid, which identity %s "
+	                      "(aws/assume-role) needs for its ID token",
+	                      p->name, id->name);
+}
+
+static void aws_free(void *kind_cfg)
+{
+	struct aws_role_cfg *a = kind_cfg;
+
+	for (size_t r = 0; r < a->nroles; r++) {
+		free(a->roles[r].group);
+		free(a->roles[r].role_arn);
+	}
+	free(a->roles);
+}
+
+#define AWS_KEY(name, set, field, flags, def, group, min, max)                                     \
+	{                                                                                          \
+		(name), (set), offsetof(struct aws_role_cfg, field), (flags), (def), (group),      \
+		    (min), (max)                                                                   \
+	}
+
+static const struct config_key keys[] = {
+    AWS_KEY("role_arn", set_role_arn, role_arn, CK_STRING, NULL, "role", 0, 0),
+    AWS_KEY("role_map", set_role_map, role_map, CK_STRING, NULL, "role", 0, 0),
+    AWS_KEY("region", set_region, region, CK_STRING, NULL, NULL, 0, 0),
+    AWS_KEY("duration", config_set_duration, duration, 0, "1h", NULL, 900, 43200),
+    AWS_KEY("session_name", set_session_name, session_name, CK_STRING, "{email}", NULL, 0, 0),
+    AWS_KEY("sts_endpoint", config_set_url, sts_endpoint, CK_STRING, NULL, NULL, 0, 0),
+    {NULL, NULL, 0, 0, NULL, NULL, 0, 0},
+};
+
+const struct identity_kind identity_aws_assume_role = {
+    .config = {.name = "aws/assume-role",
+               .keys = keys,
+               .size = sizeof(struct aws_role_cfg),
+               .check_provider = aws_check_provider,
+               .free = aws_free},
+    .takes_role = 1,
+    .environment = aws_environment,
+    .credential = aws_credential,
+    .credential_process = 1,
+    .serve = aws_serve,
+    .status_label = "aws",
+    .status = aws_status,
+    .session_changed = aws_session_changed,
+};

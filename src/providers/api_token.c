@@ -1,5 +1,6 @@
 /* api_token.c: a legacy SSWS API token from the environment variable named by
  * token_env; nothing to refresh, nothing cached on disk. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,10 +9,21 @@
 #include "oktacred/provider.h"
 #include "oktacred/util.h"
 
+struct api_token_cfg {
+	char *token_env; /* the environment variable holding the SSWS token */
+};
+
+static const char *token_env(const struct provider_cfg *p)
+{
+	const struct api_token_cfg *a = p->kind_cfg;
+
+	return a->token_env;
+}
+
 static int api_token_tokens(const struct provider_cfg *p, enum refresh_need need,
                             struct tokens **out, okc_err *err)
 {
-	const char *value = p->token_env ? getenv(p->token_env) : NULL;
+	const char *value = getenv(token_env(p));
 	char *stored = NULL;
 	struct tokens *t;
 	const char *c;
@@ -28,10 +40,10 @@ static int api_token_tokens(const struct provider_cfg *p, enum refresh_need need
 	}
 	if (!value || !*value) {
 		okc_fail(err, OKC_EXIT_LOGIN, "%s: no API token: $%s is not set%s", p->name,
-		         p->token_env ? p->token_env : "OKTA_API_TOKEN",
+		         token_env(p),
 		         p->token_store == TOKEN_STORE_KEYRING ? " and the keyring has none" : "");
 		okc_hint(err, "export %s with an Okta API token (Security > API > Tokens)",
-		         p->token_env ? p->token_env : "OKTA_API_TOKEN");
+		         token_env(p));
 		return -1;
 	}
 	for (c = value; *c; c++)
@@ -50,4 +62,39 @@ static int api_token_tokens(const struct provider_cfg *p, enum refresh_need need
 	return 0;
 }
 
-const struct provider_ops provider_api_token = {api_token_tokens};
+/* Usable when the variable is set (status does not look into the keyring). */
+static int api_token_status(const struct provider_cfg *p, char *problem, size_t n)
+{
+	const char *v = getenv(token_env(p));
+
+	if (v && *v)
+		return 1;
+	snprintf(problem, n, "$%s is not set", token_env(p));
+	return 0;
+}
+
+static int set_token_env(struct config_ctx *c, const struct config_key *k, void *obj, const char *v)
+{
+	struct api_token_cfg *a = obj;
+
+	(void)k;
+	/* Not shown: people paste the token itself here. */
+	if (!config_is_env_name(v))
+		return config_fail(c, "token_env is not an environment variable name (it names the "
+		                      "variable that holds the token, like OKTA_API_TOKEN)");
+	a->token_env = xstrdup(v);
+	return 0;
+}
+
+static const struct config_key keys[] = {
+    {"token_env", set_token_env, offsetof(struct api_token_cfg, token_env), CK_REQUIRED | CK_STRING,
+     NULL, NULL, 0, 0},
+    {NULL, NULL, 0, 0, NULL, NULL, 0, 0},
+};
+
+const struct provider_kind provider_api_token = {
+    .config = {.name = "okta/api-token", .keys = keys, .size = sizeof(struct api_token_cfg)},
+    .caps = PROVIDER_SSWS,
+    .tokens = api_token_tokens,
+    .status = api_token_status,
+};

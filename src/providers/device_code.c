@@ -1,5 +1,8 @@
-/* device_code.c: a person's session from `oktacred login`, kept fresh by refresh.c. */
+/* device_code.c: the okta/device-code provider: a person's session from `oktacred login`,
+ * kept fresh by refresh.c. */
 #include "oktacred/provider.h"
+
+#define DEFAULT_SCOPES "openid profile email offline_access"
 
 static int device_code_tokens(const struct provider_cfg *p, enum refresh_need need,
                               struct tokens **out, okc_err *err)
@@ -7,4 +10,16 @@ static int device_code_tokens(const struct provider_cfg *p, enum refresh_need ne
 	return refresh_ensure(p, need, out, err);
 }
 
-const struct provider_ops provider_device_code = {device_code_tokens};
+static const struct config_key keys[] = {
+    PROVIDER_KEY_CLIENT_ID,
+    PROVIDER_KEY_AUTHORIZATION_SERVER("default"),
+    PROVIDER_KEY_SCOPES(DEFAULT_SCOPES),
+    PROVIDER_KEY_REFRESH_BEFORE,
+    {NULL, NULL, 0, 0, NULL, NULL, 0, 0},
+};
+
+const struct provider_kind provider_device_code = {
+    .config = {.name = "okta/device-code", .keys = keys},
+    .caps = PROVIDER_LOGIN | PROVIDER_ID_TOKEN | PROVIDER_CACHED,
+    .tokens = device_code_tokens,
+};

@@ -1,16 +1,125 @@
-/* provider.c: dispatch to the provider kinds. */
+/* provider.c: the registry of provider kinds, the keys every provider has, the keys
+ * several kinds share, and dispatch to the kinds. */
 #include "oktacred/provider.h"
 
-#include "oktacred/config.h"
+#include <stdlib.h>
+#include <string.h>
+
+#include "oktacred/cache.h"
+#include "oktacred/util.h"
+
+const struct config_kind *const config_provider_kinds[] = {
+    &provider_device_code.config,
+    &provider_service_account.config,
+    &provider_api_token.config,
+    NULL,
+};
+
+static int set_token_store(struct config_ctx *c, const struct config_key *k, void *obj,
+                           const char *v)
+{
+	struct provider_cfg *p = obj;
+	char tmp[80];
+
+	(void)k;
+	if (strcmp(v, "file") == 0)
+		p->token_store = TOKEN_STORE_FILE;
+	else if (strcmp(v, "keyring") == 0)
+		p->token_store = TOKEN_STORE_KEYRING;
+	else
+		return config_fail(c, "token_store \"%s\": use file or keyring",
+		                   CONFIG_SHOW(v, tmp));
+	return 0;
+}
+
+const struct config_key config_provider_keys[] = {
+    {"org_url", config_set_origin, offsetof(struct provider_cfg, org_url),
+     CK_COMMON | CK_REQUIRED | CK_STRING, NULL, NULL, 0, 0},
+    {"token_store", set_token_store, 0, CK_COMMON, "file", NULL, 0, 0},
+    {"files.base_path", config_set_path, offsetof(struct provider_cfg, base_path),
+     CK_COMMON | CK_STRING, NULL, NULL, 0, 0},
+    {"ca_bundle", config_set_path, offsetof(struct provider_cfg, ca_bundle), CK_COMMON | CK_STRING,
+     NULL, NULL, 0, 0},
+    /* The HTTP timeout of one request to the provider. */
+    {"timeout", config_set_duration, offsetof(struct provider_cfg, timeout), CK_COMMON, NULL, NULL,
+     1, 600},
+    {NULL, NULL, 0, 0, NULL, NULL, 0, 0},
+};
+
+int provider_set_authorization_server(struct config_ctx *c, const struct config_key *k, void *obj,
+                                      const char *v)
+{
+	struct provider_cfg *p = obj;
+	char tmp[80];
+	size_t n = strlen(v);
+
+	(void)k;
+	if (n > 64 ||
+	    strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789") != n)
+		return config_fail(c,
+		                   "authorization_server \"%s\" is not \"default\", \"org\" or an "
+		                   "authorization server id (letters and digits)",
+		                   CONFIG_SHOW(v, tmp));
+	p->authorization_server = xstrdup(v);
+	return 0;
+}
+
+/* Scope tokens (RFC 6749 3.3) separated by single spaces. */
+int provider_set_scopes(struct config_ctx *c, const struct config_key *k, void *obj, const char *v)
+{
+	struct provider_cfg *p = obj;
+	char *out = xmalloc(strlen(v) + 1), *o = out;
+	const char *s = v;
+
+	(void)k;
+	while (*s) {
+		while (*s == ' ' || *s == '\t')
+			s++;
+		if (!*s)
+			break;
+		if (o != out)
+			*o++ = ' ';
+		while (*s && *s != ' ' && *s != '\t') {
+			if ((unsigned char)*s < 0x21 || (unsigned char)*s > 0x7e || *s == '"' ||
+			    *s == '\\') {
+				free(out);
+				return config_fail(c, "scopes: invalid character in a scope name");
+			}
+			*o++ = *s++;
+		}
+	}
+	*o = '\0';
+	p->scopes = out;
+	return 0;
+}
+
+const struct provider_kind *provider_kind_of(const struct provider_cfg *p)
+{
+	return (const struct provider_kind *)(const void *)p->kind;
+}
+
+int provider_can(const struct provider_cfg *p, unsigned caps)
+{
+	return (provider_kind_of(p)->caps & caps) == caps;
+}
 
 int provider_tokens(const struct provider_cfg *p, enum refresh_need need, struct tokens **out,
                     okc_err *err)
 {
-	const struct provider_ops *ops = &provider_device_code;
+	return provider_kind_of(p)->tokens(p, need, out, err);
+}
 
-	if (p->kind == PROVIDER_SERVICE_ACCOUNT)
-		ops = &provider_service_account;
-	else if (p->kind == PROVIDER_API_TOKEN)
-		ops = &provider_api_token;
-	return ops->tokens(p, need, out, err);
+int provider_session_current(const struct provider_cfg *p, const char *session)
+{
+	char *cur = NULL;
+	okc_err ignored;
+	int ok = session && cache_session(p, &cur, &ignored) == 0 && str_eq(cur, session);
+
+	free(cur);
+	return ok;
+}
+
+int provider_renew_rejected(const struct provider_cfg *p, struct tokens **t, okc_err *err)
+{
+	return refresh_after_rejection(p, t, err);
 }

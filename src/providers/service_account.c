@@ -1,6 +1,7 @@
 /* service_account.c: a machine's access token from the client credentials grant,
  * authenticated with private_key_jwt (RFC 7523) or client_secret_basic, cached like a
  * session and renewed under the provider's lock when it nears expiry. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "oktacred/assertion.h"
@@ -13,6 +14,18 @@
 #include "oktacred/util.h"
 
 #define CLIENT_ASSERTION_TYPE "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+
+/* The kind's own keys. */
+struct service_account_cfg {
+	char *private_key; /* a path (~ expanded) or PEM text */
+	char *private_key_id;
+	char *client_secret;
+};
+
+static const struct service_account_cfg *sa_of(const struct provider_cfg *p)
+{
+	return p->kind_cfg;
+}
 
 struct cc_form {
 	const struct provider_cfg *p;
@@ -34,8 +47,8 @@ static int cc_form_build(void *ctx, struct buf *form, okc_err *err)
 		return okc_fail(err, OKC_EXIT_FAIL, "out of memory");
 	if (!c->key)
 		return 0;
-	if (assertion_sign(c->key, c->p->private_key_id, c->p->client_id, c->audience, now_utc(),
-	                   &assertion, err) < 0)
+	if (assertion_sign(c->key, sa_of(c->p)->private_key_id, c->p->client_id, c->audience,
+	                   now_utc(), &assertion, err) < 0)
 		return -1;
 	if (http_form_add(form, "client_assertion_type", CLIENT_ASSERTION_TYPE) < 0 ||
 	    http_form_add(form, "client_assertion", assertion.data) < 0)
@@ -56,7 +69,7 @@ static int client_credentials(const struct provider_cfg *p, struct tokens **t, o
 
 	if (oauth_endpoints_for(p, &ep, err) < 0)
 		return -1;
-	if (p->private_key && signing_key_load(p->private_key, &key, err) < 0) {
+	if (sa_of(p)->private_key && signing_key_load(sa_of(p)->private_key, &key, err) < 0) {
 		okc_wrap(err, "%s", p->name);
 		goto out;
 	}
@@ -65,7 +78,7 @@ static int client_credentials(const struct provider_cfg *p, struct tokens **t, o
 	form.audience = ep.token;
 	log_verbose("%s: requesting an access token (client credentials)", p->name);
 	rc = oauth_token_request_auth(p, cc_form_build, &form, key ? NULL : p->client_id,
-	                              key ? NULL : p->client_secret, &fresh, &oerr, err);
+	                              key ? NULL : sa_of(p)->client_secret, &fresh, &oerr, err);
 	if (rc == OAUTH_ERROR) {
 		rc = okc_fail(err, OKC_EXIT_FAIL,
 		              "%s: the identity provider refused the client "
@@ -74,8 +87,8 @@ static int client_credentials(const struct provider_cfg *p, struct tokens **t, o
 		              oerr.description);
 		if (strcmp(oerr.error, "invalid_client") == 0)
 			okc_hint(err, "check client_id, %s of [provider %s] against the Okta app",
-			         p->private_key ? "private_key and private_key_id"
-			                        : "client_secret",
+			         sa_of(p)->private_key ? "private_key and private_key_id"
+			                               : "client_secret",
 			         p->name);
 		goto out;
 	}
@@ -107,4 +120,66 @@ static int service_account_tokens(const struct provider_cfg *p, enum refresh_nee
 	return refresh_with(p, need, 0, client_credentials, out, err);
 }
 
-const struct provider_ops provider_service_account = {service_account_tokens};
+/* PEM text, or a path to it. */
+static int set_private_key(struct config_ctx *c, const struct config_key *k, void *obj,
+                           const char *v)
+{
+	struct service_account_cfg *sa = obj;
+
+	if (str_starts(v, "-----BEGIN")) {
+		sa->private_key = xstrdup(v);
+		if (str_starts(config_raw(c), "-----BEGIN"))
+			config_secret_in_file(c, "a private key");
+		return 0;
+	}
+	/* A mangled key pasted in must not end up in the message. */
+	if (v[0] != '/' && !(v[0] == '~' && (v[1] == '/' || v[1] == '\0')))
+		return config_fail(c, "private_key is neither PEM text (-----BEGIN ...) nor an "
+		                      "absolute path (or one starting with ~/)");
+	return config_set_path(c, k, obj, v);
+}
+
+static int set_client_secret(struct config_ctx *c, const struct config_key *k, void *obj,
+                             const char *v)
+{
+	struct service_account_cfg *sa = obj;
+
+	(void)k;
+	sa->client_secret = xstrdup(v);
+	if (config_raw_has_text(c))
+		config_secret_in_file(c, "a client_secret");
+	return 0;
+}
+
+static int check(struct config_ctx *c, void *section)
+{
+	const struct provider_cfg *p = section;
+
+	if (sa_of(p)->private_key_id && !sa_of(p)->private_key)
+		return config_fail_at(c, config_key_line(c, p, "private_key_id"),
+		                      "private_key_id is set but private_key is not");
+	return 0;
+}
+
+static const struct config_key keys[] = {
+    PROVIDER_KEY_CLIENT_ID,
+    PROVIDER_KEY_AUTHORIZATION_SERVER("org"),
+    PROVIDER_KEY_SCOPES(NULL),
+    PROVIDER_KEY_REFRESH_BEFORE,
+    {"private_key", set_private_key, offsetof(struct service_account_cfg, private_key), CK_SECRET,
+     NULL, "credentials", 0, 0},
+    {"private_key_id", config_set_word, offsetof(struct service_account_cfg, private_key_id),
+     CK_STRING, NULL, NULL, 0, 0},
+    {"client_secret", set_client_secret, offsetof(struct service_account_cfg, client_secret),
+     CK_SECRET, NULL, "credentials", 0, 0},
+    {NULL, NULL, 0, 0, NULL, NULL, 0, 0},
+};
+
+const struct provider_kind provider_service_account = {
+    .config = {.name = "okta/service-account",
+               .keys = keys,
+               .size = sizeof(struct service_account_cfg),
+               .check = check},
+    .caps = PROVIDER_CACHED,
+    .tokens = service_account_tokens,
+};

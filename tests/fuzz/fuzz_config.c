@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include "oktacred/config.h"
+#include "oktacred/identity.h"
+#include "oktacred/provider.h"
 #include "fuzz.h"
 
 static char path[4096];
@@ -69,15 +71,19 @@ static void check_accepted(const struct config *cfg)
 		p = &cfg->providers[i];
 		FUZZ_CHECK(p->name && p->org_url, "a provider has a name and an org_url");
 		FUZZ_CHECK(config_find_provider(cfg, p->name) == p, "provider names are unique");
-		FUZZ_CHECK(p->kind == PROVIDER_API_TOKEN || p->client_id, "client_id is required");
-		if (p->kind != PROVIDER_API_TOKEN)
+		FUZZ_CHECK(p->kind != NULL, "a provider has a kind");
+		if (provider_can(p, PROVIDER_CACHED)) {
+			FUZZ_CHECK(p->client_id != NULL, "client_id is required");
 			FUZZ_CHECK(p->authorization_server && p->scopes,
 			           "authorization_server and scopes have defaults");
-		if (p->kind == PROVIDER_SERVICE_ACCOUNT)
-			FUZZ_CHECK(!p->private_key != !p->client_secret,
+		}
+		if (p->kind == &provider_service_account.config)
+			FUZZ_CHECK(!config_provider_string(p, "private_key") !=
+			               !config_provider_string(p, "client_secret"),
 			           "private_key or client_secret, not both");
-		if (p->kind == PROVIDER_API_TOKEN)
-			FUZZ_CHECK(p->token_env != NULL, "token_env is required");
+		if (p->kind == &provider_api_token.config)
+			FUZZ_CHECK(config_provider_string(p, "token_env") != NULL,
+			           "token_env is required");
 		FUZZ_CHECK(fuzz_printable(p->org_url), "org_url is printable");
 		FUZZ_CHECK(!strchr(p->org_url, '?') && !strchr(p->org_url, '#'),
 		           "org_url has no query or fragment");
@@ -92,14 +98,15 @@ static void check_accepted(const struct config *cfg)
 		id = &cfg->identities[i];
 		FUZZ_CHECK(id->name && id->provider_name && id->provider, "identities resolved");
 		FUZZ_CHECK(config_find_identity(cfg, id->name) == id, "identity names are unique");
-		if (id->kind == IDENTITY_AWS_ASSUME_ROLE) {
-			FUZZ_CHECK(!id->role_arn != !id->role_map,
-			           "role_arn or role_map, not both");
-			FUZZ_CHECK(!id->role_map || id->nroles > 0, "role_map parsed");
-			FUZZ_CHECK(id->duration >= 900 && id->duration <= 43200,
+		if (id->kind == &identity_aws_assume_role.config) {
+			const struct aws_role_cfg *a = aws_role_cfg(id);
+
+			FUZZ_CHECK(!a->role_arn != !a->role_map, "role_arn or role_map, not both");
+			FUZZ_CHECK(!a->role_map || a->nroles > 0, "role_map parsed");
+			FUZZ_CHECK(a->duration >= 900 && a->duration <= 43200,
 			           "duration in 15m..12h");
-			FUZZ_CHECK(id->session_name != NULL, "session_name has a default");
-			FUZZ_CHECK(id->provider->kind == PROVIDER_DEVICE_CODE,
+			FUZZ_CHECK(a->session_name != NULL, "session_name has a default");
+			FUZZ_CHECK(provider_can(id->provider, PROVIDER_ID_TOKEN),
 			           "aws/assume-role needs an ID token");
 		}
 		FUZZ_CHECK(config_resolve(cfg, id->name, &rid, &rp, &err) == 0 && rid == id &&

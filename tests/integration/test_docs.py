@@ -38,7 +38,6 @@ MAN5 = os.path.join(ROOT, "man", "oktacred-config.5.scd")
 BASH = os.path.join(ROOT, "completions", "oktacred.bash")
 ZSH = os.path.join(ROOT, "completions", "_oktacred")
 FISH = os.path.join(ROOT, "completions", "oktacred.fish")
-CONFIG_C = os.path.join(ROOT, "src", "config.c")
 BASH_COMPLETION = "/usr/share/bash-completion/bash_completion"
 FORMATS = {"sh", "fish", "powershell", "json", "dotenv"}
 
@@ -316,7 +315,7 @@ def test_man_environment_lists_what_env_sets(cli, world):
 
 def test_man_environment_of_exec_server(cli):
     """The variables exec --server adds to the environment (src/credserver.c) are listed,
-    and nothing the sources do not name."""
+    and nothing the sources (it and the aws/assume-role kind) do not name."""
     if "--server" not in cli.options["exec"]:
         pytest.skip("no exec --server")
     env_section = sections(sections(read(MAN1))["ENVIRONMENT"], "##")
@@ -325,32 +324,48 @@ def test_man_environment_of_exec_server(cli):
                             read(os.path.join(ROOT, "src", "credserver.c"))))
     assert server and server <= documented, sorted(server - documented)
     sources = server | set(re.findall(r'"(AWS_[A-Z_]+)"',
-                                      read(os.path.join(ROOT, "src", "cmd_exec.c"))))
+                                      read(os.path.join(ROOT, "src", "identities",
+                                                        "aws_assume_role.c"))))
     assert documented <= sources, sorted(documented - sources)
 
 
 # ---- oktacred-config(5) against src/config.c ----
 
+def table_keys(src, name):
+    """The key names of the config_key table `name` in C source src: {"key", ...} entries,
+    a kind's own macros (AWS_KEY("key", ...)) and provider.h's PROVIDER_KEY_* macros."""
+    m = re.search(r"struct config_key %s\[\] = \{(.*?)\};" % re.escape(name), src, re.S)
+    assert m, "no config_key table %s" % name
+    body = m.group(1)
+    keys = set(re.findall(r'^\s*(?:\{|(?!PROVIDER_KEY_)[A-Z_]+\()"([a-z_.]+)"', body, re.M))
+    keys |= {k.lower() for k in re.findall(r"PROVIDER_KEY_([A-Z_]+)", body)}
+    return keys
+
+
 def config_c_keys():
-    """({provider key: {kind names}}, {identity key: {kind names}}) from src/config.c."""
-    src = read(CONFIG_C)
-    kind_name = dict(re.findall(r'case ((?:PROVIDER|IDENTITY)_[A-Z_]+): return "([^"]+)";', src))
-    masks = {}
-    for macro, body in re.findall(r"#define ([PI]_[A-Z]+)\s+\((.*)\)", src):
-        if "<<" in body:
-            masks[macro] = {kind_name[body.split("<<")[1].strip()]}
-        else:
-            masks[macro] = set().union(*(masks[m.strip()] for m in body.split("|")))
-
-    def table(prefix):
-        out = {}
-        for key, kinds in re.findall(r'\[%s_[A-Z_]+\] = \{"([^"]+)", ([A-Z_| ]+),' % prefix,
-                                     src):
-            out[key] = set().union(*(masks[k.strip()] for k in kinds.split("|")))
-        assert out, "no %s_ key table in src/config.c" % prefix
-        return out
-
-    return table("PK"), table("IK")
+    """({provider key: {kind names}}, {identity key: {kind names}}) from the registry: the
+    keys of every provider (src/providers/provider.c) or identity (src/identities/identity.c
+    and src/config.c), and each kind's own (its file's keys[] table)."""
+    src = lambda *p: read(os.path.join(ROOT, "src", *p))  # noqa: E731
+    out = []
+    for folder, common in (("providers", table_keys(src("providers", "provider.c"),
+                                                    "config_provider_keys")),
+                           ("identities", table_keys(src("identities", "identity.c"),
+                                                     "config_identity_keys")
+                            | table_keys(src("config.c"), "identity_own_keys"))):
+        kinds = {}
+        for f in sorted(os.listdir(os.path.join(ROOT, "src", folder))):
+            text = src(folder, f)
+            name = re.search(r'\.config = \{\.name = "([^"]+)"', text)
+            if name:
+                kinds[name.group(1)] = table_keys(text, "keys")
+        assert kinds, "no kinds in src/%s" % folder
+        keys = {}
+        for kind, own in kinds.items():
+            for key in own | common | {"kind"}:
+                keys.setdefault(key, set()).add(kind)
+        out.append(keys)
+    return tuple(out)
 
 
 def documented_keys(section_text, all_kinds):

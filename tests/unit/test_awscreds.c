@@ -140,15 +140,9 @@ Test(awscreds_json, container_format)
 
 Test(awscreds, renew_before)
 {
-	struct identity_cfg id;
-
-	memset(&id, 0, sizeof(id));
-	id.duration = 3600;
-	cr_assert_eq(awscreds_renew_before(&id), 1200);
-	id.duration = 2400;
-	cr_assert_eq(awscreds_renew_before(&id), 1200);
-	id.duration = 900;
-	cr_assert_eq(awscreds_renew_before(&id), 450);
+	cr_assert_eq(awscreds_renew_before(3600), 1200);
+	cr_assert_eq(awscreds_renew_before(2400), 1200);
+	cr_assert_eq(awscreds_renew_before(900), 450);
 }
 
 /* ---- the credential server's judging ---- */

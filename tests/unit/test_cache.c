@@ -12,6 +12,7 @@
 #include "oktacred/buf.h"
 #include "oktacred/cache.h"
 #include "oktacred/config.h"
+#include "oktacred/provider.h"
 #include "oktacred/paths.h"
 #include "oktacred/store.h"
 #include "oktacred/util.h"
@@ -74,7 +75,7 @@ static struct provider_cfg provider(void)
 
 	memset(&p, 0, sizeof(p));
 	p.name = "okta-oidc";
-	p.kind = PROVIDER_DEVICE_CODE;
+	p.kind = &provider_device_code.config;
 	p.org_url = "https://company.okta.com";
 	p.client_id = "0oa1234567890abcdefg";
 	p.authorization_server = "default";

@@ -11,6 +11,7 @@
 
 #include "oktacred/cache.h"
 #include "oktacred/config.h"
+#include "oktacred/provider.h"
 #include "oktacred/keyring.h"
 #include "oktacred/paths.h"
 #include "oktacred/store.h"
@@ -153,7 +154,7 @@ static struct provider_cfg provider(enum token_store store)
 
 	memset(&p, 0, sizeof(p));
 	p.name = "okta-oidc";
-	p.kind = PROVIDER_DEVICE_CODE;
+	p.kind = &provider_device_code.config;
 	p.org_url = "https://company.okta.com";
 	p.client_id = "0oa1234567890abcdefg";
 	p.authorization_server = "default";

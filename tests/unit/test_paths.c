@@ -105,37 +105,37 @@ Test(paths, provider_dirs)
 	char *out;
 
 	p.name = "okta-oidc";
-	cr_assert_eq(paths_provider_root(&p, &out, &err), 0);
+	cr_assert_eq(paths_provider_root(p.base_path, &out, &err), 0);
 	cr_assert_str_eq(out, "/home/u/.config/oktacred");
 	free(out);
-	cr_assert_eq(paths_provider_dir(&p, &out, &err), 0);
+	cr_assert_eq(paths_provider_dir(p.base_path, p.name, &out, &err), 0);
 	cr_assert_str_eq(out, "/home/u/.config/oktacred/okta/okta-oidc");
 	free(out);
 
 	setenv("XDG_CONFIG_HOME", "/xdg", 1);
-	cr_assert_eq(paths_provider_dir(&p, &out, &err), 0);
+	cr_assert_eq(paths_provider_dir(p.base_path, p.name, &out, &err), 0);
 	cr_assert_str_eq(out, "/xdg/oktacred/okta/okta-oidc");
 	free(out);
 
 	/* files.base_path overrides the XDG root. */
 	p.base_path = "/srv/state";
-	cr_assert_eq(paths_provider_root(&p, &out, &err), 0);
+	cr_assert_eq(paths_provider_root(p.base_path, &out, &err), 0);
 	cr_assert_str_eq(out, "/srv/state");
 	free(out);
-	cr_assert_eq(paths_provider_dir(&p, &out, &err), 0);
+	cr_assert_eq(paths_provider_dir(p.base_path, p.name, &out, &err), 0);
 	cr_assert_str_eq(out, "/srv/state/okta/okta-oidc");
 	free(out);
 	p.base_path = "/srv/state/";
-	cr_assert_eq(paths_provider_dir(&p, &out, &err), 0);
+	cr_assert_eq(paths_provider_dir(p.base_path, p.name, &out, &err), 0);
 	cr_assert_str_eq(out, "/srv/state/okta/okta-oidc");
 	free(out);
 	p.base_path = "~/state";
-	cr_assert_eq(paths_provider_dir(&p, &out, &err), 0);
+	cr_assert_eq(paths_provider_dir(p.base_path, p.name, &out, &err), 0);
 	cr_assert_str_eq(out, "/home/u/state/okta/okta-oidc");
 	free(out);
 	/* Empty is the XDG default. */
 	p.base_path = "";
-	cr_assert_eq(paths_provider_dir(&p, &out, &err), 0);
+	cr_assert_eq(paths_provider_dir(p.base_path, p.name, &out, &err), 0);
 	cr_assert_str_eq(out, "/xdg/oktacred/okta/okta-oidc");
 	free(out);
 }

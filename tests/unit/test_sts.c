@@ -269,16 +269,17 @@ static struct role_mapping map[] = {
     {"AWS-Prod-Dev", "arn:aws:iam::222222222222:role/Dev"},
 };
 
+static struct aws_role_cfg mapped_aws = {
+    .roles = map, .nroles = sizeof(map) / sizeof(map[0]), .duration = 3600};
+
 static struct identity_cfg mapped(void)
 {
 	struct identity_cfg id;
 
 	memset(&id, 0, sizeof(id));
 	id.name = "aws-dev";
-	id.kind = IDENTITY_AWS_ASSUME_ROLE;
-	id.roles = map;
-	id.nroles = sizeof(map) / sizeof(map[0]);
-	id.duration = 3600;
+	id.kind = &identity_aws_assume_role.config;
+	id.kind_cfg = &mapped_aws;
 	return id;
 }
 
@@ -405,6 +406,7 @@ Test(role_map, no_groups_claim)
 
 Test(role_arn, fixed_role_and_role_option)
 {
+	struct aws_role_cfg aws = {.role_arn = "arn:aws:iam::123456789012:role/OktaFederated"};
 	struct identity_cfg id;
 	const char *arn;
 	int only;
@@ -412,9 +414,10 @@ Test(role_arn, fixed_role_and_role_option)
 
 	memset(&id, 0, sizeof(id));
 	id.name = "aws-dev";
-	id.role_arn = "arn:aws:iam::123456789012:role/OktaFederated";
+	id.kind = &identity_aws_assume_role.config;
+	id.kind_cfg = &aws;
 	cr_assert_eq(aws_role_choose(&id, NULL, 0, NULL, 0, &arn, &only, &err), 0);
-	cr_assert_str_eq(arn, id.role_arn);
+	cr_assert_str_eq(arn, aws.role_arn);
 	cr_assert_eq(aws_role_choose(&id, NULL, 0, "oktafederated", 0, &arn, &only, &err), 0);
 	cr_assert_eq(aws_role_choose(&id, NULL, 0, "Other", 0, &arn, &only, &err), -1);
 	cr_assert_eq(err.code, OKC_EXIT_USAGE);
