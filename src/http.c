@@ -16,6 +16,7 @@
 
 #include "oktacred/dl.h"
 #include "oktacred/log.h"
+#include "oktacred/redact.h"
 #include "oktacred/sig.h"
 #include "oktacred/util.h"
 
@@ -345,7 +346,7 @@ static int on_progress(void *p, curl_off_t dltotal, curl_off_t dlnow, curl_off_t
 	return sig_abort_transfer() ? 1 : 0;
 }
 
-/* ---- --debug trace: every part through the log_redact_* functions ---- */
+/* ---- --debug trace: every part through the redact_* functions ---- */
 
 static void trace_redacted(char dir, const char *what, const struct buf *red)
 {
@@ -373,7 +374,7 @@ static void trace_request_line(const char *s, size_t n)
 		const char *qe = sp ? sp : s + n;
 
 		if (buf_append(&red, s, (size_t)(q - s) + 1) < 0 ||
-		    log_redact_form(&red, q + 1, (size_t)(qe - q - 1)) < 0 ||
+		    redact_form(&red, q + 1, (size_t)(qe - q - 1)) < 0 ||
 		    buf_append(&red, qe, (size_t)(s + n - qe)) < 0) {
 			buf_free(&red);
 			return;
@@ -401,10 +402,10 @@ static void trace_body(char dir, const char *content_type, const char *body, siz
 		return;
 	snprintf(what, sizeof(what), "[%zu bytes] ", len);
 	if (!req)
-		rc = log_redact_body(&red, content_type, body, len);
+		rc = redact_body(&red, content_type, body, len);
 	else
-		rc = log_redact_answer(&red, content_type, body, len, form ? req->body : NULL,
-		                       form ? req->body_len : 0, req->basic_pass);
+		rc = redact_answer(&red, content_type, body, len, form ? req->body : NULL,
+		                   form ? req->body_len : 0, req->basic_pass);
 	if (rc == 0)
 		trace_redacted(dir, what, &red);
 	buf_free(&red);
@@ -431,7 +432,7 @@ static void trace_headers(char dir, const char *data, size_t size, int request)
 		} else {
 			struct buf red = BUF_INIT;
 
-			if (log_redact_header(&red, line, n) == 0)
+			if (redact_header(&red, line, n) == 0)
 				trace_redacted(dir, "", &red);
 			buf_free(&red);
 		}

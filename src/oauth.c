@@ -9,6 +9,7 @@
 #include "oktacred/config.h"
 #include "oktacred/json.h"
 #include "oktacred/log.h"
+#include "oktacred/redact.h"
 #include "oktacred/util.h"
 
 int oauth_endpoints_for(const struct provider_cfg *p, struct oauth_endpoints *out, okc_err *err)
@@ -62,7 +63,7 @@ void oauth_http_opts(const struct provider_cfg *p, struct http_opts *opts)
 /* A short, printable excerpt (at most 80 bytes, escaped) of a body that is not what we
  * expected. Such a body may still carry tokens (a token set under an unexpected status, a
  * form-encoded answer, an echo of what the request `form` or `basic_pass` sent): the
- * excerpt is redacted as the --debug trace is, then cut. */
+ * excerpt is redacted (redact_excerpt: tokens and echoes hidden), then cut. */
 static void body_excerpt(const struct buf *body, const char *content_type, const struct buf *form,
                          const char *basic_pass, char *out, size_t n)
 {
@@ -70,8 +71,8 @@ static void body_excerpt(const struct buf *body, const char *content_type, const
 
 	if (n > 81)
 		n = 81;
-	if (body->len && log_redact_answer(&red, content_type, body->data, body->len, form->data,
-	                                   form->len, basic_pass) == 0)
+	if (body->len && redact_excerpt(&red, content_type, body->data, body->len, form->data,
+	                                form->len, basic_pass) == 0)
 		text_escape(out, n, red.data);
 	else
 		text_escape(out, n, "");
@@ -95,8 +96,8 @@ static int parse_oauth_error(const struct buf *body, const struct buf *form, con
 	if (cJSON_IsString(e) && e->valuestring) {
 		text_escape(oerr->error, sizeof(oerr->error), e->valuestring);
 		if (cJSON_IsString(d) && d->valuestring &&
-		    log_redact_echoes(&desc, d->valuestring, strlen(d->valuestring), form->data,
-		                      form->len, basic_pass) == 0)
+		    redact_echoes(&desc, d->valuestring, strlen(d->valuestring), form->data,
+		                  form->len, basic_pass) == 0)
 			text_escape(oerr->description, sizeof(oerr->description), desc.data);
 		ok = 1;
 	}

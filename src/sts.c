@@ -15,6 +15,7 @@
 #include "oktacred/dl.h"
 #include "oktacred/http.h"
 #include "oktacred/log.h"
+#include "oktacred/redact.h"
 #include "oktacred/sig.h"
 #include "oktacred/util.h"
 
@@ -298,7 +299,7 @@ static void copy_message(char *dst, size_t n, const xmlNode *el, const struct bu
 		text_escape(dst, n, "");
 	else if (!sent)
 		text_escape(dst, n, s);
-	else if (log_redact_echoes(&red, s, strlen(s), sent->data, sent->len, NULL) == 0)
+	else if (redact_echoes(&red, s, strlen(s), sent->data, sent->len, NULL) == 0)
 		text_escape(dst, n, red.data);
 	else
 		text_escape(dst, n, ""); /* out of memory: nothing rather than the secret */

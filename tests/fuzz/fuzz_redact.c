@@ -1,31 +1,88 @@
-/* fuzz_redact.c: the --debug redaction (log_redact_json, _form, _header, _body) on arbitrary
- * bytes: never a read out of bounds (the input is not NUL-terminated), and never a secret let
- * through: in valid JSON every value under a secret key becomes "<redacted>" and all else
- * stays as it was; the same per form field, header line and XML element. log_redact_echoes:
- * a secret value the request form carried never survives in what a server said of it. */
+/* fuzz_redact.c: the fail-closed redaction of redact.h (redact_json, _form, _header, _body,
+ * _excerpt) on arbitrary bytes: never a read out of bounds (the input is not
+ * NUL-terminated), and nothing shown that is not allowed: valid JSON stays valid with every
+ * string or number under a key off the allow-list "<redacted>" and the rest unchanged;
+ * invalid JSON shows only its length; a form field's value is kept only under an allowed key;
+ * a header's value only for an allowed name; XML and other text only as a length.
+ * redact_echoes: a secret value the request form carried never survives in what a server
+ * said of it. */
 #include <cjson/cJSON.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "oktacred/buf.h"
-#include "oktacred/log.h"
+#include "oktacred/json.h"
+#include "oktacred/redact.h"
 #include "fuzz.h"
 
-#define REDACTED "<redacted>"
-
-/* log.h's lists: these must be redacted. */
-static const char *const form_secrets[] = {
-    "access_token", "refresh_token", "id_token",         "device_code",
-    "code",         "user_code",     "client_secret",    "client_assertion",
-    "token",        "password",      "WebIdentityToken", "subject_token",
+/* redact.h's allow-lists, and names that must never be on them. */
+static const char *const json_allowed[] = {
+    "token_type",
+    "issued_token_type",
+    "expires_in",
+    "scope",
+    "verification_uri",
+    "interval",
+    "error",
+    "error_description",
+    "error_uri",
+    "errorCode",
+    "errorSummary",
+    "errorLink",
+    "errorId",
+    "issuer",
+    "jwks_uri",
+    "Version",
+    "AccessKeyId",
+    "Expiration",
 };
-static const char *const json_secrets[] = {"SecretAccessKey", "SessionToken", "Token"};
-/* log.c redacts these too (when in doubt, redact): they may be either way. */
-static const char *const also_secret[] = {
-    "actor_token", "assertion",  "code_verifier", "accessToken",     "refreshToken",
-    "idToken",     "deviceCode", "clientSecret",  "clientAssertion",
+static const char *const form_allowed[] = {
+    "grant_type",
+    "scope",
+    "client_id",
+    "client_assertion_type",
+    "token_type_hint",
+    "response_type",
+    "redirect_uri",
+    "state",
+    "code_challenge_method",
+    "subject_token_type",
+    "requested_token_type",
+    "actor_token_type",
+    "audience",
+    "resource",
+    "Action",
+    "Version",
+    "RoleArn",
+    "RoleSessionName",
+    "DurationSeconds",
 };
-static const char *const header_secrets[] = {"Authorization", "Proxy-Authorization", "Cookie",
-                                             "Set-Cookie"};
+static const char *const header_allowed[] = {
+    "Content-Type",
+    "Content-Length",
+    "Content-Encoding",
+    "Transfer-Encoding",
+    "Date",
+    "Retry-After",
+    "Cache-Control",
+    "Pragma",
+    "Expires",
+    "Vary",
+    "Connection",
+    "Keep-Alive",
+    "Accept",
+    "Accept-Encoding",
+    "Host",
+    "User-Agent",
+    "Server",
+    "Expect",
+    "X-Rate-Limit-Limit",
+    "X-Rate-Limit-Remaining",
+    "X-Rate-Limit-Reset",
+    "X-Okta-Request-Id",
+    "X-Amzn-RequestId",
+    "X-Amz-Request-Id",
+};
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -56,6 +113,23 @@ static int listed(const char *s, size_t n, const char *const *list, size_t count
 	return 0;
 }
 
+static int listed_exact(const char *s, size_t n, const char *const *list, size_t count)
+{
+	for (size_t i = 0; i < count; i++)
+		if (strlen(list[i]) == n && memcmp(s, list[i], n) == 0)
+			return 1;
+	return 0;
+}
+
+static int json_key_allowed(const char *k)
+{
+	size_t n = strlen(k);
+
+	return listed_exact(k, n, json_allowed, COUNT(json_allowed)) ||
+	       (n > 9 && strcmp(k + n - 9, "_endpoint") == 0) ||
+	       (n > 10 && strcmp(k + n - 10, "_supported") == 0);
+}
+
 /* ---- JSON ---- */
 
 static int reveals_nothing(const cJSON *v)
@@ -63,69 +137,62 @@ static int reveals_nothing(const cJSON *v)
 	return cJSON_IsNull(v) || cJSON_IsBool(v) || (cJSON_IsString(v) && !v->valuestring[0]);
 }
 
-/* Walks the input's tree and the output's side by side. */
-static void json_same_but_secrets(const cJSON *in, const cJSON *out)
+static int is_redacted(const cJSON *v)
+{
+	return cJSON_IsString(v) && strcmp(v->valuestring, REDACTED) == 0;
+}
+
+/* Walks the input's tree and the output's side by side; shown: the scalars of in may show. */
+static void json_same_but_hidden(const cJSON *in, const cJSON *out, int shown)
 {
 	const cJSON *a, *b;
 
 	FUZZ_CHECK(out != NULL, "json: same shape");
-	FUZZ_CHECK((in->type & 0xff) == (out->type & 0xff), "json: same types");
 	if (!cJSON_IsObject(in) && !cJSON_IsArray(in)) {
-		FUZZ_CHECK(cJSON_Compare(in, out, 1), "json: non-secret values unchanged");
+		if (reveals_nothing(in) || (shown && cJSON_IsString(in)))
+			FUZZ_CHECK(cJSON_Compare(in, out, 1), "json: shown values unchanged");
+		else if (shown && cJSON_IsNumber(in))
+			FUZZ_CHECK(cJSON_IsNumber(out) || cJSON_IsNull(out),
+			           "json: shown numbers stay numbers");
+		else
+			FUZZ_CHECK(is_redacted(out),
+			           "json: a value off the allow-list is redacted");
 		return;
 	}
+	FUZZ_CHECK((in->type & 0xff) == (out->type & 0xff), "json: same containers");
 	for (a = in->child, b = out->child; a; a = a->next, b = b->next) {
+		int sub = shown;
+
 		FUZZ_CHECK(b != NULL, "json: as many members");
 		if (cJSON_IsObject(in)) {
-			size_t n = strlen(a->string);
-			int secret = listed(a->string, n, form_secrets, COUNT(form_secrets)) ||
-			             listed(a->string, n, json_secrets, COUNT(json_secrets));
-			int maybe = listed(a->string, n, also_secret, COUNT(also_secret));
-
 			FUZZ_CHECK(strcmp(a->string, b->string) == 0, "json: keys unchanged");
-			if ((secret || maybe) && !reveals_nothing(a)) {
-				if (secret ||
-				    (cJSON_IsString(b) && strcmp(b->valuestring, REDACTED) == 0)) {
-					FUZZ_CHECK(cJSON_IsString(b) &&
-					               strcmp(b->valuestring, REDACTED) == 0,
-					           "json: a secret value is redacted");
-					continue;
-				}
-			}
+			sub = json_key_allowed(a->string);
 		}
-		json_same_but_secrets(a, b);
+		json_same_but_hidden(a, b, sub);
 	}
 	FUZZ_CHECK(b == NULL, "json: no more members");
-}
-
-/* cJSON takes any byte up to 0x20 for white space, and raw control characters in strings;
- * RFC 8259 allows neither. Those inputs are not JSON, and the redaction may treat them as
- * malformed (redacting more), so they are not held to the JSON property. */
-static int strict_json_bytes(const uint8_t *d, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (d[i] < 0x20 && d[i] != ' ' && d[i] != '\t' && d[i] != '\n' && d[i] != '\r')
-			return 0;
-	return 1;
 }
 
 static void check_json(const uint8_t *data, size_t size)
 {
 	struct buf out = BUF_INIT;
-	char *copy = malloc(size + 1);
-	cJSON *in, *red;
+	char *copy = malloc(size + 1), want[64];
+	cJSON *in = NULL, *red;
 
-	FUZZ_CHECK(log_redact_json(&out, (const char *)data, size) == 0, "log_redact_json");
+	FUZZ_CHECK(redact_json(&out, (const char *)data, size) == 0, "redact_json");
 	memcpy(copy, data, size);
 	copy[size] = '\0';
-	in = strict_json_bytes(data, size) ? cJSON_ParseWithLengthOpts(copy, size + 1, NULL, 1)
-	                                   : NULL;
+	if (!json_has_nul((const char *)data, size))
+		in = cJSON_ParseWithLengthOpts(copy, size + 1, NULL, 1);
 	if (in) {
 		red = cJSON_ParseWithLengthOpts(out.data, out.len + 1, NULL, 1);
 		FUZZ_CHECK(red != NULL, "json: valid JSON stays valid");
-		json_same_but_secrets(in, red);
+		json_same_but_hidden(in, red, 0);
 		cJSON_Delete(red);
 		cJSON_Delete(in);
+	} else {
+		snprintf(want, sizeof(want), "<%zu bytes of invalid JSON>", size);
+		FUZZ_CHECK(strcmp(out.data, want) == 0, "json: invalid JSON shows only its length");
 	}
 	free(copy);
 	buf_free(&out);
@@ -163,6 +230,13 @@ static size_t form_decode(const char *s, size_t n, char *out)
 	return o;
 }
 
+static int form_key_allowed(const char *seg, size_t klen, char *key)
+{
+	size_t dk = form_decode(seg, klen, key);
+
+	return listed_exact(key, dk, form_allowed, COUNT(form_allowed));
+}
+
 static void check_form(const uint8_t *data, size_t size)
 {
 	struct buf out = BUF_INIT;
@@ -170,7 +244,7 @@ static void check_form(const uint8_t *data, size_t size)
 	size_t i = 0, j = 0;
 	char *key = malloc(size + 1);
 
-	FUZZ_CHECK(log_redact_form(&out, in, size) == 0, "log_redact_form");
+	FUZZ_CHECK(redact_form(&out, in, size) == 0, "redact_form");
 	o = out.data;
 	for (;;) {
 		const char *amp = memchr(in + i, '&', size - i);
@@ -178,25 +252,21 @@ static void check_form(const uint8_t *data, size_t size)
 		const char *eq = memchr(in + i, '=', seg);
 		const char *oamp = memchr(o + j, '&', out.len - j);
 		size_t oseg = oamp ? (size_t)(oamp - (o + j)) : out.len - j;
-		size_t klen = eq ? (size_t)(eq - (in + i)) : 0, dk;
-		int secret = 0, maybe = 0;
+		size_t klen = eq ? (size_t)(eq - (in + i)) : seg;
+		int allowed = form_key_allowed(in + i, klen, key);
 
 		FUZZ_CHECK(!amp == !oamp, "form: as many fields");
-		if (eq && eq + 1 < in + i + seg) {
-			dk = form_decode(in + i, klen, key);
-			secret = listed(key, dk, form_secrets, COUNT(form_secrets));
-			maybe = listed(key, dk, also_secret, COUNT(also_secret));
-		}
-		if (secret || (maybe && oseg == klen + 1 + strlen(REDACTED) &&
-		               memcmp(o + j + klen + 1, REDACTED, strlen(REDACTED)) == 0)) {
+		if (allowed || seg == 0 || (eq && klen + 1 == seg))
+			FUZZ_CHECK(oseg == seg && memcmp(o + j, in + i, seg) == 0,
+			           "form: allowed and empty fields unchanged");
+		else if (eq)
 			FUZZ_CHECK(oseg == klen + 1 + strlen(REDACTED) &&
 			               memcmp(o + j, in + i, klen + 1) == 0 &&
 			               memcmp(o + j + klen + 1, REDACTED, strlen(REDACTED)) == 0,
-			           "form: a secret field's value is redacted");
-		} else {
-			FUZZ_CHECK(oseg == seg && memcmp(o + j, in + i, seg) == 0,
-			           "form: other fields unchanged");
-		}
+			           "form: the key shown, the value redacted");
+		else
+			FUZZ_CHECK(oseg == strlen(REDACTED) && memcmp(o + j, REDACTED, oseg) == 0,
+			           "form: a lone word redacted");
 		if (!amp)
 			break;
 		i += seg + 1;
@@ -208,56 +278,82 @@ static void check_form(const uint8_t *data, size_t size)
 
 /* ---- one header line ---- */
 
+static int ieq_n(const char *a, size_t an, const char *b)
+{
+	return ieq(a, an, b);
+}
+
 static void check_header(const uint8_t *data, size_t size)
 {
 	struct buf out = BUF_INIT;
 	const char *in = (const char *)data, *colon;
-	size_t n = size, name;
+	size_t n = size, name, tail;
 
-	FUZZ_CHECK(log_redact_header(&out, in, size) == 0, "log_redact_header");
+	FUZZ_CHECK(redact_header(&out, in, size) == 0, "redact_header");
 	while (n > 0 && (in[n - 1] == '\r' || in[n - 1] == '\n'))
 		n--;
+	tail = size - n;
+	FUZZ_CHECK(out.len >= tail && memcmp(out.data + out.len - tail, in + n, tail) == 0,
+	           "header: line end kept");
 	colon = memchr(in, ':', n);
-	if (n > 0 && (in[0] == ' ' || in[0] == '\t')) {
-		/* A folded continuation: it may belong to a secret header. */
-		FUZZ_CHECK(out.len == strlen(REDACTED) + size - n &&
+	if (n == 0 || (!colon && n >= 5 && memcmp(in, "HTTP/", 5) == 0)) {
+		FUZZ_CHECK(out.len == size && memcmp(out.data, in, size) == 0,
+		           "header: status line kept");
+	} else if (in[0] == ' ' || in[0] == '\t' || !colon) {
+		FUZZ_CHECK(out.len == strlen(REDACTED) + tail &&
 		               memcmp(out.data, REDACTED, strlen(REDACTED)) == 0,
-		           "header: a continuation line is redacted");
-	} else if (colon) {
+		           "header: a continuation or a line that is no header is redacted");
+	} else {
 		name = (size_t)(colon - in);
 		while (name > 0 && (in[name - 1] == ' ' || in[name - 1] == '\t'))
 			name--;
-		if (listed(in, name, header_secrets, COUNT(header_secrets)))
-			FUZZ_CHECK(out.len == (size_t)(colon - in) + 1 + 1 + strlen(REDACTED) +
-			                          size - n &&
+		if (ieq_n(in, name, "Location"))
+			FUZZ_CHECK(memcmp(out.data, in, (size_t)(colon - in) + 1) == 0,
+			           "header: Location's name kept");
+		else if (listed(in, name, header_allowed, COUNT(header_allowed)))
+			FUZZ_CHECK(out.len == size && memcmp(out.data, in, size) == 0,
+			           "header: an allowed header kept");
+		else
+			FUZZ_CHECK(out.len ==
+			                   (size_t)(colon - in) + 1 + 1 + strlen(REDACTED) + tail &&
 			               memcmp(out.data, in, (size_t)(colon - in) + 1) == 0 &&
 			               memcmp(out.data + (colon - in) + 1, " " REDACTED,
 			                      1 + strlen(REDACTED)) == 0,
-			           "header: a secret header's value is redacted");
+			           "header: any other header's value is redacted");
 	}
 	buf_free(&out);
 }
 
-/* ---- XML ---- */
+/* ---- bodies: XML and text only as a length ---- */
 
-/* The input (without '<') as the text of a secret element: it must not come out. */
-static void check_xml(const uint8_t *data, size_t size)
+static void check_body(const char *text, size_t size)
 {
-	static const char open[] = "<r><ns:SessionToken a='>'>", close[] = "</ns:SessionToken></r>";
-	struct buf in = BUF_INIT, out = BUF_INIT;
+	static const char *const types[] = {"text/xml", "application/soap+xml",
+	                                    "text/html; charset=utf-8", "text/plain", NULL};
+	size_t i = 0;
+	char want[96];
 
-	if (size == 0 || memchr(data, '<', size))
-		return;
-	buf_puts(&in, open);
-	buf_append(&in, data, size);
-	buf_puts(&in, close);
-	FUZZ_CHECK(log_redact_body(&out, "text/xml", in.data, in.len) == 0, "xml");
-	FUZZ_CHECK(out.len == strlen(open) + strlen(REDACTED) + strlen(close) &&
-	               memcmp(out.data, open, strlen(open)) == 0 &&
-	               memcmp(out.data + strlen(open), REDACTED, strlen(REDACTED)) == 0,
-	           "xml: a secret element's text is redacted");
-	buf_free(&in);
-	buf_free(&out);
+	while (i < size &&
+	       (text[i] == ' ' || text[i] == '\t' || text[i] == '\r' || text[i] == '\n'))
+		i++;
+	if (size == 0 || (i < size && (text[i] == '{' || text[i] == '[')))
+		return; /* empty, or JSON: check_json's */
+	for (size_t t = 0; t < COUNT(types); t++) {
+		struct buf out = BUF_INIT;
+		const char *ct = types[t];
+
+		FUZZ_CHECK(redact_body(&out, ct, text, size) == 0, "redact_body");
+		if (!ct)
+			snprintf(want, sizeof(want), "<%zu bytes>", size);
+		else if (strstr(ct, "xml"))
+			snprintf(want, sizeof(want), "<%zu bytes of XML>", size);
+		else
+			snprintf(want, sizeof(want), "<%zu bytes of %.*s>", size,
+			         (int)strcspn(ct, ";"), ct);
+		FUZZ_CHECK(strcmp(out.data, want) == 0,
+		           "body: XML and text show only their length");
+		buf_free(&out);
+	}
 }
 
 /* ---- echoes: the first line is a request form, the rest what a server said of it ---- */
@@ -275,23 +371,25 @@ static void check_echoes(const char *in, size_t size)
 	const char *nl = memchr(in, '\n', size);
 	size_t flen = nl ? (size_t)(nl - in) : 0, tlen = nl ? size - flen - 1 : size;
 	const char *text = nl ? nl + 1 : in;
-	struct buf out = BUF_INIT;
+	struct buf out = BUF_INIT, ex = BUF_INIT;
+	char *key = malloc(size + 1);
 
-	FUZZ_CHECK(log_redact_echoes(&out, text, tlen, in, flen, NULL) == 0, "echoes");
+	FUZZ_CHECK(redact_echoes(&out, text, tlen, in, flen, NULL) == 0, "echoes");
+	FUZZ_CHECK(redact_excerpt(&ex, "text/plain", text, tlen, in, flen, NULL) == 0, "excerpt");
 	FUZZ_CHECK(out.data && out.len >= (tlen ? 1 : 0), "echoes: output");
 	if (!flen)
 		FUZZ_CHECK(out.len == tlen && memcmp(out.data, text, tlen) == 0,
 		           "echoes: nothing sent, nothing changed");
-	/* A value sent under a secret key is gone from the output. Checked for values that are
-	 * the same encoded and decoded, hold no '<' or '>' and are not part of "redacted" (which
-	 * the replacement itself could spell). */
+	/* A value sent under a key off the allow-list is gone from the output and the excerpt.
+	 * Checked for values that are the same encoded and decoded, hold no '<' or '>' and are
+	 * not part of "redacted" (which the replacement itself could spell). */
 	for (size_t i = 0; i < flen;) {
 		const char *seg = in + i, *amp = memchr(seg, '&', flen - i), *eq;
 		size_t seglen = amp ? (size_t)(amp - seg) : flen - i, vlen;
 
 		i += seglen + 1;
 		eq = memchr(seg, '=', seglen);
-		if (!eq || !listed(seg, (size_t)(eq - seg), form_secrets, COUNT(form_secrets)))
+		if (!eq || form_key_allowed(seg, (size_t)(eq - seg), key))
 			continue;
 		vlen = (size_t)(seg + seglen - eq - 1);
 		if (vlen < 8 || has(eq + 1, vlen, "%", 1) || has(eq + 1, vlen, "+", 1) ||
@@ -300,8 +398,11 @@ static void check_echoes(const char *in, size_t size)
 			continue;
 		FUZZ_CHECK(!has(out.data, out.len, eq + 1, vlen),
 		           "echoes: a secret sent is hidden");
+		FUZZ_CHECK(!has(ex.data, ex.len, eq + 1, vlen), "excerpt: a secret sent is hidden");
 	}
+	free(key);
 	buf_free(&out);
+	buf_free(&ex);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -320,12 +421,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check_json((const uint8_t *)text, size);
 	check_form((const uint8_t *)text, size);
 	check_header((const uint8_t *)text, size);
-	check_xml((const uint8_t *)text, size);
+	check_body(text, size);
 	check_echoes(text, size);
 	for (size_t i = 0; i < COUNT(types); i++) {
 		struct buf out = BUF_INIT;
 
-		FUZZ_CHECK(log_redact_body(&out, types[i], text, size) == 0, "log_redact_body");
+		FUZZ_CHECK(redact_body(&out, types[i], text, size) == 0, "redact_body");
+		FUZZ_CHECK(out.data && strlen(out.data) <= out.len, "NUL-terminated");
+		buf_free(&out);
+		FUZZ_CHECK(redact_excerpt(&out, types[i], text, size, NULL, 0, NULL) == 0,
+		           "redact_excerpt");
 		FUZZ_CHECK(out.data && strlen(out.data) <= out.len, "NUL-terminated");
 		buf_free(&out);
 	}
