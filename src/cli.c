@@ -191,7 +191,12 @@ int cli_config(struct cli_ctx *ctx)
 {
 	if (ctx->cfg)
 		return 0;
-	return config_load(ctx->config_path, &ctx->cfg, &ctx->err);
+	return config_open(ctx->config_path, &ctx->cfg, &ctx->err);
+}
+
+int cli_config_all(struct cli_ctx *ctx)
+{
+	return cli_config(ctx) < 0 ? -1 : config_check(ctx->cfg, &ctx->err);
 }
 
 int cli_identity_request(struct cli_ctx *ctx, const char *name, struct identity_request *req)

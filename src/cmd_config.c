@@ -81,7 +81,10 @@ int cmd_config(struct cli_ctx *ctx)
 	if (ctx->npos != 1 || (strcmp(sub, "validate") != 0 && strcmp(sub, "list") != 0))
 		return cli_usage_error(ctx, sub ? "unknown subcommand '%s'" : "%s",
 		                       sub ? sub : "which one: validate or list?");
-	if (cli_config(ctx) < 0)
+	/* Names are known without checking a section: completion works with a broken one. */
+	if (strcmp(sub, "list") == 0 && cli_flag(ctx, "--names"))
+		return cli_config(ctx) < 0 ? -1 : config_list(ctx);
+	if (cli_config_all(ctx) < 0)
 		return -1;
 	if (strcmp(sub, "list") == 0)
 		return config_list(ctx);

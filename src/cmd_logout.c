@@ -70,18 +70,20 @@ int cmd_logout(struct cli_ctx *ctx)
 	const struct provider_cfg *p;
 	int i, failed = 0, revoke = cli_flag(ctx, "--revoke");
 
-	if (cli_config(ctx) < 0)
-		return -1;
 	if (cli_flag(ctx, "--all")) {
 		size_t k;
 
 		if (ctx->npos)
 			return cli_usage_error(ctx, "--all takes no NAME");
+		if (cli_config_all(ctx) < 0)
+			return -1;
 		for (k = 0; k < ctx->cfg->nproviders; k++)
 			if (logout_provider(&ctx->cfg->providers[k], revoke, &ctx->err) < 0)
 				return -1;
 		return 0;
 	}
+	if (cli_config(ctx) < 0)
+		return -1;
 	if (ctx->npos == 0)
 		return config_resolve(ctx->cfg, NULL, &id, &p, &ctx->err) < 0
 		           ? -1

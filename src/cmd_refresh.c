@@ -66,13 +66,13 @@ int cmd_refresh(struct cli_ctx *ctx)
 	const struct provider_cfg *p;
 	int i;
 
-	if (cli_config(ctx) < 0)
-		return -1;
 	if (cli_flag(ctx, "--all")) {
 		if (ctx->npos)
 			return cli_usage_error(ctx, "--all takes no NAME");
-		return refresh_all(ctx);
+		return cli_config_all(ctx) < 0 ? -1 : refresh_all(ctx);
 	}
+	if (cli_config(ctx) < 0)
+		return -1;
 	for (i = 0; i < (ctx->npos ? ctx->npos : 1); i++) {
 		if (config_resolve(ctx->cfg, ctx->npos ? ctx->pos[i] : NULL, &id, &p, &ctx->err) <
 		    0)

@@ -235,7 +235,7 @@ int cmd_status(struct cli_ctx *ctx)
 	size_t n = 0, i;
 	cJSON *arr = NULL;
 
-	if (cli_config(ctx) < 0)
+	if (cli_config_all(ctx) < 0)
 		return -1;
 	list = xcalloc(ctx->cfg->nproviders + (size_t)ctx->npos + 1, sizeof(*list));
 	only = xcalloc(ctx->cfg->nproviders + (size_t)ctx->npos + 1, sizeof(*only));

@@ -105,15 +105,30 @@ struct seen_key {
 	int empty;
 };
 
+enum section_state { UNCHECKED, KEYS_SET, CHECKED, BROKEN };
+
 struct section_meta {
-	struct seen_key *keys;
-	size_t n;
+	size_t first, n;       /* its key lines: entries[first .. first + n) */
+	struct seen_key *keys; /* the keys it set */
+	size_t nkeys;
+	enum section_state state;
+	okc_err *err; /* BROKEN: why */
 };
 
-/* Names to indexes: open addressing, slots hold index + 1. */
-struct config_index {
+/* What config.c keeps of a loaded file: its text (the entries point into it), the key
+ * lines of every section, what is checked, and the names. */
+struct config_private {
+	char *data;
+	size_t len;
+	struct entry *entries;
+	size_t nentries, entries_cap;
+	struct section_meta *meta[2]; /* parallel to providers / identities */
 	size_t cap[2];
-	size_t count[2];
+	int defaults_identity_line;
+	const char *secret_key; /* a secret written in the file itself: which, or NULL */
+	/* names to indexes: open addressing, slots hold index + 1 */
+	size_t icap[2];
+	size_t icount[2];
 	uint32_t *slot[2];
 };
 
@@ -125,17 +140,13 @@ struct config_ctx {
 	int err_line;
 	int lineno;      /* the line being handled */
 	const char *raw; /* the current key's value as written */
-	/* the section being read */
+	struct config_private *priv;
+	/* the section being read or checked */
 	enum section_type sec;
 	size_t sec_idx;
-	struct entry *entries;
-	size_t nentries, entries_cap;
-	size_t cap[2];                /* allocated providers / identities */
-	struct section_meta *meta[2]; /* parallel to them */
+	const struct entry *entries; /* its key lines */
+	size_t nentries;
 	int defaults_line;
-	int defaults_identity_line;
-	/* a secret written in the file itself, not through ${VAR}: which, or NULL */
-	const char *secret_key;
 	int hint_ok; /* the last failure was kept: a hint may follow it */
 };
 
@@ -201,8 +212,8 @@ const char *config_raw(const struct config_ctx *c)
 
 void config_secret_in_file(struct config_ctx *c, const char *what)
 {
-	if (!c->secret_key)
-		c->secret_key = what;
+	if (!c->priv->secret_key)
+		c->priv->secret_key = what;
 }
 
 #define fail_here(c, ...) config_fail((c), __VA_ARGS__)
@@ -655,12 +666,12 @@ static const char *section_name(const struct config *cfg, int t, size_t i)
 /* The index of the section of type t named name (n bytes), or -1. */
 static long index_find(const struct config *cfg, int t, const char *name, size_t n)
 {
-	const struct config_index *ix = cfg->index;
+	const struct config_private *ix = cfg->priv;
 	size_t mask, i;
 
-	if (!ix || !ix->cap[t])
+	if (!ix || !ix->icap[t])
 		return -1;
-	mask = ix->cap[t] - 1;
+	mask = ix->icap[t] - 1;
 	for (i = name_hash(name, n) & mask; ix->slot[t][i]; i = (i + 1) & mask) {
 		const char *s = section_name(cfg, t, ix->slot[t][i] - 1);
 
@@ -670,9 +681,9 @@ static long index_find(const struct config *cfg, int t, const char *name, size_t
 	return -1;
 }
 
-static void index_put(struct config_index *ix, int t, size_t hash, uint32_t value)
+static void index_put(struct config_private *ix, int t, size_t hash, uint32_t value)
 {
-	size_t mask = ix->cap[t] - 1, i;
+	size_t mask = ix->icap[t] - 1, i;
 
 	for (i = hash & mask; ix->slot[t][i]; i = (i + 1) & mask)
 		;
@@ -681,14 +692,14 @@ static void index_put(struct config_index *ix, int t, size_t hash, uint32_t valu
 
 static void index_add(struct config *cfg, int t, size_t idx)
 {
-	struct config_index *ix = cfg->index;
+	struct config_private *ix = cfg->priv;
 
-	if (2 * (ix->count[t] + 1) > ix->cap[t]) {
+	if (2 * (ix->icount[t] + 1) > ix->icap[t]) {
 		uint32_t *old = ix->slot[t];
-		size_t oldcap = ix->cap[t];
+		size_t oldcap = ix->icap[t];
 
-		ix->cap[t] = oldcap ? 2 * oldcap : 16;
-		ix->slot[t] = xcalloc(ix->cap[t], sizeof(*ix->slot[t]));
+		ix->icap[t] = oldcap ? 2 * oldcap : 16;
+		ix->slot[t] = xcalloc(ix->icap[t], sizeof(*ix->slot[t]));
 		for (size_t i = 0; i < oldcap; i++) {
 			if (old[i]) {
 				const char *s = section_name(cfg, t, old[i] - 1);
@@ -700,7 +711,7 @@ static void index_add(struct config *cfg, int t, size_t idx)
 	}
 	index_put(ix, t, name_hash(section_name(cfg, t, idx), strlen(section_name(cfg, t, idx))),
 	          (uint32_t)idx + 1);
-	ix->count[t]++;
+	ix->icount[t]++;
 }
 
 /* ---- sections ---- */
@@ -786,7 +797,7 @@ static struct section_meta *meta_of(const struct config_ctx *c, const void *sect
 		if (base && s >= base && s < base + n * sections[t].size) {
 			if (type)
 				*type = t;
-			return &c->meta[t][(size_t)(s - base) / sections[t].size];
+			return &c->priv->meta[t][(size_t)(s - base) / sections[t].size];
 		}
 	}
 	return NULL;
@@ -794,7 +805,7 @@ static struct section_meta *meta_of(const struct config_ctx *c, const void *sect
 
 static struct seen_key *seen_find(const struct section_meta *m, const char *name)
 {
-	for (size_t i = 0; m && i < m->n; i++)
+	for (size_t i = 0; m && i < m->nkeys; i++)
 		if (strcmp(m->keys[i].name, name) == 0)
 			return &m->keys[i];
 	return NULL;
@@ -809,11 +820,13 @@ int config_key_line(const struct config_ctx *c, const void *section, const char 
 
 static void seen_add(struct section_meta *m, const char *name, int line, int empty)
 {
-	m->keys = xrealloc(m->keys, (m->n + 1) * sizeof(*m->keys));
-	m->keys[m->n].name = name;
-	m->keys[m->n].line = line;
-	m->keys[m->n].empty = empty;
-	m->n++;
+	/* Sections have a handful of keys: grown by 8. */
+	if (m->nkeys % 8 == 0)
+		m->keys = xrealloc(m->keys, (m->nkeys + 8) * sizeof(*m->keys));
+	m->keys[m->nkeys].name = name;
+	m->keys[m->nkeys].line = line;
+	m->keys[m->nkeys].empty = empty;
+	m->nkeys++;
 }
 
 /* The kind a kind line names, without a word said (its errors come in their turn): a
@@ -897,7 +910,7 @@ static int set_keys(struct config_ctx *c)
 {
 	int t = c->sec;
 	struct section_head *head = section_at(c->cfg, t, c->sec_idx);
-	struct section_meta *m = &c->meta[t][c->sec_idx];
+	struct section_meta *m = &c->priv->meta[t][c->sec_idx];
 	const struct config_kind *kind = peek_kind(c, t);
 	int kind_line = 0;
 
@@ -924,7 +937,7 @@ static int set_keys(struct config_ctx *c)
 			seen_add(m, "kind", e->line, 0);
 			if (set_kind(c, head, e->raw) < 0)
 				return -1;
-			m->keys[m->n - 1].empty = head->kind == NULL;
+			m->keys[m->nkeys - 1].empty = head->kind == NULL;
 			kind = head->kind;
 			continue;
 		}
@@ -964,7 +977,7 @@ static int check_group(struct config_ctx *c, const void *section, int t,
                        const struct config_key *const lists[3], const char *group)
 {
 	const struct section_head *head = section;
-	const struct section_meta *m = &c->meta[t][c->sec_idx];
+	const struct section_meta *m = &c->priv->meta[t][c->sec_idx];
 	const struct seen_key *empty = NULL;
 	char names[200];
 	size_t o = 0, count = 0, j = 0, nset = 0, i;
@@ -1013,7 +1026,7 @@ static int finish_section(struct config_ctx *c)
 {
 	int t = c->sec;
 	struct section_head *head = section_at(c->cfg, t, c->sec_idx);
-	const struct section_meta *m = &c->meta[t][c->sec_idx];
+	const struct section_meta *m = &c->priv->meta[t][c->sec_idx];
 	const struct config_key *lists[3];
 	int line = section_line(head, t);
 	char hint[200];
@@ -1067,21 +1080,6 @@ static int finish_section(struct config_ctx *c)
 	return head->kind->check ? head->kind->check(c, head) : 0;
 }
 
-/* Checks the section that just ended (flush: only its lines, before a syntax error). */
-static int end_section(struct config_ctx *c, int flush)
-{
-	int rc = 0, lineno = c->lineno;
-
-	if (c->sec == SEC_PROVIDER || c->sec == SEC_IDENTITY) {
-		rc = set_keys(c);
-		if (rc == 0 && !flush)
-			rc = finish_section(c);
-	}
-	c->nentries = 0;
-	c->lineno = lineno; /* the reader's line again */
-	return rc;
-}
-
 /* The inside of "[...]": "defaults", "provider NAME" or "identity NAME". */
 static int begin_section(struct config_ctx *c, const char *s, size_t n)
 {
@@ -1093,8 +1091,6 @@ static int begin_section(struct config_ctx *c, const char *s, size_t n)
 	long dup;
 	int t;
 
-	if (end_section(c, 0) < 0)
-		return -1;
 	while (s < e && isspace((unsigned char)*s))
 		s++;
 	while (e > s && isspace((unsigned char)e[-1]))
@@ -1148,17 +1144,20 @@ static int begin_section(struct config_ctx *c, const char *s, size_t n)
 		                 section_line(first, t));
 	}
 	idx = t == SEC_PROVIDER ? cfg->nproviders : cfg->nidentities;
-	if (idx == c->cap[t]) {
-		c->cap[t] = c->cap[t] ? 2 * c->cap[t] : 8;
+	if (idx == c->priv->cap[t]) {
+		size_t cap = c->priv->cap[t] ? 2 * c->priv->cap[t] : 8;
+
 		if (t == SEC_PROVIDER)
-			cfg->providers = xrealloc(cfg->providers, c->cap[t] * sections[t].size);
+			cfg->providers = xrealloc(cfg->providers, cap * sections[t].size);
 		else
-			cfg->identities = xrealloc(cfg->identities, c->cap[t] * sections[t].size);
-		c->meta[t] = xrealloc(c->meta[t], c->cap[t] * sizeof(*c->meta[t]));
+			cfg->identities = xrealloc(cfg->identities, cap * sections[t].size);
+		c->priv->meta[t] = xrealloc(c->priv->meta[t], cap * sizeof(*c->priv->meta[t]));
+		c->priv->cap[t] = cap;
 	}
 	head = section_at(cfg, t, idx);
 	memset(head, 0, sections[t].size);
-	memset(&c->meta[t][idx], 0, sizeof(c->meta[t][idx]));
+	memset(&c->priv->meta[t][idx], 0, sizeof(c->priv->meta[t][idx]));
+	c->priv->meta[t][idx].first = c->priv->nentries;
 	head->name = xstrndup(name, nlen);
 	*(const char **)(void *)((char *)head + sections[t].file_off) = c->file;
 	*(int *)(void *)((char *)head + sections[t].line_off) = c->lineno;
@@ -1180,10 +1179,10 @@ static int handle_defaults_key(struct config_ctx *c, const char *key, const char
 
 	if (strcmp(key, "identity") != 0)
 		return unknown_key(c, key);
-	if (c->defaults_identity_line)
+	if (c->priv->defaults_identity_line)
 		return fail_here(c, "duplicate key identity (first set on line %d)",
-		                 c->defaults_identity_line);
-	c->defaults_identity_line = c->lineno;
+		                 c->priv->defaults_identity_line);
+	c->priv->defaults_identity_line = c->lineno;
 	if (expand_vars(c, raw, &v) < 0)
 		return -1;
 	if (*v && !valid_name(v, strlen(v))) {
@@ -1201,6 +1200,8 @@ static int handle_defaults_key(struct config_ctx *c, const char *key, const char
 
 static int add_entry(struct config_ctx *c, const char *key, const char *raw)
 {
+	struct config_private *pv = c->priv;
+
 	if (c->sec == SEC_NONE) {
 		char tmp[80];
 
@@ -1210,27 +1211,24 @@ static int add_entry(struct config_ctx *c, const char *key, const char *raw)
 	}
 	if (c->sec == SEC_DEFAULTS)
 		return handle_defaults_key(c, key, raw);
-	if (c->nentries == c->entries_cap) {
-		c->entries_cap = c->entries_cap ? 2 * c->entries_cap : 16;
-		c->entries = xrealloc(c->entries, c->entries_cap * sizeof(*c->entries));
+	if (pv->nentries == pv->entries_cap) {
+		pv->entries_cap = pv->entries_cap ? 2 * pv->entries_cap : 64;
+		pv->entries = xrealloc(pv->entries, pv->entries_cap * sizeof(*pv->entries));
 	}
-	c->entries[c->nentries].key = key;
-	c->entries[c->nentries].raw = raw;
-	c->entries[c->nentries].line = c->lineno;
-	c->nentries++;
+	pv->entries[pv->nentries].key = key;
+	pv->entries[pv->nentries].raw = raw;
+	pv->entries[pv->nentries].line = c->lineno;
+	pv->nentries++;
+	pv->meta[c->sec][c->sec_idx].n++;
 	return 0;
 }
 
 /* ---- the lexer ---- */
 
-/* A syntax error: the section's lines before it are judged first, as they come first. */
+/* A syntax error (config_open judges the sections before it first, as they come first). */
 static int syntax_error(struct config_ctx *c, const char *msg, const char *hint)
 {
-	int line = c->lineno;
-
-	if (end_section(c, 1) < 0)
-		return -1;
-	config_fail_at(c, line, "%s", msg);
+	config_fail_at(c, c->lineno, "%s", msg);
 	if (hint)
 		config_hint(c, "%s", hint);
 	return -1;
@@ -1249,8 +1247,8 @@ static int handle_line(struct config_ctx *c, char *s, char *e)
 	if (s == e || *s == ';' || *s == '#')
 		return 0;
 	/* An inline comment: ';' after a blank. */
-	for (p = s + 1; p < e; p++) {
-		if (*p == ';' && is_blank(p[-1])) {
+	for (p = s + 1; p < e && (p = memchr(p, ';', (size_t)(e - p))) != NULL; p++) {
+		if (is_blank(p[-1])) {
 			e = p;
 			break;
 		}
@@ -1268,9 +1266,12 @@ static int handle_line(struct config_ctx *c, char *s, char *e)
 			return syntax_error(c, "unexpected text after ']'", NULL);
 		return begin_section(c, s + 1, (size_t)(close - s - 1));
 	}
-	for (sep = s; sep < e && *sep != '=' && *sep != ':'; sep++)
-		;
-	if (sep == e)
+	/* The first '=' or ':'. */
+	sep = memchr(s, '=', (size_t)(e - s));
+	p = memchr(s, ':', (size_t)((sep ? sep : e) - s));
+	if (p)
+		sep = p;
+	if (!sep)
 		return syntax_error(c, "expected \"key = value\" or a [section] header",
 		                    c->lineno > 1 ? "a value cannot continue on the next line"
 		                                  : NULL);
@@ -1301,7 +1302,7 @@ static int lex(struct config_ctx *c, char *data, size_t len)
 			return -1;
 		s = nl ? nl + 1 : end;
 	}
-	return end_section(c, 0);
+	return 0;
 }
 
 /* ---- whole-file checks ---- */
@@ -1320,41 +1321,173 @@ static void list_names(const struct config *cfg, int providers, int identities, 
 		                      cfg->providers[i].name);
 }
 
-/* References between sections, known once the whole file is read. Errors on the lowest
- * line win (the checks are not in line order). */
-static int check_references(struct config_ctx *c)
+/* ---- checking sections ---- */
+
+static void ctx_init(struct config_ctx *c, struct config *cfg, okc_err *err)
+{
+	memset(c, 0, sizeof(*c));
+	c->cfg = cfg;
+	c->priv = cfg->priv;
+	c->file = cfg->path;
+	c->err = err;
+	c->sec = SEC_NONE;
+}
+
+static void ctx_section(struct config_ctx *c, int t, size_t i)
+{
+	const struct section_meta *m = &c->priv->meta[t][i];
+
+	c->sec = (enum section_type)t;
+	c->sec_idx = i;
+	c->entries = c->priv->entries + m->first;
+	c->nentries = m->n;
+	c->lineno = section_line(section_at(c->cfg, t, i), t);
+}
+
+static void mark_broken(struct section_meta *m, const okc_err *err)
+{
+	m->state = BROKEN;
+	if (!m->err)
+		m->err = xmalloc(sizeof(*m->err));
+	*m->err = *err;
+}
+
+/* Stage one of a section: its keys set and judged, required keys, groups, defaults and the
+ * kind's check (flush: only its lines, which end at a syntax error). */
+static int check_keys(struct config *cfg, int t, size_t i, int flush, okc_err *err)
+{
+	struct section_meta *m = &cfg->priv->meta[t][i];
+	struct config_ctx c;
+
+	if (m->state == BROKEN) {
+		*err = *m->err;
+		return -1;
+	}
+	if (m->state != UNCHECKED)
+		return 0;
+	ctx_init(&c, cfg, err);
+	ctx_section(&c, t, i);
+	if (set_keys(&c) < 0 || (!flush && finish_section(&c) < 0)) {
+		mark_broken(m, err);
+		return -1;
+	}
+	m->state = KEYS_SET;
+	return 0;
+}
+
+/* Stage one for every section in the order of the file, until the first error.
+ * last_partial: the last section ends at a syntax error. */
+static int check_all_keys(struct config *cfg, int last_partial, okc_err *err)
+{
+	size_t i = 0, j = 0, n = cfg->nproviders + cfg->nidentities;
+
+	while (i + j < n) {
+		int t = j >= cfg->nidentities || (i < cfg->nproviders &&
+		                                  cfg->providers[i].line < cfg->identities[j].line)
+		            ? SEC_PROVIDER
+		            : SEC_IDENTITY;
+		size_t k = t == SEC_PROVIDER ? i++ : j++;
+
+		if (check_keys(cfg, t, k, last_partial && i + j == n, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Stage two of identity i: its provider (stage one done for it too) and the kind's check
+ * of it. Errors through c: the one on the lowest line is kept when c serves several. */
+static int check_refs(struct config_ctx *c, size_t i)
 {
 	struct config *cfg = c->cfg;
+	struct identity_cfg *id = &cfg->identities[i];
+	int line = config_key_line(c, id, "provider");
+	long pi = index_find(cfg, SEC_PROVIDER, id->provider_name, strlen(id->provider_name));
 	char names[400];
 
-	for (size_t i = 0; i < cfg->nidentities; i++) {
-		struct identity_cfg *id = &cfg->identities[i];
-		int line = config_key_line(c, id, "provider");
-		const struct provider_cfg *p = config_find_provider(cfg, id->provider_name);
+	if (pi < 0) {
+		list_names(cfg, 1, 0, names, sizeof(names));
+		config_fail_at(c, line, "identity %s: no provider named %s", id->name,
+		               id->provider_name);
+		config_hint(c, "%s%s", names[0] ? "providers: " : "",
+		            names[0] ? names : "add a [provider NAME] section");
+		return -1;
+	}
+	if (check_keys(cfg, SEC_PROVIDER, (size_t)pi, 0, c->err) < 0) {
+		c->failed = 1; /* the provider's own error */
+		return -1;
+	}
+	id->provider = &cfg->providers[pi];
+	c->sec = SEC_IDENTITY;
+	c->sec_idx = i;
+	c->lineno = line;
+	if (id->kind->check_provider && id->kind->check_provider(c, id, id->provider) < 0)
+		return -1;
+	return 0;
+}
 
-		if (!p) {
-			list_names(cfg, 1, 0, names, sizeof(names));
-			config_fail_at(c, line, "identity %s: no provider named %s", id->name,
-			               id->provider_name);
-			config_hint(c, "%s%s", names[0] ? "providers: " : "",
-			            names[0] ? names : "add a [provider NAME] section");
-			continue;
+/* A section made ready to use, checked alone (config_open's lazy way). */
+static int ready(struct config *cfg, int t, size_t i, okc_err *err)
+{
+	struct section_meta *m = &cfg->priv->meta[t][i];
+	struct config_ctx c;
+
+	if (m->state == CHECKED)
+		return 0;
+	if (check_keys(cfg, t, i, 0, err) < 0)
+		return -1;
+	if (t == SEC_IDENTITY) {
+		ctx_init(&c, cfg, err);
+		if (check_refs(&c, i) < 0 || c.failed) {
+			mark_broken(m, err);
+			return -1;
 		}
-		id->provider = p;
-		c->lineno = line;
-		if (id->kind->check_provider)
-			id->kind->check_provider(c, id, p);
 	}
-	if (cfg->default_identity && !config_find_identity(cfg, cfg->default_identity) &&
-	    !config_find_provider(cfg, cfg->default_identity)) {
-		list_names(cfg, 1, 1, names, sizeof(names));
-		config_fail_at(c, c->defaults_identity_line,
-		               "[defaults] identity %s names no identity or provider",
-		               cfg->default_identity);
-		config_hint(c, "%s%s", names[0] ? "names: " : "",
-		            names[0] ? names : "add an [identity NAME] section");
+	m->state = CHECKED;
+	return 0;
+}
+
+static void defaults_fail(struct config_ctx *c)
+{
+	char names[400];
+
+	list_names(c->cfg, 1, 1, names, sizeof(names));
+	config_fail_at(c, c->priv->defaults_identity_line,
+	               "[defaults] identity %s names no identity or provider",
+	               c->cfg->default_identity);
+	config_hint(c, "%s%s", names[0] ? "names: " : "",
+	            names[0] ? names : "add an [identity NAME] section");
+}
+
+static int default_resolves(const struct config *cfg)
+{
+	const char *d = cfg->default_identity;
+
+	return !d || index_find(cfg, SEC_IDENTITY, d, strlen(d)) >= 0 ||
+	       index_find(cfg, SEC_PROVIDER, d, strlen(d)) >= 0;
+}
+
+int config_check(struct config *cfg, okc_err *err)
+{
+	struct config_ctx c;
+
+	if (check_all_keys(cfg, 0, err) < 0)
+		return -1;
+	/* References, known once every section is: the lowest line wins. */
+	ctx_init(&c, cfg, err);
+	for (size_t i = 0; i < cfg->nidentities; i++)
+		if (cfg->priv->meta[SEC_IDENTITY][i].state != CHECKED)
+			check_refs(&c, i);
+	if (!default_resolves(cfg))
+		defaults_fail(&c);
+	if (c.failed)
+		return -1;
+	for (int t = 0; t < 2; t++) {
+		size_t n = t == SEC_PROVIDER ? cfg->nproviders : cfg->nidentities;
+
+		for (size_t i = 0; i < n; i++)
+			cfg->priv->meta[t][i].state = CHECKED;
 	}
-	return c->failed ? -1 : 0;
+	return 0;
 }
 
 /* ---- the file ---- */
@@ -1446,7 +1579,7 @@ fail:
 	return -1;
 }
 
-int config_load(const char *path, struct config **out, okc_err *err)
+int config_open(const char *path, struct config **out, okc_err *err)
 {
 	struct config_ctx ctx;
 	struct config *cfg;
@@ -1458,18 +1591,15 @@ int config_load(const char *path, struct config **out, okc_err *err)
 
 	*out = NULL;
 	cfg = xcalloc(1, sizeof(*cfg));
-	cfg->index = xcalloc(1, sizeof(*cfg->index));
+	cfg->priv = xcalloc(1, sizeof(*cfg->priv));
 	rc = path ? paths_expand_home(path, &cfg->path, err) : paths_config_file(&cfg->path, err);
 	if (rc < 0 || read_config_file(cfg->path, &data, &len, &st, err) < 0) {
 		config_free(cfg);
 		return -1;
 	}
-
-	memset(&ctx, 0, sizeof(ctx));
-	ctx.cfg = cfg;
-	ctx.file = cfg->path;
-	ctx.err = err;
-	ctx.sec = SEC_NONE;
+	cfg->priv->data = data;
+	cfg->priv->len = len;
+	ctx_init(&ctx, cfg, err);
 
 	nul = memchr(data, '\0', len);
 	if (nul) {
@@ -1478,33 +1608,44 @@ int config_load(const char *path, struct config **out, okc_err *err)
 		for (const char *p = data; p < nul; p++)
 			line += *p == '\n';
 		config_fail_at(&ctx, line, "contains a NUL byte: not a text file");
-	} else if (lex(&ctx, data, len) == 0) {
-		check_references(&ctx);
-	}
-	if (!ctx.failed && ctx.secret_key && (st.st_mode & (S_IRGRP | S_IROTH))) {
-		okc_fail(err, OKC_EXIT_FAIL, "%s: holds %s and is readable by group or others",
-		         cfg->path, ctx.secret_key);
-		okc_hint(err, "run: chmod 600 %s", shell_quoted(cfg->path, q, sizeof(q)));
-		ctx.failed = 1;
-	}
-	/* Wiped when it held a secret of its own (one through ${VAR} is in the environment
-	 * anyway). */
-	if (ctx.secret_key)
-		wipe(data, len);
-	free(data);
-	free(ctx.entries);
-	for (int t = 0; t < 2; t++) {
-		size_t n = t == SEC_PROVIDER ? cfg->nproviders : cfg->nidentities;
+	} else if (lex(&ctx, data, len) < 0) {
+		/* The sections before the error come first: an error of theirs wins. */
+		okc_err first;
 
-		for (size_t i = 0; i < n; i++)
-			free(ctx.meta[t][i].keys);
-		free(ctx.meta[t]);
+		if (check_all_keys(cfg, ctx.sec == SEC_PROVIDER || ctx.sec == SEC_IDENTITY,
+		                   &first) < 0)
+			*err = first;
+	}
+	if (!ctx.failed && (st.st_mode & (S_IRGRP | S_IROTH))) {
+		/* Others may read it: it must not hold a secret of its own, which only checking
+		 * every section can tell. */
+		if (config_check(cfg, err) < 0) {
+			ctx.failed = 1;
+		} else if (cfg->priv->secret_key) {
+			okc_fail(err, OKC_EXIT_FAIL,
+			         "%s: holds %s and is readable by group or others", cfg->path,
+			         cfg->priv->secret_key);
+			okc_hint(err, "run: chmod 600 %s", shell_quoted(cfg->path, q, sizeof(q)));
+			ctx.failed = 1;
+		}
 	}
 	if (ctx.failed) {
 		config_free(cfg);
 		return -1;
 	}
 	*out = cfg;
+	return 0;
+}
+
+int config_load(const char *path, struct config **out, okc_err *err)
+{
+	if (config_open(path, out, err) < 0)
+		return -1;
+	if (config_check(*out, err) < 0) {
+		config_free(*out);
+		*out = NULL;
+		return -1;
+	}
 	return 0;
 }
 
@@ -1528,10 +1669,14 @@ static void free_fields(struct section_head *head, const struct config_key *cons
 	}
 }
 
-static void free_section(struct section_head *head, int t)
+static void free_section(struct section_head *head, int t, int checked)
 {
 	const struct config_key *lists[3];
 
+	if (!checked) { /* nothing was set */
+		free(head->name);
+		return;
+	}
 	lists[0] = sections[t].own;
 	lists[1] = sections[t].common;
 	lists[2] = head->kind ? head->kind->keys : NULL;
@@ -1547,13 +1692,30 @@ void config_free(struct config *cfg)
 	if (!cfg)
 		return;
 	for (size_t i = 0; i < cfg->nproviders; i++)
-		free_section((struct section_head *)(void *)&cfg->providers[i], SEC_PROVIDER);
+		free_section((struct section_head *)(void *)&cfg->providers[i], SEC_PROVIDER,
+		             !cfg->priv || cfg->priv->meta[SEC_PROVIDER][i].state != UNCHECKED);
 	for (size_t i = 0; i < cfg->nidentities; i++)
-		free_section((struct section_head *)(void *)&cfg->identities[i], SEC_IDENTITY);
-	if (cfg->index) {
-		free(cfg->index->slot[0]);
-		free(cfg->index->slot[1]);
-		free(cfg->index);
+		free_section((struct section_head *)(void *)&cfg->identities[i], SEC_IDENTITY,
+		             !cfg->priv || cfg->priv->meta[SEC_IDENTITY][i].state != UNCHECKED);
+	if (cfg->priv) {
+		struct config_private *pv = cfg->priv;
+
+		for (int t = 0; t < 2; t++) {
+			size_t n = t == SEC_PROVIDER ? cfg->nproviders : cfg->nidentities;
+
+			for (size_t i = 0; i < n; i++) {
+				free(pv->meta[t][i].keys);
+				free(pv->meta[t][i].err);
+			}
+			free(pv->meta[t]);
+			free(pv->slot[t]);
+		}
+		free(pv->entries);
+		/* It may hold a secret: one written in the file, in a section never checked. */
+		if (pv->data)
+			wipe(pv->data, pv->len);
+		free(pv->data);
+		free(pv);
 	}
 	free(cfg->providers);
 	free(cfg->identities);
@@ -1591,7 +1753,7 @@ static long find(const struct config *cfg, int t, const char *name)
 	if (!cfg || !name)
 		return -1;
 	n = t == SEC_PROVIDER ? cfg->nproviders : cfg->nidentities;
-	if (cfg->index)
+	if (cfg->priv)
 		return index_find(cfg, t, name, strlen(name));
 	for (size_t i = 0; i < n; i++)
 		if (strcmp(section_name(cfg, t, i), name) == 0)
@@ -1613,17 +1775,22 @@ const struct identity_cfg *config_find_identity(const struct config *cfg, const 
 	return i < 0 ? NULL : &cfg->identities[i];
 }
 
-int config_resolve(const struct config *cfg, const char *name, const struct identity_cfg **identity,
-                   const struct provider_cfg **provider, okc_err *err)
+int config_resolve(const struct config *ccfg, const char *name,
+                   const struct identity_cfg **identity, const struct provider_cfg **provider,
+                   okc_err *err)
 {
-	const struct identity_cfg *id;
-	const struct provider_cfg *p;
+	/* Sections are checked when first used: the configuration is const to callers. */
+	struct config *cfg = (struct config *)(uintptr_t)ccfg;
 	char names[400];
+	int by_default = 0;
+	long i;
 
 	*identity = NULL;
 	*provider = NULL;
-	if (!name)
+	if (!name) {
 		name = cfg->default_identity;
+		by_default = 1;
+	}
 	if (!name) {
 		list_names(cfg, 1, 1, names, sizeof(names));
 		okc_fail(err, OKC_EXIT_USAGE,
@@ -1635,17 +1802,29 @@ int config_resolve(const struct config *cfg, const char *name, const struct iden
 			okc_hint(err, "add an [identity NAME] or [provider NAME] section");
 		return -1;
 	}
-	id = config_find_identity(cfg, name);
-	if (id) {
-		*identity = id;
-		*provider =
-		    id->provider ? id->provider : config_find_provider(cfg, id->provider_name);
+	i = find(cfg, SEC_IDENTITY, name);
+	if (i >= 0) {
+		if (cfg->priv && ready(cfg, SEC_IDENTITY, (size_t)i, err) < 0)
+			return -1;
+		*identity = &cfg->identities[i];
+		*provider = (*identity)->provider
+		                ? (*identity)->provider
+		                : config_find_provider(cfg, (*identity)->provider_name);
 		return 0;
 	}
-	p = config_find_provider(cfg, name);
-	if (p) {
-		*provider = p;
+	i = find(cfg, SEC_PROVIDER, name);
+	if (i >= 0) {
+		if (cfg->priv && ready(cfg, SEC_PROVIDER, (size_t)i, err) < 0)
+			return -1;
+		*provider = &cfg->providers[i];
 		return 0;
+	}
+	if (by_default && cfg->priv) {
+		struct config_ctx c;
+
+		ctx_init(&c, cfg, err);
+		defaults_fail(&c);
+		return -1;
 	}
 	list_names(cfg, 1, 1, names, sizeof(names));
 	okc_fail(err, OKC_EXIT_USAGE, "%s: no identity or provider of that name in %s", name,

@@ -57,9 +57,11 @@ int cli_main(int argc, char **argv);
 
 int cli_flag(const struct cli_ctx *ctx, const char *name);
 const char *cli_value(const struct cli_ctx *ctx, const char *name);
-/* Loads the configuration once (--config, $OKTACRED_CONFIG, XDG). Returns 0 or -1 with
- * ctx->err set. */
+/* Loads the configuration once (--config, $OKTACRED_CONFIG, XDG): config_open, each
+ * section checked when config_resolve names it. Returns 0 or -1 with ctx->err set. */
 int cli_config(struct cli_ctx *ctx);
+/* The same, and every section checked (commands that go through all of them). */
+int cli_config_all(struct cli_ctx *ctx);
 /* Sets a usage error on ctx->err ("COMMAND: why" + "usage: ..." hint); returns -1. */
 int cli_usage_error(struct cli_ctx *ctx, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

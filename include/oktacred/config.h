@@ -52,7 +52,7 @@ struct config {
 	size_t nproviders;
 	struct identity_cfg *identities;
 	size_t nidentities;
-	struct config_index *index; /* names to sections (config.c) */
+	struct config_private *priv; /* config.c's: the text, names, what is checked */
 };
 
 /* ---- what kinds describe ---- */
@@ -134,17 +134,26 @@ int config_has_scope(const char *scopes, const char *want);
 
 /* ---- reading ---- */
 
-/* Reads and validates the configuration. path NULL: $OKTACRED_CONFIG, else
- * ${XDG_CONFIG_HOME:-$HOME/.config}/oktacred/config. Errors (exit 2 unless said):
+/* Reads the configuration: path NULL: $OKTACRED_CONFIG, else
+ * ${XDG_CONFIG_HOME:-$HOME/.config}/oktacred/config. config_open reads the file, its
+ * sections and their names (syntax, duplicate sections and [defaults] are checked) and
+ * leaves each section to be checked when config_resolve first names it, so that one
+ * broken section does not break commands that use others, and the cost is that of
+ * lexing the file; config_check checks every section (as config_load does). Errors
+ * (exit 2 unless said):
  * - a missing file: "FILE: no configuration file" with a hint to create it;
  * - the file group/other-writable or owned by another user (exit 1), or
- *   group/other-readable while it holds a secret written in it (exit 1): says
- *   `chmod 600 FILE`;
+ *   group/other-readable while it holds a secret written in it (exit 1; config_open then
+ *   checks every section, to know): says `chmod 600 FILE`;
  * - unknown section or key, a bad value, a duplicate section or key, a section missing a
  *   required key, an identity naming an unknown provider, an unknown kind, a key that does
  *   not belong to the section's kind, [defaults] identity naming nothing, "${VAR}" naming
- *   an unset variable, what a kind's checks refuse: all "FILE:LINE: message".
+ *   an unset variable, what a kind's checks refuse: all "FILE:LINE: message", the first
+ *   in the file when there are several.
  * Values may use ${VAR}. Cost: linear in the size of the file. */
+int config_open(const char *path, struct config **out, okc_err *err);
+int config_check(struct config *cfg, okc_err *err);
+/* config_open and config_check. */
 int config_load(const char *path, struct config **out, okc_err *err);
 void config_free(struct config *cfg);
 
@@ -153,13 +162,15 @@ void config_free(struct config *cfg);
 const char *config_provider_string(const struct provider_cfg *p, const char *key);
 const char *config_identity_string(const struct identity_cfg *id, const char *key);
 
+/* The section of that name, checked or not (config_open): for its name and kind. */
 const struct provider_cfg *config_find_provider(const struct config *cfg, const char *name);
 const struct identity_cfg *config_find_identity(const struct config *cfg, const char *name);
 
-/* NAME (an identity or a provider; NULL: [defaults] identity) to what it means. An
- * identity sets *identity and *provider; a provider sets *identity = NULL. An identity
- * wins when both share the name. Errors: no NAME and no default (exit 2, hint lists the
- * names), unknown NAME (exit 2). */
+/* NAME (an identity or a provider; NULL: [defaults] identity) to what it means, checked
+ * (with the identity's provider) if it was not yet. An identity sets *identity and
+ * *provider; a provider sets *identity = NULL. An identity wins when both share the name.
+ * Errors: no NAME and no default (exit 2, hint lists the names), unknown NAME (exit 2),
+ * what checking the section found. */
 int config_resolve(const struct config *cfg, const char *name, const struct identity_cfg **identity,
                    const struct provider_cfg **provider, okc_err *err);
 

@@ -1173,3 +1173,100 @@ Test(config, long_section_names_kept_whole)
 	config_free(cfg);
 #undef NAME49
 }
+
+/* ---- config_open: each section checked when it is first used ---- */
+
+#define GOOD_AND_BROKEN                                                                            \
+	"[defaults]\nidentity = good\n"                                                            \
+	"[provider ok]\nkind = okta/device-code\norg_url = https://x.okta.com\nclient_id = a\n"    \
+	"[provider broken]\nkind = okta/device-code\norg_url = ${OKC_T_UNSET_VAR}\n"               \
+	"client_id = b\n"                                                                          \
+	"[identity good]\nkind = okta/api-access\nprovider = ok\n"                                 \
+	"[identity bad]\nkind = okta/api-access\nprovider = broken\n"                              \
+	"[identity orphan]\nkind = okta/api-access\nprovider = nowhere\n"
+
+Test(config_open, a_broken_section_breaks_only_what_uses_it)
+{
+	char *path = write_file("config", GOOD_AND_BROKEN, 0600);
+	const struct identity_cfg *id;
+	const struct provider_cfg *p;
+	struct config *cfg = NULL;
+	okc_err err = {0};
+
+	unsetenv("OKC_T_UNSET_VAR");
+	cr_assert_eq(config_open(path, &cfg, &err), 0, "%s", err.msg);
+	/* The default and what it names are fine. */
+	cr_assert_eq(config_resolve(cfg, NULL, &id, &p, &err), 0, "%s", err.msg);
+	cr_assert_str_eq(id->name, "good");
+	cr_assert_str_eq(p->org_url, "https://x.okta.com");
+	/* The broken provider, directly and through its identity: its own error, each time. */
+	for (int i = 0; i < 2; i++) {
+		cr_assert_eq(config_resolve(cfg, "broken", &id, &p, &err), -1);
+		cr_assert(strstr(err.msg, ":9: ${OKC_T_UNSET_VAR} is not set"), "%s", err.msg);
+		cr_assert_eq(config_resolve(cfg, "bad", &id, &p, &err), -1);
+		cr_assert(strstr(err.msg, ":9: ${OKC_T_UNSET_VAR} is not set"), "%s", err.msg);
+	}
+	cr_assert_eq(config_resolve(cfg, "orphan", &id, &p, &err), -1);
+	cr_assert(strstr(err.msg, ":19: identity orphan: no provider named nowhere"), "%s",
+	          err.msg);
+	cr_assert_eq(err.code, OKC_EXIT_USAGE);
+	/* Checking everything finds the first error of the file. */
+	cr_assert_eq(config_check(cfg, &err), -1);
+	cr_assert(strstr(err.msg, ":9: ${OKC_T_UNSET_VAR} is not set"), "%s", err.msg);
+	config_free(cfg);
+	cfg = NULL;
+	cr_assert_eq(config_load(path, &cfg, &err), -1);
+	cr_assert_null(cfg);
+	free(path);
+}
+
+Test(config_open, syntax_and_duplicates_are_found_at_once)
+{
+	const char *texts[] = {
+	    "[provider ok]\nkind = okta/api-token\norg_url = https://x.okta.com\ntoken_env = T\n"
+	    "oops\n",
+	    "[provider ok]\nkind = okta/api-token\norg_url = https://x.okta.com\ntoken_env = T\n"
+	    "[provider ok]\n",
+	    "[defaults]\nidentity = nothing\n[provider ok]\nkind = okta/api-token\n"
+	    "org_url = https://x.okta.com\ntoken_env = T\n",
+	};
+	const int lines[] = {5, 5, 2};
+
+	for (size_t i = 0; i < ARRAY_SIZE(texts); i++) {
+		char *path = write_file("config", texts[i], 0600);
+		struct config *cfg = NULL;
+		const struct identity_cfg *id;
+		const struct provider_cfg *p;
+		okc_err err = {0};
+		char want[32];
+		int rc = config_open(path, &cfg, &err);
+
+		/* [defaults] naming nothing: when the default is used. */
+		if (rc == 0) {
+			rc = config_resolve(cfg, NULL, &id, &p, &err);
+			cr_assert(strstr(err.msg, "names no identity or provider"), "%s", err.msg);
+			config_free(cfg);
+		}
+		cr_assert_eq(rc, -1, "%zu", i);
+		snprintf(want, sizeof(want), "config:%d: ", lines[i]);
+		cr_assert(strstr(err.msg, want), "%zu: %s", i, err.msg);
+		free(path);
+	}
+}
+
+/* A file others may read is checked whole at once: a secret written in it is refused. */
+Test(config_open, readable_file_is_checked_whole)
+{
+	char *path =
+	    write_file("config",
+	               "[provider r]\nkind = okta/service-account\n"
+	               "org_url = https://x.okta.com\nclient_id = a\nscopes = okta.users.read\n"
+	               "client_secret = hunter2\n",
+	               0644);
+	struct config *cfg = NULL;
+	okc_err err = {0};
+
+	cr_assert_eq(config_open(path, &cfg, &err), -1);
+	cr_assert(strstr(err.msg, "holds a client_secret and is readable"), "%s", err.msg);
+	free(path);
+}
