@@ -59,4 +59,7 @@ long long now_mono_ms(void);
 int str_eq(const char *a, const char *b); /* both may be NULL */
 int str_starts(const char *s, const char *prefix);
 
+/* Last: the banned functions become compile errors in every file that includes this. */
+#include "oktacred/banned.h"
+
 #endif
