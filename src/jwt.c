@@ -41,8 +41,7 @@ int base64url_decode(const char *in, size_t len, struct buf *out)
 		bits += 6;
 		if (bits >= 8) {
 			bits -= 8;
-			if (buf_putc(out, (char)((acc >> bits) & 0xff)) < 0)
-				return -1;
+			buf_putc(out, (char)((acc >> bits) & 0xff));
 		}
 	}
 	return 0;
@@ -62,12 +61,11 @@ int base64url_encode(const void *in, size_t len, struct buf *out)
 		bits += 8;
 		while (bits >= 6) {
 			bits -= 6;
-			if (buf_putc(out, alphabet[(acc >> bits) & 0x3f]) < 0)
-				return -1;
+			buf_putc(out, alphabet[(acc >> bits) & 0x3f]);
 		}
 	}
-	if (bits > 0 && buf_putc(out, alphabet[(acc << (6 - bits)) & 0x3f]) < 0)
-		return -1;
+	if (bits > 0)
+		buf_putc(out, alphabet[(acc << (6 - bits)) & 0x3f]);
 	return 0;
 }
 

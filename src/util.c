@@ -32,7 +32,7 @@ void free_secret(char *s)
 	free(s);
 }
 
-static void oom(void)
+void out_of_memory(void)
 {
 	fputs("oktacred: out of memory\n", stderr);
 	abort();
@@ -43,7 +43,7 @@ void *xmalloc(size_t n)
 	void *p = malloc(n ? n : 1);
 
 	if (!p)
-		oom();
+		out_of_memory();
 	return p;
 }
 
@@ -52,7 +52,7 @@ void *xcalloc(size_t n, size_t size)
 	void *p = calloc(n ? n : 1, size ? size : 1);
 
 	if (!p)
-		oom();
+		out_of_memory();
 	return p;
 }
 
@@ -61,7 +61,7 @@ void *xrealloc(void *p, size_t n)
 	void *q = realloc(p, n ? n : 1);
 
 	if (!q)
-		oom();
+		out_of_memory();
 	return q;
 }
 
@@ -92,7 +92,7 @@ char *xasprintf(const char *fmt, ...)
 	n = vsnprintf(NULL, 0, fmt, ap);
 	va_end(ap);
 	if (n < 0)
-		oom();
+		out_of_memory();
 	p = xmalloc((size_t)n + 1);
 	va_start(ap, fmt);
 	vsnprintf(p, (size_t)n + 1, fmt, ap);
@@ -181,8 +181,7 @@ int text_escape_buf(struct buf *out, const char *s, size_t len)
 		char piece[4];
 		size_t used, k = escape_next(s, len, piece, &used);
 
-		if (buf_append(out, piece, k) < 0)
-			return -1;
+		buf_append(out, piece, k);
 		s += used;
 		len -= used;
 	}
@@ -192,16 +191,11 @@ int text_escape_buf(struct buf *out, const char *s, size_t len)
 char *text_escape_dup(const char *s)
 {
 	struct buf b = BUF_INIT;
-	char *out;
 
 	if (!s)
 		return NULL;
-	if (text_escape_buf(&b, s, strlen(s)) < 0)
-		oom();
-	out = buf_detach(&b);
-	if (!out)
-		oom();
-	return out;
+	text_escape_buf(&b, s, strlen(s));
+	return buf_detach(&b);
 }
 
 int parse_duration(const char *s, long *seconds)

@@ -14,7 +14,10 @@ struct buf;
 void wipe(void *p, size_t n);
 /* Wipes a NUL-terminated string and frees it; NULL is fine. */
 void free_secret(char *s);
-/* strdup that aborts on out-of-memory (there is no sensible recovery). NULL in -> NULL out. */
+/* Prints "out of memory" and aborts: what every allocation here (x*() and struct buf)
+ * does when memory runs out, since there is no sensible recovery. */
+_Noreturn void out_of_memory(void);
+/* strdup that aborts on out-of-memory. NULL in -> NULL out. */
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 void *xmalloc(size_t n);
@@ -37,7 +40,7 @@ char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * result does not fit, it ends before the first character or escape that does not fit
  * whole: never inside a UTF-8 sequence or an escape. src NULL is "". */
 void text_escape(char *dst, size_t n, const char *src);
-/* Appends len bytes of s, escaped (a NUL byte is \x00). 0, or -1 on out-of-memory. */
+/* Appends len bytes of s, escaped (a NUL byte is \x00). Always 0. */
 int text_escape_buf(struct buf *out, const char *s, size_t len);
 /* A new escaped copy; aborts on out-of-memory. NULL in -> NULL out. */
 char *text_escape_dup(const char *s);
