@@ -118,12 +118,8 @@ int device_flow_start(const struct provider_cfg *p, struct device_auth *out, okc
 	memset(out, 0, sizeof(*out));
 	if (oauth_endpoints_for(p, &ep, err) < 0)
 		return -1;
-	if (http_form_add(&form, "client_id", p->client_id) < 0 ||
-	    http_form_add(&form, "scope", p->scopes) < 0) {
-		oauth_endpoints_free(&ep);
-		buf_free(&form);
-		return okc_fail(err, OKC_EXIT_FAIL, "out of memory");
-	}
+	http_form_add(&form, "client_id", p->client_id);
+	http_form_add(&form, "scope", p->scopes);
 	log_verbose("requesting a device code from %s", ep.device_authorize);
 	rc = oauth_post(p, ep.device_authorize, &form, &json, &oerr, err);
 	oauth_endpoints_free(&ep);
@@ -147,30 +143,17 @@ int device_flow_start(const struct provider_cfg *p, struct device_auth *out, okc
 	return rc;
 }
 
-static long elapsed_ms(const struct timespec *since)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (long)(now.tv_sec - since->tv_sec) * 1000L +
-	       (now.tv_nsec - since->tv_nsec) / 1000000L;
-}
-
 int device_flow_poll(const struct provider_cfg *p, const struct device_auth *da,
                      struct tokens **out, okc_err *err)
 {
-	struct timespec start;
+	long long start = now_mono_ms();
 	long interval = da->interval, deadline_ms = da->expires_in * 1000L;
 	struct buf form = BUF_INIT;
 	int rc = -1;
 
-	clock_gettime(CLOCK_MONOTONIC, &start);
-	if (http_form_add(&form, "client_id", p->client_id) < 0 ||
-	    http_form_add(&form, "grant_type", GRANT_DEVICE_CODE) < 0 ||
-	    http_form_add(&form, "device_code", da->device_code) < 0) {
-		buf_free(&form);
-		return okc_fail(err, OKC_EXIT_FAIL, "out of memory");
-	}
+	http_form_add(&form, "client_id", p->client_id);
+	http_form_add(&form, "grant_type", GRANT_DEVICE_CODE);
+	http_form_add(&form, "device_code", da->device_code);
 	for (;;) {
 		struct oauth_error oerr;
 
@@ -178,7 +161,7 @@ int device_flow_poll(const struct provider_cfg *p, const struct device_auth *da,
 			rc = okc_fail(err, OKC_EXIT_INTERRUPTED, "login interrupted");
 			break;
 		}
-		if (elapsed_ms(&start) >= deadline_ms) {
+		if (now_mono_ms() - start >= deadline_ms) {
 			rc = okc_fail(err, OKC_EXIT_DENIED,
 			              "login not completed: the code expired after %ld s",
 			              da->expires_in);

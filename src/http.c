@@ -92,7 +92,7 @@ const char *http_user_agent(void)
 
 /* ---- form encoding ---- */
 
-static int form_encode(struct buf *out, const char *s)
+static void form_encode(struct buf *out, const char *s)
 {
 	static const char hex[] = "0123456789ABCDEF";
 
@@ -102,28 +102,24 @@ static int form_encode(struct buf *out, const char *s)
 
 		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
 		    c == '-' || c == '.' || c == '_' || c == '~') {
-			if (buf_putc(out, (char)c) < 0)
-				return -1;
+			buf_putc(out, (char)c);
 			continue;
 		}
 		esc[0] = '%';
 		esc[1] = hex[c >> 4];
 		esc[2] = hex[c & 15];
-		if (buf_append(out, esc, 3) < 0)
-			return -1;
+		buf_append(out, esc, 3);
 	}
-	return 0;
 }
 
 int http_form_add(struct buf *out, const char *key, const char *value)
 {
-	if (!out || !key)
-		return -1;
-	if (out->len && buf_putc(out, '&') < 0)
-		return -1;
-	if (form_encode(out, key) < 0 || buf_putc(out, '=') < 0)
-		return -1;
-	return form_encode(out, value ? value : "");
+	if (out->len)
+		buf_putc(out, '&');
+	form_encode(out, key);
+	buf_putc(out, '=');
+	form_encode(out, value ? value : "");
+	return 0;
 }
 
 /* ---- URL policy ---- */
@@ -259,7 +255,6 @@ struct xfer {
 	struct buf *body;
 	size_t max_body;
 	int too_big;
-	int oom;
 	/* From the headers of the last response of the current attempt. */
 	char *content_type;
 	char *retry_after;
@@ -327,10 +322,7 @@ static size_t on_body(char *data, size_t size, size_t n, void *p)
 		x->too_big = 1;
 		return 0; /* aborts the transfer with CURLE_WRITE_ERROR */
 	}
-	if (buf_append(x->body, data, len) < 0) {
-		x->oom = 1;
-		return 0;
-	}
+	buf_append(x->body, data, len);
 	return len;
 }
 
@@ -353,11 +345,11 @@ static void trace_redacted(char dir, const char *what, const struct buf *red)
 	size_t shown = red->len < TRACE_BODY_MAX ? red->len : TRACE_BODY_MAX;
 
 	/* Escaped, so that what a server sent cannot drive the terminal. */
-	if (text_escape_buf(&line, red->data ? red->data : "", shown) == 0 &&
-	    (shown == red->len ||
-	     buf_printf(&line, " ... (%zu more bytes)", red->len - shown) == 0) &&
-	    buf_append(&line, NULL, 0) == 0)
-		log_debug("%c %s%s", dir, what, line.data);
+	text_escape_buf(&line, red->data ? red->data : "", shown);
+	if (shown < red->len)
+		buf_printf(&line, " ... (%zu more bytes)", red->len - shown);
+	buf_append(&line, NULL, 0);
+	log_debug("%c %s%s", dir, what, line.data);
 	buf_free(&line);
 }
 
@@ -372,15 +364,14 @@ static void trace_request_line(const char *s, size_t n)
 		const char *sp = memchr(q, ' ', n - (size_t)(q - s));
 		const char *qe = sp ? sp : s + n;
 
-		if (buf_append(&red, s, (size_t)(q - s) + 1) < 0 ||
-		    log_redact_form(&red, q + 1, (size_t)(qe - q - 1)) < 0 ||
-		    buf_append(&red, qe, (size_t)(s + n - qe)) < 0) {
+		buf_append(&red, s, (size_t)(q - s) + 1);
+		if (log_redact_form(&red, q + 1, (size_t)(qe - q - 1)) < 0) {
 			buf_free(&red);
 			return;
 		}
-	} else if (buf_append(&red, s, n) < 0) {
-		buf_free(&red);
-		return;
+		buf_append(&red, qe, (size_t)(s + n - qe));
+	} else {
+		buf_append(&red, s, n);
 	}
 	trace_redacted('>', "", &red);
 	buf_free(&red);
@@ -811,10 +802,10 @@ static int setup_handle(CURL *h, CURLU *cu, const struct http_opts *o,
 	}
 	if (req->basic_user) {
 		/* RFC 6749 2.3.1: client_secret_basic form-encodes the id and the secret. */
-		if (form_encode(user, req->basic_user) < 0 ||
-		    form_encode(pass, req->basic_pass ? req->basic_pass : "") < 0 ||
-		    buf_append(user, NULL, 0) < 0 || buf_append(pass, NULL, 0) < 0)
-			return okc_fail(err, OKC_EXIT_FAIL, "out of memory");
+		form_encode(user, req->basic_user);
+		form_encode(pass, req->basic_pass ? req->basic_pass : "");
+		buf_append(user, NULL, 0);
+		buf_append(pass, NULL, 0);
 		SET(CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
 		SET(CURLOPT_USERNAME, user->data);
 		SET(CURLOPT_PASSWORD, pass->data);
@@ -840,8 +831,7 @@ static int prepare_body(CURL *h, struct http_request *cur, struct buf *body, okc
 	buf_reset(body);
 	if (cur->prepare(cur->prepare_ctx, body, err) < 0)
 		return -1;
-	if (buf_append(body, NULL, 0) < 0) /* never NULL data, even when empty */
-		return okc_fail(err, OKC_EXIT_FAIL, "out of memory");
+	buf_append(body, NULL, 0); /* never NULL data, even when empty */
 	cur->body = body->data;
 	cur->body_len = body->len;
 	cc = curl_easy_setopt(h, CURLOPT_POSTFIELDS, cur->body);
@@ -948,7 +938,7 @@ int http_request(const struct http_opts *opts, const struct http_request *req,
 		resp->status = 0;
 		buf_reset(&resp->body);
 		xfer_clear_headers(&x);
-		x.too_big = x.oom = x.body_traced = 0;
+		x.too_big = x.body_traced = 0;
 		errbuf[0] = '\0';
 		if (cur.prepare && prepare_body(h, &cur, &attempt_body, err) < 0)
 			goto out;
@@ -971,9 +961,6 @@ int http_request(const struct http_opts *opts, const struct http_request *req,
 		} else if (x.too_big || cc == CURLE_FILESIZE_EXCEEDED) {
 			okc_fail(err, OKC_EXIT_NETWORK, "response from %s is larger than %zu bytes",
 			         host, o.max_body);
-			goto out;
-		} else if (x.oom) {
-			okc_fail(err, OKC_EXIT_FAIL, "out of memory");
 			goto out;
 		} else if (cc == CURLE_OUT_OF_MEMORY) {
 			/* libcurl before 8.6 says this of a header line over its 100 KiB cap:

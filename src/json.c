@@ -94,9 +94,11 @@ int json_print_secret(const cJSON *root, size_t payload, struct buf *out)
 		return -1;
 	size = 512 + 6 * payload;
 	text = xmalloc(size);
-	if (cJSON_PrintPreallocated((cJSON *)root, text, (int)size, 0) &&
-	    buf_puts(out, text) == 0 && buf_putc(out, '\n') == 0)
+	if (cJSON_PrintPreallocated((cJSON *)root, text, (int)size, 0)) {
+		buf_puts(out, text);
+		buf_putc(out, '\n');
 		rc = 0;
+	}
 	wipe(text, size);
 	free(text);
 	return rc;

@@ -235,18 +235,17 @@ static char *one_line(GError *gerr)
 		int n;
 
 		if (c == (gunichar)-1 || c == (gunichar)-2) {
-			if (buf_putc(&s, '?') < 0)
-				break;
+			buf_putc(&s, '?');
 			p++;
 			continue;
 		}
 		/* Valid UTF-8 is the shortest form: c takes as many bytes as it re-encodes to. */
 		n = g_unichar_to_utf8(c, u);
 		if (g_unichar_isspace(c) || !g_unichar_isprint(c)) {
-			if (s.len && s.data[s.len - 1] != ' ' && buf_putc(&s, ' ') < 0)
-				break;
-		} else if (buf_append(&s, u, (size_t)n) < 0) {
-			break;
+			if (s.len && s.data[s.len - 1] != ' ')
+				buf_putc(&s, ' ');
+		} else {
+			buf_append(&s, u, (size_t)n);
 		}
 		p += n;
 	}

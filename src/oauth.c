@@ -127,8 +127,7 @@ static int built_form_prepare(void *ctx, struct buf *body, okc_err *err)
 	buf_reset(&f->last);
 	if (f->build(f->ctx, &f->last, err) < 0)
 		return -1;
-	if (buf_append(body, f->last.data ? f->last.data : "", f->last.len) < 0)
-		return okc_fail(err, OKC_EXIT_FAIL, "out of memory");
+	buf_append(body, f->last.data ? f->last.data : "", f->last.len);
 	return 0;
 }
 
@@ -269,13 +268,9 @@ int oauth_revoke(const struct provider_cfg *p, const char *token, const char *ty
 
 	if (oauth_endpoints_for(p, &ep, err) < 0)
 		return -1;
-	if (http_form_add(&form, "token", token) < 0 ||
-	    http_form_add(&form, "token_type_hint", type_hint) < 0 ||
-	    http_form_add(&form, "client_id", p->client_id) < 0) {
-		buf_free(&form);
-		oauth_endpoints_free(&ep);
-		return okc_fail(err, OKC_EXIT_FAIL, "out of memory");
-	}
+	http_form_add(&form, "token", token);
+	http_form_add(&form, "token_type_hint", type_hint);
+	http_form_add(&form, "client_id", p->client_id);
 	rc = oauth_post(p, ep.revoke, &form, &json, &oerr, err);
 	buf_free(&form);
 	buf_free(&json);

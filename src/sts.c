@@ -93,7 +93,6 @@ char *sts_session_name(const char *tmpl, const char *email, const char *sub,
 {
 	struct buf b = BUF_INIT;
 	const char *t = tmpl && *tmpl ? tmpl : "{email}";
-	char *out;
 
 	if (!email || !*email)
 		email = sub; /* DESIGN.md 3: {sub} when the ID token has no email */
@@ -121,10 +120,7 @@ char *sts_session_name(const char *tmpl, const char *email, const char *sub,
 		b.len = SESSION_NAME_MAX;
 		b.data[b.len] = '\0';
 	}
-	out = buf_detach(&b);
-	if (!out)
-		abort(); /* out of memory, as xstrdup does */
-	return out;
+	return buf_detach(&b);
 }
 
 /* ---- the XML answer ---- */
@@ -198,8 +194,8 @@ static char *text_of(const xmlNode *el, size_t max, int vschar)
 			continue;
 		if (c->type != XML_TEXT_NODE && c->type != XML_CDATA_SECTION_NODE)
 			goto bad;
-		if (c->content && buf_puts(&b, (const char *)c->content) < 0)
-			goto bad;
+		if (c->content)
+			buf_puts(&b, (const char *)c->content);
 		if (b.len > max + 64)
 			goto bad;
 	}
@@ -446,19 +442,19 @@ int sts_parse_response(const char *body, size_t len, struct sts_credentials *out
 
 /* ---- the request ---- */
 
-static int build_form(const struct sts_request *r, struct buf *form)
+static void build_form(const struct sts_request *r, struct buf *form)
 {
 	char dur[24];
 
-	snprintf(dur, sizeof(dur), "%ld", r->duration);
-	if (http_form_add(form, "Action", STS_ACTION) < 0 ||
-	    http_form_add(form, "Version", STS_VERSION) < 0 ||
-	    http_form_add(form, "RoleArn", r->role_arn) < 0 ||
-	    http_form_add(form, "RoleSessionName", r->session_name) < 0 ||
-	    http_form_add(form, "WebIdentityToken", r->web_identity_token) < 0 ||
-	    (r->duration > 0 && http_form_add(form, "DurationSeconds", dur) < 0))
-		return -1;
-	return 0;
+	http_form_add(form, "Action", STS_ACTION);
+	http_form_add(form, "Version", STS_VERSION);
+	http_form_add(form, "RoleArn", r->role_arn);
+	http_form_add(form, "RoleSessionName", r->session_name);
+	http_form_add(form, "WebIdentityToken", r->web_identity_token);
+	if (r->duration > 0) {
+		snprintf(dur, sizeof(dur), "%ld", r->duration);
+		http_form_add(form, "DurationSeconds", dur);
+	}
 }
 
 /* STS says the request may succeed when tried again. */
@@ -539,10 +535,7 @@ int sts_assume_role(const struct sts_request *r, struct sts_credentials *out,
 	if (libxml_load(err) < 0)
 		return -1;
 	http_url_host(r->endpoint, host, sizeof(host));
-	if (build_form(r, &form) < 0) {
-		buf_free(&form);
-		return okc_fail(err, OKC_EXIT_FAIL, "out of memory");
-	}
+	build_form(r, &form);
 	for (n = 1;; n++) {
 		log_verbose("STS %s: AssumeRoleWithWebIdentity %s as %s", host, r->role_arn,
 		            r->session_name);
