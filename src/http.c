@@ -7,7 +7,6 @@
 #include <curl/curl.h>
 #include <netinet/in.h>
 #include <limits.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +28,7 @@
 #define DEFAULT_MAX_WAIT_MS        60000L
 #define DEFAULT_MAX_BODY           ((size_t)1 << 20)
 #define BACKOFF_FIRST_MS           500L
+#define BACKOFF_MAX_MS             3600000L
 #define WAIT_MIN_MS                100L
 #define WAIT_MIN_429_MS            1000L
 #define TRACE_BODY_MAX             4096
@@ -492,38 +492,6 @@ static int set_attempt_timeouts(CURL *h, const struct http_opts *o)
 	return 0;
 }
 
-/* Jitter needs no cryptographic quality: xorshift64*, seeded from the clock and pid. */
-static unsigned long jitter(unsigned long max)
-{
-	static uint64_t state;
-	uint64_t r;
-
-	if (!state) {
-		struct timespec ts;
-
-		clock_gettime(CLOCK_REALTIME, &ts);
-		state =
-		    ((uint64_t)ts.tv_nsec << 20) ^ (uint64_t)ts.tv_sec ^ ((uint64_t)getpid() << 40);
-		state |= 1;
-	}
-	state ^= state >> 12;
-	state ^= state << 25;
-	state ^= state >> 27;
-	r = state * 0x2545F4914F6CDD1DULL;
-	return (unsigned long)(r % ((uint64_t)max + 1));
-}
-
-/* Full jitter: a random wait in [0, 500 ms * 2^(attempt-1)]. */
-static long backoff_ms(int attempt)
-{
-	long base = BACKOFF_FIRST_MS;
-	int i;
-
-	for (i = 1; i < attempt && base < 3600000L; i++)
-		base *= 2;
-	return (long)jitter((unsigned long)base);
-}
-
 /* Parses all-digit text into seconds; -1 when it is not that. */
 static long long parse_seconds(const char *s)
 {
@@ -578,7 +546,7 @@ static long retry_wait_ms(long status, const struct xfer *x, int attempt, long m
 	if (status == 429 || status == 503)
 		w = server_wait_ms(x, status);
 	if (w < 0)
-		w = backoff_ms(attempt);
+		w = backoff_delay_ms(attempt, BACKOFF_FIRST_MS, BACKOFF_MAX_MS);
 	if (status == 429 && w < WAIT_MIN_429_MS)
 		w = WAIT_MIN_429_MS;
 	if (w < WAIT_MIN_MS)

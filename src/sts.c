@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "oktacred/buf.h"
 #include "oktacred/dl.h"
@@ -23,6 +22,7 @@
 #define STS_ACTION         "AssumeRoleWithWebIdentity"
 #define DEFAULT_TRIES      3
 #define DEFAULT_BACKOFF_MS 1000L
+#define MAX_BACKOFF_MS     3600000L
 #define SESSION_NAME_MAX   64
 
 #define LIBXML_SYMBOLS(X)                                                                          \
@@ -526,8 +526,8 @@ int sts_assume_role(const struct sts_request *r, struct sts_credentials *out,
 	struct buf form = BUF_INIT;
 	char host[256];
 	int tries = r->max_attempts > 0 ? r->max_attempts : DEFAULT_TRIES;
-	long wait = r->backoff_ms > 0 ? r->backoff_ms : DEFAULT_BACKOFF_MS;
-	unsigned seed = (unsigned)getpid() ^ (unsigned)time(NULL);
+	long first_wait = r->backoff_ms > 0 ? r->backoff_ms : DEFAULT_BACKOFF_MS;
+	long nap;
 	int n, rc;
 
 	memset(out, 0, sizeof(*out));
@@ -548,18 +548,13 @@ int sts_assume_role(const struct sts_request *r, struct sts_credentials *out,
 			              serr->message[0] ? ": " : "", serr->message, n);
 			break;
 		}
-		seed = seed * 1103515245u + 12345u;
-		{
-			long nap = wait / 2 + (long)((seed >> 16) % (unsigned)(wait / 2 + 1));
-
-			log_verbose("STS %s: %s; trying again in %.1f s (attempt %d of %d)", host,
-			            serr->code, (double)nap / 1000.0, n + 1, tries);
-			if (sig_sleep_ms(nap) < 0) {
-				rc = okc_fail(err, OKC_EXIT_INTERRUPTED, "interrupted");
-				break;
-			}
+		nap = backoff_delay_ms(n, first_wait, MAX_BACKOFF_MS);
+		log_verbose("STS %s: %s; trying again in %.1f s (attempt %d of %d)", host,
+		            serr->code, (double)nap / 1000.0, n + 1, tries);
+		if (sig_sleep_ms(nap) < 0) {
+			rc = okc_fail(err, OKC_EXIT_INTERRUPTED, "interrupted");
+			break;
 		}
-		wait *= 2;
 	}
 	buf_free(&form);
 	return rc;

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "oktacred/buf.h"
 
@@ -196,6 +197,37 @@ char *text_escape_dup(const char *s)
 		return NULL;
 	text_escape_buf(&b, s, strlen(s));
 	return buf_detach(&b);
+}
+
+/* Jitter needs no cryptographic quality: xorshift64*, seeded from the clock and pid. */
+static unsigned long long jitter(unsigned long long max)
+{
+	static unsigned long long state;
+
+	if (!state) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		state = ((unsigned long long)ts.tv_nsec << 20) ^ (unsigned long long)ts.tv_sec ^
+		        ((unsigned long long)getpid() << 40);
+		state |= 1;
+	}
+	state ^= state >> 12;
+	state ^= state << 25;
+	state ^= state >> 27;
+	return state * 0x2545F4914F6CDD1DULL % (max + 1);
+}
+
+long backoff_delay_ms(int attempt, long base_ms, long cap_ms)
+{
+	long ceiling = base_ms > 0 ? base_ms : 0;
+	int i;
+
+	for (i = 1; i < attempt && ceiling < cap_ms; i++)
+		ceiling *= 2;
+	if (ceiling > cap_ms)
+		ceiling = cap_ms;
+	return ceiling > 0 ? (long)jitter((unsigned long long)ceiling) : 0;
 }
 
 int parse_duration(const char *s, long *seconds)

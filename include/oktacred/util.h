@@ -45,6 +45,12 @@ int text_escape_buf(struct buf *out, const char *s, size_t len);
 /* A new escaped copy; aborts on out-of-memory. NULL in -> NULL out. */
 char *text_escape_dup(const char *s);
 
+/* The wait before retry number attempt (1: the first) of a doubling backoff: the ceiling
+ * base_ms * 2^(attempt-1), at most cap_ms (which must stay below LONG_MAX / 2), with full
+ * jitter: a random wait in [0, ceiling], so that clients that failed together do not
+ * come back together. */
+long backoff_delay_ms(int attempt, long base_ms, long cap_ms);
+
 /* "30s", "5m", "1h", "2h30m", "90" (seconds). Returns 0 and seconds, or -1. */
 int parse_duration(const char *s, long *seconds);
 /* RFC 3339 UTC: "2026-01-15T12:00:00Z" <-> time_t. parse returns 0 or -1. */
