@@ -29,21 +29,22 @@ void device_auth_free(struct device_auth *da)
 	memset(da, 0, sizeof(*da));
 }
 
-/* A string member; printable ones only, since they are shown on the terminal. */
+/* An optional string member (absent or null: NULL), not empty; printable ones only, since
+ * they are shown on the terminal. */
 static int get_str(const cJSON *root, const char *key, int printable, char **out)
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, key);
-	const char *s;
+	const char *v, *s;
+	int r = json_get_string(root, key, &v);
 
 	*out = NULL;
-	if (!v)
-		return 0;
-	if (!cJSON_IsString(v) || !v->valuestring || !*v->valuestring)
+	if (r <= 0)
+		return r;
+	if (!*v)
 		return -1;
-	for (s = v->valuestring; printable && *s; s++)
+	for (s = v; printable && *s; s++)
 		if (*s < 0x21 || *s > 0x7e)
 			return -1;
-	*out = xstrdup(v->valuestring);
+	*out = xstrdup(v);
 	return 0;
 }
 
@@ -56,14 +57,12 @@ static int web_url_or_null(const char *s)
 
 static int get_num(const cJSON *root, const char *key, long min, long max, long *out)
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, key);
+	double d;
+	int r = json_get_number(root, key, (double)min, (double)max, &d);
 
-	if (!v)
-		return 0;
-	if (!cJSON_IsNumber(v) || v->valuedouble < (double)min || v->valuedouble > (double)max)
-		return -1;
-	*out = (long)v->valuedouble;
-	return 0;
+	if (r == 1)
+		*out = (long)d;
+	return r;
 }
 
 static int parse_device_answer(const struct buf *json, struct device_auth *da, okc_err *err)

@@ -86,17 +86,14 @@ static int parse_oauth_error(const struct buf *body, const struct buf *form, con
 	/* Lenient, unlike the parsing of tokens: an error is worth reading even from a body
 	 * with trailing bytes (a NUL in it would only cut the text short). */
 	cJSON *root = body->data ? cJSON_ParseWithLength(body->data, body->len) : NULL;
-	const cJSON *e, *d;
+	const char *e, *d;
 	struct buf desc = BUF_INIT;
 	int ok = 0;
 
-	e = cJSON_GetObjectItemCaseSensitive(root, "error");
-	d = cJSON_GetObjectItemCaseSensitive(root, "error_description");
-	if (cJSON_IsString(e) && e->valuestring) {
-		text_escape(oerr->error, sizeof(oerr->error), e->valuestring);
-		if (cJSON_IsString(d) && d->valuestring &&
-		    log_redact_echoes(&desc, d->valuestring, strlen(d->valuestring), form->data,
-		                      form->len, basic_pass) == 0)
+	if (json_get_string(root, "error", &e) == 1) {
+		text_escape(oerr->error, sizeof(oerr->error), e);
+		if (json_get_string(root, "error_description", &d) == 1 &&
+		    log_redact_echoes(&desc, d, strlen(d), form->data, form->len, basic_pass) == 0)
 			text_escape(oerr->description, sizeof(oerr->description), desc.data);
 		ok = 1;
 	}
