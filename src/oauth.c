@@ -213,21 +213,11 @@ int oauth_post_built(const struct provider_cfg *p, const char *url, oauth_form_f
 	return rc;
 }
 
-/* The token answer in json as tokens for p. */
-static int token_answer(const struct provider_cfg *p, struct buf *json, struct tokens **out,
-                        okc_err *err)
-{
-	int rc = tokens_from_response(json->data, json->len, now_utc(), out, err);
-
-	buf_free(json);
-	if (rc < 0)
-		return -1;
-	tokens_set_provider(*out, p);
-	return 0;
-}
-
-int oauth_token_request(const struct provider_cfg *p, const struct buf *form, struct tokens **out,
-                        struct oauth_error *oerr, okc_err *err)
+/* POSTs to p's token endpoint (either form, or f's form built per attempt) and reads the
+ * token answer as tokens for p. */
+static int token_request(const struct provider_cfg *p, const struct buf *form, struct built_form *f,
+                         const char *basic_user, const char *basic_pass, struct tokens **out,
+                         struct oauth_error *oerr, okc_err *err)
 {
 	struct oauth_endpoints ep;
 	struct buf json = BUF_INIT;
@@ -235,24 +225,31 @@ int oauth_token_request(const struct provider_cfg *p, const struct buf *form, st
 
 	if (oauth_endpoints_for(p, &ep, err) < 0)
 		return -1;
-	rc = oauth_post(p, ep.token, form, &json, oerr, err);
+	rc = post_form(p, ep.token, form, f, basic_user, basic_pass, &json, oerr, err);
 	oauth_endpoints_free(&ep);
-	return rc != 0 ? rc : token_answer(p, &json, out, err);
+	if (rc == 0)
+		rc = tokens_from_response(json.data, json.len, now_utc(), out, err);
+	buf_free(&json);
+	if (rc == 0)
+		tokens_set_provider(*out, p);
+	return rc;
+}
+
+int oauth_token_request(const struct provider_cfg *p, const struct buf *form, struct tokens **out,
+                        struct oauth_error *oerr, okc_err *err)
+{
+	return token_request(p, form, NULL, NULL, NULL, out, oerr, err);
 }
 
 int oauth_token_request_auth(const struct provider_cfg *p, oauth_form_fn build, void *ctx,
                              const char *basic_user, const char *basic_pass, struct tokens **out,
                              struct oauth_error *oerr, okc_err *err)
 {
-	struct oauth_endpoints ep;
-	struct buf json = BUF_INIT;
-	int rc;
+	struct built_form f = {build, ctx, BUF_INIT};
+	int rc = token_request(p, NULL, &f, basic_user, basic_pass, out, oerr, err);
 
-	if (oauth_endpoints_for(p, &ep, err) < 0)
-		return -1;
-	rc = oauth_post_built(p, ep.token, build, ctx, basic_user, basic_pass, &json, oerr, err);
-	oauth_endpoints_free(&ep);
-	return rc != 0 ? rc : token_answer(p, &json, out, err);
+	buf_free(&f.last); /* wipes the last form: it may hold a client assertion */
+	return rc;
 }
 
 int oauth_revoke(const struct provider_cfg *p, const char *token, const char *type_hint,

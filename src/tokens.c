@@ -29,30 +29,41 @@ static int is_vschar_string(const char *s)
 
 enum field_rule { FIELD_TEXT, FIELD_TOKEN };
 
-/* A string member of struct tokens: its JSON key, what it may hold, where it goes. */
-struct string_field {
+/* The string members of struct tokens: their JSON keys, what they may hold, where they
+ * go. The first ANSWER_STRINGS are those of the token endpoint's answer; tokens.json
+ * holds them all. */
+static const struct string_field {
 	const char *key;
 	enum field_rule rule;
-	int required;
 	size_t offset;
+} strings[] = {
+    {"access_token", FIELD_TOKEN, offsetof(struct tokens, access_token)},
+    {"token_type", FIELD_TOKEN, offsetof(struct tokens, token_type)},
+    {"refresh_token", FIELD_TOKEN, offsetof(struct tokens, refresh_token)},
+    {"id_token", FIELD_TOKEN, offsetof(struct tokens, id_token)},
+    {"scope", FIELD_TEXT, offsetof(struct tokens, scope)},
+    {"org_url", FIELD_TEXT, offsetof(struct tokens, org_url)},
+    {"client_id", FIELD_TEXT, offsetof(struct tokens, client_id)},
+    {"authorization_server", FIELD_TEXT, offsetof(struct tokens, authorization_server)},
+    {"scopes", FIELD_TEXT, offsetof(struct tokens, scopes)},
+    {"session", FIELD_TOKEN, offsetof(struct tokens, session)},
 };
+#define ANSWER_STRINGS 5
 
-/* Each field's optional string member (absent or null: NULL), copied into t. Returns 0,
- * or -1 with *bad the key of a member of the wrong type or, for a token, anything but
- * VSCHAR, or of a required one missing. */
-static int get_strings(const cJSON *obj, const struct string_field *f, size_t n, struct tokens *t,
-                       const char **bad)
+/* The first n strings[] as optional string members (absent or null: NULL), copied into
+ * t. Returns 0, or -1 with *bad the key of a member of the wrong type or, for a token,
+ * anything but VSCHAR. */
+static int get_strings(const cJSON *obj, size_t n, struct tokens *t, const char **bad)
 {
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		char **field = (char **)((char *)t + f[i].offset);
+		char **field = (char **)((char *)t + strings[i].offset);
 		const char *s;
-		int r = json_get_string(obj, f[i].key, &s);
+		int r = json_get_string(obj, strings[i].key, &s);
 
-		if (r < 0 || (r == 1 && f[i].rule == FIELD_TOKEN && !is_vschar_string(s)) ||
-		    (r == 0 && f[i].required)) {
-			*bad = f[i].key;
+		if (r < 0 || (r == 1 && strings[i].rule == FIELD_TOKEN && !is_vschar_string(s))) {
+			*bad = strings[i].key;
 			return -1;
 		}
 		*field = xstrdup(s);
@@ -99,16 +110,9 @@ static int bad_answer(okc_err *err, const char *field)
 int tokens_from_response(const char *json, size_t len, time_t now, struct tokens **out,
                          okc_err *err)
 {
-	static const struct string_field answer_strings[] = {
-	    {"access_token", FIELD_TOKEN, 1, offsetof(struct tokens, access_token)},
-	    {"token_type", FIELD_TOKEN, 0, offsetof(struct tokens, token_type)},
-	    {"refresh_token", FIELD_TOKEN, 0, offsetof(struct tokens, refresh_token)},
-	    {"id_token", FIELD_TOKEN, 0, offsetof(struct tokens, id_token)},
-	    {"scope", FIELD_TEXT, 0, offsetof(struct tokens, scope)},
-	};
 	struct tokens *t;
 	cJSON *root;
-	const char *bad;
+	const char *bad, *access;
 	long secs;
 	int rc = -1;
 
@@ -126,7 +130,11 @@ int tokens_from_response(const char *json, size_t len, time_t now, struct tokens
 		         "the identity provider's token answer has no \"access_token\"");
 		goto out;
 	}
-	if (get_strings(root, answer_strings, ARRAY_SIZE(answer_strings), t, &bad) < 0) {
+	if (json_get_string(root, "access_token", &access) != 1) { /* null, or not a string */
+		bad_answer(err, "access_token");
+		goto out;
+	}
+	if (get_strings(root, ANSWER_STRINGS, t, &bad) < 0) {
 		bad_answer(err, bad);
 		goto out;
 	}
@@ -197,18 +205,6 @@ static int corrupt(okc_err *err, const char *what)
 
 int tokens_from_json(const char *json, size_t len, struct tokens **out, okc_err *err)
 {
-	static const struct string_field strings[] = {
-	    {"access_token", FIELD_TOKEN, 0, offsetof(struct tokens, access_token)},
-	    {"token_type", FIELD_TOKEN, 0, offsetof(struct tokens, token_type)},
-	    {"refresh_token", FIELD_TOKEN, 0, offsetof(struct tokens, refresh_token)},
-	    {"id_token", FIELD_TOKEN, 0, offsetof(struct tokens, id_token)},
-	    {"scope", FIELD_TEXT, 0, offsetof(struct tokens, scope)},
-	    {"org_url", FIELD_TEXT, 0, offsetof(struct tokens, org_url)},
-	    {"client_id", FIELD_TEXT, 0, offsetof(struct tokens, client_id)},
-	    {"authorization_server", FIELD_TEXT, 0, offsetof(struct tokens, authorization_server)},
-	    {"scopes", FIELD_TEXT, 0, offsetof(struct tokens, scopes)},
-	    {"session", FIELD_TOKEN, 0, offsetof(struct tokens, session)},
-	};
 	struct tokens *t;
 	cJSON *root;
 	const char *bad;
@@ -219,7 +215,7 @@ int tokens_from_json(const char *json, size_t len, struct tokens **out, okc_err 
 	if (!root)
 		return corrupt(err, "not a JSON object");
 	t = xcalloc(1, sizeof(*t));
-	if (get_strings(root, strings, ARRAY_SIZE(strings), t, &bad) < 0) {
+	if (get_strings(root, ARRAY_SIZE(strings), t, &bad) < 0) {
 		okc_fail(err, OKC_EXIT_LOGIN, "the token cache is corrupt: bad \"%s\"", bad);
 		goto out;
 	}
