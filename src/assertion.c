@@ -51,17 +51,9 @@
 	X(PEM_read_bio_PrivateKey)                                                                 \
 	X(RAND_bytes)
 
-CRYPTO_SYMBOLS(DL_SYMBOL)
-
-static const struct dl_sym crypto_syms[] = {CRYPTO_SYMBOLS(DL_ENTRY)};
-
-static struct dl_lib libcrypto = {
-    .name = "libcrypto (OpenSSL 3)",
-    .sonames = {"libcrypto.so.3", NULL},
-    .packages = "libssl3 (Debian/Ubuntu), openssl-libs (Fedora), openssl@3 (Homebrew)",
-    .syms = crypto_syms,
-    .nsyms = ARRAY_SIZE(crypto_syms),
-};
+DL_LIBRARY(libcrypto, CRYPTO_SYMBOLS, "libcrypto (OpenSSL 3)",
+           "libssl3 (Debian/Ubuntu), openssl-libs (Fedora), openssl@3 (Homebrew)",
+           "libcrypto.so.3");
 
 /* Every libcrypto call below goes through the table (OPENSSL_malloc and OPENSSL_free are
  * macros for CRYPTO_malloc and CRYPTO_free). */

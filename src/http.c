@@ -53,17 +53,9 @@
 	X(curl_url_get)                                                                            \
 	X(curl_url_set)
 
-CURL_SYMBOLS(DL_SYMBOL)
-
-static const struct dl_sym curl_syms[] = {CURL_SYMBOLS(DL_ENTRY)};
-
-static struct dl_lib libcurl = {
-    .name = "libcurl",
-    .sonames = {"libcurl.so.4", "libcurl-gnutls.so.4", NULL},
-    .packages = "libcurl4 (Debian/Ubuntu), libcurl (Fedora), curl (Homebrew)",
-    .syms = curl_syms,
-    .nsyms = ARRAY_SIZE(curl_syms),
-};
+DL_LIBRARY(libcurl, CURL_SYMBOLS, "libcurl",
+           "libcurl4 (Debian/Ubuntu), libcurl (Fedora), curl (Homebrew)", "libcurl.so.4",
+           "libcurl-gnutls.so.4");
 
 /* Every libcurl call below goes through the table. setopt and getinfo lose the type-checking
  * macros of curl's typecheck-gcc.h, which would call the linked function. */

@@ -63,17 +63,9 @@
 	X(secret_value_unref)                                                                      \
 	X(secret_value_unref_to_password)
 
-SECRET_SYMBOLS(DL_SYMBOL)
-
-static const struct dl_sym secret_syms[] = {SECRET_SYMBOLS(DL_ENTRY)};
-
-static struct dl_lib libsecret = {
-    .name = "libsecret",
-    .sonames = {"libsecret-1.so.0", NULL},
-    .packages = "libsecret-1-0 (Debian/Ubuntu), libsecret (Fedora), libsecret (Homebrew)",
-    .syms = secret_syms,
-    .nsyms = ARRAY_SIZE(secret_syms),
-};
+DL_LIBRARY(libsecret, SECRET_SYMBOLS, "libsecret",
+           "libsecret-1-0 (Debian/Ubuntu), libsecret (Fedora), libsecret (Homebrew)",
+           "libsecret-1.so.0");
 
 #undef g_str_equal /* GLib's macro for direct calls; we pass the function */
 #define g_bus_get_sync                      (*sym_g_bus_get_sync)

@@ -32,17 +32,8 @@
 	X(xmlDictOwns)                                                                             \
 	X(xmlFreeDoc)
 
-LIBXML_SYMBOLS(DL_SYMBOL)
-
-static const struct dl_sym libxml_syms[] = {LIBXML_SYMBOLS(DL_ENTRY)};
-
-static struct dl_lib libxml2 = {
-    .name = "libxml2",
-    .sonames = {"libxml2.so.2", "libxml2.so.16", "libxml2.2.dylib", NULL},
-    .packages = "libxml2 (Debian/Ubuntu, Fedora, Homebrew)",
-    .syms = libxml_syms,
-    .nsyms = ARRAY_SIZE(libxml_syms),
-};
+DL_LIBRARY(libxml2, LIBXML_SYMBOLS, "libxml2", "libxml2 (Debian/Ubuntu, Fedora, Homebrew)",
+           "libxml2.so.2", "libxml2.so.16", "libxml2.2.dylib");
 
 #define xmlInitParser        (*sym_xmlInitParser)
 #define xmlReadMemory        (*sym_xmlReadMemory)
