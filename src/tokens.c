@@ -107,6 +107,17 @@ static int bad_answer(okc_err *err, const char *field)
 	                "the identity provider's token answer has a bad \"%s\"", field);
 }
 
+/* The end of a parse: frees the tree; gives t to *out when rc is 0, else frees it. */
+static int hand_over(cJSON *root, struct tokens *t, int rc, struct tokens **out)
+{
+	json_free_secret(root);
+	if (rc < 0)
+		tokens_free(t);
+	else
+		*out = t;
+	return rc;
+}
+
 int tokens_from_response(const char *json, size_t len, time_t now, struct tokens **out,
                          okc_err *err)
 {
@@ -154,12 +165,7 @@ int tokens_from_response(const char *json, size_t len, time_t now, struct tokens
 	t->expires_at = now + t->expires_in;
 	rc = 0;
 out:
-	json_free_secret(root);
-	if (rc < 0)
-		tokens_free(t);
-	else
-		*out = t;
-	return rc;
+	return hand_over(root, t, rc, out);
 }
 
 int tokens_to_json(const struct tokens *t, int with_secrets, struct buf *out)
@@ -246,12 +252,7 @@ int tokens_from_json(const char *json, size_t len, struct tokens **out, okc_err 
 		t->session = xasprintf("obtained-%lld", (long long)t->obtained_at);
 	rc = 0;
 out:
-	json_free_secret(root);
-	if (rc < 0)
-		tokens_free(t);
-	else
-		*out = t;
-	return rc;
+	return hand_over(root, t, rc, out);
 }
 
 void tokens_continue_session(struct tokens *fresh, const struct tokens *old)
