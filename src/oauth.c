@@ -207,14 +207,14 @@ int oauth_post_built(const struct provider_cfg *p, const char *url, oauth_form_f
                      struct oauth_error *oerr, okc_err *err)
 {
 	struct built_form f = {build, ctx, BUF_INIT};
-	int rc = post_form(p, url, NULL, &f, basic_user, basic_pass, json, oerr, err);
+	int rc = post_form(p, url, &f.last, &f, basic_user, basic_pass, json, oerr, err);
 
 	buf_free(&f.last); /* wipes the last form: it may hold a client assertion */
 	return rc;
 }
 
-/* POSTs to p's token endpoint (either form, or f's form built per attempt) and reads the
- * token answer as tokens for p. */
+/* POSTs to p's token endpoint (form, or with f, f's form built per attempt, form then
+ * being f->last) and reads the token answer as tokens for p. */
 static int token_request(const struct provider_cfg *p, const struct buf *form, struct built_form *f,
                          const char *basic_user, const char *basic_pass, struct tokens **out,
                          struct oauth_error *oerr, okc_err *err)
@@ -246,7 +246,7 @@ int oauth_token_request_auth(const struct provider_cfg *p, oauth_form_fn build, 
                              struct oauth_error *oerr, okc_err *err)
 {
 	struct built_form f = {build, ctx, BUF_INIT};
-	int rc = token_request(p, NULL, &f, basic_user, basic_pass, out, oerr, err);
+	int rc = token_request(p, &f.last, &f, basic_user, basic_pass, out, oerr, err);
 
 	buf_free(&f.last); /* wipes the last form: it may hold a client assertion */
 	return rc;
