@@ -38,8 +38,8 @@ UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_OBJS := $(UNIT_SRCS:%.c=$(B)/%.o)
 DEPFILES  := $(LIB_OBJS:.o=.d) $(MAIN_OBJ:.o=.d) $(UNIT_OBJS:.o=.d)
 
-.PHONY: all deps deps-if-missing check check-secrets unit integration demo lint format install uninstall \
-        clean help
+.PHONY: all deps deps-if-missing check check-secrets unit integration demo lint banned-check format \
+        install uninstall clean help
 
 all: oktacred docs
 
@@ -99,8 +99,22 @@ lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 		--suppress=missingIncludeSystem --inline-suppr -Iinclude \
 		-D_POSIX_C_SOURCE=200809L -DOKTACRED_VERSION='"$(VERSION)"' src
-	@! grep -nE '\b(strcpy|strcat|sprintf|vsprintf|strtok|gets)[[:space:]]*\(' \
-		$(filter %.c,$(FORMAT_FILES)) || { echo 'banned function used (see above)'; exit 1; }
+	@# Banned functions (strcpy, sprintf, ...) are compile errors: include/oktacred/banned.h.
+	@$(MAKE) --no-print-directory banned-check
+
+# Proves that banned.h still bites (a call to strcpy or sprintf must not compile) and that
+# every source file reaches it (through util.h or err.h, or directly).
+BANNED_CALLS := 'strcpy(d, s)' 'sprintf(d, "%s", s)' 'strncpy(d, s, 1)' 'gmtime(0)'
+banned-check:
+	@for call in $(BANNED_CALLS); do \
+		printf '#include "oktacred/util.h"\nvoid f(char *d, const char *s);\nvoid f(char *d, const char *s) { (void)%s; }\n' "$$call" | \
+		$(CC) $(CPPFLAGS) -std=c11 -fsyntax-only -x c - 2>/dev/null && \
+		{ echo "banned.h does not reject $$call"; exit 1; }; \
+	done; \
+	for f in $(LIB_SRCS) src/main.c; do \
+		$(CC) $(CPPFLAGS) -MM $$f | grep -q 'oktacred/banned\.h' || \
+		{ echo "$$f does not include oktacred/banned.h"; exit 1; }; \
+	done; true
 
 format:
 	clang-format -i $(FORMAT_FILES)

@@ -51,17 +51,9 @@
 	X(PEM_read_bio_PrivateKey)                                                                 \
 	X(RAND_bytes)
 
-CRYPTO_SYMBOLS(DL_SYMBOL)
-
-static const struct dl_sym crypto_syms[] = {CRYPTO_SYMBOLS(DL_ENTRY)};
-
-static struct dl_lib libcrypto = {
-    .name = "libcrypto (OpenSSL 3)",
-    .sonames = {"libcrypto.so.3", NULL},
-    .packages = "libssl3 (Debian/Ubuntu), openssl-libs (Fedora), openssl@3 (Homebrew)",
-    .syms = crypto_syms,
-    .nsyms = ARRAY_SIZE(crypto_syms),
-};
+DL_LIBRARY(libcrypto, CRYPTO_SYMBOLS, "libcrypto (OpenSSL 3)",
+           "libssl3 (Debian/Ubuntu), openssl-libs (Fedora), openssl@3 (Homebrew)",
+           "libcrypto.so.3");
 
 /* Every libcrypto call below goes through the table (OPENSSL_malloc and OPENSSL_free are
  * macros for CRYPTO_malloc and CRYPTO_free). */
@@ -110,13 +102,12 @@ static int no_passphrase(char *buf, int size, int rwflag, void *u)
 	return 0;
 }
 
-/* Reads the key file, following a symlink (a key is often linked in from a secrets
- * mount) but judging the file itself: regular, ours, no group/other permission. */
+/* Reads the key file into out (the caller frees it), following a symlink (a key is often
+ * linked in from a secrets mount) but judging the file itself: regular, ours, no
+ * group/other permission. */
 static int read_key_file(const char *path, struct buf *out, okc_err *err)
 {
-	struct buf b = BUF_INIT;
-	char chunk[4096];
-	int fd, rc = 0;
+	int fd, rc;
 
 	/* O_NONBLOCK: a FIFO named here must not hang us before the fstat check refuses it. */
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
@@ -127,46 +118,15 @@ static int read_key_file(const char *path, struct buf *out, okc_err *err)
 		return okc_fail(err, OKC_EXIT_FAIL, "cannot open private_key file %s: %s", path,
 		                strerror(errno));
 	}
-	if (store_check_fd(fd, path, err) < 0) {
-		close(fd);
-		return -1;
-	}
-	if (buf_append(&b, "", 0) < 0) {
-		close(fd);
-		return okc_fail(err, OKC_EXIT_FAIL, "out of memory reading %s", path);
-	}
-	for (;;) {
-		ssize_t n = read(fd, chunk, sizeof(chunk));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			rc = okc_fail(err, OKC_EXIT_FAIL, "cannot read %s: %s", path,
-			              strerror(errno));
-			break;
-		}
-		if (n == 0)
-			break;
-		if ((size_t)n > KEY_MAX_BYTES - b.len) {
-			rc = okc_fail(err, OKC_EXIT_USAGE,
-			              "%s is larger than %d bytes: not a PEM private key", path,
-			              KEY_MAX_BYTES);
-			break;
-		}
-		if (buf_append(&b, chunk, (size_t)n) < 0) {
-			rc = okc_fail(err, OKC_EXIT_FAIL, "out of memory reading %s", path);
-			break;
-		}
-	}
-	wipe(chunk, sizeof(chunk));
+	rc = store_check_fd(fd, path, err);
+	if (rc == 0 && buf_read_fd(out, fd, KEY_MAX_BYTES) < 0)
+		rc = errno == EFBIG ? okc_fail(err, OKC_EXIT_USAGE,
+		                               "%s is larger than %d bytes: not a PEM private key",
+		                               path, KEY_MAX_BYTES)
+		                    : okc_fail(err, OKC_EXIT_FAIL, "cannot read %s: %s", path,
+		                               strerror(errno));
 	close(fd);
-	if (rc < 0) {
-		buf_free(&b);
-		return rc;
-	}
-	buf_free(out);
-	*out = b;
-	return 0;
+	return rc;
 }
 
 /* The PEM labels in text ("-----BEGIN label-----"), summarised so that a failed load can
@@ -363,9 +323,9 @@ int signing_key_load(const char *pem_or_path, struct signing_key **out, okc_err 
 	if (str_starts(pem_or_path, "-----BEGIN"))
 		return load_pem(pem_or_path, strlen(pem_or_path), "the private_key PEM", 0, out,
 		                err);
-	if (read_key_file(pem_or_path, &pem, err) < 0)
-		return -1;
-	rc = load_pem(pem.data, pem.len, pem_or_path, 1, out, err);
+	rc = read_key_file(pem_or_path, &pem, err);
+	if (rc == 0)
+		rc = load_pem(pem.data, pem.len, pem_or_path, 1, out, err);
 	buf_free(&pem); /* wipes the PEM text */
 	return rc;
 }
@@ -504,24 +464,24 @@ int assertion_sign(const struct signing_key *k, const char *kid, const char *cli
 		return okc_fail(err, OKC_EXIT_FAIL,
 		                "client assertion: the random number generator failed");
 	}
-	if (base64url_encode(nonce, sizeof(nonce), &jti) < 0)
-		goto oom;
+	base64url_encode(nonce, sizeof(nonce), &jti);
 	header = make_header(k->alg, kid);
 	claims = make_claims(client_id, audience, now, jti.data);
-	if (append_json_b64(header, &jws) < 0 || buf_putc(&jws, '.') < 0 ||
-	    append_json_b64(claims, &jws) < 0)
+	/* cJSON allocates on its own: it can still run out of memory. */
+	if (append_json_b64(header, &jws) < 0)
+		goto oom;
+	buf_putc(&jws, '.');
+	if (append_json_b64(claims, &jws) < 0)
 		goto oom;
 	signed_len = jws.len;
-	if (buf_putc(&jws, '.') < 0)
-		goto oom;
+	buf_putc(&jws, '.');
 	if (sign_append(k, jws.data, signed_len, &jws) < 0) {
 		ERR_clear_error();
 		okc_fail(err, OKC_EXIT_FAIL, "client assertion: signing with the %s key failed",
 		         k->alg);
 		goto out;
 	}
-	if (buf_append(out, jws.data, jws.len) < 0)
-		goto oom;
+	buf_append(out, jws.data, jws.len);
 	rc = 0;
 	goto out;
 oom:

@@ -8,6 +8,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "oktacred/banned.h"
+
 #include "oktacred/term.h"
 
 int browser_open(const char *url)

@@ -2,30 +2,31 @@
  * tokens. */
 #include "oktacred/buf.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "oktacred/util.h"
 
-static int buf_grow(struct buf *b, size_t extra)
+/* Room for extra more bytes and the NUL; aborts when memory runs out. */
+static void buf_grow(struct buf *b, size_t extra)
 {
 	size_t need, cap;
 	char *p;
 
 	if (extra > (size_t)-1 / 2 - b->len)
-		return -1;
+		out_of_memory();
 	need = b->len + extra + 1;
 	if (need <= b->cap)
-		return 0;
+		return;
 	cap = b->cap ? b->cap : 64;
 	while (cap < need)
 		cap *= 2;
 	/* Not realloc: the old block may hold a secret and must be wiped. */
-	p = malloc(cap);
-	if (!p)
-		return -1;
+	p = xmalloc(cap);
 	p[0] = '\0';
 	if (b->data) {
 		memcpy(p, b->data, b->len + 1);
@@ -34,13 +35,11 @@ static int buf_grow(struct buf *b, size_t extra)
 	}
 	b->data = p;
 	b->cap = cap;
-	return 0;
 }
 
 int buf_append(struct buf *b, const void *data, size_t len)
 {
-	if (buf_grow(b, len) < 0)
-		return -1;
+	buf_grow(b, len);
 	if (len)
 		memcpy(b->data + b->len, data, len);
 	b->len += len;
@@ -66,8 +65,9 @@ int buf_printf(struct buf *b, const char *fmt, ...)
 	va_start(ap, fmt);
 	n = vsnprintf(NULL, 0, fmt, ap);
 	va_end(ap);
-	if (n < 0 || buf_grow(b, (size_t)n) < 0)
-		return -1;
+	if (n < 0)
+		out_of_memory(); /* glibc fails only to allocate; the format is checked */
+	buf_grow(b, (size_t)n);
 	va_start(ap, fmt);
 	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
 	va_end(ap);
@@ -75,12 +75,40 @@ int buf_printf(struct buf *b, const char *fmt, ...)
 	return 0;
 }
 
+int buf_read_fd(struct buf *b, int fd, size_t max)
+{
+	char chunk[4096];
+	size_t got = 0;
+	int rc = 0;
+
+	buf_grow(b, 0);
+	for (;;) {
+		ssize_t n = read(fd, chunk, sizeof(chunk));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			rc = n < 0 ? -1 : 0;
+			break;
+		}
+		/* A file may grow while it is read: the cap holds for what is read. */
+		if ((size_t)n > max - got) {
+			errno = EFBIG;
+			rc = -1;
+			break;
+		}
+		buf_append(b, chunk, (size_t)n);
+		got += (size_t)n;
+	}
+	wipe(chunk, sizeof(chunk));
+	return rc;
+}
+
 char *buf_detach(struct buf *b)
 {
 	char *p;
 
-	if (!b->data && buf_grow(b, 0) < 0)
-		return NULL;
+	buf_grow(b, 0);
 	p = b->data;
 	b->data = NULL;
 	b->len = b->cap = 0;

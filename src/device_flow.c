@@ -29,21 +29,22 @@ void device_auth_free(struct device_auth *da)
 	memset(da, 0, sizeof(*da));
 }
 
-/* A string member; printable ones only, since they are shown on the terminal. */
+/* An optional string member (absent or null: NULL), not empty; printable ones only, since
+ * they are shown on the terminal. */
 static int get_str(const cJSON *root, const char *key, int printable, char **out)
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, key);
-	const char *s;
+	const char *v, *s;
+	int r = json_get_string(root, key, &v);
 
 	*out = NULL;
-	if (!v)
-		return 0;
-	if (!cJSON_IsString(v) || !v->valuestring || !*v->valuestring)
+	if (r <= 0)
+		return r;
+	if (!*v)
 		return -1;
-	for (s = v->valuestring; printable && *s; s++)
+	for (s = v; printable && *s; s++)
 		if (*s < 0x21 || *s > 0x7e)
 			return -1;
-	*out = xstrdup(v->valuestring);
+	*out = xstrdup(v);
 	return 0;
 }
 
@@ -56,14 +57,12 @@ static int web_url_or_null(const char *s)
 
 static int get_num(const cJSON *root, const char *key, long min, long max, long *out)
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, key);
+	double d;
+	int r = json_get_number(root, key, (double)min, (double)max, &d);
 
-	if (!v)
-		return 0;
-	if (!cJSON_IsNumber(v) || v->valuedouble < (double)min || v->valuedouble > (double)max)
-		return -1;
-	*out = (long)v->valuedouble;
-	return 0;
+	if (r == 1)
+		*out = (long)d;
+	return r;
 }
 
 static int parse_device_answer(const struct buf *json, struct device_auth *da, okc_err *err)
@@ -118,12 +117,8 @@ int device_flow_start(const struct provider_cfg *p, struct device_auth *out, okc
 	memset(out, 0, sizeof(*out));
 	if (oauth_endpoints_for(p, &ep, err) < 0)
 		return -1;
-	if (http_form_add(&form, "client_id", p->client_id) < 0 ||
-	    http_form_add(&form, "scope", p->scopes) < 0) {
-		oauth_endpoints_free(&ep);
-		buf_free(&form);
-		return okc_fail(err, OKC_EXIT_FAIL, "out of memory");
-	}
+	http_form_add(&form, "client_id", p->client_id);
+	http_form_add(&form, "scope", p->scopes);
 	log_verbose("requesting a device code from %s", ep.device_authorize);
 	rc = oauth_post(p, ep.device_authorize, &form, &json, &oerr, err);
 	oauth_endpoints_free(&ep);
@@ -147,30 +142,17 @@ int device_flow_start(const struct provider_cfg *p, struct device_auth *out, okc
 	return rc;
 }
 
-static long elapsed_ms(const struct timespec *since)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (long)(now.tv_sec - since->tv_sec) * 1000L +
-	       (now.tv_nsec - since->tv_nsec) / 1000000L;
-}
-
 int device_flow_poll(const struct provider_cfg *p, const struct device_auth *da,
                      struct tokens **out, okc_err *err)
 {
-	struct timespec start;
+	long long start = now_mono_ms();
 	long interval = da->interval, deadline_ms = da->expires_in * 1000L;
 	struct buf form = BUF_INIT;
 	int rc = -1;
 
-	clock_gettime(CLOCK_MONOTONIC, &start);
-	if (http_form_add(&form, "client_id", p->client_id) < 0 ||
-	    http_form_add(&form, "grant_type", GRANT_DEVICE_CODE) < 0 ||
-	    http_form_add(&form, "device_code", da->device_code) < 0) {
-		buf_free(&form);
-		return okc_fail(err, OKC_EXIT_FAIL, "out of memory");
-	}
+	http_form_add(&form, "client_id", p->client_id);
+	http_form_add(&form, "grant_type", GRANT_DEVICE_CODE);
+	http_form_add(&form, "device_code", da->device_code);
 	for (;;) {
 		struct oauth_error oerr;
 
@@ -178,7 +160,7 @@ int device_flow_poll(const struct provider_cfg *p, const struct device_auth *da,
 			rc = okc_fail(err, OKC_EXIT_INTERRUPTED, "login interrupted");
 			break;
 		}
-		if (elapsed_ms(&start) >= deadline_ms) {
+		if (now_mono_ms() - start >= deadline_ms) {
 			rc = okc_fail(err, OKC_EXIT_DENIED,
 			              "login not completed: the code expired after %ld s",
 			              da->expires_in);

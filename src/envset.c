@@ -149,91 +149,92 @@ static int utf8_valid(const char *s)
 	return 1;
 }
 
-/* Appends s[start, i) as is: runs of plain bytes are copied in one go. */
-static int flush_run(struct buf *out, const char *s, size_t start, size_t i)
+/* How a quoting writes the character at s: NULL when as it is, else what stands for it
+ * (in tmp when it is made up) with *len set to the bytes it replaces. */
+typedef const char *escape_fn(const char *s, char tmp[8], size_t *len);
+
+/* value between two quote characters, each character escaped as esc says; runs of
+ * plain bytes are copied in one go. */
+static int quote_with(struct buf *out, const char *value, char quote, escape_fn *esc)
 {
-	return i > start ? buf_append(out, s + start, i - start) : 0;
+	size_t i = 0, start = 0, len;
+	char tmp[8];
+
+	if (!value)
+		return -1;
+	buf_putc(out, quote);
+	while (value[i]) {
+		const char *e = esc(value + i, tmp, &len);
+
+		if (!e) {
+			i++;
+			continue;
+		}
+		buf_append(out, value + start, i - start);
+		buf_puts(out, e);
+		i += len;
+		start = i;
+	}
+	buf_append(out, value + start, i - start);
+	buf_putc(out, quote);
+	return 0;
 }
 
 /* POSIX sh single quotes hold every byte literally except the quote itself, which cannot
  * be escaped inside them: close, write \', reopen. Nothing is expanded inside, not even
  * `!` in an interactive bash or zsh (history expansion skips single quotes). */
+static const char *escape_sh(const char *s, char tmp[8], size_t *len)
+{
+	(void)tmp;
+	*len = 1;
+	return *s == '\'' ? "'\\''" : NULL;
+}
+
 int envset_quote_sh(struct buf *out, const char *value)
 {
-	size_t i, start = 0;
-
-	if (!value || buf_putc(out, '\'') < 0)
-		return -1;
-	for (i = 0; value[i]; i++) {
-		if (value[i] != '\'')
-			continue;
-		if (flush_run(out, value, start, i) < 0 || buf_puts(out, "'\\''") < 0)
-			return -1;
-		start = i + 1;
-	}
-	if (flush_run(out, value, start, i) < 0 || buf_putc(out, '\'') < 0)
-		return -1;
-	return 0;
+	return quote_with(out, value, '\'', escape_sh);
 }
 
 /* fish single quotes: \' and \\ are the only escapes; any other backslash is literal, which
  * is why every backslash is doubled (a value ending in one would otherwise escape the
  * closing quote). Newlines are literal inside; read the output with `| source`, not
  * `eval (...)`, which splits command output at newlines. */
-int envset_quote_fish(struct buf *out, const char *value)
+static const char *escape_fish(const char *s, char tmp[8], size_t *len)
 {
-	size_t i, start = 0;
-
-	if (!value || buf_putc(out, '\'') < 0)
-		return -1;
-	for (i = 0; value[i]; i++) {
-		if (value[i] != '\'' && value[i] != '\\')
-			continue;
-		if (flush_run(out, value, start, i) < 0 || buf_putc(out, '\\') < 0)
-			return -1;
-		start = i; /* the quote or backslash itself goes out with the next run */
-	}
-	if (flush_run(out, value, start, i) < 0 || buf_putc(out, '\'') < 0)
-		return -1;
-	return 0;
+	(void)tmp;
+	*len = 1;
+	return *s == '\'' ? "\\'" : *s == '\\' ? "\\\\" : NULL;
 }
 
-/* The UTF-8 length of a PowerShell single-quote character at s, or 0. The language spec
- * (2.3.5.2, single-quote-character) counts U+2018..U+201B as well as U+0027: any of them
- * ends a verbatim string unless doubled. */
-static size_t ps_single_quote_len(const char *s)
+int envset_quote_fish(struct buf *out, const char *value)
+{
+	return quote_with(out, value, '\'', escape_fish);
+}
+
+/* PowerShell verbatim strings: nothing is expanded ($, backtick, " are plain); a quote
+ * character is written twice. The language spec (2.3.5.2, single-quote-character) counts
+ * U+2018..U+201B as well as U+0027: any of them ends a verbatim string unless doubled.
+ * Bytes that are not UTF-8 go out as they are; PowerShell strings are UTF-16 and cannot
+ * hold them (see envset.h). */
+static const char *escape_powershell(const char *s, char tmp[8], size_t *len)
 {
 	const unsigned char *p = (const unsigned char *)s;
 
 	if (p[0] == '\'')
-		return 1;
-	if (p[0] == 0xe2 && p[1] == 0x80 && p[2] >= 0x98 && p[2] <= 0x9b)
-		return 3;
-	return 0;
+		*len = 1;
+	else if (p[0] == 0xe2 && p[1] == 0x80 && p[2] >= 0x98 && p[2] <= 0x9b)
+		*len = 3;
+	else
+		return NULL;
+	memcpy(tmp, s, *len);
+	memcpy(tmp + *len, s, *len);
+	tmp[2 * *len] = '\0';
+	return tmp;
 }
 
-/* PowerShell verbatim strings: nothing is expanded ($, backtick, " are plain); a quote
- * character is written twice. Bytes that are not UTF-8 go out as they are; PowerShell
- * strings are UTF-16 and cannot hold them (see envset.h). */
 int envset_quote_powershell(struct buf *out, const char *value)
 {
-	size_t i, start = 0, q;
-
-	if (!value || buf_putc(out, '\'') < 0)
-		return -1;
-	for (i = 0; value[i]; i++) {
-		q = ps_single_quote_len(value + i);
-		if (!q)
-			continue;
-		/* Write the quote character now, and again with the next run. */
-		if (flush_run(out, value, start, i + q) < 0)
-			return -1;
-		start = i;
-		i += q - 1;
-	}
-	if (flush_run(out, value, start, i) < 0 || buf_putc(out, '\'') < 0)
-		return -1;
-	return 0;
+	return quote_with(out, value, '\'', escape_powershell);
 }
 
 /* dotenv has no standard; the escaping is the one that round-trips in the most parsers:
@@ -249,136 +250,113 @@ int envset_quote_powershell(struct buf *out, const char *value)
  *     valid UTF-8 (it reads text; it would also turn a raw CR into a newline: hence \r).
  *   - Node's dotenv: values without \ " $ (it only decodes \n and \r).
  * Not shell syntax: a shell sourcing it would run `...`; use the sh format for eval. */
+static const char *escape_dotenv(const char *s, char tmp[8], size_t *len)
+{
+	(void)tmp;
+	*len = 1;
+	switch (*s) {
+	case '\\': return "\\\\";
+	case '"': return "\\\"";
+	case '$': return "\\$";
+	case '\r': return "\\r";
+	default: return NULL;
+	}
+}
+
 int envset_quote_dotenv(struct buf *out, const char *value)
 {
-	size_t i, start = 0;
-	const char *esc;
-
-	if (!value || buf_putc(out, '"') < 0)
-		return -1;
-	for (i = 0; value[i]; i++) {
-		switch (value[i]) {
-		case '\\': esc = "\\\\"; break;
-		case '"': esc = "\\\""; break;
-		case '$': esc = "\\$"; break;
-		case '\r': esc = "\\r"; break;
-		default: continue;
-		}
-		if (flush_run(out, value, start, i) < 0 || buf_puts(out, esc) < 0)
-			return -1;
-		start = i + 1;
-	}
-	if (flush_run(out, value, start, i) < 0 || buf_putc(out, '"') < 0)
-		return -1;
-	return 0;
+	return quote_with(out, value, '"', escape_dotenv);
 }
 
 /* A JSON string (RFC 8259) of valid UTF-8: " and \ escaped, control characters and DEL
  * as \u00XX; everything else, non-ASCII included, as is. The caller checks the UTF-8. */
-static int quote_json(struct buf *out, const char *value)
+static const char *escape_json(const char *s, char tmp[8], size_t *len)
 {
 	static const char hex[] = "0123456789abcdef";
-	size_t i, start = 0;
-	char u[7] = "\\u00";
+	unsigned char c = (unsigned char)*s;
 
-	if (buf_putc(out, '"') < 0)
-		return -1;
-	for (i = 0; value[i]; i++) {
-		unsigned char c = (unsigned char)value[i];
-		const char *esc;
-
-		if (c == '"') {
-			esc = "\\\"";
-		} else if (c == '\\') {
-			esc = "\\\\";
-		} else if (c < 0x20 || c == 0x7f) {
-			u[4] = hex[c >> 4];
-			u[5] = hex[c & 0xf];
-			u[6] = '\0';
-			esc = u;
-		} else {
-			continue;
-		}
-		if (flush_run(out, value, start, i) < 0 || buf_puts(out, esc) < 0)
-			return -1;
-		start = i + 1;
-	}
-	if (flush_run(out, value, start, i) < 0 || buf_putc(out, '"') < 0)
-		return -1;
-	return 0;
+	*len = 1;
+	if (c == '"')
+		return "\\\"";
+	if (c == '\\')
+		return "\\\\";
+	if (c >= 0x20 && c != 0x7f)
+		return NULL;
+	memcpy(tmp, "\\u00", 4);
+	tmp[4] = hex[c >> 4];
+	tmp[5] = hex[c & 0xf];
+	tmp[6] = '\0';
+	return tmp;
 }
 
-static int render_json(const struct envset *e, int unset_all, struct buf *out)
+static void quote_json(struct buf *out, const char *value)
+{
+	quote_with(out, value, '"', escape_json);
+}
+
+/* The names of the variables the set clears (with unset_all: all of them), or of those
+ * it sets (then "name": value), as JSON members. */
+static void render_json_names(const struct envset *e, int unset_all, int set, struct buf *out)
 {
 	const char *sep = "";
 	size_t i;
 
-	if (buf_puts(out, "{\"set\": {") < 0)
-		return -1;
-	for (i = 0; i < e->n && !unset_all; i++) {
-		const struct envvar *v = &e->vars[i];
-
-		if (!v->value)
-			continue;
-		if (buf_puts(out, sep) < 0 || quote_json(out, v->name) < 0 ||
-		    buf_puts(out, ": ") < 0 || quote_json(out, v->value) < 0)
-			return -1;
-		sep = ", ";
-	}
-	if (buf_puts(out, "}, \"unset\": [") < 0)
-		return -1;
-	sep = "";
 	for (i = 0; i < e->n; i++) {
 		const struct envvar *v = &e->vars[i];
 
-		if (v->value && !unset_all)
+		if ((v->value && !unset_all) != set)
 			continue;
-		if (buf_puts(out, sep) < 0 || quote_json(out, v->name) < 0)
-			return -1;
+		buf_puts(out, sep);
+		quote_json(out, v->name);
+		if (set) {
+			buf_puts(out, ": ");
+			quote_json(out, v->value);
+		}
 		sep = ", ";
 	}
-	return buf_puts(out, "]}\n");
 }
+
+static void render_json(const struct envset *e, int unset_all, struct buf *out)
+{
+	buf_puts(out, "{\"set\": {");
+	render_json_names(e, unset_all, 1, out);
+	buf_puts(out, "}, \"unset\": [");
+	render_json_names(e, unset_all, 0, out);
+	buf_puts(out, "]}\n");
+}
+
+/* Each shell's statements: set is before, the name, between, the quoted value; unset
+ * (NULL: the format cannot say "remove") is before, the name, after. */
+static const struct env_syntax {
+	const char *set_before, *set_between;
+	int (*quote)(struct buf *out, const char *value);
+	const char *unset_before, *unset_after;
+} syntaxes[] = {
+    [ENV_SH] = {"export ", "=", envset_quote_sh, "unset ", ""},
+    [ENV_FISH] = {"set -gx ", " ", envset_quote_fish, "set -e ", ""},
+    [ENV_POWERSHELL] = {"$Env:", " = ", envset_quote_powershell,
+                        "Remove-Item Env:", " -ErrorAction SilentlyContinue"},
+    [ENV_DOTENV] = {"", "=", envset_quote_dotenv, NULL, NULL},
+};
 
 /* One variable, one statement, each ending in a newline (inside the quotes, a value's own
  * newlines are part of it). */
-static int render_var(const struct envvar *v, enum env_format f, int unset_all, struct buf *out)
+static void render_var(const struct envvar *v, const struct env_syntax *syn, int unset_all,
+                       struct buf *out)
 {
-	int set = v->value && !unset_all;
-
-	switch (f) {
-	case ENV_SH:
-		if (!set)
-			return buf_printf(out, "unset %s\n", v->name);
-		if (buf_printf(out, "export %s=", v->name) < 0 ||
-		    envset_quote_sh(out, v->value) < 0)
-			return -1;
-		break;
-	case ENV_FISH:
-		if (!set)
-			return buf_printf(out, "set -e %s\n", v->name);
-		if (buf_printf(out, "set -gx %s ", v->name) < 0 ||
-		    envset_quote_fish(out, v->value) < 0)
-			return -1;
-		break;
-	case ENV_POWERSHELL:
-		if (!set)
-			return buf_printf(out, "Remove-Item Env:%s -ErrorAction SilentlyContinue\n",
-			                  v->name);
-		if (buf_printf(out, "$Env:%s = ", v->name) < 0 ||
-		    envset_quote_powershell(out, v->value) < 0)
-			return -1;
-		break;
-	case ENV_DOTENV:
-		if (!set)
-			return 0; /* dotenv cannot say "remove" */
-		if (buf_printf(out, "%s=", v->name) < 0 || envset_quote_dotenv(out, v->value) < 0)
-			return -1;
-		break;
-	case ENV_JSON:
-	default: return -1;
+	if (v->value && !unset_all) {
+		buf_puts(out, syn->set_before);
+		buf_puts(out, v->name);
+		buf_puts(out, syn->set_between);
+		syn->quote(out, v->value);
+	} else if (syn->unset_before) {
+		buf_puts(out, syn->unset_before);
+		buf_puts(out, v->name);
+		buf_puts(out, syn->unset_after);
+	} else {
+		return;
 	}
-	return buf_putc(out, '\n');
+	buf_putc(out, '\n');
 }
 
 /* Everything that can refuse the set is checked before a byte is written. */
@@ -402,24 +380,16 @@ static int render_check(const struct envset *e, enum env_format f, int unset_all
 
 int envset_render(const struct envset *e, enum env_format f, int unset_all, struct buf *out)
 {
-	size_t old = out->len, i;
-	int r = 0;
+	size_t i;
 
 	if (render_check(e, f, unset_all) < 0)
 		return -1;
-	if (f == ENV_JSON) {
-		r = render_json(e, unset_all, out);
-	} else {
-		for (i = 0; i < e->n && r == 0; i++)
-			r = render_var(&e->vars[i], f, unset_all, out);
-	}
-	if (r < 0 && out->data) {
-		/* Out of memory half-way: take back what was written (it may hold secrets). */
-		wipe(out->data + old, out->len - old);
-		out->len = old;
-		out->data[old] = '\0';
-	}
-	return r < 0 ? -1 : 0;
+	if (f == ENV_JSON)
+		render_json(e, unset_all, out);
+	else
+		for (i = 0; i < e->n; i++)
+			render_var(&e->vars[i], &syntaxes[f], unset_all, out);
+	return 0;
 }
 
 int envset_apply(const struct envset *e)

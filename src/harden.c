@@ -8,6 +8,8 @@
 #include <sys/prctl.h>
 #endif
 
+#include "oktacred/banned.h"
+
 static mode_t saved_umask;
 static struct rlimit saved_core;
 static int saved;

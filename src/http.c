@@ -7,7 +7,6 @@
 #include <curl/curl.h>
 #include <netinet/in.h>
 #include <limits.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +29,7 @@
 #define DEFAULT_MAX_WAIT_MS        60000L
 #define DEFAULT_MAX_BODY           ((size_t)1 << 20)
 #define BACKOFF_FIRST_MS           500L
+#define BACKOFF_MAX_MS             3600000L
 #define WAIT_MIN_MS                100L
 #define WAIT_MIN_429_MS            1000L
 #define TRACE_BODY_MAX             4096
@@ -54,17 +54,9 @@
 	X(curl_url_get)                                                                            \
 	X(curl_url_set)
 
-CURL_SYMBOLS(DL_SYMBOL)
-
-static const struct dl_sym curl_syms[] = {CURL_SYMBOLS(DL_ENTRY)};
-
-static struct dl_lib libcurl = {
-    .name = "libcurl",
-    .sonames = {"libcurl.so.4", "libcurl-gnutls.so.4", NULL},
-    .packages = "libcurl4 (Debian/Ubuntu), libcurl (Fedora), curl (Homebrew)",
-    .syms = curl_syms,
-    .nsyms = ARRAY_SIZE(curl_syms),
-};
+DL_LIBRARY(libcurl, CURL_SYMBOLS, "libcurl",
+           "libcurl4 (Debian/Ubuntu), libcurl (Fedora), curl (Homebrew)", "libcurl.so.4",
+           "libcurl-gnutls.so.4");
 
 /* Every libcurl call below goes through the table. setopt and getinfo lose the type-checking
  * macros of curl's typecheck-gcc.h, which would call the linked function. */
@@ -93,7 +85,7 @@ const char *http_user_agent(void)
 
 /* ---- form encoding ---- */
 
-static int form_encode(struct buf *out, const char *s)
+static void form_encode(struct buf *out, const char *s)
 {
 	static const char hex[] = "0123456789ABCDEF";
 
@@ -103,28 +95,24 @@ static int form_encode(struct buf *out, const char *s)
 
 		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
 		    c == '-' || c == '.' || c == '_' || c == '~') {
-			if (buf_putc(out, (char)c) < 0)
-				return -1;
+			buf_putc(out, (char)c);
 			continue;
 		}
 		esc[0] = '%';
 		esc[1] = hex[c >> 4];
 		esc[2] = hex[c & 15];
-		if (buf_append(out, esc, 3) < 0)
-			return -1;
+		buf_append(out, esc, 3);
 	}
-	return 0;
 }
 
 int http_form_add(struct buf *out, const char *key, const char *value)
 {
-	if (!out || !key)
-		return -1;
-	if (out->len && buf_putc(out, '&') < 0)
-		return -1;
-	if (form_encode(out, key) < 0 || buf_putc(out, '=') < 0)
-		return -1;
-	return form_encode(out, value ? value : "");
+	if (out->len)
+		buf_putc(out, '&');
+	form_encode(out, key);
+	buf_putc(out, '=');
+	form_encode(out, value ? value : "");
+	return 0;
 }
 
 /* ---- URL policy ---- */
@@ -260,7 +248,6 @@ struct xfer {
 	struct buf *body;
 	size_t max_body;
 	int too_big;
-	int oom;
 	/* From the headers of the last response of the current attempt. */
 	char *content_type;
 	char *retry_after;
@@ -328,10 +315,7 @@ static size_t on_body(char *data, size_t size, size_t n, void *p)
 		x->too_big = 1;
 		return 0; /* aborts the transfer with CURLE_WRITE_ERROR */
 	}
-	if (buf_append(x->body, data, len) < 0) {
-		x->oom = 1;
-		return 0;
-	}
+	buf_append(x->body, data, len);
 	return len;
 }
 
@@ -354,11 +338,11 @@ static void trace_redacted(char dir, const char *what, const struct buf *red)
 	size_t shown = red->len < TRACE_BODY_MAX ? red->len : TRACE_BODY_MAX;
 
 	/* Escaped, so that what a server sent cannot drive the terminal. */
-	if (text_escape_buf(&line, red->data ? red->data : "", shown) == 0 &&
-	    (shown == red->len ||
-	     buf_printf(&line, " ... (%zu more bytes)", red->len - shown) == 0) &&
-	    buf_append(&line, NULL, 0) == 0)
-		log_debug("%c %s%s", dir, what, line.data);
+	text_escape_buf(&line, red->data ? red->data : "", shown);
+	if (shown < red->len)
+		buf_printf(&line, " ... (%zu more bytes)", red->len - shown);
+	buf_append(&line, NULL, 0);
+	log_debug("%c %s%s", dir, what, line.data);
 	buf_free(&line);
 }
 
@@ -373,15 +357,14 @@ static void trace_request_line(const char *s, size_t n)
 		const char *sp = memchr(q, ' ', n - (size_t)(q - s));
 		const char *qe = sp ? sp : s + n;
 
-		if (buf_append(&red, s, (size_t)(q - s) + 1) < 0 ||
-		    redact_form(&red, q + 1, (size_t)(qe - q - 1)) < 0 ||
-		    buf_append(&red, qe, (size_t)(s + n - qe)) < 0) {
+		buf_append(&red, s, (size_t)(q - s) + 1);
+		if (redact_form(&red, q + 1, (size_t)(qe - q - 1)) < 0) {
 			buf_free(&red);
 			return;
 		}
-	} else if (buf_append(&red, s, n) < 0) {
-		buf_free(&red);
-		return;
+		buf_append(&red, qe, (size_t)(s + n - qe));
+	} else {
+		buf_append(&red, s, n);
 	}
 	trace_redacted('>', "", &red);
 	buf_free(&red);
@@ -502,38 +485,6 @@ static int set_attempt_timeouts(CURL *h, const struct http_opts *o)
 	return 0;
 }
 
-/* Jitter needs no cryptographic quality: xorshift64*, seeded from the clock and pid. */
-static unsigned long jitter(unsigned long max)
-{
-	static uint64_t state;
-	uint64_t r;
-
-	if (!state) {
-		struct timespec ts;
-
-		clock_gettime(CLOCK_REALTIME, &ts);
-		state =
-		    ((uint64_t)ts.tv_nsec << 20) ^ (uint64_t)ts.tv_sec ^ ((uint64_t)getpid() << 40);
-		state |= 1;
-	}
-	state ^= state >> 12;
-	state ^= state << 25;
-	state ^= state >> 27;
-	r = state * 0x2545F4914F6CDD1DULL;
-	return (unsigned long)(r % ((uint64_t)max + 1));
-}
-
-/* Full jitter: a random wait in [0, 500 ms * 2^(attempt-1)]. */
-static long backoff_ms(int attempt)
-{
-	long base = BACKOFF_FIRST_MS;
-	int i;
-
-	for (i = 1; i < attempt && base < 3600000L; i++)
-		base *= 2;
-	return (long)jitter((unsigned long)base);
-}
-
 /* Parses all-digit text into seconds; -1 when it is not that. */
 static long long parse_seconds(const char *s)
 {
@@ -588,7 +539,7 @@ static long retry_wait_ms(long status, const struct xfer *x, int attempt, long m
 	if (status == 429 || status == 503)
 		w = server_wait_ms(x, status);
 	if (w < 0)
-		w = backoff_ms(attempt);
+		w = backoff_delay_ms(attempt, BACKOFF_FIRST_MS, BACKOFF_MAX_MS);
 	if (status == 429 && w < WAIT_MIN_429_MS)
 		w = WAIT_MIN_429_MS;
 	if (w < WAIT_MIN_MS)
@@ -812,10 +763,10 @@ static int setup_handle(CURL *h, CURLU *cu, const struct http_opts *o,
 	}
 	if (req->basic_user) {
 		/* RFC 6749 2.3.1: client_secret_basic form-encodes the id and the secret. */
-		if (form_encode(user, req->basic_user) < 0 ||
-		    form_encode(pass, req->basic_pass ? req->basic_pass : "") < 0 ||
-		    buf_append(user, NULL, 0) < 0 || buf_append(pass, NULL, 0) < 0)
-			return okc_fail(err, OKC_EXIT_FAIL, "out of memory");
+		form_encode(user, req->basic_user);
+		form_encode(pass, req->basic_pass ? req->basic_pass : "");
+		buf_append(user, NULL, 0);
+		buf_append(pass, NULL, 0);
 		SET(CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
 		SET(CURLOPT_USERNAME, user->data);
 		SET(CURLOPT_PASSWORD, pass->data);
@@ -841,8 +792,7 @@ static int prepare_body(CURL *h, struct http_request *cur, struct buf *body, okc
 	buf_reset(body);
 	if (cur->prepare(cur->prepare_ctx, body, err) < 0)
 		return -1;
-	if (buf_append(body, NULL, 0) < 0) /* never NULL data, even when empty */
-		return okc_fail(err, OKC_EXIT_FAIL, "out of memory");
+	buf_append(body, NULL, 0); /* never NULL data, even when empty */
 	cur->body = body->data;
 	cur->body_len = body->len;
 	cc = curl_easy_setopt(h, CURLOPT_POSTFIELDS, cur->body);
@@ -949,7 +899,7 @@ int http_request(const struct http_opts *opts, const struct http_request *req,
 		resp->status = 0;
 		buf_reset(&resp->body);
 		xfer_clear_headers(&x);
-		x.too_big = x.oom = x.body_traced = 0;
+		x.too_big = x.body_traced = 0;
 		errbuf[0] = '\0';
 		if (cur.prepare && prepare_body(h, &cur, &attempt_body, err) < 0)
 			goto out;
@@ -972,9 +922,6 @@ int http_request(const struct http_opts *opts, const struct http_request *req,
 		} else if (x.too_big || cc == CURLE_FILESIZE_EXCEEDED) {
 			okc_fail(err, OKC_EXIT_NETWORK, "response from %s is larger than %zu bytes",
 			         host, o.max_body);
-			goto out;
-		} else if (x.oom) {
-			okc_fail(err, OKC_EXIT_FAIL, "out of memory");
 			goto out;
 		} else if (cc == CURLE_OUT_OF_MEMORY) {
 			/* libcurl before 8.6 says this of a header line over its 100 KiB cap:

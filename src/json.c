@@ -63,6 +63,60 @@ cJSON *json_parse_object(const char *json, size_t len)
 	return root;
 }
 
+/* The member, NULL for a tree that is not an object (cJSON would look into an array). */
+static const cJSON *member(const cJSON *obj, const char *key)
+{
+	return cJSON_IsObject(obj) ? cJSON_GetObjectItemCaseSensitive(obj, key) : NULL;
+}
+
+int json_get_string(const cJSON *obj, const char *key, const char **out)
+{
+	const cJSON *it = member(obj, key);
+
+	*out = NULL;
+	if (!it || cJSON_IsNull(it))
+		return 0;
+	if (!cJSON_IsString(it) || !it->valuestring)
+		return -1;
+	*out = it->valuestring;
+	return 1;
+}
+
+int json_get_number(const cJSON *obj, const char *key, double min, double max, double *out)
+{
+	const cJSON *it = member(obj, key);
+
+	if (!it)
+		return 0;
+	if (!cJSON_IsNumber(it) || !(it->valuedouble >= min && it->valuedouble <= max))
+		return -1;
+	*out = it->valuedouble;
+	return 1;
+}
+
+int json_get_bool(const cJSON *obj, const char *key, int *out)
+{
+	const cJSON *it = member(obj, key);
+
+	if (!it)
+		return 0;
+	if (!cJSON_IsBool(it))
+		return -1;
+	*out = cJSON_IsTrue(it) ? 1 : 0;
+	return 1;
+}
+
+int json_get_time(const cJSON *obj, const char *key, time_t *out)
+{
+	const cJSON *it = member(obj, key);
+
+	if (!it)
+		return 0;
+	if (!cJSON_IsString(it) || !it->valuestring || time_parse_utc(it->valuestring, out) < 0)
+		return -1;
+	return 1;
+}
+
 int json_add_string(cJSON *obj, const char *key, const char *value)
 {
 	if (!value)
@@ -94,9 +148,11 @@ int json_print_secret(const cJSON *root, size_t payload, struct buf *out)
 		return -1;
 	size = 512 + 6 * payload;
 	text = xmalloc(size);
-	if (cJSON_PrintPreallocated((cJSON *)root, text, (int)size, 0) &&
-	    buf_puts(out, text) == 0 && buf_putc(out, '\n') == 0)
+	if (cJSON_PrintPreallocated((cJSON *)root, text, (int)size, 0)) {
+		buf_puts(out, text);
+		buf_putc(out, '\n');
 		rc = 0;
+	}
 	wipe(text, size);
 	free(text);
 	return rc;

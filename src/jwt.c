@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "oktacred/json.h"
 #include "oktacred/util.h"
 
 static int b64_value(unsigned char c)
@@ -41,8 +42,7 @@ int base64url_decode(const char *in, size_t len, struct buf *out)
 		bits += 6;
 		if (bits >= 8) {
 			bits -= 8;
-			if (buf_putc(out, (char)((acc >> bits) & 0xff)) < 0)
-				return -1;
+			buf_putc(out, (char)((acc >> bits) & 0xff));
 		}
 	}
 	return 0;
@@ -62,31 +62,32 @@ int base64url_encode(const void *in, size_t len, struct buf *out)
 		bits += 8;
 		while (bits >= 6) {
 			bits -= 6;
-			if (buf_putc(out, alphabet[(acc >> bits) & 0x3f]) < 0)
-				return -1;
+			buf_putc(out, alphabet[(acc >> bits) & 0x3f]);
 		}
 	}
-	if (bits > 0 && buf_putc(out, alphabet[(acc << (6 - bits)) & 0x3f]) < 0)
-		return -1;
+	if (bits > 0)
+		buf_putc(out, alphabet[(acc << (6 - bits)) & 0x3f]);
 	return 0;
 }
 
+/* A string claim, or the first of a list of them ("aud" may be one); else NULL. */
 static char *claim_string(const cJSON *obj, const char *key)
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+	const cJSON *list = cJSON_GetObjectItemCaseSensitive(obj, key);
+	const cJSON *first = cJSON_IsArray(list) ? cJSON_GetArrayItem(list, 0) : NULL;
+	const char *s;
 
-	if (cJSON_IsArray(v))
-		v = cJSON_GetArrayItem(v, 0);
-	return cJSON_IsString(v) && v->valuestring ? xstrdup(v->valuestring) : NULL;
+	if (json_get_string(obj, key, &s) == 1)
+		return xstrdup(s);
+	return cJSON_IsString(first) && first->valuestring ? xstrdup(first->valuestring) : NULL;
 }
 
+/* A time claim (seconds since 1970), or 0. */
 static time_t claim_time(const cJSON *obj, const char *key)
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+	double d;
 
-	if (!cJSON_IsNumber(v) || v->valuedouble < 0 || v->valuedouble > 1e12)
-		return 0;
-	return (time_t)v->valuedouble;
+	return json_get_number(obj, key, 0, 1e12, &d) == 1 ? (time_t)d : 0;
 }
 
 int jwt_claims_parse(const char *jwt, struct jwt_claims *out, okc_err *err)

@@ -63,17 +63,9 @@
 	X(secret_value_unref)                                                                      \
 	X(secret_value_unref_to_password)
 
-SECRET_SYMBOLS(DL_SYMBOL)
-
-static const struct dl_sym secret_syms[] = {SECRET_SYMBOLS(DL_ENTRY)};
-
-static struct dl_lib libsecret = {
-    .name = "libsecret",
-    .sonames = {"libsecret-1.so.0", NULL},
-    .packages = "libsecret-1-0 (Debian/Ubuntu), libsecret (Fedora), libsecret (Homebrew)",
-    .syms = secret_syms,
-    .nsyms = ARRAY_SIZE(secret_syms),
-};
+DL_LIBRARY(libsecret, SECRET_SYMBOLS, "libsecret",
+           "libsecret-1-0 (Debian/Ubuntu), libsecret (Fedora), libsecret (Homebrew)",
+           "libsecret-1.so.0");
 
 #undef g_str_equal /* GLib's macro for direct calls; we pass the function */
 #define g_bus_get_sync                      (*sym_g_bus_get_sync)
@@ -235,18 +227,17 @@ static char *one_line(GError *gerr)
 		int n;
 
 		if (c == (gunichar)-1 || c == (gunichar)-2) {
-			if (buf_putc(&s, '?') < 0)
-				break;
+			buf_putc(&s, '?');
 			p++;
 			continue;
 		}
 		/* Valid UTF-8 is the shortest form: c takes as many bytes as it re-encodes to. */
 		n = g_unichar_to_utf8(c, u);
 		if (g_unichar_isspace(c) || !g_unichar_isprint(c)) {
-			if (s.len && s.data[s.len - 1] != ' ' && buf_putc(&s, ' ') < 0)
-				break;
-		} else if (buf_append(&s, u, (size_t)n) < 0) {
-			break;
+			if (s.len && s.data[s.len - 1] != ' ')
+				buf_putc(&s, ' ');
+		} else {
+			buf_append(&s, u, (size_t)n);
 		}
 		p += n;
 	}

@@ -7,39 +7,29 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "oktacred/paths.h"
 #include "oktacred/sig.h"
 #include "oktacred/store.h"
+#include "oktacred/util.h"
 
 #define LOCK_DEFAULT_TIMEOUT_MS 120000L
-#define LOCK_FIRST_WAIT_MS      1L
+#define LOCK_FIRST_WAIT_MS      2L
 #define LOCK_MAX_WAIT_MS        25L
 
-static long elapsed_ms(const struct timespec *start)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (long)(now.tv_sec - start->tv_sec) * 1000L +
-	       (now.tv_nsec - start->tv_nsec) / 1000000L;
-}
-
 /* Polling with LOCK_NB rather than a blocking flock: a blocking call cannot time out
- * without a timer signal, and SIGALRM belongs to nobody here. Waits start at 1 ms and
- * grow to 25 ms, with jitter so that 32 waiters do not wake in step: a released lock is
- * taken within a few milliseconds, at the cost of a few dozen wakeups a second. */
+ * without a timer signal, and SIGALRM belongs to nobody here. Waits of up to 2 ms at
+ * first grow to up to 25 ms, with full jitter so that 32 waiters do not wake in step: a
+ * released lock is taken within a few milliseconds, at the cost of a few dozen wakeups a
+ * second. */
 static int wait_for_lock(int fd, const char *path, long timeout_ms, okc_err *err)
 {
-	struct timespec start;
-	long wait = LOCK_FIRST_WAIT_MS;
-	unsigned seed = (unsigned)getpid();
+	long long start = now_mono_ms();
+	int attempt;
 
-	clock_gettime(CLOCK_MONOTONIC, &start);
-	for (;;) {
-		long left;
+	for (attempt = 1;; attempt++) {
+		long left, nap;
 
 		if (sig_interrupted())
 			return okc_fail(err, OKC_EXIT_INTERRUPTED,
@@ -49,7 +39,7 @@ static int wait_for_lock(int fd, const char *path, long timeout_ms, okc_err *err
 		if (errno != EWOULDBLOCK && errno != EINTR)
 			return okc_fail(err, OKC_EXIT_FAIL, "cannot lock %s: %s", path,
 			                strerror(errno));
-		left = timeout_ms - elapsed_ms(&start);
+		left = timeout_ms - (long)(now_mono_ms() - start);
 		if (left <= 0) {
 			okc_fail(
 			    err, OKC_EXIT_FAIL,
@@ -58,15 +48,10 @@ static int wait_for_lock(int fd, const char *path, long timeout_ms, okc_err *err
 			okc_hint(err, "look for a stuck oktacred process: fuser -v %s", path);
 			return -1;
 		}
-		seed = seed * 1103515245u + 12345u;
-		wait = wait * 2 > LOCK_MAX_WAIT_MS ? LOCK_MAX_WAIT_MS : wait * 2;
-		{
-			long nap = wait / 2 + (long)((seed >> 16) % (unsigned)(wait / 2 + 1));
-
-			if (sig_sleep_ms(nap < left ? nap : left) < 0)
-				return okc_fail(err, OKC_EXIT_INTERRUPTED,
-				                "interrupted while waiting for the lock %s", path);
-		}
+		nap = backoff_delay_ms(attempt, LOCK_FIRST_WAIT_MS, LOCK_MAX_WAIT_MS);
+		if (sig_sleep_ms(nap < left ? nap : left) < 0)
+			return okc_fail(err, OKC_EXIT_INTERRUPTED,
+			                "interrupted while waiting for the lock %s", path);
 	}
 }
 

@@ -87,17 +87,14 @@ static int parse_oauth_error(const struct buf *body, const struct buf *form, con
 	/* Lenient, unlike the parsing of tokens: an error is worth reading even from a body
 	 * with trailing bytes (a NUL in it would only cut the text short). */
 	cJSON *root = body->data ? cJSON_ParseWithLength(body->data, body->len) : NULL;
-	const cJSON *e, *d;
+	const char *e, *d;
 	struct buf desc = BUF_INIT;
 	int ok = 0;
 
-	e = cJSON_GetObjectItemCaseSensitive(root, "error");
-	d = cJSON_GetObjectItemCaseSensitive(root, "error_description");
-	if (cJSON_IsString(e) && e->valuestring) {
-		text_escape(oerr->error, sizeof(oerr->error), e->valuestring);
-		if (cJSON_IsString(d) && d->valuestring &&
-		    redact_echoes(&desc, d->valuestring, strlen(d->valuestring), form->data,
-		                  form->len, basic_pass) == 0)
+	if (json_get_string(root, "error", &e) == 1) {
+		text_escape(oerr->error, sizeof(oerr->error), e);
+		if (json_get_string(root, "error_description", &d) == 1 &&
+		    redact_echoes(&desc, d, strlen(d), form->data, form->len, basic_pass) == 0)
 			text_escape(oerr->description, sizeof(oerr->description), desc.data);
 		ok = 1;
 	}
@@ -128,8 +125,7 @@ static int built_form_prepare(void *ctx, struct buf *body, okc_err *err)
 	buf_reset(&f->last);
 	if (f->build(f->ctx, &f->last, err) < 0)
 		return -1;
-	if (buf_append(body, f->last.data ? f->last.data : "", f->last.len) < 0)
-		return okc_fail(err, OKC_EXIT_FAIL, "out of memory");
+	buf_append(body, f->last.data ? f->last.data : "", f->last.len);
 	return 0;
 }
 
@@ -212,27 +208,17 @@ int oauth_post_built(const struct provider_cfg *p, const char *url, oauth_form_f
                      struct oauth_error *oerr, okc_err *err)
 {
 	struct built_form f = {build, ctx, BUF_INIT};
-	int rc = post_form(p, url, NULL, &f, basic_user, basic_pass, json, oerr, err);
+	int rc = post_form(p, url, &f.last, &f, basic_user, basic_pass, json, oerr, err);
 
 	buf_free(&f.last); /* wipes the last form: it may hold a client assertion */
 	return rc;
 }
 
-/* The token answer in json as tokens for p. */
-static int token_answer(const struct provider_cfg *p, struct buf *json, struct tokens **out,
-                        okc_err *err)
-{
-	int rc = tokens_from_response(json->data, json->len, now_utc(), out, err);
-
-	buf_free(json);
-	if (rc < 0)
-		return -1;
-	tokens_set_provider(*out, p);
-	return 0;
-}
-
-int oauth_token_request(const struct provider_cfg *p, const struct buf *form, struct tokens **out,
-                        struct oauth_error *oerr, okc_err *err)
+/* POSTs to p's token endpoint (form, or with f, f's form built per attempt, form then
+ * being f->last) and reads the token answer as tokens for p. */
+static int token_request(const struct provider_cfg *p, const struct buf *form, struct built_form *f,
+                         const char *basic_user, const char *basic_pass, struct tokens **out,
+                         struct oauth_error *oerr, okc_err *err)
 {
 	struct oauth_endpoints ep;
 	struct buf json = BUF_INIT;
@@ -240,24 +226,31 @@ int oauth_token_request(const struct provider_cfg *p, const struct buf *form, st
 
 	if (oauth_endpoints_for(p, &ep, err) < 0)
 		return -1;
-	rc = oauth_post(p, ep.token, form, &json, oerr, err);
+	rc = post_form(p, ep.token, form, f, basic_user, basic_pass, &json, oerr, err);
 	oauth_endpoints_free(&ep);
-	return rc != 0 ? rc : token_answer(p, &json, out, err);
+	if (rc == 0)
+		rc = tokens_from_response(json.data, json.len, now_utc(), out, err);
+	buf_free(&json);
+	if (rc == 0)
+		tokens_set_provider(*out, p);
+	return rc;
+}
+
+int oauth_token_request(const struct provider_cfg *p, const struct buf *form, struct tokens **out,
+                        struct oauth_error *oerr, okc_err *err)
+{
+	return token_request(p, form, NULL, NULL, NULL, out, oerr, err);
 }
 
 int oauth_token_request_auth(const struct provider_cfg *p, oauth_form_fn build, void *ctx,
                              const char *basic_user, const char *basic_pass, struct tokens **out,
                              struct oauth_error *oerr, okc_err *err)
 {
-	struct oauth_endpoints ep;
-	struct buf json = BUF_INIT;
-	int rc;
+	struct built_form f = {build, ctx, BUF_INIT};
+	int rc = token_request(p, &f.last, &f, basic_user, basic_pass, out, oerr, err);
 
-	if (oauth_endpoints_for(p, &ep, err) < 0)
-		return -1;
-	rc = oauth_post_built(p, ep.token, build, ctx, basic_user, basic_pass, &json, oerr, err);
-	oauth_endpoints_free(&ep);
-	return rc != 0 ? rc : token_answer(p, &json, out, err);
+	buf_free(&f.last); /* wipes the last form: it may hold a client assertion */
+	return rc;
 }
 
 int oauth_revoke(const struct provider_cfg *p, const char *token, const char *type_hint,
@@ -270,13 +263,9 @@ int oauth_revoke(const struct provider_cfg *p, const char *token, const char *ty
 
 	if (oauth_endpoints_for(p, &ep, err) < 0)
 		return -1;
-	if (http_form_add(&form, "token", token) < 0 ||
-	    http_form_add(&form, "token_type_hint", type_hint) < 0 ||
-	    http_form_add(&form, "client_id", p->client_id) < 0) {
-		buf_free(&form);
-		oauth_endpoints_free(&ep);
-		return okc_fail(err, OKC_EXIT_FAIL, "out of memory");
-	}
+	http_form_add(&form, "token", token);
+	http_form_add(&form, "token_type_hint", type_hint);
+	http_form_add(&form, "client_id", p->client_id);
 	rc = oauth_post(p, ep.revoke, &form, &json, &oerr, err);
 	buf_free(&form);
 	buf_free(&json);

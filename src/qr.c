@@ -12,17 +12,9 @@
 	X(QRcode_encodeString)                                                                     \
 	X(QRcode_free)
 
-QRENCODE_SYMBOLS(DL_SYMBOL)
-
-static const struct dl_sym qrencode_syms[] = {QRENCODE_SYMBOLS(DL_ENTRY)};
-
-static struct dl_lib libqrencode = {
-    .name = "libqrencode",
-    .sonames = {"libqrencode.so.4", NULL},
-    .packages = "libqrencode4 (Debian/Ubuntu), qrencode-libs (Fedora), qrencode (Homebrew)",
-    .syms = qrencode_syms,
-    .nsyms = ARRAY_SIZE(qrencode_syms),
-};
+DL_LIBRARY(libqrencode, QRENCODE_SYMBOLS, "libqrencode",
+           "libqrencode4 (Debian/Ubuntu), qrencode-libs (Fedora), qrencode (Homebrew)",
+           "libqrencode.so.4");
 
 #define QRcode_encodeString (*sym_QRcode_encodeString)
 #define QRcode_free         (*sym_QRcode_free)

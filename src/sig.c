@@ -7,6 +7,8 @@
 #include <signal.h>
 #include <time.h>
 
+#include "oktacred/banned.h"
+
 static volatile sig_atomic_t received; /* the first signal's number, 0: none */
 static volatile sig_atomic_t deferring;
 

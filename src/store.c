@@ -214,9 +214,7 @@ int store_check_tree(const char *root, const char *dir, okc_err *err)
 int store_read(const char *path, size_t max, struct buf *out, okc_err *err)
 {
 	struct buf b = BUF_INIT;
-	struct stat st;
-	char chunk[4096];
-	int fd, rc = 0;
+	int fd, rc;
 
 	/* O_NONBLOCK: a FIFO planted here must not hang us before fstat refuses it. */
 	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
@@ -227,46 +225,12 @@ int store_read(const char *path, size_t max, struct buf *out, okc_err *err)
 			return fail_symlink(path, err);
 		return okc_fail(err, OKC_EXIT_FAIL, "cannot open %s: %s", path, strerror(errno));
 	}
-	if (fstat(fd, &st) < 0) {
-		rc = okc_fail(err, OKC_EXIT_FAIL, "cannot stat %s: %s", path, strerror(errno));
-		goto out;
-	}
-	if (check_stat(path, &st, 0, err) < 0) {
-		rc = -1;
-		goto out;
-	}
-	if ((unsigned long long)st.st_size > (unsigned long long)max) {
-		rc = okc_fail(err, OKC_EXIT_FAIL, "%s is larger than %zu bytes", path, max);
-		goto out;
-	}
-	if (buf_append(&b, "", 0) < 0) {
-		rc = okc_fail(err, OKC_EXIT_FAIL, "out of memory reading %s", path);
-		goto out;
-	}
-	for (;;) {
-		ssize_t n = read(fd, chunk, sizeof(chunk));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			rc = okc_fail(err, OKC_EXIT_FAIL, "cannot read %s: %s", path,
-			              strerror(errno));
-			break;
-		}
-		if (n == 0)
-			break;
-		/* The file may grow after fstat: the cap holds for what we read. */
-		if ((size_t)n > max - b.len) {
-			rc = okc_fail(err, OKC_EXIT_FAIL, "%s is larger than %zu bytes", path, max);
-			break;
-		}
-		if (buf_append(&b, chunk, (size_t)n) < 0) {
-			rc = okc_fail(err, OKC_EXIT_FAIL, "out of memory reading %s", path);
-			break;
-		}
-	}
-	wipe(chunk, sizeof(chunk));
-out:
+	rc = store_check_fd(fd, path, err);
+	if (rc == 0 && buf_read_fd(&b, fd, max) < 0)
+		rc =
+		    errno == EFBIG
+		        ? okc_fail(err, OKC_EXIT_FAIL, "%s is larger than %zu bytes", path, max)
+		        : okc_fail(err, OKC_EXIT_FAIL, "cannot read %s: %s", path, strerror(errno));
 	close(fd);
 	if (rc < 0) {
 		buf_free(&b);

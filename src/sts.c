@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "oktacred/buf.h"
 #include "oktacred/dl.h"
@@ -24,6 +23,7 @@
 #define STS_ACTION         "AssumeRoleWithWebIdentity"
 #define DEFAULT_TRIES      3
 #define DEFAULT_BACKOFF_MS 1000L
+#define MAX_BACKOFF_MS     3600000L
 #define SESSION_NAME_MAX   64
 
 #define LIBXML_SYMBOLS(X)                                                                          \
@@ -33,17 +33,8 @@
 	X(xmlDictOwns)                                                                             \
 	X(xmlFreeDoc)
 
-LIBXML_SYMBOLS(DL_SYMBOL)
-
-static const struct dl_sym libxml_syms[] = {LIBXML_SYMBOLS(DL_ENTRY)};
-
-static struct dl_lib libxml2 = {
-    .name = "libxml2",
-    .sonames = {"libxml2.so.2", "libxml2.so.16", "libxml2.2.dylib", NULL},
-    .packages = "libxml2 (Debian/Ubuntu, Fedora, Homebrew)",
-    .syms = libxml_syms,
-    .nsyms = ARRAY_SIZE(libxml_syms),
-};
+DL_LIBRARY(libxml2, LIBXML_SYMBOLS, "libxml2", "libxml2 (Debian/Ubuntu, Fedora, Homebrew)",
+           "libxml2.so.2", "libxml2.so.16", "libxml2.2.dylib");
 
 #define xmlInitParser        (*sym_xmlInitParser)
 #define xmlReadMemory        (*sym_xmlReadMemory)
@@ -94,7 +85,6 @@ char *sts_session_name(const char *tmpl, const char *email, const char *sub,
 {
 	struct buf b = BUF_INIT;
 	const char *t = tmpl && *tmpl ? tmpl : "{email}";
-	char *out;
 
 	if (!email || !*email)
 		email = sub; /* DESIGN.md 3: {sub} when the ID token has no email */
@@ -122,10 +112,7 @@ char *sts_session_name(const char *tmpl, const char *email, const char *sub,
 		b.len = SESSION_NAME_MAX;
 		b.data[b.len] = '\0';
 	}
-	out = buf_detach(&b);
-	if (!out)
-		abort(); /* out of memory, as xstrdup does */
-	return out;
+	return buf_detach(&b);
 }
 
 /* ---- the XML answer ---- */
@@ -199,8 +186,8 @@ static char *text_of(const xmlNode *el, size_t max, int vschar)
 			continue;
 		if (c->type != XML_TEXT_NODE && c->type != XML_CDATA_SECTION_NODE)
 			goto bad;
-		if (c->content && buf_puts(&b, (const char *)c->content) < 0)
-			goto bad;
+		if (c->content)
+			buf_puts(&b, (const char *)c->content);
 		if (b.len > max + 64)
 			goto bad;
 	}
@@ -447,19 +434,19 @@ int sts_parse_response(const char *body, size_t len, struct sts_credentials *out
 
 /* ---- the request ---- */
 
-static int build_form(const struct sts_request *r, struct buf *form)
+static void build_form(const struct sts_request *r, struct buf *form)
 {
 	char dur[24];
 
-	snprintf(dur, sizeof(dur), "%ld", r->duration);
-	if (http_form_add(form, "Action", STS_ACTION) < 0 ||
-	    http_form_add(form, "Version", STS_VERSION) < 0 ||
-	    http_form_add(form, "RoleArn", r->role_arn) < 0 ||
-	    http_form_add(form, "RoleSessionName", r->session_name) < 0 ||
-	    http_form_add(form, "WebIdentityToken", r->web_identity_token) < 0 ||
-	    (r->duration > 0 && http_form_add(form, "DurationSeconds", dur) < 0))
-		return -1;
-	return 0;
+	http_form_add(form, "Action", STS_ACTION);
+	http_form_add(form, "Version", STS_VERSION);
+	http_form_add(form, "RoleArn", r->role_arn);
+	http_form_add(form, "RoleSessionName", r->session_name);
+	http_form_add(form, "WebIdentityToken", r->web_identity_token);
+	if (r->duration > 0) {
+		snprintf(dur, sizeof(dur), "%ld", r->duration);
+		http_form_add(form, "DurationSeconds", dur);
+	}
 }
 
 /* STS says the request may succeed when tried again. */
@@ -531,8 +518,8 @@ int sts_assume_role(const struct sts_request *r, struct sts_credentials *out,
 	struct buf form = BUF_INIT;
 	char host[256];
 	int tries = r->max_attempts > 0 ? r->max_attempts : DEFAULT_TRIES;
-	long wait = r->backoff_ms > 0 ? r->backoff_ms : DEFAULT_BACKOFF_MS;
-	unsigned seed = (unsigned)getpid() ^ (unsigned)time(NULL);
+	long first_wait = r->backoff_ms > 0 ? r->backoff_ms : DEFAULT_BACKOFF_MS;
+	long nap;
 	int n, rc;
 
 	memset(out, 0, sizeof(*out));
@@ -540,10 +527,7 @@ int sts_assume_role(const struct sts_request *r, struct sts_credentials *out,
 	if (libxml_load(err) < 0)
 		return -1;
 	http_url_host(r->endpoint, host, sizeof(host));
-	if (build_form(r, &form) < 0) {
-		buf_free(&form);
-		return okc_fail(err, OKC_EXIT_FAIL, "out of memory");
-	}
+	build_form(r, &form);
 	for (n = 1;; n++) {
 		log_verbose("STS %s: AssumeRoleWithWebIdentity %s as %s", host, r->role_arn,
 		            r->session_name);
@@ -556,18 +540,13 @@ int sts_assume_role(const struct sts_request *r, struct sts_credentials *out,
 			              serr->message[0] ? ": " : "", serr->message, n);
 			break;
 		}
-		seed = seed * 1103515245u + 12345u;
-		{
-			long nap = wait / 2 + (long)((seed >> 16) % (unsigned)(wait / 2 + 1));
-
-			log_verbose("STS %s: %s; trying again in %.1f s (attempt %d of %d)", host,
-			            serr->code, (double)nap / 1000.0, n + 1, tries);
-			if (sig_sleep_ms(nap) < 0) {
-				rc = okc_fail(err, OKC_EXIT_INTERRUPTED, "interrupted");
-				break;
-			}
+		nap = backoff_delay_ms(n, first_wait, MAX_BACKOFF_MS);
+		log_verbose("STS %s: %s; trying again in %.1f s (attempt %d of %d)", host,
+		            serr->code, (double)nap / 1000.0, n + 1, tries);
+		if (sig_sleep_ms(nap) < 0) {
+			rc = okc_fail(err, OKC_EXIT_INTERRUPTED, "interrupted");
+			break;
 		}
-		wait *= 2;
 	}
 	buf_free(&form);
 	return rc;

@@ -9,6 +9,8 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "oktacred/banned.h"
+
 FILE *term_user_stream(void)
 {
 	static FILE *tty;

@@ -29,19 +29,45 @@ static int is_vschar_string(const char *s)
 
 enum field_rule { FIELD_TEXT, FIELD_TOKEN };
 
-/* An optional string member. Absent or null: *out stays NULL, 0. Wrong type: -1. */
-static int get_string(const cJSON *obj, const char *key, enum field_rule rule, char **out)
-{
-	const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, key);
+/* The string members of struct tokens: their JSON keys, what they may hold, where they
+ * go. The first ANSWER_STRINGS are those of the token endpoint's answer; tokens.json
+ * holds them all. */
+static const struct string_field {
+	const char *key;
+	enum field_rule rule;
+	size_t offset;
+} strings[] = {
+    {"access_token", FIELD_TOKEN, offsetof(struct tokens, access_token)},
+    {"token_type", FIELD_TOKEN, offsetof(struct tokens, token_type)},
+    {"refresh_token", FIELD_TOKEN, offsetof(struct tokens, refresh_token)},
+    {"id_token", FIELD_TOKEN, offsetof(struct tokens, id_token)},
+    {"scope", FIELD_TEXT, offsetof(struct tokens, scope)},
+    {"org_url", FIELD_TEXT, offsetof(struct tokens, org_url)},
+    {"client_id", FIELD_TEXT, offsetof(struct tokens, client_id)},
+    {"authorization_server", FIELD_TEXT, offsetof(struct tokens, authorization_server)},
+    {"scopes", FIELD_TEXT, offsetof(struct tokens, scopes)},
+    {"session", FIELD_TOKEN, offsetof(struct tokens, session)},
+};
+#define ANSWER_STRINGS 5
 
-	*out = NULL;
-	if (!it || cJSON_IsNull(it))
-		return 0;
-	if (!cJSON_IsString(it) || !it->valuestring)
-		return -1;
-	if (rule == FIELD_TOKEN && !is_vschar_string(it->valuestring))
-		return -1;
-	*out = xstrdup(it->valuestring);
+/* The first n strings[] as optional string members (absent or null: NULL), copied into
+ * t. Returns 0, or -1 with *bad the key of a member of the wrong type or, for a token,
+ * anything but VSCHAR. */
+static int get_strings(const cJSON *obj, size_t n, struct tokens *t, const char **bad)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		char **field = (char **)((char *)t + strings[i].offset);
+		const char *s;
+		int r = json_get_string(obj, strings[i].key, &s);
+
+		if (r < 0 || (r == 1 && strings[i].rule == FIELD_TOKEN && !is_vschar_string(s))) {
+			*bad = strings[i].key;
+			return -1;
+		}
+		*field = xstrdup(s);
+	}
 	return 0;
 }
 
@@ -49,30 +75,12 @@ static int get_string(const cJSON *obj, const char *key, enum field_rule rule, c
  * untouched); present and good: 1; else -1. */
 static int get_seconds(const cJSON *obj, const char *key, long min, long *out)
 {
-	const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, key);
 	double d;
+	int r = json_get_number(obj, key, (double)min, (double)MAX_LIFETIME, &d);
 
-	if (!it)
-		return 0;
-	if (!cJSON_IsNumber(it))
-		return -1;
-	d = it->valuedouble;
-	if (!(d >= (double)min && d <= (double)MAX_LIFETIME))
-		return -1;
-	*out = (long)d;
-	return 1;
-}
-
-/* An optional RFC 3339 UTC time. Absent: 0; good: 1; else -1. */
-static int get_time(const cJSON *obj, const char *key, time_t *out)
-{
-	const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, key);
-
-	if (!it)
-		return 0;
-	if (!cJSON_IsString(it) || !it->valuestring || time_parse_utc(it->valuestring, out) < 0)
-		return -1;
-	return 1;
+	if (r == 1)
+		*out = (long)d;
+	return r;
 }
 
 void tokens_free(struct tokens *t)
@@ -99,11 +107,23 @@ static int bad_answer(okc_err *err, const char *field)
 	                "the identity provider's token answer has a bad \"%s\"", field);
 }
 
+/* The end of a parse: frees the tree; gives t to *out when rc is 0, else frees it. */
+static int hand_over(cJSON *root, struct tokens *t, int rc, struct tokens **out)
+{
+	json_free_secret(root);
+	if (rc < 0)
+		tokens_free(t);
+	else
+		*out = t;
+	return rc;
+}
+
 int tokens_from_response(const char *json, size_t len, time_t now, struct tokens **out,
                          okc_err *err)
 {
 	struct tokens *t;
 	cJSON *root;
+	const char *bad, *access;
 	long secs;
 	int rc = -1;
 
@@ -121,25 +141,12 @@ int tokens_from_response(const char *json, size_t len, time_t now, struct tokens
 		         "the identity provider's token answer has no \"access_token\"");
 		goto out;
 	}
-	if (get_string(root, "access_token", FIELD_TOKEN, &t->access_token) < 0 ||
-	    !t->access_token) {
+	if (json_get_string(root, "access_token", &access) != 1) { /* null, or not a string */
 		bad_answer(err, "access_token");
 		goto out;
 	}
-	if (get_string(root, "token_type", FIELD_TOKEN, &t->token_type) < 0) {
-		bad_answer(err, "token_type");
-		goto out;
-	}
-	if (get_string(root, "refresh_token", FIELD_TOKEN, &t->refresh_token) < 0) {
-		bad_answer(err, "refresh_token");
-		goto out;
-	}
-	if (get_string(root, "id_token", FIELD_TOKEN, &t->id_token) < 0) {
-		bad_answer(err, "id_token");
-		goto out;
-	}
-	if (get_string(root, "scope", FIELD_TEXT, &t->scope) < 0) {
-		bad_answer(err, "scope");
+	if (get_strings(root, ANSWER_STRINGS, t, &bad) < 0) {
+		bad_answer(err, bad);
 		goto out;
 	}
 	t->expires_in = DEFAULT_EXPIRES_IN;
@@ -158,12 +165,7 @@ int tokens_from_response(const char *json, size_t len, time_t now, struct tokens
 	t->expires_at = now + t->expires_in;
 	rc = 0;
 out:
-	json_free_secret(root);
-	if (rc < 0)
-		tokens_free(t);
-	else
-		*out = t;
-	return rc;
+	return hand_over(root, t, rc, out);
 }
 
 int tokens_to_json(const struct tokens *t, int with_secrets, struct buf *out)
@@ -209,25 +211,9 @@ static int corrupt(okc_err *err, const char *what)
 
 int tokens_from_json(const char *json, size_t len, struct tokens **out, okc_err *err)
 {
-	static const struct {
-		const char *key;
-		enum field_rule rule;
-		size_t offset;
-	} strings[] = {
-	    {"access_token", FIELD_TOKEN, offsetof(struct tokens, access_token)},
-	    {"token_type", FIELD_TOKEN, offsetof(struct tokens, token_type)},
-	    {"refresh_token", FIELD_TOKEN, offsetof(struct tokens, refresh_token)},
-	    {"id_token", FIELD_TOKEN, offsetof(struct tokens, id_token)},
-	    {"scope", FIELD_TEXT, offsetof(struct tokens, scope)},
-	    {"org_url", FIELD_TEXT, offsetof(struct tokens, org_url)},
-	    {"client_id", FIELD_TEXT, offsetof(struct tokens, client_id)},
-	    {"authorization_server", FIELD_TEXT, offsetof(struct tokens, authorization_server)},
-	    {"scopes", FIELD_TEXT, offsetof(struct tokens, scopes)},
-	    {"session", FIELD_TOKEN, offsetof(struct tokens, session)},
-	};
 	struct tokens *t;
 	cJSON *root;
-	size_t i;
+	const char *bad;
 	int rc = -1, r;
 
 	*out = NULL;
@@ -235,25 +221,20 @@ int tokens_from_json(const char *json, size_t len, struct tokens **out, okc_err 
 	if (!root)
 		return corrupt(err, "not a JSON object");
 	t = xcalloc(1, sizeof(*t));
-	for (i = 0; i < ARRAY_SIZE(strings); i++) {
-		char **field = (char **)((char *)t + strings[i].offset);
-
-		if (get_string(root, strings[i].key, strings[i].rule, field) < 0) {
-			okc_fail(err, OKC_EXIT_LOGIN, "the token cache is corrupt: bad \"%s\"",
-			         strings[i].key);
-			goto out;
-		}
+	if (get_strings(root, ARRAY_SIZE(strings), t, &bad) < 0) {
+		okc_fail(err, OKC_EXIT_LOGIN, "the token cache is corrupt: bad \"%s\"", bad);
+		goto out;
 	}
-	if (get_time(root, "expires_at", &t->expires_at) != 1) {
+	if (json_get_time(root, "expires_at", &t->expires_at) != 1) {
 		corrupt(err, "\"expires_at\" is missing or not a UTC time");
 		goto out;
 	}
-	r = get_time(root, "obtained_at", &t->obtained_at);
+	r = json_get_time(root, "obtained_at", &t->obtained_at);
 	if (r < 0) {
 		corrupt(err, "bad \"obtained_at\"");
 		goto out;
 	}
-	if (get_time(root, "refresh_expires_at", &t->refresh_expires_at) < 0) {
+	if (json_get_time(root, "refresh_expires_at", &t->refresh_expires_at) < 0) {
 		corrupt(err, "bad \"refresh_expires_at\"");
 		goto out;
 	}
@@ -271,12 +252,7 @@ int tokens_from_json(const char *json, size_t len, struct tokens **out, okc_err 
 		t->session = xasprintf("obtained-%lld", (long long)t->obtained_at);
 	rc = 0;
 out:
-	json_free_secret(root);
-	if (rc < 0)
-		tokens_free(t);
-	else
-		*out = t;
-	return rc;
+	return hand_over(root, t, rc, out);
 }
 
 void tokens_continue_session(struct tokens *fresh, const struct tokens *old)

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "oktacred/buf.h"
 
@@ -30,7 +31,7 @@ void free_secret(char *s)
 	free(s);
 }
 
-static void oom(void)
+void out_of_memory(void)
 {
 	fputs("oktacred: out of memory\n", stderr);
 	abort();
@@ -41,7 +42,7 @@ void *xmalloc(size_t n)
 	void *p = malloc(n ? n : 1);
 
 	if (!p)
-		oom();
+		out_of_memory();
 	return p;
 }
 
@@ -50,7 +51,7 @@ void *xcalloc(size_t n, size_t size)
 	void *p = calloc(n ? n : 1, size ? size : 1);
 
 	if (!p)
-		oom();
+		out_of_memory();
 	return p;
 }
 
@@ -59,7 +60,7 @@ void *xrealloc(void *p, size_t n)
 	void *q = realloc(p, n ? n : 1);
 
 	if (!q)
-		oom();
+		out_of_memory();
 	return q;
 }
 
@@ -90,7 +91,7 @@ char *xasprintf(const char *fmt, ...)
 	n = vsnprintf(NULL, 0, fmt, ap);
 	va_end(ap);
 	if (n < 0)
-		oom();
+		out_of_memory();
 	p = xmalloc((size_t)n + 1);
 	va_start(ap, fmt);
 	vsnprintf(p, (size_t)n + 1, fmt, ap);
@@ -179,8 +180,7 @@ int text_escape_buf(struct buf *out, const char *s, size_t len)
 		char piece[4];
 		size_t used, k = escape_next(s, len, piece, &used);
 
-		if (buf_append(out, piece, k) < 0)
-			return -1;
+		buf_append(out, piece, k);
 		s += used;
 		len -= used;
 	}
@@ -190,16 +190,42 @@ int text_escape_buf(struct buf *out, const char *s, size_t len)
 char *text_escape_dup(const char *s)
 {
 	struct buf b = BUF_INIT;
-	char *out;
 
 	if (!s)
 		return NULL;
-	if (text_escape_buf(&b, s, strlen(s)) < 0)
-		oom();
-	out = buf_detach(&b);
-	if (!out)
-		oom();
-	return out;
+	text_escape_buf(&b, s, strlen(s));
+	return buf_detach(&b);
+}
+
+/* Jitter needs no cryptographic quality: xorshift64*, seeded from the clock and pid. */
+static unsigned long long jitter(unsigned long long max)
+{
+	static unsigned long long state;
+
+	if (!state) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		state = ((unsigned long long)ts.tv_nsec << 20) ^ (unsigned long long)ts.tv_sec ^
+		        ((unsigned long long)getpid() << 40);
+		state |= 1;
+	}
+	state ^= state >> 12;
+	state ^= state << 25;
+	state ^= state >> 27;
+	return state * 0x2545F4914F6CDD1DULL % (max + 1);
+}
+
+long backoff_delay_ms(int attempt, long base_ms, long cap_ms)
+{
+	long ceiling = base_ms > 0 ? base_ms : 0;
+	int i;
+
+	for (i = 1; i < attempt && ceiling < cap_ms; i++)
+		ceiling *= 2;
+	if (ceiling > cap_ms)
+		ceiling = cap_ms;
+	return ceiling > 0 ? (long)jitter((unsigned long long)ceiling) : 0;
 }
 
 int parse_duration(const char *s, long *seconds)

@@ -34,6 +34,23 @@ struct dl_lib {
 #define DL_SYMBOL(f) static __typeof__(f) *sym_##f;
 #define DL_ENTRY(f)  {#f, &sym_##f},
 
+/* All of the above but the #defines, and the module's struct dl_lib var, in one line:
+ *
+ *     DL_LIBRARY(libfoo, FOO_SYMBOLS, "libfoo", "libfoo1 (Debian/Ubuntu), ...",
+ *                "libfoo.so.1", "libfoo.1.dylib");
+ *
+ * the sonames last, at most three. */
+#define DL_LIBRARY(var, SYMBOLS, libname, install, ...)                                            \
+	SYMBOLS(DL_SYMBOL)                                                                         \
+	static const struct dl_sym var##_syms[] = {SYMBOLS(DL_ENTRY)};                             \
+	static struct dl_lib var = {                                                               \
+	    .name = libname,                                                                       \
+	    .sonames = {__VA_ARGS__, NULL},                                                        \
+	    .packages = install,                                                                   \
+	    .syms = var##_syms,                                                                    \
+	    .nsyms = sizeof(var##_syms) / sizeof(var##_syms[0]),                                   \
+	}
+
 /* Loads lib the first time (later calls return 0 at once): the first soname that opens
  * with every symbol resolved wins. Otherwise exit 1 and a one-line message naming the
  * library and the package to install, e.g. "libcurl is not installed (libcurl.so.4:

@@ -46,12 +46,12 @@ int envset_parse_format(const char *s, enum env_format *out);
  *               are (why, and which parsers read it back exactly: envset_quote_dotenv in
  *               envset.c); cleared variables are left out (dotenv cannot express removal).
  * Every line ends in a newline; a value's own newlines stay inside its quotes.
- * Returns 0, or -1 when a name is not [A-Za-z_][A-Za-z0-9_]* (never printed), on bad UTF-8
- * in json, or when memory runs out; on -1 out is left as it was. */
+ * Returns 0, or -1 when a name is not [A-Za-z_][A-Za-z0-9_]* (never printed) or on bad
+ * UTF-8 in json; on -1 out is left as it was. */
 int envset_render(const struct envset *e, enum env_format f, int unset_all, struct buf *out);
 
-/* The quoting alone, quotes included, appended to out. value must not be NULL.
- * Return 0, or -1 when memory runs out. */
+/* The quoting alone, quotes included, appended to out. Return 0, or -1 for a NULL
+ * value. */
 int envset_quote_sh(struct buf *out, const char *value);
 int envset_quote_fish(struct buf *out, const char *value);
 int envset_quote_powershell(struct buf *out, const char *value);

@@ -35,4 +35,7 @@ void okc_hint(okc_err *err, const char *fmt, ...) __attribute__((format(printf, 
 int okc_wrap(okc_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void okc_err_clear(okc_err *err);
 
+/* The banned functions are compile errors in every file that includes this. */
+#include "oktacred/banned.h"
+
 #endif

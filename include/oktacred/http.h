@@ -83,7 +83,7 @@ int http_url_allowed(const char *url, okc_err *err);
 
 /* Percent-encodes for application/x-www-form-urlencoded and appends "key=value",
  * with '&' before it when out is not empty. A NULL value is sent empty. No curl needed.
- * Returns 0 or -1. */
+ * Always 0 (out of memory aborts, as in buf.h). */
 int http_form_add(struct buf *out, const char *key, const char *value);
 
 /* The host[:port] part of url, cut to fit out (n bytes), for messages. No curl needed. */

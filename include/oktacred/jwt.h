@@ -10,7 +10,7 @@
 
 /* Appends the decoded bytes; padding optional. Returns 0, or -1 on a bad character. */
 int base64url_decode(const char *in, size_t len, struct buf *out);
-/* Appends the unpadded base64url form. Returns 0 or -1 (out of memory). */
+/* Appends the unpadded base64url form. Always 0. */
 int base64url_encode(const void *in, size_t len, struct buf *out);
 
 struct jwt_claims {

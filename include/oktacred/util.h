@@ -14,7 +14,10 @@ struct buf;
 void wipe(void *p, size_t n);
 /* Wipes a NUL-terminated string and frees it; NULL is fine. */
 void free_secret(char *s);
-/* strdup that aborts on out-of-memory (there is no sensible recovery). NULL in -> NULL out. */
+/* Prints "out of memory" and aborts: what every allocation here (x*() and struct buf)
+ * does when memory runs out, since there is no sensible recovery. */
+_Noreturn void out_of_memory(void);
+/* strdup that aborts on out-of-memory. NULL in -> NULL out. */
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 void *xmalloc(size_t n);
@@ -37,10 +40,16 @@ char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * result does not fit, it ends before the first character or escape that does not fit
  * whole: never inside a UTF-8 sequence or an escape. src NULL is "". */
 void text_escape(char *dst, size_t n, const char *src);
-/* Appends len bytes of s, escaped (a NUL byte is \x00). 0, or -1 on out-of-memory. */
+/* Appends len bytes of s, escaped (a NUL byte is \x00). Always 0. */
 int text_escape_buf(struct buf *out, const char *s, size_t len);
 /* A new escaped copy; aborts on out-of-memory. NULL in -> NULL out. */
 char *text_escape_dup(const char *s);
+
+/* The wait before retry number attempt (1: the first) of a doubling backoff: the ceiling
+ * base_ms * 2^(attempt-1), at most cap_ms (which must stay below LONG_MAX / 2), with full
+ * jitter: a random wait in [0, ceiling], so that clients that failed together do not
+ * come back together. */
+long backoff_delay_ms(int attempt, long base_ms, long cap_ms);
 
 /* "30s", "5m", "1h", "2h30m", "90" (seconds). Returns 0 and seconds, or -1. */
 int parse_duration(const char *s, long *seconds);
@@ -58,5 +67,8 @@ long long now_mono_ms(void);
 
 int str_eq(const char *a, const char *b); /* both may be NULL */
 int str_starts(const char *s, const char *prefix);
+
+/* Last: the banned functions become compile errors in every file that includes this. */
+#include "oktacred/banned.h"
 
 #endif

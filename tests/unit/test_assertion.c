@@ -27,6 +27,8 @@
 #define AUD    "https://company.okta.com/oauth2/v1/token"
 #define NOW    ((time_t)1767225600) /* 2026-01-01T00:00:00Z */
 
+#include "helpers.h"
+
 static char tmpdir[] = "/tmp/okc-assertion-XXXXXX";
 
 static void setup(void)
@@ -36,10 +38,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-	char *cmd = xasprintf("rm -rf '%s'", tmpdir);
-
-	cr_assert_eq(system(cmd), 0);
-	free(cmd);
+	test_rmtree(tmpdir);
 }
 
 TestSuite(assertion, .init = setup, .fini = teardown, .timeout = 60);
@@ -124,12 +123,8 @@ static char *pem_of(EVP_PKEY *k, enum pem_form form)
 static char *write_key(const char *name, const char *text, mode_t mode)
 {
 	char *path = xasprintf("%s/%s", tmpdir, name);
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
 
-	cr_assert_geq(fd, 0, "%s: %s", path, strerror(errno));
-	cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-	close(fd);
-	cr_assert_eq(chmod(path, mode), 0);
+	test_write_file(path, text, strlen(text), mode);
 	return path;
 }
 

@@ -17,6 +17,8 @@
 #include "oktacred/envset.h"
 #include "oktacred/util.h"
 
+#include "helpers.h"
+
 /* ---------- helpers ---------- */
 
 static char *render(const struct envset *e, enum env_format f, int unset_all)
@@ -65,15 +67,6 @@ static void assert_bytes(const char *what, const char *want, size_t wn, const ch
 	cr_assert_fail("%s:\n want [%s]\n got  [%s]", what, show(want, wn), show(got, gn));
 }
 
-static void write_file(const char *path, const char *data, size_t n)
-{
-	FILE *f = fopen(path, "wb");
-
-	cr_assert_not_null(f, "%s: %s", path, strerror(errno));
-	cr_assert_eq(fwrite(data, 1, n, f), n);
-	cr_assert_eq(fclose(f), 0);
-}
-
 /* Temporary directories of the running test, removed by its .fini even when it fails. */
 static char *tmpdirs[4];
 static size_t n_tmpdirs;
@@ -90,16 +83,9 @@ static char *make_tmpdir(void)
 
 static void rm_tmpdirs(void)
 {
-	char *const envp[] = {NULL};
-	pid_t pid;
-	int st;
-
 	while (n_tmpdirs) {
-		char *const argv[] = {"/bin/rm", "-rf", tmpdirs[--n_tmpdirs], NULL};
-
-		if (posix_spawn(&pid, argv[0], NULL, NULL, argv, envp) == 0)
-			waitpid(pid, &st, 0);
-		free(argv[2]);
+		test_rmtree(tmpdirs[--n_tmpdirs]);
+		free(tmpdirs[n_tmpdirs]);
 	}
 }
 
@@ -870,7 +856,7 @@ static void shell_run(const struct shell *sh, const char *dir, const char *scrip
 	size_t i, a = 0;
 	int st;
 
-	write_file(path, script, strlen(script));
+	test_write_file(path, script, strlen(script), 0600);
 	argv[a++] = (char *)sh->path;
 	for (i = 0; i < ARRAY_SIZE(sh->args) && sh->args[i]; i++)
 		argv[a++] = (char *)sh->args[i];
@@ -1059,7 +1045,7 @@ static void python_run(const char *code, const char *dir, const char *data, size
 	int st;
 
 	cr_assert(exists(PY), PY " is needed");
-	write_file(path, data, n);
+	test_write_file(path, data, n, 0600);
 	buf_reset(out);
 	st = run(argv, envp, out);
 	cr_assert_eq(st, 0, "python exited %d", st);

@@ -17,35 +17,10 @@
 #include "oktacred/store.h"
 #include "oktacred/util.h"
 
+#include "helpers.h"
+
 static char home[] = "/tmp/okc-keyring-XXXXXX";
 static char *pdir; /* $XDG_CONFIG_HOME/oktacred/okta/okta-oidc */
-
-static void rmtree(const char *path)
-{
-	struct stat st;
-	struct dirent *e;
-	DIR *d;
-
-	if (lstat(path, &st) < 0)
-		return;
-	if (!S_ISDIR(st.st_mode)) {
-		unlink(path);
-		return;
-	}
-	d = opendir(path);
-	while (d && (e = readdir(d))) {
-		char *sub;
-
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-			continue;
-		sub = paths_join(path, e->d_name);
-		rmtree(sub);
-		free(sub);
-	}
-	if (d)
-		closedir(d);
-	rmdir(path);
-}
 
 /* Every test runs without a session bus, whatever the developer's session has: nothing
  * here may touch a real keyring. */
@@ -61,7 +36,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-	rmtree(home);
+	test_rmtree(home);
 	free(pdir);
 }
 

@@ -22,35 +22,15 @@
 #include "oktacred/store.h"
 #include "oktacred/util.h"
 
-static char tmpdir[] = "/tmp/okc-store-XXXXXX";
+#include "helpers.h"
 
-static void rmtree(const char *path)
+/* Text written to path with mode. */
+static void write_file(const char *path, const char *text, mode_t mode)
 {
-	struct stat st;
-	DIR *d;
-	struct dirent *e;
-
-	if (lstat(path, &st) < 0)
-		return;
-	if (S_ISDIR(st.st_mode)) {
-		chmod(path, 0700);
-		d = opendir(path);
-		while (d && (e = readdir(d))) {
-			char *sub;
-
-			if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-				continue;
-			sub = paths_join(path, e->d_name);
-			rmtree(sub);
-			free(sub);
-		}
-		if (d)
-			closedir(d);
-		rmdir(path);
-	} else {
-		unlink(path);
-	}
+	test_write_file(path, text, strlen(text), mode);
 }
+
+static char tmpdir[] = "/tmp/okc-store-XXXXXX";
 
 static void setup(void)
 {
@@ -60,22 +40,12 @@ static void setup(void)
 
 static void teardown(void)
 {
-	rmtree(tmpdir);
+	test_rmtree(tmpdir);
 }
 
 static char *at(const char *name)
 {
 	return paths_join(tmpdir, name);
-}
-
-static void write_file(const char *path, const char *text, mode_t mode)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, mode);
-
-	cr_assert_geq(fd, 0, "%s: %s", path, strerror(errno));
-	cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-	close(fd);
-	cr_assert_eq(chmod(path, mode), 0);
 }
 
 static mode_t mode_of(const char *path)

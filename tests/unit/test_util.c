@@ -397,3 +397,26 @@ Test(util, text_escape_every_short_input_is_terminal_safe)
 	cr_assert_eq(nbad, 0, "%lu unsafe, the first from %02x %02x %02x", nbad,
 	             (unsigned char)bad[0], (unsigned char)bad[1], (unsigned char)bad[2]);
 }
+
+Test(util, backoff_delay_doubles_to_the_cap_with_full_jitter)
+{
+	long max[5] = {0};
+	int attempt, i;
+
+	for (i = 0; i < 2000; i++) {
+		for (attempt = 1; attempt <= 5; attempt++) {
+			long d = backoff_delay_ms(attempt, 500, 3000);
+
+			cr_assert_geq(d, 0);
+			cr_assert_leq(d, attempt < 4 ? 500L << (attempt - 1) : 3000L,
+			              "attempt %d: %ld", attempt, d);
+			if (d > max[attempt - 1])
+				max[attempt - 1] = d;
+		}
+	}
+	/* 2000 draws of [0, 500] come near the top. */
+	cr_assert_gt(max[0], 400);
+	cr_assert_gt(max[4], 2500);
+	cr_assert_eq(backoff_delay_ms(1, 0, 100), 0);
+	cr_assert_eq(backoff_delay_ms(100, 1, 0), 0);
+}
