@@ -62,14 +62,41 @@ long awscreds_renew_before(long duration)
 
 /* ---- JSON ---- */
 
+/* The string members of credentials.json: printable without spaces (vschar), required. */
+static const struct {
+	const char *key;
+	int vschar;
+	int required;
+	size_t offset;
+} strings[] = {
+    {"access_key_id", 1, 1, offsetof(struct awscreds, access_key_id)},
+    {"secret_access_key", 1, 1, offsetof(struct awscreds, secret_access_key)},
+    {"session_token", 1, 1, offsetof(struct awscreds, session_token)},
+    {"role_arn", 1, 1, offsetof(struct awscreds, role_arn)},
+    {"assumed_role_arn", 1, 0, offsetof(struct awscreds, assumed_role_arn)},
+    {"session_name", 1, 0, offsetof(struct awscreds, session_name)},
+    {"provider", 1, 0, offsetof(struct awscreds, provider)},
+    {"org_url", 0, 0, offsetof(struct awscreds, org_url)},
+    {"client_id", 0, 0, offsetof(struct awscreds, client_id)},
+    {"authorization_server", 0, 0, offsetof(struct awscreds, authorization_server)},
+    {"sts_endpoint", 0, 0, offsetof(struct awscreds, sts_endpoint)},
+    {"session", 1, 0, offsetof(struct awscreds, session)},
+    {"issuer", 0, 0, offsetof(struct awscreds, issuer)},
+    {"subject", 0, 0, offsetof(struct awscreds, subject)},
+};
+
+static char *const *string_at(const struct awscreds *c, size_t i)
+{
+	return (char *const *)(const void *)((const char *)c + strings[i].offset);
+}
+
 static size_t payload_of(const struct awscreds *c)
 {
-	return json_len0(c->access_key_id) + json_len0(c->secret_access_key) +
-	       json_len0(c->session_token) + json_len0(c->role_arn) +
-	       json_len0(c->assumed_role_arn) + json_len0(c->session_name) +
-	       json_len0(c->provider) + json_len0(c->org_url) + json_len0(c->client_id) +
-	       json_len0(c->authorization_server) + json_len0(c->sts_endpoint) +
-	       json_len0(c->session) + json_len0(c->issuer) + json_len0(c->subject);
+	size_t n = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(strings); i++)
+		n += json_len0(*string_at(c, i));
+	return n;
 }
 
 int awscreds_to_json(const struct awscreds *c, struct buf *out)
@@ -80,24 +107,13 @@ int awscreds_to_json(const struct awscreds *c, struct buf *out)
 	if (!root)
 		return -1;
 	if (!cJSON_AddNumberToObject(root, "version", CREDS_VERSION) ||
-	    json_add_string(root, "access_key_id", c->access_key_id) < 0 ||
-	    json_add_string(root, "secret_access_key", c->secret_access_key) < 0 ||
-	    json_add_string(root, "session_token", c->session_token) < 0 ||
 	    json_add_time(root, "expiration", c->expiration) < 0 ||
 	    json_add_time(root, "obtained_at", c->obtained_at) < 0 ||
-	    json_add_string(root, "role_arn", c->role_arn) < 0 ||
-	    json_add_string(root, "assumed_role_arn", c->assumed_role_arn) < 0 ||
-	    json_add_string(root, "session_name", c->session_name) < 0 ||
-	    json_add_string(root, "role_choice", choice_names[c->choice]) < 0 ||
-	    json_add_string(root, "provider", c->provider) < 0 ||
-	    json_add_string(root, "org_url", c->org_url) < 0 ||
-	    json_add_string(root, "client_id", c->client_id) < 0 ||
-	    json_add_string(root, "authorization_server", c->authorization_server) < 0 ||
-	    json_add_string(root, "sts_endpoint", c->sts_endpoint) < 0 ||
-	    json_add_string(root, "session", c->session) < 0 ||
-	    json_add_string(root, "issuer", c->issuer) < 0 ||
-	    json_add_string(root, "subject", c->subject) < 0)
+	    json_add_string(root, "role_choice", choice_names[c->choice]) < 0)
 		goto out;
+	for (size_t i = 0; i < ARRAY_SIZE(strings); i++)
+		if (json_add_string(root, strings[i].key, *string_at(c, i)) < 0)
+			goto out;
 	rc = json_print_secret(root, payload_of(c), out);
 out:
 	json_free_secret(root);
@@ -137,27 +153,6 @@ static int corrupt(okc_err *err, const char *what)
 
 int awscreds_from_json(const char *json, size_t len, struct awscreds **out, okc_err *err)
 {
-	static const struct {
-		const char *key;
-		int vschar;
-		int required;
-		size_t offset;
-	} strings[] = {
-	    {"access_key_id", 1, 1, offsetof(struct awscreds, access_key_id)},
-	    {"secret_access_key", 1, 1, offsetof(struct awscreds, secret_access_key)},
-	    {"session_token", 1, 1, offsetof(struct awscreds, session_token)},
-	    {"role_arn", 1, 1, offsetof(struct awscreds, role_arn)},
-	    {"assumed_role_arn", 1, 0, offsetof(struct awscreds, assumed_role_arn)},
-	    {"session_name", 1, 0, offsetof(struct awscreds, session_name)},
-	    {"provider", 1, 0, offsetof(struct awscreds, provider)},
-	    {"org_url", 0, 0, offsetof(struct awscreds, org_url)},
-	    {"client_id", 0, 0, offsetof(struct awscreds, client_id)},
-	    {"authorization_server", 0, 0, offsetof(struct awscreds, authorization_server)},
-	    {"sts_endpoint", 0, 0, offsetof(struct awscreds, sts_endpoint)},
-	    {"session", 1, 0, offsetof(struct awscreds, session)},
-	    {"issuer", 0, 0, offsetof(struct awscreds, issuer)},
-	    {"subject", 0, 0, offsetof(struct awscreds, subject)},
-	};
 	const cJSON *it;
 	struct awscreds *c;
 	cJSON *root = NULL;
@@ -213,37 +208,33 @@ out:
 	return rc;
 }
 
-int awscreds_process_json(const struct awscreds *c, struct buf *out)
+/* The credentials as AWS tools read them: credential_process (version: "Version":1 and
+ * "SessionToken") or the container endpoint ("Token"). */
+static int tool_json(const struct awscreds *c, int version, struct buf *out)
 {
 	cJSON *root = cJSON_CreateObject();
 	int rc = -1;
 
 	if (!root)
 		return -1;
-	if (cJSON_AddNumberToObject(root, "Version", 1) &&
+	if ((!version || cJSON_AddNumberToObject(root, "Version", 1)) &&
 	    json_add_string(root, "AccessKeyId", c->access_key_id) == 0 &&
 	    json_add_string(root, "SecretAccessKey", c->secret_access_key) == 0 &&
-	    json_add_string(root, "SessionToken", c->session_token) == 0 &&
+	    json_add_string(root, version ? "SessionToken" : "Token", c->session_token) == 0 &&
 	    json_add_time(root, "Expiration", c->expiration) == 0)
 		rc = json_print_secret(root, payload_of(c), out);
 	json_free_secret(root);
 	return rc;
 }
 
+int awscreds_process_json(const struct awscreds *c, struct buf *out)
+{
+	return tool_json(c, 1, out);
+}
+
 int awscreds_container_json(const struct awscreds *c, struct buf *out)
 {
-	cJSON *root = cJSON_CreateObject();
-	int rc = -1;
-
-	if (!root)
-		return -1;
-	if (json_add_string(root, "AccessKeyId", c->access_key_id) == 0 &&
-	    json_add_string(root, "SecretAccessKey", c->secret_access_key) == 0 &&
-	    json_add_string(root, "Token", c->session_token) == 0 &&
-	    json_add_time(root, "Expiration", c->expiration) == 0)
-		rc = json_print_secret(root, payload_of(c), out);
-	json_free_secret(root);
-	return rc;
+	return tool_json(c, 0, out);
 }
 
 /* ---- the file ---- */

@@ -41,18 +41,6 @@ static int keyring_failed(const struct provider_cfg *p, okc_err *err)
 	return okc_wrap(err, "%s (token_store = keyring)", p->name);
 }
 
-/* RFC 6749 appendix A: tokens are VSCHAR, as tokens_from_json demands of the file. The
- * keyring is just as much outside input. */
-static int is_token(const char *s)
-{
-	if (!*s)
-		return 0;
-	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e)
-			return 0;
-	return 1;
-}
-
 /* Replaces *field with the keyring's secret of that kind: NULL and OKC_NOENT when there
  * is none (or it is not a token), -1 when the keyring fails. */
 static int load_secret(const struct provider_cfg *p, const char *kind, char **field, okc_err *err)
@@ -69,7 +57,7 @@ static int load_secret(const struct provider_cfg *p, const char *kind, char **fi
 		return keyring_failed(p, err);
 	if (rc == OKC_NOENT)
 		return OKC_NOENT;
-	if (!is_token(s)) {
+	if (!tokens_is_vschar(s)) {
 		log_warn("%s: the keyring's %s is not a token; ignoring it", p->name, kind);
 		free_secret(s);
 		return OKC_NOENT;

@@ -440,16 +440,14 @@ static int expand_vars(struct config_ctx *ctx, const char *raw, char **out)
 	struct buf b = BUF_INIT;
 	const char *p = raw;
 	char tmp[80];
-	int rc = 0;
-
 	if (!strchr(raw, '$')) {
 		*out = xstrdup(raw);
 		return 0;
 	}
 
-	while (*p && rc == 0) {
+	while (*p) {
 		if (p[0] == '$' && p[1] == '$') {
-			rc = buf_putc(&b, '$');
+			buf_putc(&b, '$');
 			p += 2;
 		} else if (p[0] == '$' && p[1] == '{') {
 			const char *name = p + 2, *close = strchr(name, '}');
@@ -479,25 +477,14 @@ static int expand_vars(struct config_ctx *ctx, const char *raw, char **out)
 				return -1;
 			}
 			free(var);
-			rc = buf_puts(&b, val);
+			buf_puts(&b, val);
 			p = close + 1;
 		} else {
-			rc = buf_putc(&b, *p++);
+			buf_putc(&b, *p++);
 		}
 	}
-	/* Not buf_detach() for "": it hands back an unterminated block when nothing was
-	 * appended. */
-	if (rc == 0 && b.len == 0) {
-		buf_free(&b);
-		*out = xstrdup("");
-		return 0;
-	}
-	if (rc == 0 && (*out = buf_detach(&b)) != NULL)
-		return 0;
-	buf_free(&b);
-	okc_fail(ctx->err, OKC_EXIT_FAIL, "out of memory");
-	ctx->failed = 1;
-	return -1;
+	*out = buf_detach(&b);
+	return 0;
 }
 
 /* Whether a raw value has text of its own besides ${NAME} references, i.e. whether a
@@ -634,15 +621,21 @@ int config_set_bool(struct config_ctx *c, const struct config_key *k, void *obj,
 	return 0;
 }
 
-static int set_provider_name(struct config_ctx *c, const struct config_key *k, void *obj,
-                             const char *v)
+int config_set_checked(struct config_ctx *c, const struct config_key *k, void *obj, const char *v,
+                       int ok, const char *what)
 {
 	char tmp[80];
 
-	if (!valid_name(v, strlen(v)))
-		return fail_here(c, "provider \"%s\" is not a valid provider name", SHOW(v, tmp));
+	if (!ok)
+		return fail_here(c, "%s \"%s\" is not %s", k->name, SHOW(v, tmp), what);
 	*FIELD(obj, k, char *) = xstrdup(v);
 	return 0;
+}
+
+static int set_provider_name(struct config_ctx *c, const struct config_key *k, void *obj,
+                             const char *v)
+{
+	return config_set_checked(c, k, obj, v, valid_name(v, strlen(v)), "a valid provider name");
 }
 
 /* ---- the name index ---- */
@@ -1538,40 +1531,16 @@ static int read_config_file(const char *path, char **data, size_t *len, struct s
 		okc_fail(err, OKC_EXIT_USAGE, "%s: larger than 1 MiB", path);
 		goto fail;
 	}
-	for (;;) {
-		char chunk[8192];
-		ssize_t r = read(fd, chunk, sizeof(chunk));
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			okc_fail(err, OKC_EXIT_USAGE, "%s: %s", path, strerror(errno));
-			goto fail;
-		}
-		if (r == 0)
-			break;
-		if (b.len + (size_t)r > CONFIG_MAX_SIZE) {
+	if (buf_read_fd(&b, fd, CONFIG_MAX_SIZE) < 0) {
+		if (errno == EFBIG)
 			okc_fail(err, OKC_EXIT_USAGE, "%s: larger than 1 MiB", path);
-			wipe(chunk, sizeof(chunk));
-			goto fail;
-		}
-		if (buf_append(&b, chunk, (size_t)r) < 0) {
-			okc_fail(err, OKC_EXIT_FAIL, "out of memory");
-			wipe(chunk, sizeof(chunk));
-			goto fail;
-		}
-		wipe(chunk, (size_t)r);
+		else
+			okc_fail(err, OKC_EXIT_USAGE, "%s: %s", path, strerror(errno));
+		goto fail;
 	}
 	close(fd);
 	*len = b.len;
-	if (b.len == 0) {
-		buf_free(&b);
-		*data = xstrdup("");
-		return 0;
-	}
 	*data = buf_detach(&b);
-	if (!*data)
-		return okc_fail(err, OKC_EXIT_FAIL, "out of memory");
 	return 0;
 fail:
 	buf_free(&b);

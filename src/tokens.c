@@ -15,9 +15,7 @@
 #define MAX_LIFETIME       (10L * 366 * 86400)
 #define DEFAULT_EXPIRES_IN 3600L
 
-/* RFC 6749 appendix A: tokens are VSCHAR (%x20-7E). Nothing else may reach an HTTP
- * header or a shell's environment. */
-static int is_vschar_string(const char *s)
+int tokens_is_vschar(const char *s)
 {
 	if (!*s)
 		return 0;
@@ -62,7 +60,7 @@ static int get_strings(const cJSON *obj, size_t n, struct tokens *t, const char 
 		const char *s;
 		int r = json_get_string(obj, strings[i].key, &s);
 
-		if (r < 0 || (r == 1 && strings[i].rule == FIELD_TOKEN && !is_vschar_string(s))) {
+		if (r < 0 || (r == 1 && strings[i].rule == FIELD_TOKEN && !tokens_is_vschar(s))) {
 			*bad = strings[i].key;
 			return -1;
 		}

@@ -127,6 +127,9 @@ int config_set_origin(struct config_ctx *c, const struct config_key *k, void *ob
 int config_set_path(struct config_ctx *c, const struct config_key *k, void *obj, const char *v);
 int config_set_duration(struct config_ctx *c, const struct config_key *k, void *obj, const char *v);
 int config_set_bool(struct config_ctx *c, const struct config_key *k, void *obj, const char *v);
+/* Stores a copy of v at k->off when ok, else fails with "KEY \"V\" is not WHAT". */
+int config_set_checked(struct config_ctx *c, const struct config_key *k, void *obj, const char *v,
+                       int ok, const char *what);
 /* 1 when s is a valid environment variable name. */
 int config_is_env_name(const char *s);
 /* 1 when scopes (space-separated) holds want. */

@@ -32,6 +32,10 @@ struct tokens {
 
 /* Wipes every secret, frees everything; NULL is fine. */
 void tokens_free(struct tokens *t);
+/* RFC 6749 appendix A: a token is VSCHAR (%x20-7E), and not empty. Nothing else may reach
+ * an HTTP header or a shell's environment, whether it came from a server, tokens.json or
+ * the keyring. */
+int tokens_is_vschar(const char *s);
 
 /* Parses a token endpoint success answer (RFC 6749 5.1). access_token (string) is
  * required; token_type, refresh_token, id_token, scope optional strings; expires_in a

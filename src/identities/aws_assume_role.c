@@ -727,17 +727,8 @@ static int valid_role_arn(const char *s, size_t n)
 
 static int set_role_arn(struct config_ctx *c, const struct config_key *k, void *obj, const char *v)
 {
-	struct aws_role_cfg *a = obj;
-	char tmp[80];
-
-	(void)k;
-	if (!valid_role_arn(v, strlen(v)))
-		return config_fail(c,
-		                   "role_arn \"%s\" is not an IAM role ARN "
-		                   "(arn:aws:iam::123456789012:role/NAME)",
-		                   CONFIG_SHOW(v, tmp));
-	a->role_arn = xstrdup(v);
-	return 0;
+	return config_set_checked(c, k, obj, v, valid_role_arn(v, strlen(v)),
+	                          "an IAM role ARN (arn:aws:iam::123456789012:role/NAME)");
 }
 
 static void trim_span(const char **s, const char **e)
@@ -800,17 +791,12 @@ static int set_role_map(struct config_ctx *c, const struct config_key *k, void *
 
 static int set_region(struct config_ctx *c, const struct config_key *k, void *obj, const char *v)
 {
-	struct aws_role_cfg *a = obj;
 	size_t n = strlen(v);
-	char tmp[80];
 
-	(void)k;
-	if (n > 32 || !islower((unsigned char)v[0]) ||
-	    strspn(v, "abcdefghijklmnopqrstuvwxyz0123456789-") != n)
-		return config_fail(c, "region \"%s\" is not an AWS region (like us-east-1)",
-		                   CONFIG_SHOW(v, tmp));
-	a->region = xstrdup(v);
-	return 0;
+	return config_set_checked(c, k, obj, v,
+	                          n <= 32 && islower((unsigned char)v[0]) &&
+	                              strspn(v, "abcdefghijklmnopqrstuvwxyz0123456789-") == n,
+	                          "an AWS region (like us-east-1)");
 }
 
 /* Literal characters STS accepts in a session name, and {email} / {sub} /

@@ -49,19 +49,13 @@ const struct config_key config_provider_keys[] = {
 int provider_set_authorization_server(struct config_ctx *c, const struct config_key *k, void *obj,
                                       const char *v)
 {
-	struct provider_cfg *p = obj;
-	char tmp[80];
 	size_t n = strlen(v);
 
-	(void)k;
-	if (n > 64 ||
-	    strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789") != n)
-		return config_fail(c,
-		                   "authorization_server \"%s\" is not \"default\", \"org\" or an "
-		                   "authorization server id (letters and digits)",
-		                   CONFIG_SHOW(v, tmp));
-	p->authorization_server = xstrdup(v);
-	return 0;
+	return config_set_checked(
+	    c, k, obj, v,
+	    n <= 64 &&
+	        strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789") == n,
+	    "\"default\", \"org\" or an authorization server id (letters and digits)");
 }
 
 /* Scope tokens (RFC 6749 3.3) separated by single spaces. */
