@@ -31,9 +31,9 @@ override LDFLAGS  += -Wl,-z,relro,-z,now
 override LDLIBS   += $(PKG_LIBS) -ldl
 
 B         := build
-LIB_SRCS  := $(filter-out src/main.c,$(wildcard src/*.c src/*/*.c))
+LIB_SRCS  := $(filter-out src/cmd/main.c,$(wildcard src/*.c src/*/*.c))
 LIB_OBJS  := $(LIB_SRCS:%.c=$(B)/%.o)
-MAIN_OBJ  := $(B)/src/main.o
+MAIN_OBJ  := $(B)/src/cmd/main.o
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_OBJS := $(UNIT_SRCS:%.c=$(B)/%.o)
 DEPFILES  := $(LIB_OBJS:.o=.d) $(MAIN_OBJ:.o=.d) $(UNIT_OBJS:.o=.d)
@@ -96,6 +96,7 @@ FORMAT_FILES = $(wildcard src/*.c src/*/*.c include/oktacred/*.h tests/unit/*.c)
 
 lint:
 	clang-format --dry-run -Werror $(FORMAT_FILES)
+	scripts/check-layers.sh
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 		--suppress=missingIncludeSystem --inline-suppr -Iinclude \
 		-D_POSIX_C_SOURCE=200809L -DOKTACRED_VERSION='"$(VERSION)"' src
@@ -111,7 +112,7 @@ banned-check:
 		$(CC) $(CPPFLAGS) -std=c11 -fsyntax-only -x c - 2>/dev/null && \
 		{ echo "banned.h does not reject $$call"; exit 1; }; \
 	done; \
-	for f in $(LIB_SRCS) src/main.c; do \
+	for f in $(LIB_SRCS) src/cmd/main.c; do \
 		$(CC) $(CPPFLAGS) -MM $$f | grep -q 'oktacred/banned\.h' || \
 		{ echo "$$f does not include oktacred/banned.h"; exit 1; }; \
 	done; true

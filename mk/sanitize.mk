@@ -24,7 +24,7 @@ SAN_FLAGS  := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-f
 SAN_CFLAGS := -O1 -g -std=c11 $(WARN) $(SAN_FLAGS)
 SAN_CPPFLAGS = $(filter-out -D_FORTIFY_SOURCE=%,$(CPPFLAGS))
 SAN_LIB_OBJS  := $(LIB_SRCS:%.c=$(SAN_B)/%.o)
-SAN_MAIN_OBJ  := $(SAN_B)/src/main.o
+SAN_MAIN_OBJ  := $(SAN_B)/src/cmd/main.o
 SAN_UNIT_OBJS := $(UNIT_SRCS:%.c=$(SAN_B)/%.o)
 SAN_OPT_OBJ   := $(SAN_B)/options.o
 SAN_LOGS      := $(abspath $(SAN_B))/logs

@@ -3,7 +3,7 @@
  * allow-list of names that never carry a secret; every other value is replaced by
  * "<redacted>", so a new secret field from a server is hidden without a change here.
  *
- * The allow-lists (src/redact.c has them with the reasons):
+ * The allow-lists (src/lib/redact.c has them with the reasons):
  * - JSON keys: token_type, issued_token_type, expires_in, interval, scope, error,
  *   error_description, error_uri, errorCode, errorSummary, errorLink, errorId,
  *   verification_uri, issuer, jwks_uri, Version, AccessKeyId, Expiration, and any key

@@ -1,7 +1,8 @@
 """The man pages and the shell completions against the command line they describe.
 
-One source of truth: the command line is src/cli.c's table, which `oktacred --help` and
-`oktacred COMMAND --help` print; the configuration keys are src/config.c's tables. Every
+One source of truth: the command line is src/cmd/cli.c's table, which `oktacred --help` and
+`oktacred COMMAND --help` print; the configuration keys are the kinds' key tables
+(src/providers/, src/identities/, with the keys every section has). Every
 command, alias and option must be in oktacred(1) and in each completion script, and every
 command or option these name must exist. The names are taken from places of known shape:
 
@@ -314,14 +315,14 @@ def test_man_environment_lists_what_env_sets(cli, world):
 
 
 def test_man_environment_of_exec_server(cli):
-    """The variables exec --server adds to the environment (src/credserver.c) are listed,
+    """The variables exec --server adds to the environment (src/aws/credserver.c) are listed,
     and nothing the sources (it and the aws/assume-role kind) do not name."""
     if "--server" not in cli.options["exec"]:
         pytest.skip("no exec --server")
     env_section = sections(sections(read(MAN1))["ENVIRONMENT"], "##")
     documented = set(VARIABLE.findall(env_section["Variables set by exec --server"]))
     server = set(re.findall(r'envset_put\([^,]+, "([A-Z_]+)"',
-                            read(os.path.join(ROOT, "src", "credserver.c"))))
+                            read(os.path.join(ROOT, "src", "aws", "credserver.c"))))
     assert server and server <= documented, sorted(server - documented)
     sources = server | set(re.findall(r'"(AWS_[A-Z_]+)"',
                                       read(os.path.join(ROOT, "src", "identities",
@@ -329,7 +330,7 @@ def test_man_environment_of_exec_server(cli):
     assert documented <= sources, sorted(documented - sources)
 
 
-# ---- oktacred-config(5) against src/config.c ----
+# ---- oktacred-config(5) against the kinds' key tables ----
 
 def table_keys(src, name):
     """The key names of the config_key table `name` in C source src: {"key", ...} entries,
@@ -345,14 +346,14 @@ def table_keys(src, name):
 def config_c_keys():
     """({provider key: {kind names}}, {identity key: {kind names}}) from the registry: the
     keys of every provider (src/providers/provider.c) or identity (src/identities/identity.c
-    and src/config.c), and each kind's own (its file's keys[] table)."""
+    and src/state/config.c), and each kind's own (its file's keys[] table)."""
     src = lambda *p: read(os.path.join(ROOT, "src", *p))  # noqa: E731
     out = []
     for folder, common in (("providers", table_keys(src("providers", "provider.c"),
                                                     "config_provider_keys")),
                            ("identities", table_keys(src("identities", "identity.c"),
                                                      "config_identity_keys")
-                            | table_keys(src("config.c"), "identity_own_keys"))):
+                            | table_keys(src("state", "config.c"), "identity_own_keys"))):
         kinds = {}
         for f in sorted(os.listdir(os.path.join(ROOT, "src", folder))):
             text = src(folder, f)
@@ -384,7 +385,7 @@ def documented_keys(section_text, all_kinds):
     return out
 
 
-def test_config_man_keys_match_config_c():
+def test_config_man_keys_match_the_kinds():
     provider_keys, identity_keys = config_c_keys()
     page = sections(read(MAN5))
     provider_kinds = set().union(*provider_keys.values())

@@ -1,6 +1,6 @@
 """Claims cannot drive the terminal: what the identity provider says (ID token claims, OAuth
 errors, answers in the --debug trace) reaches stdout and stderr with its control characters
-escaped (text_escape in src/util.c): no ESC, BEL or C1 control gets through, the escapes are
+escaped (text_escape in src/lib/util.c): no ESC, BEL or C1 control gets through, the escapes are
 visible as \\xNN, and names that are not ASCII stay readable."""
 import json
 import re
