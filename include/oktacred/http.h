@@ -77,8 +77,25 @@ struct http_limits {
 void http_limits_set(struct http_limits *limits);
 struct http_limits *http_limits_get(void);
 
-/* Policy check: https://, or http:// to 127.0.0.0/8, ::1 or localhost. Returns 0 or -1
- * (OKC_EXIT_USAGE, message says why). */
+/* A URL split by the policy below. */
+struct http_url {
+	int https;
+	const char *host; /* without the brackets of an IPv6 literal */
+	size_t host_len;
+	const char *authority; /* host[:port] as written */
+	size_t authority_len;
+	const char *rest; /* what follows the authority: path, query, fragment */
+	int ipv6;
+};
+
+/* The one URL policy, of the configuration's URLs and of every request: http(s) with a
+ * host (letters, digits, '.' and '-', not starting with '.' or '-'; or an [IPv6]
+ * literal), an optional port 1-65535, no user information, no white space or control
+ * characters; http:// only to a loopback host (localhost, 127.0.0.0/8 as a strict dotted
+ * quad, ::1). Returns 0 with u filled, or -1 with *why a phrase for "URL ... <why>"
+ * ("must start with https://", ...). No library needed. */
+int http_url_check(const char *url, struct http_url *u, const char **why);
+/* The same as an error: 0 or -1 (OKC_EXIT_USAGE, the message says why). */
 int http_url_allowed(const char *url, okc_err *err);
 
 /* Percent-encodes for application/x-www-form-urlencoded and appends "key=value",

@@ -117,15 +117,6 @@ int http_form_add(struct buf *out, const char *key, const char *value)
 
 /* ---- URL policy ---- */
 
-struct url_parts {
-	int https;
-	const char *host; /* without the brackets of an IPv6 literal */
-	size_t host_len;
-	const char *authority; /* host[:port] as written, for messages */
-	size_t authority_len;
-	int ipv6;
-};
-
 static int ascii_lower(int c)
 {
 	return (c >= 'A' && c <= 'Z') ? c - 'A' + 'a' : c;
@@ -142,74 +133,7 @@ static int span_eq_ci(const char *s, size_t n, const char *word)
 	return word[n] == '\0';
 }
 
-/* Splits what the policy needs out of url. We parse strictly, and http_request checks
- * afterwards that libcurl's parser sees the same scheme and host. */
-static int url_split(const char *url, struct url_parts *u, okc_err *err)
-{
-	const char *p, *end, *host_end;
-	size_t scheme_len;
-
-	memset(u, 0, sizeof(*u));
-	if (!url || !*url)
-		return okc_fail(err, OKC_EXIT_USAGE, "no URL given");
-	for (p = url; *p; p++)
-		if ((unsigned char)*p <= 0x20 || *p == 0x7f)
-			return okc_fail(
-			    err, OKC_EXIT_USAGE,
-			    "invalid URL: it contains white space or control characters");
-	scheme_len =
-	    strspn(url, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+-.");
-	if (scheme_len == 0 || strncmp(url + scheme_len, "://", 3) != 0)
-		return okc_fail(err, OKC_EXIT_USAGE, "invalid URL: it must start with https://");
-	if (span_eq_ci(url, scheme_len, "https"))
-		u->https = 1;
-	else if (!span_eq_ci(url, scheme_len, "http"))
-		return okc_fail(err, OKC_EXIT_USAGE,
-		                "refusing %.*s:// URL: use https (plain http is allowed only for "
-		                "loopback)",
-		                scheme_len > 16 ? 16 : (int)scheme_len, url);
-	p = url + scheme_len + 3;
-	end = p + strcspn(p, "/?#");
-	u->authority = p;
-	u->authority_len = (size_t)(end - p);
-	if (memchr(p, '@', (size_t)(end - p)))
-		return okc_fail(
-		    err, OKC_EXIT_USAGE,
-		    "refusing a URL with user information (user@host): credentials never "
-		    "go in a URL");
-	if (memchr(p, '\\', (size_t)(end - p)))
-		return okc_fail(err, OKC_EXIT_USAGE, "invalid URL: a backslash in the host");
-	if (*p == '[') {
-		host_end = memchr(p, ']', (size_t)(end - p));
-		if (!host_end)
-			return okc_fail(err, OKC_EXIT_USAGE,
-			                "invalid URL: unterminated [IPv6 address]");
-		u->host = p + 1;
-		u->host_len = (size_t)(host_end - p - 1);
-		u->ipv6 = 1;
-		host_end++;
-	} else {
-		host_end = memchr(p, ':', (size_t)(end - p));
-		if (!host_end)
-			host_end = end;
-		u->host = p;
-		u->host_len = (size_t)(host_end - p);
-	}
-	if (u->host_len == 0)
-		return okc_fail(err, OKC_EXIT_USAGE, "invalid URL: no host");
-	if (host_end != end) {
-		const char *port = host_end + 1;
-		size_t digits = strspn(port, "0123456789");
-
-		if (*host_end != ':' || port + digits != end || digits > 5 ||
-		    (digits && atol(port) > 65535))
-			return okc_fail(err, OKC_EXIT_USAGE, "invalid URL: bad port in %.*s",
-			                (int)u->authority_len, u->authority);
-	}
-	return 0;
-}
-
-static int host_is_loopback(const struct url_parts *u)
+static int span_loopback(const struct http_url *u)
 {
 	char tmp[INET6_ADDRSTRLEN + 1];
 	unsigned char addr[sizeof(struct in6_addr)];
@@ -228,18 +152,98 @@ static int host_is_loopback(const struct url_parts *u)
 	return inet_pton(AF_INET, tmp, addr) == 1 && addr[0] == 127;
 }
 
+int http_url_check(const char *url, struct http_url *u, const char **why)
+{
+	const char *p, *end, *host_end;
+	size_t scheme_len;
+
+	memset(u, 0, sizeof(*u));
+	*why = NULL;
+	if (!url || !*url) {
+		*why = "is empty";
+		return -1;
+	}
+	for (p = url; *p; p++) {
+		if ((unsigned char)*p <= 0x20 || *p == 0x7f) {
+			*why = "contains spaces or control characters";
+			return -1;
+		}
+	}
+	scheme_len =
+	    strspn(url, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+-.");
+	if (scheme_len == 0 || strncmp(url + scheme_len, "://", 3) != 0 ||
+	    !(span_eq_ci(url, scheme_len, "https") || span_eq_ci(url, scheme_len, "http"))) {
+		*why = "must start with https://";
+		return -1;
+	}
+	u->https = span_eq_ci(url, scheme_len, "https");
+	p = url + scheme_len + 3;
+	end = p + strcspn(p, "/?#");
+	u->authority = p;
+	u->authority_len = (size_t)(end - p);
+	u->rest = end;
+	if (memchr(p, '@', (size_t)(end - p))) {
+		*why = "must not contain a user name or password";
+		return -1;
+	}
+	if (*p == '[') {
+		host_end = memchr(p, ']', (size_t)(end - p));
+		if (!host_end || host_end == p + 1 ||
+		    strspn(p + 1, "0123456789abcdefABCDEF:.") != (size_t)(host_end - p - 1)) {
+			*why = "has a malformed [IPv6] host";
+			return -1;
+		}
+		u->host = p + 1;
+		u->host_len = (size_t)(host_end - p - 1);
+		u->ipv6 = 1;
+		host_end++;
+	} else {
+		host_end = p + strspn(p, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		                         "0123456789.-");
+		if (host_end > end)
+			host_end = end;
+		if (host_end == p || *p == '.' || *p == '-') {
+			*why = "has no valid host name";
+			return -1;
+		}
+		u->host = p;
+		u->host_len = (size_t)(host_end - p);
+	}
+	if (host_end < end && *host_end == ':') {
+		const char *port = host_end + 1;
+		size_t digits = strspn(port, "0123456789");
+
+		if (port + digits != end || digits == 0 || digits > 5 || atol(port) < 1 ||
+		    atol(port) > 65535) {
+			*why = "has an invalid port";
+			return -1;
+		}
+	} else if (host_end != end) {
+		*why = "has an invalid character in the host name";
+		return -1;
+	}
+	if (!u->https && !span_loopback(u)) {
+		*why = "must use https:// (http:// is only for localhost, 127.0.0.0/8 and [::1])";
+		return -1;
+	}
+	return 0;
+}
+
 int http_url_allowed(const char *url, okc_err *err)
 {
-	struct url_parts u;
+	struct http_url u;
+	const char *why;
 
-	if (url_split(url, &u, err) < 0)
-		return -1;
-	if (u.https || host_is_loopback(&u))
+	if (http_url_check(url, &u, &why) == 0)
 		return 0;
-	return okc_fail(err, OKC_EXIT_USAGE,
-	                "refusing http:// URL for %.*s: use https (plain http is allowed only for "
-	                "loopback)",
-	                (int)u.host_len, u.host);
+	if (!err)
+		return -1;
+	if (u.host && !u.https && strncmp(why, "must use", 8) == 0)
+		return okc_fail(err, OKC_EXIT_USAGE,
+		                "refusing http:// URL for %.*s: use https (plain http is allowed "
+		                "only for loopback)",
+		                (int)u.host_len, u.host);
+	return okc_fail(err, OKC_EXIT_USAGE, "invalid URL: it %s", why);
 }
 
 /* ---- the transfer ---- */
@@ -637,7 +641,7 @@ static int same_ipv6(const char *a, size_t an, const char *b, size_t bn)
 
 /* libcurl must see the same scheme and host as our policy check did, so that no
  * parser difference can smuggle a plain http request to another host. */
-static int curl_url_agrees(CURLU *cu, const struct url_parts *u)
+static int curl_url_agrees(CURLU *cu, const struct http_url *u)
 {
 	char *scheme = NULL, *host = NULL;
 	int ok = 0;
@@ -808,7 +812,8 @@ int http_request(const struct http_opts *opts, const struct http_request *req,
                  struct http_response *resp, okc_err *err)
 {
 	struct http_opts o = {0};
-	struct url_parts u;
+	struct http_url u;
+	const char *why;
 	struct xfer x;
 	struct buf user = BUF_INIT, pass = BUF_INIT, attempt_body = BUF_INIT;
 	struct http_request cur; /* req, with the body of the current attempt when prepared */
@@ -841,8 +846,9 @@ int http_request(const struct http_opts *opts, const struct http_request *req,
 		o.max_wait_ms = DEFAULT_MAX_WAIT_MS;
 	if (o.max_body == 0)
 		o.max_body = DEFAULT_MAX_BODY;
-	if (http_url_allowed(req->url, err) < 0 || url_split(req->url, &u, err) < 0)
+	if (http_url_allowed(req->url, err) < 0)
 		return -1;
+	http_url_check(req->url, &u, &why);
 	if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "POST") != 0)
 		return okc_fail(err, OKC_EXIT_FAIL, "unsupported HTTP method %s", req->method);
 	if (req->prepare && strcmp(req->method, "POST") != 0)

@@ -34,6 +34,7 @@
 
 #include "oktacred/buf.h"
 #include "oktacred/envset.h"
+#include "oktacred/http.h"
 #include "oktacred/paths.h"
 #include "oktacred/util.h"
 
@@ -312,122 +313,33 @@ static int parse_bool(const char *s, int *out)
 	return -1;
 }
 
-/* Exactly four decimal octets, the first 127: nothing that a resolver could read as
- * another address (octal, short forms) passes. */
-static int is_loopback_ipv4(const char *s, size_t n)
-{
-	size_t i = 0;
-	int part;
-
-	if (n < 4 || memcmp(s, "127.", 4) != 0)
-		return 0;
-	i = 4;
-	for (part = 1; part < 4; part++) {
-		size_t start = i;
-		int v = 0;
-
-		while (i < n && isdigit((unsigned char)s[i]) && i - start < 3)
-			v = v * 10 + (s[i++] - '0');
-		if (i == start || v > 255)
-			return 0;
-		if (part < 3) {
-			if (i >= n || s[i] != '.')
-				return 0;
-			i++;
-		}
-	}
-	return i == n;
-}
-
 /*
- * Checks an http(s) URL and returns a normalised copy (scheme and host in lower case), or
- * NULL with *why set. https, or http for a loopback host (localhost, 127.0.0.0/8, [::1]).
- * origin_only: scheme://host[:port] with at most trailing slashes, which are dropped.
- * Otherwise a path may follow; a query or fragment never.
+ * An http(s) URL under http.c's policy (the one every request meets), and the
+ * configuration's own rules: no query or fragment; origin_only: scheme://host[:port] with
+ * at most trailing slashes, which are dropped. Returns a copy with scheme and host in
+ * lower case, or NULL with *why set.
  */
 static char *check_url(const char *url, int origin_only, const char **why)
 {
-	const char *host, *hend, *p, *rest;
-	size_t slen, i;
-	int http;
+	struct http_url u;
 	char *out;
 
-	if (has_space_or_control(url)) {
-		*why = "contains spaces or control characters";
+	if (http_url_check(url, &u, why) < 0)
 		return NULL;
-	}
-	if (strncasecmp(url, "https://", 8) == 0) {
-		http = 0;
-		slen = 8;
-	} else if (strncasecmp(url, "http://", 7) == 0) {
-		http = 1;
-		slen = 7;
-	} else {
-		*why = "must start with https://";
-		return NULL;
-	}
-	host = url + slen;
-	rest = host + strcspn(host, "/?#");
-	if (memchr(host, '@', (size_t)(rest - host))) {
-		*why = "must not contain a user name or password";
-		return NULL;
-	}
-	if (*host == '[') {
-		hend = memchr(host, ']', (size_t)(rest - host));
-		if (!hend || hend == host + 1) {
-			*why = "has a malformed [IPv6] host";
-			return NULL;
-		}
-		for (p = host + 1; p < hend; p++) {
-			if (!isxdigit((unsigned char)*p) && *p != ':' && *p != '.') {
-				*why = "has a malformed [IPv6] host";
-				return NULL;
-			}
-		}
-		hend++;
-	} else {
-		hend = host;
-		while (hend < rest &&
-		       (isalnum((unsigned char)*hend) || *hend == '.' || *hend == '-'))
-			hend++;
-		if (hend == host || *host == '.' || *host == '-') {
-			*why = "has no valid host name";
-			return NULL;
-		}
-	}
-	if (hend < rest && *hend == ':') {
-		long port = 0;
-
-		for (p = hend + 1; p < rest && isdigit((unsigned char)*p) && port <= 65535; p++)
-			port = port * 10 + (*p - '0');
-		if (p != rest || p == hend + 1 || port < 1 || port > 65535) {
-			*why = "has an invalid port";
-			return NULL;
-		}
-	} else if (hend != rest) {
-		*why = "has an invalid character in the host name";
-		return NULL;
-	}
-	if (http && !(((size_t)(hend - host) == 9 && strncasecmp(host, "localhost", 9) == 0) ||
-	              ((size_t)(hend - host) == 5 && memcmp(host, "[::1]", 5) == 0) ||
-	              is_loopback_ipv4(host, (size_t)(hend - host)))) {
-		*why = "must use https:// (http:// is only for localhost, 127.0.0.0/8 and [::1])";
-		return NULL;
-	}
-	if (strpbrk(rest, "?#")) {
+	if (strpbrk(u.rest, "?#")) {
 		*why = "must not have a query or fragment";
 		return NULL;
 	}
-	if (origin_only && rest[strspn(rest, "/")] != '\0') {
+	if (origin_only && u.rest[strspn(u.rest, "/")] != '\0') {
 		*why = "must be scheme://host[:port] without a path (a custom authorization "
 		       "server is set with authorization_server)";
 		return NULL;
 	}
 	out = xstrdup(url);
-	for (i = 0; i < (size_t)(rest - url); i++)
+	for (size_t i = 0; i < (size_t)(u.rest - url); i++)
 		out[i] = (char)tolower((unsigned char)out[i]);
 	if (origin_only)
-		out[rest - url] = '\0';
+		out[u.rest - url] = '\0';
 	return out;
 }
 
