@@ -16,39 +16,13 @@
 #include "oktacred/paths.h"
 #include "oktacred/store.h"
 #include "oktacred/util.h"
+#include "helpers.h"
 
 static char home[] = "/tmp/okc-cache-XXXXXX";
 static char *root; /* $XDG_CONFIG_HOME/oktacred */
 static char *pdir; /* root/okta/okta-oidc */
 static char *pfile;
 
-static void rmtree(const char *path)
-{
-	struct stat st;
-	DIR *d;
-	struct dirent *e;
-
-	if (lstat(path, &st) < 0)
-		return;
-	if (S_ISDIR(st.st_mode)) {
-		chmod(path, 0700);
-		d = opendir(path);
-		while (d && (e = readdir(d))) {
-			char *sub;
-
-			if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-				continue;
-			sub = paths_join(path, e->d_name);
-			rmtree(sub);
-			free(sub);
-		}
-		if (d)
-			closedir(d);
-		rmdir(path);
-	} else {
-		unlink(path);
-	}
-}
 
 static void setup(void)
 {
@@ -61,7 +35,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-	rmtree(home);
+	test_rmtree(home);
 	free(root);
 	free(pdir);
 	free(pfile);
