@@ -1176,6 +1176,8 @@ Test(config, long_section_names_kept_whole)
 
 /* ---- config_open: each section checked when it is first used ---- */
 
+TestSuite(config_open, .init = setup, .fini = teardown);
+
 #define GOOD_AND_BROKEN                                                                            \
 	"[defaults]\nidentity = good\n"                                                            \
 	"[provider ok]\nkind = okta/device-code\norg_url = https://x.okta.com\nclient_id = a\n"    \
