@@ -131,81 +131,57 @@ static int is_vschar(const char *s)
 	return 1;
 }
 
-/* An optional string (absent or null: NULL). -1 on a wrong type or, for vschar fields,
- * anything but printable ASCII. */
-static int get_string(const cJSON *obj, const char *key, int vschar, char **out)
+/* strings[i] of obj, copied into c (absent or null: NULL). -1 when it is of another type,
+ * absent though required, or, for a vschar field, anything but printable ASCII. */
+static int get_string(const cJSON *obj, size_t i, struct awscreds *c)
 {
-	const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, key);
+	char **field = (char **)((char *)c + strings[i].offset);
+	const char *s;
+	int r = json_get_string(obj, strings[i].key, &s);
 
-	*out = NULL;
-	if (!it || cJSON_IsNull(it))
-		return 0;
-	if (!cJSON_IsString(it) || !it->valuestring || (vschar && !is_vschar(it->valuestring)))
+	if (r < 0 || (r == 0 && strings[i].required) ||
+	    (r == 1 && strings[i].vschar && !is_vschar(s)))
 		return -1;
-	*out = xstrdup(it->valuestring);
+	*field = xstrdup(s);
 	return 0;
-}
-
-static int corrupt(okc_err *err, const char *what)
-{
-	return okc_fail(err, OKC_EXIT_FAIL, "the AWS credential cache is corrupt: %s", what);
 }
 
 int awscreds_from_json(const char *json, size_t len, struct awscreds **out, okc_err *err)
 {
-	const cJSON *it;
 	struct awscreds *c;
-	cJSON *root = NULL;
+	cJSON *root;
+	const char *bad = NULL, *choice = NULL;
+	double version;
 	size_t i;
-	int rc = -1;
 
 	*out = NULL;
 	if (len > CREDS_MAX || !(root = json_parse_object(json, len)))
-		return corrupt(err, "not a JSON object");
+		return okc_fail(err, OKC_EXIT_FAIL,
+		                "the AWS credential cache is corrupt: not a JSON object");
 	c = xcalloc(1, sizeof(*c));
-	it = cJSON_GetObjectItemCaseSensitive(root, "version");
-	if (!cJSON_IsNumber(it) || it->valuedouble != CREDS_VERSION) {
-		corrupt(err, "bad \"version\"");
-		goto out;
-	}
-	for (i = 0; i < ARRAY_SIZE(strings); i++) {
-		char **field = (char **)((char *)c + strings[i].offset);
-
-		if (get_string(root, strings[i].key, strings[i].vschar, field) < 0 ||
-		    (strings[i].required && !*field)) {
-			okc_fail(err, OKC_EXIT_FAIL,
-			         "the AWS credential cache is corrupt: bad \"%s\"", strings[i].key);
-			goto out;
-		}
-	}
-	it = cJSON_GetObjectItemCaseSensitive(root, "expiration");
-	if (!cJSON_IsString(it) || time_parse_utc(it->valuestring, &c->expiration) < 0) {
-		corrupt(err, "bad \"expiration\"");
-		goto out;
-	}
-	it = cJSON_GetObjectItemCaseSensitive(root, "obtained_at");
-	if (it && (!cJSON_IsString(it) || time_parse_utc(it->valuestring, &c->obtained_at) < 0)) {
-		corrupt(err, "bad \"obtained_at\"");
-		goto out;
-	}
-	it = cJSON_GetObjectItemCaseSensitive(root, "role_choice");
-	c->choice = AWSCREDS_ROLE_CHOSEN; /* unknown: never reused without --role */
-	if (it) {
-		if (!cJSON_IsString(it)) {
-			corrupt(err, "bad \"role_choice\"");
-			goto out;
-		}
-		for (i = 0; i < ARRAY_SIZE(choice_names); i++)
-			if (strcmp(it->valuestring, choice_names[i]) == 0)
-				c->choice = (enum awscreds_choice)i;
+	if (json_get_number(root, "version", CREDS_VERSION, CREDS_VERSION, &version) != 1)
+		bad = "version";
+	for (i = 0; !bad && i < ARRAY_SIZE(strings); i++)
+		if (get_string(root, i, c) < 0)
+			bad = strings[i].key;
+	if (!bad && json_get_time(root, "expiration", &c->expiration) != 1)
+		bad = "expiration";
+	if (!bad && json_get_time(root, "obtained_at", &c->obtained_at) < 0)
+		bad = "obtained_at";
+	if (!bad && json_get_string(root, "role_choice", &choice) < 0)
+		bad = "role_choice";
+	c->choice = AWSCREDS_ROLE_CHOSEN; /* absent or unknown: never reused without --role */
+	for (i = 0; choice && i < ARRAY_SIZE(choice_names); i++)
+		if (strcmp(choice, choice_names[i]) == 0)
+			c->choice = (enum awscreds_choice)i;
+	json_free_secret(root);
+	if (bad) {
+		awscreds_free(c);
+		return okc_fail(err, OKC_EXIT_FAIL,
+		                "the AWS credential cache is corrupt: bad \"%s\"", bad);
 	}
 	*out = c;
-	c = NULL;
-	rc = 0;
-out:
-	awscreds_free(c);
-	json_free_secret(root);
-	return rc;
+	return 0;
 }
 
 /* The credentials as AWS tools read them: credential_process (version: "Version":1 and

@@ -168,9 +168,9 @@ static int conn_read(struct conn *c)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			return 0;
-		if (n <= 0 || memchr(chunk, '\0', (size_t)n) ||
-		    buf_append(&c->head, chunk, (size_t)n) < 0)
+		if (n <= 0 || memchr(chunk, '\0', (size_t)n))
 			return -1;
+		buf_append(&c->head, chunk, (size_t)n);
 		if (head_complete(&c->head))
 			return 1;
 		if (c->head.len > HEAD_MAX)
@@ -219,13 +219,13 @@ static void respond(int fd, int status, const char *body, size_t len,
 {
 	struct buf out = BUF_INIT;
 
-	if (buf_printf(&out,
-	               "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\n"
-	               "Content-Length: %zu\r\nCache-Control: no-store\r\nConnection: close\r\n"
-	               "%s\r\n",
-	               status, reason(status), len, status == 405 ? "Allow: GET\r\n" : "") == 0 &&
-	    buf_append(&out, body, len) == 0)
-		send_all(fd, out.data, out.len, deadline);
+	buf_printf(&out,
+	           "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\n"
+	           "Content-Length: %zu\r\nCache-Control: no-store\r\nConnection: close\r\n"
+	           "%s\r\n",
+	           status, reason(status), len, status == 405 ? "Allow: GET\r\n" : "");
+	buf_append(&out, body, len);
+	send_all(fd, out.data, out.len, deadline);
 	buf_free(&out); /* wipes: the body may hold the credentials */
 }
 

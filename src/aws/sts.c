@@ -282,14 +282,12 @@ static void copy_message(char *dst, size_t n, const xmlNode *el, const struct bu
 	char *s = text_of(el, 4096, 0);
 	struct buf red = BUF_INIT;
 
-	if (!s)
-		text_escape(dst, n, "");
-	else if (!sent)
-		text_escape(dst, n, s);
-	else if (redact_echoes(&red, s, strlen(s), sent->data, sent->len, NULL) == 0)
+	if (s && sent) {
+		redact_echoes(&red, s, strlen(s), sent->data, sent->len, NULL);
 		text_escape(dst, n, red.data);
-	else
-		text_escape(dst, n, ""); /* out of memory: nothing rather than the secret */
+	} else {
+		text_escape(dst, n, s); /* NULL: "" */
+	}
 	buf_free(&red);
 	free_secret(s);
 }

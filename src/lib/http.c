@@ -362,10 +362,7 @@ static void trace_request_line(const char *s, size_t n)
 		const char *qe = sp ? sp : s + n;
 
 		buf_append(&red, s, (size_t)(q - s) + 1);
-		if (redact_form(&red, q + 1, (size_t)(qe - q - 1)) < 0) {
-			buf_free(&red);
-			return;
-		}
+		redact_form(&red, q + 1, (size_t)(qe - q - 1));
 		buf_append(&red, qe, (size_t)(s + n - qe));
 	} else {
 		buf_append(&red, s, n);
@@ -383,18 +380,16 @@ static void trace_body(char dir, const char *content_type, const char *body, siz
 	char what[64];
 	int form = req && req->body && req->content_type &&
 	           strncmp(req->content_type, "application/x-www-form-urlencoded", 33) == 0;
-	int rc;
 
 	if (!len)
 		return;
 	snprintf(what, sizeof(what), "[%zu bytes] ", len);
 	if (!req)
-		rc = redact_body(&red, content_type, body, len);
+		redact_body(&red, content_type, body, len);
 	else
-		rc = redact_answer(&red, content_type, body, len, form ? req->body : NULL,
-		                   form ? req->body_len : 0, req->basic_pass);
-	if (rc == 0)
-		trace_redacted(dir, what, &red);
+		redact_answer(&red, content_type, body, len, form ? req->body : NULL,
+		              form ? req->body_len : 0, req->basic_pass);
+	trace_redacted(dir, what, &red);
 	buf_free(&red);
 }
 
@@ -419,8 +414,8 @@ static void trace_headers(char dir, const char *data, size_t size, int request)
 		} else {
 			struct buf red = BUF_INIT;
 
-			if (redact_header(&red, line, n) == 0)
-				trace_redacted(dir, "", &red);
+			redact_header(&red, line, n);
+			trace_redacted(dir, "", &red);
 			buf_free(&red);
 		}
 		first = 0;

@@ -38,7 +38,7 @@ static void log_emit(const char *prefix, const char *fmt, va_list ap)
 static void log_emit(const char *prefix, const char *fmt, va_list ap)
 {
 	struct buf line = BUF_INIT;
-	char small[512], *msg = small;
+	char small[512], *msg = small, *big = NULL;
 	va_list ap2;
 	int n;
 
@@ -48,15 +48,15 @@ static void log_emit(const char *prefix, const char *fmt, va_list ap)
 	if (n < 0)
 		return;
 	if ((size_t)n >= sizeof(small)) {
-		msg = xmalloc((size_t)n + 1);
+		msg = big = xmalloc((size_t)n + 1);
 		vsnprintf(msg, (size_t)n + 1, fmt, ap);
 	}
-	if (buf_puts(&line, prefix) == 0 && buf_append(&line, msg, (size_t)n) == 0 &&
-	    buf_putc(&line, '\n') == 0)
-		fputs(line.data, stderr);
+	buf_puts(&line, prefix);
+	buf_append(&line, msg, (size_t)n);
+	buf_putc(&line, '\n');
+	fputs(line.data, stderr);
 	wipe(msg, (size_t)n);
-	if (msg != small)
-		free(msg);
+	free(big);
 	buf_free(&line);
 }
 

@@ -223,51 +223,42 @@ static struct field form_field(const char *seg, size_t seglen)
 	return f;
 }
 
-int redact_form(struct buf *out, const char *text, size_t len)
+void redact_form(struct buf *out, const char *text, size_t len)
 {
 	size_t i = 0;
 
-	if (buf_append(out, NULL, 0) < 0)
-		return -1;
+	buf_append(out, NULL, 0);
 	while (i < len) {
 		const char *seg = text + i;
 		const char *amp = memchr(seg, '&', len - i);
 		size_t seglen = amp ? (size_t)(amp - seg) : len - i;
 		struct field f = form_field(seg, seglen);
-		int rc;
 
-		if (f.shown || seglen == 0 || (f.eq && f.eq + 1 == seg + seglen))
-			rc = buf_append(out, seg, seglen); /* allowed, or nothing to hide */
-		else if (f.eq)                             /* the key as sent, the value hidden */
-			rc = (buf_append(out, seg, (size_t)(f.eq - seg) + 1) < 0 ||
-			      buf_puts(out, REDACTED) < 0)
-			         ? -1
-			         : 0;
-		else /* a lone word: it may be a value itself */
-			rc = buf_puts(out, REDACTED);
-		if (rc < 0)
-			return -1;
+		if (f.shown || seglen == 0 || (f.eq && f.eq + 1 == seg + seglen)) {
+			buf_append(out, seg, seglen); /* allowed, or nothing to hide */
+		} else if (f.eq) {                    /* the key as sent, the value hidden */
+			buf_append(out, seg, (size_t)(f.eq - seg) + 1);
+			buf_puts(out, REDACTED);
+		} else { /* a lone word: it may be a value itself */
+			buf_puts(out, REDACTED);
+		}
 		i += seglen;
 		if (amp) {
-			if (buf_putc(out, '&') < 0)
-				return -1;
+			buf_putc(out, '&');
 			i++;
 		}
 	}
-	return 0;
 }
 
 /* ---- echoes ---- */
 
 /* Decodes a form value into out. */
-static int form_decode(struct buf *out, const char *s, size_t n)
+static void form_decode(struct buf *out, const char *s, size_t n)
 {
 	size_t i = 0;
 
 	while (i < n)
-		if (buf_putc(out, (char)form_char(s, n, &i)) < 0)
-			return -1;
-	return 0;
+		buf_putc(out, (char)form_char(s, n, &i));
 }
 
 #define ECHO_MIN 8
@@ -278,38 +269,30 @@ struct echoes {
 	size_t n, cap;
 };
 
-static int echoes_add(struct echoes *e, const char *s, size_t n, int encoded)
+static void echoes_add(struct echoes *e, const char *s, size_t n, int encoded)
 {
 	struct buf b = BUF_INIT;
 
-	if ((encoded ? form_decode(&b, s, n) : buf_append(&b, s, n)) < 0)
-		goto fail;
+	if (encoded)
+		form_decode(&b, s, n);
+	else
+		buf_append(&b, s, n);
 	if (b.len < ECHO_MIN) {
 		buf_free(&b);
-		return 0;
+		return;
 	}
 	if (e->n == e->cap) {
-		size_t cap = e->cap ? 2 * e->cap : 4;
-		struct buf *v = realloc(e->v, cap * sizeof(*v));
-
-		if (!v)
-			goto fail;
-		e->v = v;
-		e->cap = cap;
+		e->cap = e->cap ? 2 * e->cap : 4;
+		e->v = xrealloc(e->v, e->cap * sizeof(*e->v));
 	}
 	e->v[e->n++] = b;
-	return 0;
-fail:
-	buf_free(&b);
-	return -1;
 }
 
-int redact_echoes(struct buf *out, const char *text, size_t len, const char *form, size_t form_len,
-                  const char *extra)
+void redact_echoes(struct buf *out, const char *text, size_t len, const char *form, size_t form_len,
+                   const char *extra)
 {
 	struct echoes e = {NULL, 0, 0};
 	size_t i = 0, k;
-	int rc = -1;
 
 	/* Every value redact_form hides is a secret to look for. */
 	while (form && i < form_len) {
@@ -321,15 +304,13 @@ int redact_echoes(struct buf *out, const char *text, size_t len, const char *for
 		if (!f.shown) {
 			const char *v = f.eq ? f.eq + 1 : seg;
 
-			if (echoes_add(&e, v, (size_t)(seg + seglen - v), 1) < 0)
-				goto out;
+			echoes_add(&e, v, (size_t)(seg + seglen - v), 1);
 		}
 		i += seglen + (amp ? 1 : 0);
 	}
-	if (extra && echoes_add(&e, extra, strlen(extra), 0) < 0)
-		goto out;
-	if (buf_append(out, NULL, 0) < 0)
-		goto out;
+	if (extra)
+		echoes_add(&e, extra, strlen(extra), 0);
+	buf_append(out, NULL, 0);
 	for (i = 0; i < len;) {
 		size_t best = 0;
 
@@ -339,103 +320,95 @@ int redact_echoes(struct buf *out, const char *text, size_t len, const char *for
 			    memcmp(text + i, e.v[k].data, e.v[k].len) == 0)
 				best = e.v[k].len;
 		if (best) {
-			if (buf_puts(out, REDACTED) < 0)
-				goto out;
+			buf_puts(out, REDACTED);
 			i += best;
-		} else if (buf_putc(out, text[i++]) < 0) {
-			goto out;
+		} else {
+			buf_putc(out, text[i++]);
 		}
 	}
-	rc = 0;
-out:
 	for (k = 0; k < e.n; k++)
 		buf_free(&e.v[k]);
 	free(e.v);
-	return rc;
 }
 
 /* ---- JSON ---- */
 
 /* A JSON string literal of s. Bytes from 0x80 up are copied as they are (the trace escapes
  * what is not valid UTF-8 or not printable). */
-static int json_put_string(struct buf *out, const char *s)
+static void json_put_string(struct buf *out, const char *s)
 {
-	if (buf_putc(out, '"') < 0)
-		return -1;
+	buf_putc(out, '"');
 	for (; *s; s++) {
 		unsigned char c = (unsigned char)*s;
-		int rc;
 
 		if (c == '"' || c == '\\')
-			rc = buf_printf(out, "\\%c", c);
+			buf_printf(out, "\\%c", c);
 		else if (c == '\n')
-			rc = buf_puts(out, "\\n");
+			buf_puts(out, "\\n");
 		else if (c == '\r')
-			rc = buf_puts(out, "\\r");
+			buf_puts(out, "\\r");
 		else if (c == '\t')
-			rc = buf_puts(out, "\\t");
+			buf_puts(out, "\\t");
 		else if (c < 0x20)
-			rc = buf_printf(out, "\\u%04x", c);
+			buf_printf(out, "\\u%04x", c);
 		else
-			rc = buf_putc(out, (char)c);
-		if (rc < 0)
-			return -1;
+			buf_putc(out, (char)c);
 	}
-	return buf_putc(out, '"');
+	buf_putc(out, '"');
 }
 
-static int json_put_number(struct buf *out, double v)
+static void json_put_number(struct buf *out, double v)
 {
 	if (!(v - v == 0)) /* infinite or NaN: cJSON makes 1e999 infinite */
-		return buf_puts(out, "null");
-	if (v > -1e15 && v < 1e15 && (double)(long long)v == v)
-		return buf_printf(out, "%lld", (long long)v);
-	return buf_printf(out, "%.17g", v);
+		buf_puts(out, "null");
+	else if (v > -1e15 && v < 1e15 && (double)(long long)v == v)
+		buf_printf(out, "%lld", (long long)v);
+	else
+		buf_printf(out, "%.17g", v);
 }
 
 /* item under the key `shown` says whether its scalars may be shown (0: hidden). Objects and
  * arrays are walked whatever the key: each member is judged by its own key, the elements of
  * an array by the array's. cJSON nests at most CJSON_NESTING_LIMIT deep, which bounds the
  * recursion. */
-static int json_put(struct buf *out, const cJSON *item, int shown)
+static void json_put(struct buf *out, const cJSON *item, int shown)
 {
 	const cJSON *c;
 
 	if (cJSON_IsObject(item) || cJSON_IsArray(item)) {
 		int obj = cJSON_IsObject(item);
 
-		if (buf_putc(out, obj ? '{' : '[') < 0)
-			return -1;
+		buf_putc(out, obj ? '{' : '[');
 		for (c = item->child; c; c = c->next) {
 			int sub = shown;
 
-			if (c != item->child && buf_putc(out, ',') < 0)
-				return -1;
+			if (c != item->child)
+				buf_putc(out, ',');
 			if (obj) {
 				const char *key = c->string ? c->string : "";
 
-				if (json_put_string(out, key) < 0 || buf_putc(out, ':') < 0)
-					return -1;
+				json_put_string(out, key);
+				buf_putc(out, ':');
 				sub = json_key_allowed(key);
 			}
-			if (json_put(out, c, sub) < 0)
-				return -1;
+			json_put(out, c, sub);
 		}
-		return buf_putc(out, obj ? '}' : ']');
+		buf_putc(out, obj ? '}' : ']');
+	} else if (cJSON_IsTrue(item)) {
+		buf_puts(out, "true");
+	} else if (cJSON_IsFalse(item)) {
+		buf_puts(out, "false");
+	} else if (cJSON_IsString(item) && item->valuestring && !*item->valuestring) {
+		buf_puts(out, "\"\"");
+	} else if (shown && cJSON_IsString(item) && item->valuestring) {
+		json_put_string(out, item->valuestring);
+	} else if (shown && cJSON_IsNumber(item)) {
+		json_put_number(out, item->valuedouble);
+	} else if (cJSON_IsString(item) || cJSON_IsNumber(item) || cJSON_IsRaw(item)) {
+		buf_puts(out, "\"" REDACTED "\"");
+	} else {
+		buf_puts(out, "null");
 	}
-	if (cJSON_IsTrue(item))
-		return buf_puts(out, "true");
-	if (cJSON_IsFalse(item))
-		return buf_puts(out, "false");
-	if (cJSON_IsString(item) && item->valuestring && !*item->valuestring)
-		return buf_puts(out, "\"\"");
-	if (shown && cJSON_IsString(item) && item->valuestring)
-		return json_put_string(out, item->valuestring);
-	if (shown && cJSON_IsNumber(item))
-		return json_put_number(out, item->valuedouble);
-	if (cJSON_IsString(item) || cJSON_IsNumber(item) || cJSON_IsRaw(item))
-		return buf_puts(out, "\"" REDACTED "\"");
-	return buf_puts(out, "null");
 }
 
 /* Exactly one JSON value of any type, or NULL. */
@@ -446,11 +419,7 @@ static cJSON *json_parse_any(const char *text, size_t len)
 
 	if (len == 0 || len > (size_t)INT_MAX - 1 || json_has_nul(text, len))
 		return NULL;
-	copy = malloc(len + 1);
-	if (!copy)
-		return NULL;
-	memcpy(copy, text, len);
-	copy[len] = '\0';
+	copy = xstrndup(text, len); /* no NUL in text: all len bytes */
 	/* The length takes in the NUL, which the strict check looks for after the value. */
 	root = cJSON_ParseWithLengthOpts(copy, len + 1, NULL, 1);
 	wipe(copy, len);
@@ -458,97 +427,87 @@ static cJSON *json_parse_any(const char *text, size_t len)
 	return root;
 }
 
-static int put_length(struct buf *out, size_t len, const char *what)
+static void put_length(struct buf *out, size_t len, const char *what)
 {
-	return what ? buf_printf(out, "<%zu bytes of %s>", len, what)
-	            : buf_printf(out, "<%zu bytes>", len);
+	if (what)
+		buf_printf(out, "<%zu bytes of %s>", len, what);
+	else
+		buf_printf(out, "<%zu bytes>", len);
 }
 
-/* redact_json, but -2 when the text is not JSON (nothing appended then). */
+/* redact_json: 0; or -2 when the text is not JSON (nothing appended then). */
 static int json_or_not(struct buf *out, const char *text, size_t len)
 {
 	cJSON *root = json_parse_any(text, len);
-	size_t before = out->len;
-	int rc;
 
 	if (!root)
 		return -2;
-	rc = json_put(out, root, 0);
+	json_put(out, root, 0);
 	json_free_secret(root);
-	if (rc < 0 && out->data) { /* no half-printed value behind */
-		wipe(out->data + before, out->len - before);
-		out->len = before;
-		out->data[before] = '\0';
-	}
-	return rc;
+	return 0;
 }
 
-int redact_json(struct buf *out, const char *text, size_t len)
+void redact_json(struct buf *out, const char *text, size_t len)
 {
-	int rc;
-
-	if (buf_append(out, NULL, 0) < 0)
-		return -1;
-	rc = json_or_not(out, text, len);
-	if (rc == -2)
-		return put_length(out, len, "invalid JSON");
-	return rc;
+	buf_append(out, NULL, 0);
+	if (json_or_not(out, text, len) == -2)
+		put_length(out, len, "invalid JSON");
 }
 
 /* ---- headers ---- */
 
 /* A Location value: the URL up to its query, the query as a form, the fragment hidden. */
-static int redact_location(struct buf *out, const char *v, size_t n)
+static void redact_location(struct buf *out, const char *v, size_t n)
 {
 	const char *hash = memchr(v, '#', n);
 	size_t end = hash ? (size_t)(hash - v) : n;
 	const char *q = memchr(v, '?', end);
 
-	if (buf_append(out, v, q ? (size_t)(q - v) + 1 : end) < 0)
-		return -1;
-	if (q && redact_form(out, q + 1, (size_t)(v + end - q - 1)) < 0)
-		return -1;
-	if (hash && buf_puts(out, "#" REDACTED) < 0)
-		return -1;
-	return 0;
+	buf_append(out, v, q ? (size_t)(q - v) + 1 : end);
+	if (q)
+		redact_form(out, q + 1, (size_t)(v + end - q - 1));
+	if (hash)
+		buf_puts(out, "#" REDACTED);
 }
 
-int redact_header(struct buf *out, const char *line, size_t len)
+void redact_header(struct buf *out, const char *line, size_t len)
 {
 	size_t n = len, name_end, v;
 	const char *colon;
 
-	if (buf_append(out, NULL, 0) < 0)
-		return -1;
+	buf_append(out, NULL, 0);
 	while (n > 0 && (line[n - 1] == '\r' || line[n - 1] == '\n'))
 		n--;
 	colon = memchr(line, ':', n);
-	if (n == 0 || (!colon && n >= 5 && memcmp(line, "HTTP/", 5) == 0))
-		return buf_append(out, line, len); /* empty, or a status line */
+	if (n == 0 || (!colon && n >= 5 && memcmp(line, "HTTP/", 5) == 0)) {
+		buf_append(out, line, len); /* empty, or a status line */
+		return;
+	}
 	/* A folded continuation of the previous header, which may be a secret one, or a line
 	 * that is no header at all. */
 	if (line[0] == ' ' || line[0] == '\t' || !colon) {
-		if (buf_puts(out, REDACTED) < 0)
-			return -1;
-		return buf_append(out, line + n, len - n);
+		buf_puts(out, REDACTED);
+		buf_append(out, line + n, len - n);
+		return;
 	}
 	name_end = (size_t)(colon - line);
 	while (name_end > 0 && (line[name_end - 1] == ' ' || line[name_end - 1] == '\t'))
 		name_end--;
+	if (header_allowed(line, name_end)) {
+		buf_append(out, line, len);
+		return;
+	}
 	if (name_eq_ci(line, name_end, "Location")) {
 		v = (size_t)(colon - line) + 1;
 		while (v < n && (line[v] == ' ' || line[v] == '\t'))
 			v++;
-		if (buf_append(out, line, v) < 0 || redact_location(out, line + v, n - v) < 0)
-			return -1;
-		return buf_append(out, line + n, len - n);
+		buf_append(out, line, v);
+		redact_location(out, line + v, n - v);
+	} else {
+		buf_append(out, line, (size_t)(colon - line) + 1);
+		buf_puts(out, " " REDACTED);
 	}
-	if (header_allowed(line, name_end))
-		return buf_append(out, line, len);
-	if (buf_append(out, line, (size_t)(colon - line) + 1) < 0 ||
-	    buf_puts(out, " " REDACTED) < 0)
-		return -1;
-	return buf_append(out, line + n, len - n);
+	buf_append(out, line + n, len - n);
 }
 
 /* ---- bodies ---- */
@@ -609,35 +568,32 @@ static enum kind body_kind(const char *content_type, const char *text, size_t le
 	return KIND_OTHER;
 }
 
-int redact_body(struct buf *out, const char *content_type, const char *text, size_t len)
+void redact_body(struct buf *out, const char *content_type, const char *text, size_t len)
 {
 	char media[65];
 
-	if (buf_append(out, NULL, 0) < 0)
-		return -1;
+	buf_append(out, NULL, 0);
 	switch (body_kind(content_type, text, len)) {
-	case KIND_EMPTY: return 0;
-	case KIND_JSON: return redact_json(out, text, len);
-	case KIND_FORM: return redact_form(out, text, len);
-	case KIND_XML: return put_length(out, len, "XML");
+	case KIND_EMPTY: return;
+	case KIND_JSON: redact_json(out, text, len); return;
+	case KIND_FORM: redact_form(out, text, len); return;
+	case KIND_XML: put_length(out, len, "XML"); return;
 	case KIND_OTHER: break;
 	}
 	media[0] = '\0';
 	if (content_type)
 		media_name(content_type, media, sizeof(media));
-	return put_length(out, len, media[0] ? media : NULL);
+	put_length(out, len, media[0] ? media : NULL);
 }
 
-int redact_answer(struct buf *out, const char *content_type, const char *text, size_t len,
-                  const char *form, size_t form_len, const char *extra)
+void redact_answer(struct buf *out, const char *content_type, const char *text, size_t len,
+                   const char *form, size_t form_len, const char *extra)
 {
 	struct buf red = BUF_INIT;
-	int rc = redact_body(&red, content_type, text, len);
 
-	if (rc == 0)
-		rc = redact_echoes(out, red.data, red.len, form, form_len, extra);
+	redact_body(&red, content_type, text, len);
+	redact_echoes(out, red.data, red.len, form, form_len, extra);
 	buf_free(&red);
-	return rc;
 }
 
 /* The characters tokens, keys and codes are written in: base64 and base64url, JWT dots,
@@ -651,7 +607,7 @@ static int token_char(int c)
 #define TOKEN_WORD_MIN 20
 
 /* Text with every word of TOKEN_WORD_MIN token characters or more hidden. */
-static int redact_words(struct buf *out, const char *text, size_t len)
+static void redact_words(struct buf *out, const char *text, size_t len)
 {
 	size_t i = 0;
 
@@ -660,36 +616,27 @@ static int redact_words(struct buf *out, const char *text, size_t len)
 
 		while (j < len && token_char((unsigned char)text[j]))
 			j++;
-		if (j - i >= TOKEN_WORD_MIN) {
-			if (buf_puts(out, REDACTED) < 0)
-				return -1;
-		} else if (buf_append(out, text + i, j - i) < 0) {
-			return -1;
-		}
-		if (j < len && buf_putc(out, text[j]) < 0)
-			return -1;
+		if (j - i >= TOKEN_WORD_MIN)
+			buf_puts(out, REDACTED);
+		else
+			buf_append(out, text + i, j - i);
+		if (j < len)
+			buf_putc(out, text[j]);
 		i = j + 1;
 	}
-	return 0;
 }
 
-int redact_excerpt(struct buf *out, const char *content_type, const char *text, size_t len,
-                   const char *form, size_t form_len, const char *extra)
+void redact_excerpt(struct buf *out, const char *content_type, const char *text, size_t len,
+                    const char *form, size_t form_len, const char *extra)
 {
 	struct buf red = BUF_INIT;
 	enum kind k = body_kind(content_type, text, len);
-	int rc = buf_append(&red, NULL, 0);
 
-	if (rc == 0 && k == KIND_JSON)
-		rc = json_or_not(&red, text, len);
-	else if (rc == 0 && k == KIND_FORM)
-		rc = redact_form(&red, text, len);
-	else if (rc == 0)
-		rc = -2;
-	if (rc == -2) /* not JSON after all, XML or other text */
-		rc = redact_words(&red, text, len);
-	if (rc == 0)
-		rc = redact_echoes(out, red.data, red.len, form, form_len, extra);
+	buf_append(&red, NULL, 0);
+	if (k == KIND_FORM)
+		redact_form(&red, text, len);
+	else if (k != KIND_JSON || json_or_not(&red, text, len) == -2)
+		redact_words(&red, text, len); /* not JSON after all, XML or other text */
+	redact_echoes(out, red.data, red.len, form, form_len, extra);
 	buf_free(&red);
-	return rc;
 }

@@ -71,11 +71,10 @@ static void body_excerpt(const struct buf *body, const char *content_type, const
 
 	if (n > 81)
 		n = 81;
-	if (body->len && redact_excerpt(&red, content_type, body->data, body->len, form->data,
-	                                form->len, basic_pass) == 0)
-		text_escape(out, n, red.data);
-	else
-		text_escape(out, n, "");
+	if (body->len)
+		redact_excerpt(&red, content_type, body->data, body->len, form->data, form->len,
+		               basic_pass);
+	text_escape(out, n, red.data); /* NULL: "" */
 	buf_free(&red);
 }
 
@@ -93,9 +92,10 @@ static int parse_oauth_error(const struct buf *body, const struct buf *form, con
 
 	if (json_get_string(root, "error", &e) == 1) {
 		text_escape(oerr->error, sizeof(oerr->error), e);
-		if (json_get_string(root, "error_description", &d) == 1 &&
-		    redact_echoes(&desc, d, strlen(d), form->data, form->len, basic_pass) == 0)
+		if (json_get_string(root, "error_description", &d) == 1) {
+			redact_echoes(&desc, d, strlen(d), form->data, form->len, basic_pass);
 			text_escape(oerr->description, sizeof(oerr->description), desc.data);
+		}
 		ok = 1;
 	}
 	buf_free(&desc);

@@ -93,13 +93,10 @@ int refresh_grant(const struct provider_cfg *p, struct tokens **t, okc_err *err)
 		return login_required(p, err, "not logged in");
 	if (!(*t)->refresh_token)
 		return login_required(p, err, "the session has expired and has no refresh token");
-	if (http_form_add(&form, "grant_type", "refresh_token") < 0 ||
-	    http_form_add(&form, "refresh_token", (*t)->refresh_token) < 0 ||
-	    http_form_add(&form, "client_id", p->client_id) < 0 ||
-	    http_form_add(&form, "scope", p->scopes) < 0) {
-		buf_free(&form);
-		return okc_fail(err, OKC_EXIT_FAIL, "out of memory");
-	}
+	http_form_add(&form, "grant_type", "refresh_token");
+	http_form_add(&form, "refresh_token", (*t)->refresh_token);
+	http_form_add(&form, "client_id", p->client_id);
+	http_form_add(&form, "scope", p->scopes);
 	log_verbose("%s: refreshing the session", p->name);
 	/* From here until the answer is saved a termination signal waits: once Okta has
 	 * the request it may have rotated the refresh token, and losing its answer loses

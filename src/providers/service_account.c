@@ -40,21 +40,18 @@ static int cc_form_build(void *ctx, struct buf *form, okc_err *err)
 {
 	const struct cc_form *c = ctx;
 	struct buf assertion = BUF_INIT;
-	int rc = 0;
 
-	if (http_form_add(form, "grant_type", "client_credentials") < 0 ||
-	    http_form_add(form, "scope", c->p->scopes) < 0)
-		return okc_fail(err, OKC_EXIT_FAIL, "out of memory");
+	http_form_add(form, "grant_type", "client_credentials");
+	http_form_add(form, "scope", c->p->scopes);
 	if (!c->key)
 		return 0;
 	if (assertion_sign(c->key, sa_of(c->p)->private_key_id, c->p->client_id, c->audience,
 	                   now_utc(), &assertion, err) < 0)
 		return -1;
-	if (http_form_add(form, "client_assertion_type", CLIENT_ASSERTION_TYPE) < 0 ||
-	    http_form_add(form, "client_assertion", assertion.data) < 0)
-		rc = okc_fail(err, OKC_EXIT_FAIL, "out of memory");
+	http_form_add(form, "client_assertion_type", CLIENT_ASSERTION_TYPE);
+	http_form_add(form, "client_assertion", assertion.data);
 	buf_free(&assertion);
-	return rc;
+	return 0;
 }
 
 /* grant_type=client_credentials; a refresh_renew_fn, called under the lock. */

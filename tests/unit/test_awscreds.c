@@ -54,14 +54,18 @@ Test(awscreds_json, round_trip)
 	buf_free(&b);
 }
 
-static void corrupt(const char *json)
+/* The file is refused, the message saying why. */
+static void corrupt(const char *json, const char *why)
 {
 	struct awscreds *c = NULL;
 	okc_err err;
 
 	cr_assert_eq(awscreds_from_json(json, strlen(json), &c, &err), -1, "accepted %s", json);
 	cr_assert_null(c);
-	cr_assert(strstr(err.msg, "corrupt"), "%s", err.msg);
+	cr_assert(strstr(err.msg, "the AWS credential cache is corrupt: ") == err.msg, "%s",
+	          err.msg);
+	cr_assert_str_eq(err.msg + strlen("the AWS credential cache is corrupt: "), why, "%s",
+	                 json);
 }
 
 #define GOOD_FIELDS                                                                                \
@@ -70,31 +74,66 @@ static void corrupt(const char *json)
 
 Test(awscreds_json, corrupt_files)
 {
-	corrupt("");
-	corrupt("[]");
-	corrupt("{\"version\":1," GOOD_FIELDS "}"); /* no expiration */
-	corrupt("{\"version\":2," GOOD_FIELDS ",\"expiration\":\"2026-01-15T12:00:00Z\"}");
-	corrupt("{\"version\":1," GOOD_FIELDS ",\"expiration\":12}");
+	corrupt("", "not a JSON object");
+	corrupt("[]", "not a JSON object");
+	corrupt("{\"version\":1," GOOD_FIELDS "}", "bad \"expiration\"");
+	corrupt("{\"version\":1," GOOD_FIELDS ",\"expiration\":null}", "bad \"expiration\"");
+	corrupt("{" GOOD_FIELDS ",\"expiration\":\"2026-01-15T12:00:00Z\"}", "bad \"version\"");
+	corrupt("{\"version\":2," GOOD_FIELDS ",\"expiration\":\"2026-01-15T12:00:00Z\"}",
+	        "bad \"version\"");
+	corrupt("{\"version\":\"1\"," GOOD_FIELDS ",\"expiration\":\"2026-01-15T12:00:00Z\"}",
+	        "bad \"version\"");
+	corrupt("{\"version\":1," GOOD_FIELDS ",\"expiration\":12}", "bad \"expiration\"");
+	corrupt("{\"version\":1," GOOD_FIELDS ",\"expiration\":\"tomorrow\"}",
+	        "bad \"expiration\"");
 	corrupt("{\"version\":1,\"access_key_id\":7,\"secret_access_key\":\"s\","
 	        "\"session_token\":\"t\",\"role_arn\":\"r\","
-	        "\"expiration\":\"2026-01-15T12:00:00Z\"}");
+	        "\"expiration\":\"2026-01-15T12:00:00Z\"}",
+	        "bad \"access_key_id\"");
 	corrupt("{\"version\":1,\"access_key_id\":\"A\",\"secret_access_key\":\"a b\","
 	        "\"session_token\":\"t\",\"role_arn\":\"r\","
-	        "\"expiration\":\"2026-01-15T12:00:00Z\"}");
-	corrupt("{\"version\":1," GOOD_FIELDS ",\"expiration\":\"2026-01-15T12:00:00Z\"} x");
+	        "\"expiration\":\"2026-01-15T12:00:00Z\"}",
+	        "bad \"secret_access_key\"");
+	corrupt("{\"version\":1,\"access_key_id\":\"A\",\"secret_access_key\":\"s\","
+	        "\"session_token\":null,\"role_arn\":\"r\","
+	        "\"expiration\":\"2026-01-15T12:00:00Z\"}",
+	        "bad \"session_token\"");
+	corrupt("{\"version\":1,\"access_key_id\":\"A\",\"secret_access_key\":\"s\","
+	        "\"session_token\":\"t\",\"expiration\":\"2026-01-15T12:00:00Z\"}",
+	        "bad \"role_arn\"");
+	corrupt("{\"version\":1," GOOD_FIELDS ",\"issuer\":[],"
+	        "\"expiration\":\"2026-01-15T12:00:00Z\"}",
+	        "bad \"issuer\"");
+	corrupt("{\"version\":1," GOOD_FIELDS ",\"expiration\":\"2026-01-15T12:00:00Z\","
+	        "\"obtained_at\":1}",
+	        "bad \"obtained_at\"");
+	corrupt("{\"version\":1," GOOD_FIELDS ",\"expiration\":\"2026-01-15T12:00:00Z\","
+	        "\"role_choice\":1}",
+	        "bad \"role_choice\"");
+	corrupt("{\"version\":1," GOOD_FIELDS ",\"expiration\":\"2026-01-15T12:00:00Z\"} x",
+	        "not a JSON object");
 }
 
 Test(awscreds_json, unknown_choice_is_never_reused_without_role)
 {
-	static const char json[] =
+	/* An unknown value, null (as for every string member: absent) or none. */
+	static const char *const json[] = {
 	    "{\"version\":1," GOOD_FIELDS ",\"expiration\":\"2026-01-15T12:00:00Z\","
-	    "\"role_choice\":\"future\"}";
-	struct awscreds *c = NULL;
-	okc_err err;
+	    "\"role_choice\":\"future\"}",
+	    "{\"version\":1," GOOD_FIELDS ",\"expiration\":\"2026-01-15T12:00:00Z\","
+	    "\"role_choice\":null}",
+	    "{\"version\":1," GOOD_FIELDS ",\"expiration\":\"2026-01-15T12:00:00Z\"}",
+	};
 
-	cr_assert_eq(awscreds_from_json(json, strlen(json), &c, &err), 0, "%s", err.msg);
-	cr_assert_eq(c->choice, AWSCREDS_ROLE_CHOSEN);
-	awscreds_free(c);
+	for (size_t i = 0; i < sizeof(json) / sizeof(json[0]); i++) {
+		struct awscreds *c = NULL;
+		okc_err err;
+
+		cr_assert_eq(awscreds_from_json(json[i], strlen(json[i]), &c, &err), 0, "%s",
+		             err.msg);
+		cr_assert_eq(c->choice, AWSCREDS_ROLE_CHOSEN, "%s", json[i]);
+		awscreds_free(c);
+	}
 }
 
 Test(awscreds_json, credential_process_format)

@@ -9,13 +9,13 @@
 #include "oktacred/buf.h"
 #include "oktacred/redact.h"
 
-typedef int (*redact_fn)(struct buf *out, const char *text, size_t len);
+typedef void (*redact_fn)(struct buf *out, const char *text, size_t len);
 
 static char *redact_n(redact_fn fn, const char *text, size_t len)
 {
 	struct buf b = BUF_INIT;
 
-	cr_assert_eq(fn(&b, text, len), 0);
+	fn(&b, text, len);
 	return buf_detach(&b);
 }
 
@@ -31,7 +31,7 @@ static char *body_redact(const char *ct, const char *in)
 {
 	struct buf b = BUF_INIT;
 
-	cr_assert_eq(redact_body(&b, ct, in, strlen(in)), 0);
+	redact_body(&b, ct, in, strlen(in));
 	return buf_detach(&b);
 }
 
@@ -299,13 +299,11 @@ Test(redact_json, garbage_never_crashes)
 		{
 			struct buf b = BUF_INIT;
 
-			cr_assert_eq(redact_body(&b, "text/xml", in, n), 0);
+			redact_body(&b, "text/xml", in, n);
 			buf_free(&b);
-			cr_assert_eq(redact_body(&b, NULL, in, n), 0);
+			redact_body(&b, NULL, in, n);
 			buf_free(&b);
-			cr_assert_eq(
-			    redact_excerpt(&b, "text/plain", in, n, "code=0123456789", 15, NULL),
-			    0);
+			redact_excerpt(&b, "text/plain", in, n, "code=0123456789", 15, NULL);
 			buf_free(&b);
 		}
 		free(in);
@@ -430,8 +428,7 @@ static void expect_echoes(const char *text, const char *form, const char *extra,
 {
 	struct buf out = BUF_INIT;
 
-	cr_assert_eq(redact_echoes(&out, text, strlen(text), form, form ? strlen(form) : 0, extra),
-	             0);
+	redact_echoes(&out, text, strlen(text), form, form ? strlen(form) : 0, extra);
 	cr_assert_str_eq(out.data, want);
 	buf_free(&out);
 }
@@ -470,11 +467,9 @@ static char *answer(int excerpt, const char *ct, const char *text, const char *f
 	struct buf b = BUF_INIT;
 
 	if (excerpt)
-		cr_assert_eq(redact_excerpt(&b, ct, text, strlen(text), form, strlen(form), NULL),
-		             0);
+		redact_excerpt(&b, ct, text, strlen(text), form, strlen(form), NULL);
 	else
-		cr_assert_eq(redact_answer(&b, ct, text, strlen(text), form, strlen(form), NULL),
-		             0);
+		redact_answer(&b, ct, text, strlen(text), form, strlen(form), NULL);
 	return buf_detach(&b);
 }
 
