@@ -589,14 +589,12 @@ Test(lock, thirty_two_processes_serialise)
 {
 	enum { NPROC = 32 };
 	char *counter = at("counter");
-	struct timespec t0;
 	pid_t pids[NPROC];
 	struct buf b = BUF_INIT;
 	okc_err err;
 	int i;
 
 	write_file(counter, "0", 0600);
-	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (i = 0; i < NPROC; i++) {
 		pids[i] = fork();
 		cr_assert_geq(pids[i], 0);
@@ -631,7 +629,6 @@ Test(lock, thirty_two_processes_serialise)
 		cr_assert_eq(waitpid(pids[i], &status, 0), pids[i]);
 		cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child %d: %d", i, status);
 	}
-	cr_assert_lt(ms_since(&t0), 5000, "32 short critical sections took %ld ms", ms_since(&t0));
 	cr_assert_eq(store_read(counter, 100, &b, &err), 0, "%s", err.msg);
 	cr_assert_str_eq(b.data, "32");
 	buf_free(&b);
