@@ -6,6 +6,7 @@ import json
 import os
 import re
 import select
+import shutil
 import signal
 import stat
 import subprocess
@@ -113,8 +114,10 @@ def test_credential_process_prints_exactly_the_json(aws):
     assert r.stderr == ""
     j = json.loads(r.stdout)
     assert list(j) == ["Version", "AccessKeyId", "SecretAccessKey", "SessionToken",
-                       "Expiration"]
+                       "Expiration", "AccountId"]
     assert j["Version"] == 1
+    # the account of the assumed role's ARN, the key botocore's ProcessProvider reads
+    assert j["AccountId"] == ACCOUNT
     assert time.strptime(j["Expiration"], "%Y-%m-%dT%H:%M:%SZ")
     [call] = assume_calls(aws.sts)
     assert call["status"] == 200
@@ -352,6 +355,55 @@ def test_boto3_through_the_profile(aws):
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout) == f"arn:aws:sts::{ACCOUNT}:assumed-role/Dev/alice@example.com"
+
+
+# botocore reads AccountId from credential_process (ProcessProvider) and from the container
+# endpoint (ContainerProvider) in its newer releases; Debian 12's botocore 1.29 ignores the
+# key (the JSON tests above check it is there). A Python whose botocore knows account_id
+# (the one on PATH, when it is not Debian's) runs these; without one they are skipped.
+ACCOUNT_ID = """
+import boto3, json, sys
+s = boto3.Session(profile_name=sys.argv[1]) if sys.argv[1] else boto3.Session()
+c = s.get_credentials()
+print(json.dumps({"method": c.method, "account_id": c.get_frozen_credentials().account_id}))
+"""
+
+
+def python_with_account_id():
+    """An interpreter whose botocore Credentials carry account_id, or None."""
+    probe = ("import sys, inspect, boto3, botocore.credentials as c; "
+             "assert 'account_id' in inspect.signature(c.Credentials).parameters; "
+             "print(sys.executable)")
+    for py in (shutil.which("python3"), "/usr/bin/python3"):
+        if not py:
+            continue
+        r = subprocess.run([py, "-c", probe], capture_output=True, text=True)
+        if r.returncode == 0:
+            return r.stdout.strip()
+    return None
+
+
+NEW_BOTOCORE = python_with_account_id()
+
+
+@pytest.mark.skipif(not NEW_BOTOCORE, reason="no botocore that reads AccountId (Debian 12 "
+                    "has 1.29)")
+def test_botocore_reads_the_account_id_of_credential_process(aws):
+    e = aws_client_env(aws, aws.sts)
+    r = subprocess.run([NEW_BOTOCORE, "-c", ACCOUNT_ID, "aws-dev"], env=e,
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout) == {"method": "custom-process", "account_id": ACCOUNT}
+
+
+@pytest.mark.skipif(not NEW_BOTOCORE, reason="no botocore that reads AccountId (Debian 12 "
+                    "has 1.29)")
+def test_botocore_reads_the_account_id_of_exec_server(aws):
+    r = aws.run("exec", "aws-dev", "--server", "--", NEW_BOTOCORE, "-c", ACCOUNT_ID, "",
+                env={"AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+                     "AWS_EC2_METADATA_DISABLED": "true"})
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout) == {"method": "container-role", "account_id": ACCOUNT}
 
 
 # ---- role_map ----
@@ -788,7 +840,8 @@ def test_exec_server_serves_fresh_credentials(aws, tmp_path):
     assert env_seen["AWS_REGION"] == "us-east-1"
     status, first = r["first"]
     assert status == 200 and set(first) == {"AccessKeyId", "SecretAccessKey", "Token",
-                                            "Expiration"}
+                                            "Expiration", "AccountId"}
+    assert first["AccountId"] == ACCOUNT
     assert r["wrong"] == 403 and r["missing"] == 403 and r["other_path"] == 404
     status, second = r["second"]
     assert status == 200 and second["AccessKeyId"] != first["AccessKeyId"]
@@ -1108,7 +1161,7 @@ def test_exec_server_outlives_a_closed_stderr(aws, tmp_path):
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
     assert proc.returncode == 7
-    assert answer.read_text() == "200 AccessKeyId Expiration SecretAccessKey Token"
+    assert answer.read_text() == "200 AccessKeyId AccountId Expiration SecretAccessKey Token"
 
 
 def test_exec_with_a_closed_stderr_still_runs_the_command(aws, tmp_path):
