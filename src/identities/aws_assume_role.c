@@ -260,15 +260,31 @@ out:
 
 /* ---- STS ---- */
 
-static char *sts_url(const struct aws_role_cfg *a)
+/* The partitions whose DNS suffix is not amazonaws.com, by their regions' prefix (botocore's
+ * partitions.json: regionRegex and dnsSuffix). */
+static const struct {
+	const char *prefix, *suffix;
+} partitions[] = {
+    {"cn-", "amazonaws.com.cn"},    /* aws-cn */
+    {"us-iso-", "c2s.ic.gov"},      /* aws-iso */
+    {"us-isob-", "sc2s.sgov.gov"},  /* aws-iso-b */
+    {"eu-isoe-", "cloud.adc-e.uk"}, /* aws-iso-e */
+    {"us-isof-", "csp.hci.ic.gov"}, /* aws-iso-f */
+    {"eusc-", "amazonaws.eu"},      /* aws-eusc */
+};
+
+char *aws_sts_url(const struct aws_role_cfg *a)
 {
+	const char *suffix = "amazonaws.com";
+
 	if (a->sts_endpoint)
 		return xstrdup(a->sts_endpoint);
 	if (!a->region)
 		return xstrdup("https://sts.amazonaws.com/");
-	if (str_starts(a->region, "cn-"))
-		return xasprintf("https://sts.%s.amazonaws.com.cn/", a->region);
-	return xasprintf("https://sts.%s.amazonaws.com/", a->region);
+	for (size_t i = 0; i < ARRAY_SIZE(partitions); i++)
+		if (str_starts(a->region, partitions[i].prefix))
+			suffix = partitions[i].suffix;
+	return xasprintf("https://sts.%s.%s/", a->region, suffix);
 }
 
 /* The issuer as IAM names the OIDC provider: without https://. */
@@ -464,7 +480,7 @@ static int aws_credentials_once(const struct identity_request *req, struct awscr
 	int rc, only = 0, have_claims = 0;
 
 	*out = NULL;
-	endpoint = sts_url(aws_role_cfg(id));
+	endpoint = aws_sts_url(aws_role_cfg(id));
 	/* The cache-hit path: the credentials' file and the session's, nothing else. */
 	rc = aws_role_resolve(id, req->role, &arn, err);
 	if (rc == 0)
