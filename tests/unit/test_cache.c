@@ -23,7 +23,6 @@ static char *root; /* $XDG_CONFIG_HOME/oktacred */
 static char *pdir; /* root/okta/okta-oidc */
 static char *pfile;
 
-
 static void setup(void)
 {
 	cr_assert_not_null(mkdtemp(home));
