@@ -66,11 +66,14 @@ int awscreds_to_json(const struct awscreds *c, struct buf *out);
  * -1 (exit 1, "corrupt"). */
 int awscreds_from_json(const char *json, size_t len, struct awscreds **out, okc_err *err);
 
+/* The 12 digits of an ARN's account field into out; -1 (out empty) when arn has none. */
+int awscreds_account_id(const char *arn, char out[13]);
 /* The credential_process answer: {"Version":1,"AccessKeyId","SecretAccessKey",
- * "SessionToken","Expiration"} and a newline. */
+ * "SessionToken","Expiration","AccountId"} and a newline; AccountId from the assumed role's
+ * ARN (or the role's), left out when neither names an account. */
 int awscreds_process_json(const struct awscreds *c, struct buf *out);
 /* The container-credentials answer: {"AccessKeyId","SecretAccessKey","Token",
- * "Expiration"}. */
+ * "Expiration","AccountId"}. */
 int awscreds_container_json(const struct awscreds *c, struct buf *out);
 
 /* Loads the identity's credentials. 0; OKC_NOENT when there are none usable (no file,

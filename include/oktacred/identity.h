@@ -88,11 +88,15 @@ struct aws_role_cfg {
 	char *region;
 	long duration;      /* seconds; default 3600; 900..43200 */
 	char *session_name; /* default "{email}"; {email} {sub} {preferred_username} */
-	char *sts_endpoint; /* NULL: https://sts.REGION.amazonaws.com */
+	char *sts_endpoint; /* NULL: the region's, see aws_sts_url() */
 };
 
 /* id's aws/assume-role keys (id must be of that kind). */
 const struct aws_role_cfg *aws_role_cfg(const struct identity_cfg *id);
+/* The STS endpoint: sts_endpoint, or the regional one of the region's partition
+ * (sts.REGION.amazonaws.com, .amazonaws.com.cn, .c2s.ic.gov, .sc2s.sgov.gov, ...), or the
+ * global https://sts.amazonaws.com/ without a region. Allocated. */
+char *aws_sts_url(const struct aws_role_cfg *a);
 
 struct awscreds;
 

@@ -184,21 +184,48 @@ int awscreds_from_json(const char *json, size_t len, struct awscreds **out, okc_
 	return 0;
 }
 
+int awscreds_account_id(const char *arn, char out[13])
+{
+	const char *p = arn;
+	size_t i;
+
+	/* arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE */
+	out[0] = '\0';
+	if (!p || !str_starts(p, "arn:"))
+		return -1;
+	for (i = 0; i < 4; i++) {
+		p = strchr(p, ':');
+		if (!p)
+			return -1;
+		p++;
+	}
+	if (strspn(p, "0123456789") != 12 || p[12] != ':')
+		return -1;
+	memcpy(out, p, 12);
+	out[12] = '\0';
+	return 0;
+}
+
 /* The credentials as AWS tools read them: credential_process (version: "Version":1 and
- * "SessionToken") or the container endpoint ("Token"). */
+ * "SessionToken") or the container endpoint ("Token"); both with "AccountId", the account
+ * of the role, which newer botocore reads from both (Debian 12's 1.29 ignores it). */
 static int tool_json(const struct awscreds *c, int version, struct buf *out)
 {
 	cJSON *root = cJSON_CreateObject();
+	char account[13];
 	int rc = -1;
 
 	if (!root)
 		return -1;
+	if (awscreds_account_id(c->assumed_role_arn, account) < 0)
+		awscreds_account_id(c->role_arn, account);
 	if ((!version || cJSON_AddNumberToObject(root, "Version", 1)) &&
 	    json_add_string(root, "AccessKeyId", c->access_key_id) == 0 &&
 	    json_add_string(root, "SecretAccessKey", c->secret_access_key) == 0 &&
 	    json_add_string(root, version ? "SessionToken" : "Token", c->session_token) == 0 &&
-	    json_add_time(root, "Expiration", c->expiration) == 0)
-		rc = json_print_secret(root, payload_of(c), out);
+	    json_add_time(root, "Expiration", c->expiration) == 0 &&
+	    (!account[0] || json_add_string(root, "AccountId", account) == 0))
+		rc = json_print_secret(root, payload_of(c) + sizeof(account), out);
 	json_free_secret(root);
 	return rc;
 }

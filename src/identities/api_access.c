@@ -10,11 +10,32 @@
 #include "oktacred/provider.h"
 #include "oktacred/util.h"
 
-/* They conflict with a bearer token in the Terraform provider and the SDKs. */
+/* They conflict with a bearer token in the Terraform provider and the SDKs: another
+ * principal's credentials, or (OKTA_HTTP_PROXY, the Terraform provider's base URL) another
+ * host for ours. The Okta SDKs' names: okta-sdk-golang, okta-sdk-python 1.4 and later and
+ * okta-sdk-nodejs write them as one word per key (OKTA_CLIENT_PRIVATEKEY), okta-sdk-python
+ * before 1.4 split them at the capitals (OKTA_CLIENT_PRIVATE_KEY; it had no key id). Of
+ * these spellings, only names an SDK reads are here (oktacred(1) says which reads which). */
 static const char *const conflicting[] = {
-    "OKTA_API_TOKEN",  "OKTA_CLIENT_ID",     "OKTA_PRIVATE_KEY",     "OKTA_PRIVATE_KEY_ID",
-    "OKTA_SCOPES",     "OKTA_API_CLIENT_ID", "OKTA_API_PRIVATE_KEY", "OKTA_API_PRIVATE_KEY_ID",
+    "OKTA_API_TOKEN",
+    "OKTA_CLIENT_ID",
+    "OKTA_PRIVATE_KEY",
+    "OKTA_PRIVATE_KEY_ID",
+    "OKTA_SCOPES",
+    "OKTA_API_CLIENT_ID",
+    "OKTA_API_PRIVATE_KEY",
+    "OKTA_API_PRIVATE_KEY_ID",
     "OKTA_API_SCOPES",
+    "OKTA_HTTP_PROXY",
+    "OKTA_CLIENT_CLIENTID",
+    "OKTA_CLIENT_CLIENT_ID",
+    "OKTA_CLIENT_PRIVATEKEY",
+    "OKTA_CLIENT_PRIVATE_KEY",
+    "OKTA_CLIENT_PRIVATEKEYID",
+    "OKTA_CLIENT_KEYID",
+    "OKTA_CLIENT_SCOPES",
+    "OKTA_CLIENT_CLIENTASSERTION",
+    "OKTA_CLIENT_JWK",
 };
 
 int okta_org_split(const char *org_url, char **org_name, char **base_url)
@@ -65,6 +86,12 @@ static int api_access_environment(const struct identity_request *req, struct env
 	}
 	for (i = 0; i < ARRAY_SIZE(conflicting); i++)
 		envset_put(env, conflicting[i], NULL, 0);
+	/* The Okta SDKs' own names, in both spellings (see conflicting[]). */
+	envset_put(env, "OKTA_CLIENT_ORGURL", p->org_url, 0);
+	envset_put(env, "OKTA_CLIENT_ORG_URL", p->org_url, 0);
+	envset_put(env, "OKTA_CLIENT_TOKEN", t ? t->access_token : "", 1);
+	envset_put(env, "OKTA_CLIENT_AUTHORIZATIONMODE", ssws ? "SSWS" : "Bearer", 0);
+	envset_put(env, "OKTA_CLIENT_AUTHORIZATION_MODE", ssws ? "SSWS" : "Bearer", 0);
 	if (ssws) {
 		envset_put(env, "OKTA_API_TOKEN", t ? t->access_token : "", 1);
 		envset_put(env, "OKTA_OAUTH2_ACCESS_TOKEN", NULL, 0);

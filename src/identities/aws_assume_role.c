@@ -260,15 +260,49 @@ out:
 
 /* ---- STS ---- */
 
-static char *sts_url(const struct aws_role_cfg *a)
+/* The partitions whose DNS suffix is not amazonaws.com, by their regions' prefix (botocore's
+ * partitions.json: regionRegex and dnsSuffix). */
+static const struct {
+	const char *prefix, *suffix;
+} partitions[] = {
+    {"cn-", "amazonaws.com.cn"},    /* aws-cn */
+    {"us-iso-", "c2s.ic.gov"},      /* aws-iso */
+    {"us-isob-", "sc2s.sgov.gov"},  /* aws-iso-b */
+    {"eu-isoe-", "cloud.adc-e.uk"}, /* aws-iso-e */
+    {"us-isof-", "csp.hci.ic.gov"}, /* aws-iso-f */
+    {"eusc-", "amazonaws.eu"},      /* aws-eusc */
+};
+
+char *aws_sts_url(const struct aws_role_cfg *a)
 {
+	const char *suffix = "amazonaws.com";
+
 	if (a->sts_endpoint)
 		return xstrdup(a->sts_endpoint);
 	if (!a->region)
 		return xstrdup("https://sts.amazonaws.com/");
-	if (str_starts(a->region, "cn-"))
-		return xasprintf("https://sts.%s.amazonaws.com.cn/", a->region);
-	return xasprintf("https://sts.%s.amazonaws.com/", a->region);
+	for (size_t i = 0; i < ARRAY_SIZE(partitions); i++)
+		if (str_starts(a->region, partitions[i].prefix))
+			suffix = partitions[i].suffix;
+	return xasprintf("https://sts.%s.%s/", a->region, suffix);
+}
+
+/* The web identity token: the ID token of a person's session, or (a provider without one:
+ * an okta/service-account on a custom authorization server) the access token, a JWT that
+ * server signs, with its audience as aud (okta-aws-cli's m2m mode does the same). */
+static int uses_access_token(const struct provider_cfg *p)
+{
+	return !provider_can(p, PROVIDER_ID_TOKEN);
+}
+
+static const char *web_identity_token(const struct provider_cfg *p, const struct tokens *t)
+{
+	return uses_access_token(p) ? t->access_token : t->id_token;
+}
+
+static const char *token_kind(const struct provider_cfg *p)
+{
+	return uses_access_token(p) ? "access token" : "ID token";
 }
 
 /* The issuer as IAM names the OIDC provider: without https://. */
@@ -286,14 +320,21 @@ static int sts_refused(const struct identity_request *req, const char *arn,
 	const char *sep = e->message[0] ? ": " : "";
 	char *iss = text_escape_dup(c->iss);
 
+	const char *kind = token_kind(req->p);
+	/* The audience AWS must list: the client id for an ID token, the authorization
+	 * server's audience (the token's aud) for an access token. */
+	const char *aud = uses_access_token(req->p) && c->aud ? c->aud : req->p->client_id;
+	char *aud_shown = text_escape_dup(aud);
+
 	if (strcmp(e->code, "InvalidIdentityToken") == 0) {
 		okc_fail(err, OKC_EXIT_FAIL,
-		         "%s: STS rejected the Okta ID token (InvalidIdentityToken)%s%s", id->name,
+		         "%s: STS rejected the Okta %s (InvalidIdentityToken)%s%s", id->name, kind,
 		         sep, e->message);
 		okc_hint(err,
-		         "AWS needs an IAM OIDC identity provider for %s with the audience %s "
-		         "(the client id)",
-		         iss ? iss : "the token's issuer", req->p->client_id);
+		         "AWS needs an IAM OIDC identity provider for %s with the audience %s (%s)",
+		         iss ? iss : "the token's issuer", aud_shown,
+		         uses_access_token(req->p) ? "the authorization server's audience"
+		                                   : "the client id");
 	} else if (strcmp(e->code, "AccessDenied") == 0 ||
 	           strcmp(e->code, "AccessDeniedException") == 0) {
 		okc_fail(err, OKC_EXIT_FAIL, "%s: not allowed to assume %s (AccessDenied)%s%s",
@@ -301,12 +342,12 @@ static int sts_refused(const struct identity_request *req, const char *arn,
 		okc_hint(err,
 		         "the role's trust policy must allow sts:AssumeRoleWithWebIdentity to the "
 		         "federated principal of %s with %s:aud = %s",
-		         iam_provider(iss), iam_provider(iss), req->p->client_id);
+		         iam_provider(iss), iam_provider(iss), aud_shown);
 	} else if (strcmp(e->code, "IDPRejectedClaim") == 0) {
 		okc_fail(err, OKC_EXIT_FAIL,
-		         "%s: the claims of the Okta ID token were rejected for %s "
+		         "%s: the claims of the Okta %s were rejected for %s "
 		         "(IDPRejectedClaim)%s%s",
-		         id->name, arn, sep, e->message);
+		         id->name, kind, arn, sep, e->message);
 		okc_hint(err,
 		         "check the trust policy's conditions on the token's claims, or log in "
 		         "again: oktacred login %s",
@@ -321,9 +362,9 @@ static int sts_refused(const struct identity_request *req, const char *arn,
 		              "region (or sts_endpoint)");
 	} else if (strcmp(e->code, "ExpiredTokenException") == 0) {
 		okc_fail(err, OKC_EXIT_FAIL,
-		         "%s: STS says the ID token has expired, even after a refresh "
-		         "(ExpiredTokenException)%s%s",
-		         id->name, sep, e->message);
+		         "%s: STS says the %s has expired%s (ExpiredTokenException)%s%s", id->name,
+		         kind, uses_access_token(req->p) ? "" : ", even after a refresh", sep,
+		         e->message);
 		okc_hint(err, "check this machine's clock");
 	} else {
 		okc_fail(err, OKC_EXIT_FAIL, "%s: STS refused to assume %s: %s%s%s", id->name, arn,
@@ -334,6 +375,7 @@ static int sts_refused(const struct identity_request *req, const char *arn,
 			         "duration",
 			         aws_role_cfg(id)->duration);
 	}
+	free(aud_shown);
 	free(iss);
 	return -1;
 }
@@ -353,11 +395,14 @@ static int assume(const struct identity_request *req, const char *endpoint, cons
 	/* The provider's timeout is the user's one knob for a slow or hanging network. */
 	r.timeout_ms = req->p->timeout * 1000L;
 	for (;;) {
-		r.web_identity_token = (*t)->id_token;
+		r.web_identity_token = web_identity_token(req->p, *t);
 		rc = sts_assume_role(&r, sc, &e, err);
 		if (rc != STS_ERROR)
 			return rc;
-		if (strcmp(e.code, "ExpiredTokenException") != 0 || retried)
+		/* An access token was just made sure to be fresh, and a service account has no
+		 * session to refresh: STS's clock or ours is wrong. */
+		if (strcmp(e.code, "ExpiredTokenException") != 0 || retried ||
+		    uses_access_token(req->p))
 			return sts_refused(req, arn, c, &e, err);
 		log_verbose("%s: STS says the ID token has expired; refreshing it", req->id->name);
 		if (provider_renew_rejected(req->p, t, err) < 0)
@@ -464,7 +509,7 @@ static int aws_credentials_once(const struct identity_request *req, struct awscr
 	int rc, only = 0, have_claims = 0;
 
 	*out = NULL;
-	endpoint = sts_url(aws_role_cfg(id));
+	endpoint = aws_sts_url(aws_role_cfg(id));
 	/* The cache-hit path: the credentials' file and the session's, nothing else. */
 	rc = aws_role_resolve(id, req->role, &arn, err);
 	if (rc == 0)
@@ -480,15 +525,16 @@ static int aws_credentials_once(const struct identity_request *req, struct awscr
 	awscreds_free(c);
 	c = NULL;
 
-	rc = provider_tokens(req->p, NEED_ID_TOKEN, &t, err);
+	rc = provider_tokens(req->p, uses_access_token(req->p) ? NEED_ACCESS_TOKEN : NEED_ID_TOKEN,
+	                     &t, err);
 	if (rc < 0)
 		goto out;
-	if (!t->id_token) {
+	if (!web_identity_token(req->p, t)) {
 		rc = okc_fail(err, OKC_EXIT_LOGIN, "%s: the session has no ID token", req->p->name);
 		okc_hint(err, "run: oktacred login %s", req->p->name);
 		goto out;
 	}
-	rc = jwt_claims_parse(t->id_token, &claims, err);
+	rc = jwt_claims_parse(web_identity_token(req->p, t), &claims, err);
 	if (rc < 0)
 		goto out;
 	have_claims = 1;
@@ -835,17 +881,32 @@ static int set_session_name(struct config_ctx *c, const struct config_key *k, vo
 	return 0;
 }
 
-/* Its provider must give an ID token, with openid among its scopes. */
+/* Its provider must give an ID token, with openid among its scopes; or, without one, an
+ * OAuth access token of a custom authorization server (the org server's are opaque to
+ * anyone but Okta's API). */
 static int aws_check_provider(struct config_ctx *c, const struct identity_cfg *id,
                               const struct provider_cfg *p)
 {
 	int line;
 
-	if (!provider_can(p, PROVIDER_ID_TOKEN))
-		return config_fail_at(c, config_key_line(c, id, "provider"),
-		                      "identity %s (aws/assume-role) needs an okta/device-code "
-		                      "provider for its ID token; %s is %s",
-		                      id->name, p->name, p->kind->name);
+	if (provider_can(p, PROVIDER_SSWS))
+		return config_fail_at(
+		    c, config_key_line(c, id, "provider"),
+		    "identity %s (aws/assume-role) needs an okta/device-code "
+		    "provider (its ID token) or an okta/service-account provider "
+		    "on a custom authorization server (its access token); %s is %s",
+		    id->name, p->name, p->kind->name);
+	if (uses_access_token(p)) {
+		if (!p->authorization_server || strcmp(p->authorization_server, "org") != 0)
+			return 0;
+		line = config_key_line(c, p, "authorization_server");
+		return config_fail_at(c, line ? line : p->line,
+		                      "provider %s: identity %s (aws/assume-role) takes its access "
+		                      "token as the web identity token, which needs a custom "
+		                      "authorization server (authorization_server = default or its "
+		                      "id): the org server's access tokens are for Okta's API only",
+		                      p->name, id->name);
+	}
 	if (config_has_scope(p->scopes, "openid"))
 		return 0;
 	line = config_key_line(c, p, "scopes");

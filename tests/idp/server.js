@@ -100,6 +100,7 @@ const CLIENTS = [
 const CLIENT_AUTH_ALGS = ['HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'ES512'];
 const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 
+const DEFAULT_AUDIENCE = 'api://default';
 const COMMON_SCOPES = ['openid', 'profile', 'email', 'groups', 'offline_access'];
 const SERVERS = [
   // mount: the issuer's path; routePrefix: the endpoints' prefix below it
@@ -326,8 +327,33 @@ function buildProvider(server, base) {
       clientCredentials: { enabled: true },
       rpInitiatedLogout: { enabled: false },
       pushedAuthorizationRequests: { enabled: false },
-      resourceIndicators: { enabled: false },
+      // Okta's custom authorization servers issue JWT access tokens (aud: the server's
+      // audience, api://default for "default"), verifiable with the server's keys; the
+      // org server's are for Okta's API only. Here: client credentials on "default"
+      // (a service account's token, which AWS can take as a web identity token).
+      resourceIndicators: server.name === 'default' ? {
+        enabled: true,
+        defaultResource: async (ctx, client, oneOf) => {
+          if (oneOf) return oneOf;
+          return ctx.oidc.params?.grant_type === 'client_credentials' ? DEFAULT_AUDIENCE : undefined;
+        },
+        useGrantedResource: async () => false,
+        getResourceServerInfo: async (ctx, indicator) => {
+          if (indicator !== DEFAULT_AUDIENCE) throw new oidcErrors.InvalidTarget();
+          return {
+            scope: server.scopes.filter((s) => !COMMON_SCOPES.includes(s)).join(' '),
+            audience: DEFAULT_AUDIENCE,
+            accessTokenFormat: 'jwt',
+            accessTokenTTL: settings.access_token_ttl,
+            jwt: { sign: { alg: 'RS256' } },
+          };
+        },
+      } : { enabled: false },
     },
+    // Okta's claims of a client-credentials access token besides oidc-provider's.
+    extraTokenClaims: async (ctx, token) => (token.kind === 'ClientCredentials' && token.resourceServer
+      ? { ver: 1, cid: token.clientId, scp: (token.scope || '').split(' ').filter(Boolean) }
+      : undefined),
     findAccount: async (ctx, sub) => {
       const user = findUserBySub(sub);
       if (!user) return undefined;

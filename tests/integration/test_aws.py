@@ -6,6 +6,7 @@ import json
 import os
 import re
 import select
+import shutil
 import signal
 import stat
 import subprocess
@@ -113,8 +114,10 @@ def test_credential_process_prints_exactly_the_json(aws):
     assert r.stderr == ""
     j = json.loads(r.stdout)
     assert list(j) == ["Version", "AccessKeyId", "SecretAccessKey", "SessionToken",
-                       "Expiration"]
+                       "Expiration", "AccountId"]
     assert j["Version"] == 1
+    # the account of the assumed role's ARN, the key botocore's ProcessProvider reads
+    assert j["AccountId"] == ACCOUNT
     assert time.strptime(j["Expiration"], "%Y-%m-%dT%H:%M:%SZ")
     [call] = assume_calls(aws.sts)
     assert call["status"] == 200
@@ -352,6 +355,163 @@ def test_boto3_through_the_profile(aws):
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout) == f"arn:aws:sts::{ACCOUNT}:assumed-role/Dev/alice@example.com"
+
+
+# botocore reads AccountId from credential_process (ProcessProvider) and from the container
+# endpoint (ContainerProvider) in its newer releases; Debian 12's botocore 1.29 ignores the
+# key (the JSON tests above check it is there). A Python whose botocore knows account_id
+# (the one on PATH, when it is not Debian's) runs these; without one they are skipped.
+ACCOUNT_ID = """
+import boto3, json, sys
+s = boto3.Session(profile_name=sys.argv[1]) if sys.argv[1] else boto3.Session()
+c = s.get_credentials()
+print(json.dumps({"method": c.method, "account_id": c.get_frozen_credentials().account_id}))
+"""
+
+
+def python_with_account_id():
+    """An interpreter whose botocore Credentials carry account_id, or None."""
+    probe = ("import sys, inspect, boto3, botocore.credentials as c; "
+             "assert 'account_id' in inspect.signature(c.Credentials).parameters; "
+             "print(sys.executable)")
+    for py in (shutil.which("python3"), "/usr/bin/python3"):
+        if not py:
+            continue
+        r = subprocess.run([py, "-c", probe], capture_output=True, text=True)
+        if r.returncode == 0:
+            return r.stdout.strip()
+    return None
+
+
+NEW_BOTOCORE = python_with_account_id()
+
+
+@pytest.mark.skipif(not NEW_BOTOCORE, reason="no botocore that reads AccountId (Debian 12 "
+                    "has 1.29)")
+def test_botocore_reads_the_account_id_of_credential_process(aws):
+    e = aws_client_env(aws, aws.sts)
+    r = subprocess.run([NEW_BOTOCORE, "-c", ACCOUNT_ID, "aws-dev"], env=e,
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout) == {"method": "custom-process", "account_id": ACCOUNT}
+
+
+@pytest.mark.skipif(not NEW_BOTOCORE, reason="no botocore that reads AccountId (Debian 12 "
+                    "has 1.29)")
+def test_botocore_reads_the_account_id_of_exec_server(aws):
+    r = aws.run("exec", "aws-dev", "--server", "--", NEW_BOTOCORE, "-c", ACCOUNT_ID, "",
+                env={"AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+                     "AWS_EC2_METADATA_DISABLED": "true"})
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout) == {"method": "container-role", "account_id": ACCOUNT}
+
+
+# ---- a service account's access token as the web identity token ----
+# okta-aws-cli's m2m mode: client credentials on a custom authorization server, whose access
+# token (a JWT it signs, aud = its audience) AWS takes from an IAM OIDC provider that lists
+# that audience. CI machines get AWS credentials the way people do.
+
+M2M_AUDIENCE = "api://default"
+ROBOT = "0oa-robot-aws"
+
+
+def b64url_json(part):
+    return json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+
+
+@pytest.fixture
+def m2m(env, tmp_path):
+    from harness import generate_key, jwk_from_pem  # tests/idp
+
+    key = tmp_path / "robot.pem"
+    generate_key(str(key), "RSA")
+    env.idp.add_service_client(ROBOT, jwk_from_pem(str(key), kid="kid-aws"), server="default")
+    sts = FakeSTS.start(env.idp.base, audiences=(CLIENT_ID, M2M_AUDIENCE))
+    env.sts = sts
+    env.robot_key = key
+    env.write_config(
+        "[provider robot]\nkind = okta/service-account\n"
+        f"org_url = {env.idp.base}\nclient_id = {ROBOT}\nprivate_key = {key}\n"
+        "private_key_id = kid-aws\nauthorization_server = default\nscopes = api.read\n\n"
+        "[identity aws-ci]\nkind = aws/assume-role\nprovider = robot\n"
+        f"role_arn = {DEV}\nregion = us-east-1\nsts_endpoint = {sts.base}\n")
+    try:
+        yield env
+    finally:
+        sts.stop()
+
+
+def test_service_account_access_token_as_web_identity_token(m2m):
+    r = process(m2m, "aws-ci")
+    assert r.returncode == 0, r.stderr
+    j = json.loads(r.stdout)
+    assert j["AccountId"] == ACCOUNT
+    [call] = assume_calls(m2m.sts)
+    assert call["status"] == 200, call
+    # the access token of the custom server: its issuer, its audience, the client as sub
+    assert call["issuer"] == m2m.idp.base + "/oauth2/default"
+    assert call["aud"] == M2M_AUDIENCE and call["sub"] == ROBOT
+    assert call["session_name"] == ROBOT  # no email: {email} falls back to sub
+    t = m2m.tokens("robot")
+    assert "id_token" not in t
+    assert b64url_json(t["access_token"].split(".")[1])["aud"] == M2M_AUDIENCE
+    # the second call is served from the cache
+    assert process(m2m, "aws-ci").returncode == 0
+    assert len(assume_calls(m2m.sts)) == 1
+
+
+@pytest.mark.skipif(not os.path.exists(AWS_CLI), reason="/usr/bin/aws is not installed")
+def test_service_account_with_the_aws_cli(m2m):
+    cfg = m2m.home / ".aws-config"
+    write_aws_config(str(cfg), {"ci": {
+        "credential_process": f"{OKTACRED} credential-process aws-ci", "region": "us-east-1"}})
+    e = aws_cli_env(str(cfg), home=str(m2m.home),
+                    extra={"XDG_CONFIG_HOME": str(m2m.xdg), "AWS_PROFILE": "ci"})
+    r = subprocess.run([AWS_CLI, "sts", "get-caller-identity", "--endpoint-url", m2m.sts.base,
+                        "--output", "json"], env=e, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    ident = json.loads(r.stdout)
+    assert ident["Arn"] == f"arn:aws:sts::{ACCOUNT}:assumed-role/Dev/{ROBOT}"
+    assert ident["Account"] == ACCOUNT
+
+
+def test_service_account_token_for_another_audience_is_rejected(m2m):
+    """An STS whose OIDC provider does not list the server's audience refuses the token:
+    exit 1, STS's words, and the audience to add."""
+    m2m.sts.config(providers=[{"issuer": m2m.idp.base + "/oauth2/default",
+                               "audiences": [CLIENT_ID]}])
+    r = process(m2m, "aws-ci")
+    assert r.returncode == 1, r.stderr
+    assert r.stdout == ""
+    assert "STS rejected the Okta access token (InvalidIdentityToken)" in r.stderr
+    assert "Incorrect token audience" in r.stderr
+    assert M2M_AUDIENCE in r.stderr  # the hint names the audience IAM must list
+    [call] = assume_calls(m2m.sts)
+    assert call["error"] == "InvalidIdentityToken"
+    assert not creds_path(m2m, "aws-ci").exists()
+
+
+def test_fake_sts_checks_an_access_token_like_an_id_token(m2m):
+    """The fake STS verifies an access token as AWS does: the signature with the issuer's
+    JWKS, iss, aud against the configured audiences, exp."""
+    status, body, _ = m2m.idp.client_credentials(ROBOT, pem_path=str(m2m.robot_key),
+                                                 server="default", scope="api.read",
+                                                 kid="kid-aws")
+    assert status == 200, body
+    tok = body["access_token"]
+    assert m2m.sts.assume_role_with_web_identity(tok, "Dev").ok
+    # the payload changed under the signature
+    h, p, sig = tok.split(".")
+    claims = dict(b64url_json(p), sub="0oa-someone-else")
+    forged = ".".join([h, base64.urlsafe_b64encode(json.dumps(claims).encode()).decode()
+                       .rstrip("="), sig])
+    r = m2m.sts.assume_role_with_web_identity(forged, "Dev")
+    assert r.code == "InvalidIdentityToken"
+    assert m2m.sts.log()[-1]["detail"] == "signature does not verify"
+    # expired
+    m2m.sts.settings(clock_offset_s=7200)
+    r = m2m.sts.assume_role_with_web_identity(tok, "Dev")
+    assert r.code == "ExpiredTokenException"
 
 
 # ---- role_map ----
@@ -788,7 +948,8 @@ def test_exec_server_serves_fresh_credentials(aws, tmp_path):
     assert env_seen["AWS_REGION"] == "us-east-1"
     status, first = r["first"]
     assert status == 200 and set(first) == {"AccessKeyId", "SecretAccessKey", "Token",
-                                            "Expiration"}
+                                            "Expiration", "AccountId"}
+    assert first["AccountId"] == ACCOUNT
     assert r["wrong"] == 403 and r["missing"] == 403 and r["other_path"] == 404
     status, second = r["second"]
     assert status == 200 and second["AccessKeyId"] != first["AccessKeyId"]
@@ -1108,7 +1269,7 @@ def test_exec_server_outlives_a_closed_stderr(aws, tmp_path):
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
     assert proc.returncode == 7
-    assert answer.read_text() == "200 AccessKeyId Expiration SecretAccessKey Token"
+    assert answer.read_text() == "200 AccessKeyId AccountId Expiration SecretAccessKey Token"
 
 
 def test_exec_with_a_closed_stderr_still_runs_the_command(aws, tmp_path):

@@ -9,11 +9,21 @@ import pytest
 
 from conftest import OKTACRED, do_login
 
+# The Okta SDKs' names (okta-sdk-golang, okta-sdk-python and okta-sdk-nodejs read the first
+# spelling, okta-sdk-python before 1.4 the second).
+SDK_VARS = ["OKTA_CLIENT_ORGURL", "OKTA_CLIENT_ORG_URL", "OKTA_CLIENT_TOKEN",
+            "OKTA_CLIENT_AUTHORIZATIONMODE", "OKTA_CLIENT_AUTHORIZATION_MODE"]
 VARS = ["OKTA_ORG_URL", "OKTA_OAUTH2_ACCESS_TOKEN", "OKTA_ACCESS_TOKEN", "OKTA_CONFIG_DIR",
-        "OKTACRED_IDENTITY"]
+        "OKTACRED_IDENTITY"] + SDK_VARS
 CLEARED = ["OKTA_API_TOKEN", "OKTA_CLIENT_ID", "OKTA_PRIVATE_KEY", "OKTA_PRIVATE_KEY_ID",
            "OKTA_SCOPES", "OKTA_API_CLIENT_ID", "OKTA_API_PRIVATE_KEY",
-           "OKTA_API_PRIVATE_KEY_ID", "OKTA_API_SCOPES"]
+           "OKTA_API_PRIVATE_KEY_ID", "OKTA_API_SCOPES",
+           # the Terraform provider's base URL: the bearer would go there
+           "OKTA_HTTP_PROXY",
+           # the SDKs' client id, private key, key id and scopes, in both spellings
+           "OKTA_CLIENT_CLIENTID", "OKTA_CLIENT_CLIENT_ID", "OKTA_CLIENT_PRIVATEKEY",
+           "OKTA_CLIENT_PRIVATE_KEY", "OKTA_CLIENT_PRIVATEKEYID", "OKTA_CLIENT_KEYID",
+           "OKTA_CLIENT_SCOPES", "OKTA_CLIENT_CLIENTASSERTION", "OKTA_CLIENT_JWK"]
 
 
 def parse_env0(data):
@@ -45,6 +55,11 @@ def expected(env):
         "OKTA_ACCESS_TOKEN": t["access_token"].encode(),
         "OKTA_CONFIG_DIR": os.fsencode(str(env.provider_dir())),
         "OKTACRED_IDENTITY": b"okta-admin",
+        "OKTA_CLIENT_ORGURL": env.idp.base.encode(),
+        "OKTA_CLIENT_ORG_URL": env.idp.base.encode(),
+        "OKTA_CLIENT_TOKEN": t["access_token"].encode(),
+        "OKTA_CLIENT_AUTHORIZATIONMODE": b"Bearer",
+        "OKTA_CLIENT_AUTHORIZATION_MODE": b"Bearer",
     }
 
 

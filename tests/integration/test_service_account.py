@@ -128,6 +128,13 @@ def test_api_token_provider_sets_ssws_variables(env):
     assert j["set"]["OKTA_ORG_NAME"] == "acme"
     assert j["set"]["OKTA_BASE_URL"] == "oktapreview.com"
     assert "OKTA_ACCESS_TOKEN" in j["unset"] and "OKTA_OAUTH2_ACCESS_TOKEN" in j["unset"]
+    # The Okta SDKs, in both spellings: the API token, authorization mode SSWS.
+    for k in ("OKTA_CLIENT_ORGURL", "OKTA_CLIENT_ORG_URL"):
+        assert j["set"][k] == "https://acme.oktapreview.com"
+    assert j["set"]["OKTA_CLIENT_TOKEN"] == secret
+    assert j["set"]["OKTA_CLIENT_AUTHORIZATIONMODE"] == "SSWS"
+    assert j["set"]["OKTA_CLIENT_AUTHORIZATION_MODE"] == "SSWS"
+    assert "OKTA_HTTP_PROXY" in j["unset"] and "OKTA_CLIENT_PRIVATEKEY" in j["unset"]
     r = env.run("env", "legacy-admin")
     assert r.returncode == 3
     assert "ACME_OKTA_TOKEN" in r.stderr and r.stdout == ""

@@ -145,7 +145,9 @@ Test(awscreds_json, credential_process_format)
 	cr_assert_eq(awscreds_process_json(&c, &b), 0);
 	j = cJSON_Parse(b.data);
 	cr_assert_not_null(j);
-	cr_assert_eq(cJSON_GetArraySize(j), 5);
+	cr_assert_eq(cJSON_GetArraySize(j), 6);
+	cr_assert_str_eq(cJSON_GetObjectItemCaseSensitive(j, "AccountId")->valuestring,
+	                 "123456789012");
 	it = cJSON_GetObjectItemCaseSensitive(j, "Version");
 	cr_assert(cJSON_IsNumber(it) && it->valueint == 1);
 	cr_assert_str_eq(cJSON_GetObjectItemCaseSensitive(j, "AccessKeyId")->valuestring,
@@ -168,11 +170,47 @@ Test(awscreds_json, container_format)
 
 	cr_assert_eq(awscreds_container_json(&c, &b), 0);
 	j = cJSON_Parse(b.data);
-	cr_assert_eq(cJSON_GetArraySize(j), 4);
+	cr_assert_eq(cJSON_GetArraySize(j), 5);
 	cr_assert_str_eq(cJSON_GetObjectItemCaseSensitive(j, "Token")->valuestring,
 	                 c.session_token);
+	cr_assert_str_eq(cJSON_GetObjectItemCaseSensitive(j, "AccountId")->valuestring,
+	                 "123456789012");
 	cr_assert_str_eq(cJSON_GetObjectItemCaseSensitive(j, "Expiration")->valuestring,
 	                 "2026-01-15T12:00:00Z");
+	cJSON_Delete(j);
+	buf_free(&b);
+}
+
+Test(awscreds_json, account_id)
+{
+	struct awscreds c = sample();
+	struct buf b = BUF_INIT;
+	char acct[13];
+	cJSON *j;
+
+	cr_assert_eq(awscreds_account_id("arn:aws:sts::210987654321:assumed-role/Dev/a", acct), 0);
+	cr_assert_str_eq(acct, "210987654321");
+	cr_assert_eq(awscreds_account_id("arn:aws-us-gov:iam::000000000001:role/p/R", acct), 0);
+	cr_assert_str_eq(acct, "000000000001");
+	cr_assert_eq(awscreds_account_id("arn:aws:iam::12345678901:role/R", acct), -1);
+	cr_assert_str_eq(acct, "");
+	cr_assert_eq(awscreds_account_id("arn:aws:iam::1234567890123:role/R", acct), -1);
+	cr_assert_eq(awscreds_account_id("arn:aws:iam:123456789012", acct), -1);
+	cr_assert_eq(awscreds_account_id("not an arn", acct), -1);
+	cr_assert_eq(awscreds_account_id(NULL, acct), -1);
+	/* No assumed role's ARN (an older file): the role's; neither: no AccountId. */
+	c.assumed_role_arn = NULL;
+	c.role_arn = "arn:aws:iam::999999999999:role/Dev";
+	cr_assert_eq(awscreds_process_json(&c, &b), 0);
+	j = cJSON_Parse(b.data);
+	cr_assert_str_eq(cJSON_GetObjectItemCaseSensitive(j, "AccountId")->valuestring,
+	                 "999999999999");
+	cJSON_Delete(j);
+	buf_free(&b);
+	c.role_arn = "r";
+	cr_assert_eq(awscreds_process_json(&c, &b), 0);
+	j = cJSON_Parse(b.data);
+	cr_assert_null(cJSON_GetObjectItemCaseSensitive(j, "AccountId"));
 	cJSON_Delete(j);
 	buf_free(&b);
 }

@@ -742,9 +742,14 @@ static const struct err_case error_cases[] = {
      "identity i (okta/api-access) has no provider"},
     {"identity unknown provider", P_DC "[identity i]\nkind = okta/api-access\nprovider = nope\n", 7,
      "identity i: no provider named nope"},
-    {"aws with service account",
-     P_SA("r") "client_secret = s\n" ID_AWS("r") "role_arn = " ROLE "\n", 9,
-     "needs an okta/device-code provider for its ID token; r is okta/service-account"},
+    {"aws with service account on the org server",
+     P_SA("r") "client_secret = s\n" ID_AWS("r") "role_arn = " ROLE "\n", 1,
+     "provider r: identity a (aws/assume-role) takes its access token as the web identity "
+     "token, which needs a custom authorization server"},
+    {"aws with service account, org server named",
+     P_SA("r") "client_secret = s\nauthorization_server = org\n" ID_AWS("r") "role_arn = " ROLE
+                                                                             "\n",
+     7, "the org server's access tokens are for Okta's API only"},
     {"aws with api token",
      "[provider t]\nkind = okta/api-token\norg_url = https://x.okta.com\ntoken_env = "
      "T\n" ID_AWS("t") "role_arn = " ROLE "\n",
@@ -911,6 +916,26 @@ Test(config, defaults_may_name_a_provider)
 }
 
 /* The registry: every kind once, by name, in the order the messages list them. */
+/* aws/assume-role over a service account on a custom authorization server: its access
+ * token is the web identity token. */
+Test(config, aws_over_a_service_account_on_a_custom_server)
+{
+	struct config *cfg = load_ok("[provider r]\n"
+	                             "kind = okta/service-account\n"
+	                             "org_url = https://x.okta.com\n"
+	                             "client_id = svc\n"
+	                             "client_secret = s\n"
+	                             "authorization_server = default\n"
+	                             "scopes = aws.assume\n"
+	                             "[identity a]\n"
+	                             "kind = aws/assume-role\n"
+	                             "provider = r\n"
+	                             "role_arn = " ROLE "\n");
+
+	cr_assert_eq(cfg->nidentities, 1);
+	config_free(cfg);
+}
+
 Test(config, registry)
 {
 	static const char *const providers[] = {"okta/device-code", "okta/service-account",

@@ -47,3 +47,39 @@ Test(org_split, ip_or_single_label_hosts_are_not_split)
 	nosplit("http://[::1]:1234");
 	nosplit("https://.okta.com");
 }
+
+static void sts(const char *region, const char *want)
+{
+	struct aws_role_cfg a = {0};
+	char *url;
+
+	a.region = (char *)region;
+	url = aws_sts_url(&a);
+	cr_assert_str_eq(url, want, "%s", region ? region : "(none)");
+	free(url);
+}
+
+Test(sts_url, each_partition)
+{
+	sts(NULL, "https://sts.amazonaws.com/");
+	sts("us-east-1", "https://sts.us-east-1.amazonaws.com/");
+	sts("us-gov-west-1", "https://sts.us-gov-west-1.amazonaws.com/");
+	sts("cn-north-1", "https://sts.cn-north-1.amazonaws.com.cn/");
+	sts("us-iso-east-1", "https://sts.us-iso-east-1.c2s.ic.gov/");
+	sts("us-isob-east-1", "https://sts.us-isob-east-1.sc2s.sgov.gov/");
+	sts("eu-isoe-west-1", "https://sts.eu-isoe-west-1.cloud.adc-e.uk/");
+	sts("us-isof-south-1", "https://sts.us-isof-south-1.csp.hci.ic.gov/");
+	sts("eusc-de-east-1", "https://sts.eusc-de-east-1.amazonaws.eu/");
+}
+
+Test(sts_url, endpoint_wins)
+{
+	struct aws_role_cfg a = {0};
+	char *url;
+
+	a.region = "us-iso-east-1";
+	a.sts_endpoint = "https://sts.example.test/";
+	url = aws_sts_url(&a);
+	cr_assert_str_eq(url, "https://sts.example.test/");
+	free(url);
+}
