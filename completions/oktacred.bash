@@ -23,7 +23,7 @@ _oktacred_command_options()
 	env) printf '%s\n' '--format --unset --role' ;;
 	exec) printf '%s\n' '--server --role' ;;
 	credential-process) printf '%s\n' '--role' ;;
-	config) printf '%s\n' '--names --json' ;;
+	config) printf '%s\n' '--names --json --online' ;;
 	esac
 }
 

@@ -149,6 +149,7 @@ complete -c oktacred -n '__oktacred_using env exec credential-process' -l role -
 complete -c oktacred -n '__oktacred_using exec' -l server -d 'AWS: serve credentials on a loopback endpoint, not in variables'
 complete -c oktacred -n '__oktacred_using config' -l names -d 'list: only the names, one per line'
 complete -c oktacred -n '__oktacred_using config' -l json -d 'list: machine-readable output'
+complete -c oktacred -n '__oktacred_using config' -l online -d 'validate: also check each provider against its server'
 
 # Arguments.
 complete -c oktacred -n __oktacred_wants_name -a '(__oktacred_names)' -d 'identity or provider'

@@ -18,14 +18,15 @@ struct provider_cfg;
  * no tokens.json, so a login fails before the person approves it rather than after. */
 int cache_load(const struct provider_cfg *p, struct tokens **out, okc_err *err);
 /* Writes the tokens atomically (creating the directories 0700). The caller holds the
- * provider's lock. Tokens without a session id are a new session: t gets a new id. The file records
+ * provider's lock. Tokens without a session id are a new session: t gets a new id, and its start
+ * (session_started_at) is when they were obtained. The file records
  * p's cache key (org_url, client_id, authorization_server, scopes) whatever t holds, so it always
  * matches p when read back. In keyring mode the secrets go to the keyring first and never into the
  * file. */
 int cache_save(const struct provider_cfg *p, struct tokens *t, okc_err *err);
 /* The id of the provider's current session (tokens.json's "session"), read without the
  * lock and without the keyring: 0 and *session (the caller frees it); OKC_NOENT when there
- * is no session; -1 for an unsafe file or directory. */
+ * is no session, or it is past p's session_duration; -1 for an unsafe file or directory. */
 int cache_session(const struct provider_cfg *p, char **session, okc_err *err);
 /* Deletes the tokens (absent is fine: OKC_NOENT). The caller holds the lock. In keyring
  * mode both the items and the file; the file is removed even when the keyring cannot be

@@ -62,6 +62,9 @@ const char *cli_value(const struct cli_ctx *ctx, const char *name);
 int cli_config(struct cli_ctx *ctx);
 /* The same, and every section checked (commands that go through all of them). */
 int cli_config_all(struct cli_ctx *ctx);
+/* Prints the configuration's warnings (config_warnings) about the sections a and b (both
+ * NULL: every one) on stderr: as warnings when loud, else only with --verbose. */
+void cli_config_warnings(struct cli_ctx *ctx, const void *a, const void *b, int loud);
 /* Sets a usage error on ctx->err ("COMMAND: why" + "usage: ..." hint); returns -1. */
 int cli_usage_error(struct cli_ctx *ctx, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

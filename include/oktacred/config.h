@@ -26,11 +26,12 @@ struct provider_cfg {
 	char *authorization_server; /* "default", "org" or an id */
 	char *scopes;               /* space-separated */
 	enum token_store token_store;
-	long refresh_before; /* seconds */
-	char *base_path;     /* files.base_path; NULL: the XDG default */
-	char *ca_bundle;     /* NULL: system CAs */
-	long timeout;        /* seconds for one HTTP request; 0: http.h's defaults */
-	const char *file;    /* where it was defined, for messages */
+	long refresh_before;   /* seconds */
+	char *base_path;       /* files.base_path; NULL: the XDG default */
+	char *ca_bundle;       /* NULL: system CAs */
+	long timeout;          /* seconds for one HTTP request; 0: http.h's defaults */
+	long session_duration; /* seconds a session lasts after its login; 0: no limit */
+	const char *file;      /* where it was defined, for messages */
 	int line;
 };
 
@@ -108,6 +109,12 @@ extern const struct config_kind *const config_identity_kinds[];
 int config_fail(struct config_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int config_fail_at(struct config_ctx *c, int line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* A warning, not an error: the section works, but not as its author may think (an
+ * okta/api-access identity whose tokens Okta's API refuses). Kept with FILE:LINE, the
+ * current key's line (or line); see config_warnings(). */
+void config_warn(struct config_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void config_warn_at(struct config_ctx *c, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 void config_hint(struct config_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int config_key_line(const struct config_ctx *c, const void *section, const char *key);
 const char *config_raw(const struct config_ctx *c);
@@ -159,6 +166,18 @@ int config_check(struct config *cfg, okc_err *err);
 /* config_open and config_check. */
 int config_load(const char *path, struct config **out, okc_err *err);
 void config_free(struct config *cfg);
+
+/* The warnings of the sections checked so far (every one after config_check), in the
+ * order they were found: each "FILE:LINE: message", with the section (a provider_cfg or
+ * identity_cfg) it is about. `config validate` prints them all; other commands print
+ * those of the sections they use with --verbose only (their stderr is often a tool's log:
+ * credential-process under the AWS CLI, env in a shell profile). */
+struct config_warning {
+	const void *section;
+	int line;
+	char *text; /* "FILE:LINE: message" */
+};
+size_t config_warnings(const struct config *cfg, const struct config_warning **out);
 
 /* The value of a string key (CK_STRING) of a section, whichever struct holds it; NULL when
  * unset or not such a key of the section's kind. */

@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include "oktacred/config.h"
+#include "oktacred/discovery.h"
 #include "oktacred/err.h"
 #include "oktacred/refresh.h"
 #include "oktacred/tokens.h"
@@ -30,6 +31,9 @@ struct provider_kind {
 	/* Its status when it keeps no session on disk (!PROVIDER_CACHED): 1 usable, else 0
 	 * with why in problem. Or NULL. */
 	int (*status)(const struct provider_cfg *p, char *problem, size_t n);
+	/* What `config validate --online` expects its authorization server to advertise,
+	 * or NULL: a kind without one (not checked). */
+	const struct oauth_expect *online;
 };
 
 extern const struct provider_kind provider_device_code;
@@ -56,6 +60,11 @@ int provider_renew_rejected(const struct provider_cfg *p, struct tokens **t, okc
 int provider_set_authorization_server(struct config_ctx *c, const struct config_key *k, void *obj,
                                       const char *v);
 int provider_set_scopes(struct config_ctx *c, const struct config_key *k, void *obj, const char *v);
+/* For a kind's check: scopes Okta can never grant on p's authorization server (okta.*
+ * scopes, Okta's management API, come only from the org server). */
+int provider_check_scopes(struct config_ctx *c, const struct provider_cfg *p);
+/* The first okta.* scope of scopes (its length in *n), or NULL. */
+const char *provider_okta_scope(const char *scopes, size_t *n);
 #define PROVIDER_KEY_CLIENT_ID                                                                     \
 	{                                                                                          \
 		"client_id", config_set_word, offsetof(struct provider_cfg, client_id),            \
@@ -71,6 +80,13 @@ int provider_set_scopes(struct config_ctx *c, const struct config_key *k, void *
 	{                                                                                          \
 		"scopes", provider_set_scopes, offsetof(struct provider_cfg, scopes),              \
 		    CK_COMMON | CK_STRING | ((def) ? 0u : CK_REQUIRED), (def), NULL, 0, 0          \
+	}
+/* How long a session lasts after its login, whatever its refresh token would allow. */
+#define PROVIDER_KEY_SESSION_DURATION                                                              \
+	{                                                                                          \
+		"session_duration", config_set_duration,                                           \
+		    offsetof(struct provider_cfg, session_duration), CK_COMMON, NULL, NULL, 60,    \
+		    365L * 86400                                                                   \
 	}
 #define PROVIDER_KEY_REFRESH_BEFORE                                                                \
 	{                                                                                          \

@@ -19,6 +19,9 @@ struct tokens {
 	time_t expires_at;   /* absolute: obtained_at + expires_in */
 	time_t obtained_at;
 	time_t refresh_expires_at; /* 0: unknown (Okta does not say) */
+	/* When the session began (its login; a service account's first grant): kept by
+	 * every refresh, for session_duration. 0: unknown. */
+	time_t session_started_at;
 	/* The cache key: what the tokens were obtained with (DESIGN.md section 4). */
 	char *org_url;
 	char *client_id;
@@ -48,18 +51,25 @@ int tokens_from_response(const char *json, size_t len, time_t now, struct tokens
                          okc_err *err);
 
 /* tokens.json, DESIGN.md section 4: access_token, token_type, expires_in, expires_at
- * (RFC 3339 UTC), refresh_token, id_token, scope, obtained_at, refresh_expires_at (when
- * known), org_url, client_id, authorization_server, scopes, session. with_secrets 0 leaves out
- * access_token, refresh_token and id_token (the keyring keeps them). */
+ * (RFC 3339 UTC), refresh_token, id_token, scope, obtained_at, refresh_token_expires_at
+ * (when known), org_url, client_id, authorization_server, scopes, session,
+ * session_started_at (when known). with_secrets 0 leaves out access_token, refresh_token
+ * and id_token (the keyring keeps them). */
 int tokens_to_json(const struct tokens *t, int with_secrets, struct buf *out);
-/* Parses tokens.json. Every field type-checked; expires_at required. A file that is not
+/* Parses tokens.json. Every field type-checked; expires_at required; the refresh token's
+ * expiry also under its earlier name refresh_expires_at (refresh_token_expires_at wins).
+ * A file without session_started_at (saved before the field existed) is taken to have
+ * begun its session at obtained_at, its latest refresh. A file that is not
  * this (bad JSON, wrong types) is -1 with exit 3 ("corrupt"). Secrets may be absent
  * (keyring mode); the caller fills them. Unknown keys are ignored (a newer version's
  * file stays readable); a NUL byte or anything after the object is corrupt. */
 int tokens_from_json(const char *json, size_t len, struct tokens **out, okc_err *err);
 
-/* Tokens renewed from old belong to old's session (a refresh, not a new login). */
+/* Tokens renewed from old belong to old's session (a refresh, not a new login): its id and
+ * its start. */
 void tokens_continue_session(struct tokens *fresh, const struct tokens *old);
+/* 1 when t's session began at least p's session_duration ago (0: no limit), else 0. */
+int tokens_session_over(const struct tokens *t, const struct provider_cfg *p, time_t now);
 
 /* Seconds until the access token expires (negative when expired). */
 long tokens_access_left(const struct tokens *t, time_t now);

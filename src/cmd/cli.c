@@ -67,6 +67,7 @@ static const struct cli_option credential_process_opts[] = {
 static const struct cli_option config_opts[] = {
     {"--names", 0, NULL, "list: only the names, one per line"},
     {"--json", 0, NULL, "list: machine-readable output"},
+    {"--online", 0, NULL, "validate: also check each provider against its server"},
     {NULL, 0, NULL, NULL},
 };
 static const struct cli_option no_opts[] = {{NULL, 0, NULL, NULL}};
@@ -199,11 +200,27 @@ int cli_config_all(struct cli_ctx *ctx)
 	return cli_config(ctx) < 0 ? -1 : config_check(ctx->cfg, &ctx->err);
 }
 
+void cli_config_warnings(struct cli_ctx *ctx, const void *a, const void *b, int loud)
+{
+	const struct config_warning *w;
+	size_t n = config_warnings(ctx->cfg, &w);
+
+	for (size_t i = 0; i < n; i++) {
+		if ((a || b) && w[i].section != a && w[i].section != b)
+			continue;
+		if (loud)
+			log_warn("%s", w[i].text);
+		else
+			log_verbose("configuration warning: %s", w[i].text);
+	}
+}
+
 int cli_identity_request(struct cli_ctx *ctx, const char *name, struct identity_request *req)
 {
 	memset(req, 0, sizeof(*req));
 	if (cli_config(ctx) < 0 || config_resolve(ctx->cfg, name, &req->id, &req->p, &ctx->err) < 0)
 		return -1;
+	cli_config_warnings(ctx, req->id, req->p, 0);
 	req->name = req->id ? req->id->name : req->p->name;
 	req->role = cli_value(ctx, "--role");
 	if (req->role && !identity_kind_of(req->id)->takes_role)

@@ -1,4 +1,4 @@
-/* cmd_config.c: `oktacred config validate|list`. */
+/* cmd_config.c: `oktacred config validate [--online]|list`. */
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -6,7 +6,9 @@
 
 #include "oktacred/cli.h"
 #include "oktacred/config.h"
+#include "oktacred/discovery.h"
 #include "oktacred/log.h"
+#include "oktacred/provider.h"
 
 static int config_list(struct cli_ctx *ctx)
 {
@@ -74,6 +76,58 @@ static int config_list(struct cli_ctx *ctx)
 	return 0;
 }
 
+/* --online: each provider's discovery document against what its kind will use, one line
+ * per provider on stdout. Exit 2 when one is misconfigured, else 4 when one cannot be
+ * reached. Nothing secret is sent (one GET each). */
+static int config_online(struct cli_ctx *ctx)
+{
+	const struct config *cfg = ctx->cfg;
+	size_t bad = 0, unreachable = 0;
+
+	for (size_t i = 0; i < cfg->nproviders; i++) {
+		const struct provider_cfg *p = &cfg->providers[i];
+		const struct provider_kind *kind = provider_kind_of(p);
+		struct oauth_discovery d;
+		char problem[512];
+		okc_err err;
+
+		if (!kind->online) {
+			printf("%s: not checked (%s uses no OAuth authorization server)\n", p->name,
+			       p->kind->name);
+			continue;
+		}
+		okc_err_clear(&err);
+		if (oauth_discover(p, &d, &err) < 0) {
+			printf("%s: %s\n", p->name, err.msg);
+			if (err.code == OKC_EXIT_INTERRUPTED) {
+				oauth_discovery_free(&d);
+				ctx->err = err;
+				return -1;
+			}
+			if (err.code == OKC_EXIT_USAGE)
+				bad++;
+			else
+				unreachable++;
+		} else if (oauth_discovery_check(p, &d, kind->online, problem, sizeof(problem)) <
+		           0) {
+			printf("%s: %s (%s)\n", p->name, problem, d.url);
+			bad++;
+		} else {
+			printf("%s: ok\n", p->name);
+		}
+		oauth_discovery_free(&d);
+	}
+	fflush(stdout);
+	if (bad)
+		return okc_fail(&ctx->err, OKC_EXIT_USAGE,
+		                "%zu provider%s misconfigured at the identity provider", bad,
+		                bad == 1 ? " is" : "s are");
+	if (unreachable)
+		return okc_fail(&ctx->err, OKC_EXIT_NETWORK, "%zu provider%s could not be checked",
+		                unreachable, unreachable == 1 ? "" : "s");
+	return 0;
+}
+
 int cmd_config(struct cli_ctx *ctx)
 {
 	const char *sub = ctx->npos ? ctx->pos[0] : NULL;
@@ -88,8 +142,9 @@ int cmd_config(struct cli_ctx *ctx)
 		return -1;
 	if (strcmp(sub, "list") == 0)
 		return config_list(ctx);
+	cli_config_warnings(ctx, NULL, NULL, 1);
 	log_info("%s: valid (%zu provider%s, %zu identit%s)", ctx->cfg->path, ctx->cfg->nproviders,
 	         ctx->cfg->nproviders == 1 ? "" : "s", ctx->cfg->nidentities,
 	         ctx->cfg->nidentities == 1 ? "y" : "ies");
-	return 0;
+	return cli_flag(ctx, "--online") ? config_online(ctx) : 0;
 }

@@ -14,6 +14,7 @@ int cmd_login(struct cli_ctx *ctx)
 	if (cli_config(ctx) < 0 ||
 	    config_resolve(ctx->cfg, ctx->npos ? ctx->pos[0] : NULL, &id, &p, &ctx->err) < 0)
 		return -1;
+	cli_config_warnings(ctx, id, p, 0);
 	o.force = cli_flag(ctx, "--force");
 	o.no_browser = cli_flag(ctx, "--no-browser");
 	o.no_qr = cli_flag(ctx, "--no-qr");

@@ -59,6 +59,10 @@ static void session_read(const struct provider_cfg *p, struct session_info *s)
 	s->usable = tokens_access_left(s->t, now_utc()) > 0 || s->t->refresh_token;
 	if (!s->usable)
 		snprintf(s->problem, sizeof(s->problem), "session expired");
+	if (tokens_session_over(s->t, p, now_utc())) {
+		s->usable = 0;
+		snprintf(s->problem, sizeof(s->problem), "session ended (session_duration)");
+	}
 }
 
 static void session_free(struct session_info *s)
@@ -178,6 +182,14 @@ static void print_text(const struct session_info *s, int first)
 		}
 	} else {
 		printf("  refresh:  none (log in again when the access token expires)\n");
+	}
+	if (p->session_duration > 0) {
+		time_t start =
+		    s->t->session_started_at ? s->t->session_started_at : s->t->obtained_at;
+
+		time_format_utc(start + p->session_duration, when);
+		printf("  session:  %s %s (session_duration)\n",
+		       tokens_session_over(s->t, p, now_utc()) ? "ended" : "until", when);
 	}
 	print_identities(s);
 }

@@ -109,9 +109,24 @@ static int api_access_environment(const struct identity_request *req, struct env
 	return 0;
 }
 
+/* Okta's API takes only the org authorization server's access tokens: a custom server's
+ * work for the resource servers that trust it. Allowed (the variables are still useful to
+ * a tool that calls such a server), but worth saying. */
+static int check_provider(struct config_ctx *c, const struct identity_cfg *id,
+                          const struct provider_cfg *p)
+{
+	if (p->authorization_server && strcmp(p->authorization_server, "org") != 0)
+		config_warn(c,
+		            "identity %s: provider %s uses a custom authorization server "
+		            "(authorization_server = %s), whose access tokens Okta's API refuses; "
+		            "okta/api-access needs authorization_server = org",
+		            id->name, p->name, p->authorization_server);
+	return 0;
+}
+
 static const struct config_key keys[] = {{NULL, NULL, 0, 0, NULL, NULL, 0, 0}};
 
 const struct identity_kind identity_api_access = {
-    .config = {.name = "okta/api-access", .keys = keys},
+    .config = {.name = "okta/api-access", .keys = keys, .check_provider = check_provider},
     .environment = api_access_environment,
 };

@@ -147,6 +147,9 @@ int cache_session(const struct provider_cfg *p, char **session, okc_err *err)
 	int rc = load_file(p, &t, &path, err);
 
 	*session = NULL;
+	/* A session past its session_duration is over: what was derived from it too. */
+	if (rc == 0 && tokens_session_over(t, p, now_utc()))
+		rc = OKC_NOENT;
 	if (rc == 0)
 		*session = xstrdup(t->session);
 	tokens_free(t);
@@ -222,8 +225,10 @@ int cache_save(const struct provider_cfg *p, struct tokens *t, okc_err *err)
 	char *root, *dir;
 	int rc = -1;
 
-	if (!t->session)
+	if (!t->session) {
 		t->session = new_session_id();
+		t->session_started_at = t->obtained_at ? t->obtained_at : now_utc();
+	}
 	keyed = *t;
 
 	/* Whatever t says, the file records the provider it is saved for: a file saved under

@@ -63,6 +63,12 @@ static int existing_session(const struct provider_cfg *p, okc_err *err)
 
 	if (rc != 0)
 		return rc; /* OKC_NOENT: log in; -1: unsafe state, stop */
+	if (tokens_session_over(t, p, now_utc())) {
+		log_verbose("%s: the session is older than session_duration: logging in again",
+		            p->name);
+		tokens_free(t);
+		return OKC_NOENT;
+	}
 	remaining = tokens_access_left(t, now_utc());
 	if (remaining <= p->refresh_before) {
 		int has_refresh = t->refresh_token != NULL;

@@ -81,6 +81,17 @@ static int login_required(const struct provider_cfg *p, okc_err *err, const char
 	return -1;
 }
 
+/* A session past session_duration: over, whatever its refresh token would allow. */
+static int session_over(const struct provider_cfg *p, okc_err *err)
+{
+	char d[32], why[128];
+
+	time_format_left(p->session_duration, d, sizeof(d));
+	snprintf(why, sizeof(why),
+	         "the session has ended (it began more than session_duration = %s ago)", d);
+	return login_required(p, err, why);
+}
+
 int refresh_grant(const struct provider_cfg *p, struct tokens **t, okc_err *err)
 {
 	struct http_limits *outer = http_limits_get(), lim = {0};
@@ -91,6 +102,8 @@ int refresh_grant(const struct provider_cfg *p, struct tokens **t, okc_err *err)
 
 	if (!*t)
 		return login_required(p, err, "not logged in");
+	if (tokens_session_over(*t, p, now_utc()))
+		return session_over(p, err);
 	if (!(*t)->refresh_token)
 		return login_required(p, err, "the session has expired and has no refresh token");
 	http_form_add(&form, "grant_type", "refresh_token");
@@ -345,6 +358,10 @@ int refresh_with(const struct provider_cfg *p, enum refresh_need need, int force
 		rc = cache_load(p, &t, err);
 		if (rc < 0)
 			return -1;
+		if (rc == 0 && tokens_session_over(t, p, now_utc())) {
+			tokens_free(t);
+			return session_over(p, err);
+		}
 		if (rc == 0 && !is_due(p, t, need)) {
 			*out = t;
 			return 0;

@@ -182,12 +182,14 @@ int tokens_to_json(const struct tokens *t, int with_secrets, struct buf *out)
 	    json_add_string(root, "scope", t->scope) < 0 ||
 	    json_add_time(root, "obtained_at", t->obtained_at) < 0 ||
 	    (t->refresh_expires_at &&
-	     json_add_time(root, "refresh_expires_at", t->refresh_expires_at) < 0) ||
+	     json_add_time(root, "refresh_token_expires_at", t->refresh_expires_at) < 0) ||
 	    json_add_string(root, "org_url", t->org_url) < 0 ||
 	    json_add_string(root, "client_id", t->client_id) < 0 ||
 	    json_add_string(root, "authorization_server", t->authorization_server) < 0 ||
 	    json_add_string(root, "scopes", t->scopes) < 0 ||
-	    json_add_string(root, "session", t->session) < 0)
+	    json_add_string(root, "session", t->session) < 0 ||
+	    (t->session_started_at &&
+	     json_add_time(root, "session_started_at", t->session_started_at) < 0))
 		goto out;
 
 	rc = json_print_secret(root,
@@ -212,7 +214,7 @@ int tokens_from_json(const char *json, size_t len, struct tokens **out, okc_err 
 	struct tokens *t;
 	cJSON *root;
 	const char *bad;
-	int rc = -1, r;
+	int rc = -1, r, r2;
 
 	*out = NULL;
 	root = json_parse_object(json, len);
@@ -232,10 +234,21 @@ int tokens_from_json(const char *json, size_t len, struct tokens **out, okc_err 
 		corrupt(err, "bad \"obtained_at\"");
 		goto out;
 	}
-	if (json_get_time(root, "refresh_expires_at", &t->refresh_expires_at) < 0) {
+	/* The Atmos design's name, and the one files were written with before. */
+	r2 = json_get_time(root, "refresh_token_expires_at", &t->refresh_expires_at);
+	if (r2 < 0) {
+		corrupt(err, "bad \"refresh_token_expires_at\"");
+		goto out;
+	}
+	if (r2 == 0 && json_get_time(root, "refresh_expires_at", &t->refresh_expires_at) < 0) {
 		corrupt(err, "bad \"refresh_expires_at\"");
 		goto out;
 	}
+	if (json_get_time(root, "session_started_at", &t->session_started_at) < 0) {
+		corrupt(err, "bad \"session_started_at\"");
+		goto out;
+	}
+
 	switch (get_seconds(root, "expires_in", 0, &t->expires_in)) {
 	case -1: corrupt(err, "bad \"expires_in\""); goto out;
 	case 0:
@@ -255,8 +268,19 @@ out:
 
 void tokens_continue_session(struct tokens *fresh, const struct tokens *old)
 {
-	if (!fresh->session && old && old->session)
+	if (!fresh->session && old && old->session) {
 		fresh->session = xstrdup(old->session);
+		fresh->session_started_at =
+		    old->session_started_at ? old->session_started_at : old->obtained_at;
+	}
+}
+
+int tokens_session_over(const struct tokens *t, const struct provider_cfg *p, time_t now)
+{
+	/* A file from before the field: the session is at least as old as its last save. */
+	time_t start = t->session_started_at ? t->session_started_at : t->obtained_at;
+
+	return p->session_duration > 0 && start > 0 && now - start >= p->session_duration;
 }
 
 long tokens_access_left(const struct tokens *t, time_t now)

@@ -87,6 +87,37 @@ int provider_set_scopes(struct config_ctx *c, const struct config_key *k, void *
 	return 0;
 }
 
+const char *provider_okta_scope(const char *scopes, size_t *n)
+{
+	for (const char *s = scopes; s && *s;) {
+		size_t len = strcspn(s, " ");
+
+		if (len > 5 && strncmp(s, "okta.", 5) == 0) {
+			*n = len;
+			return s;
+		}
+		s += len;
+		s += strspn(s, " ");
+	}
+	return NULL;
+}
+
+int provider_check_scopes(struct config_ctx *c, const struct provider_cfg *p)
+{
+	size_t n;
+	const char *okta = provider_okta_scope(p->scopes, &n);
+	int line = config_key_line(c, p, "scopes");
+
+	if (!okta || (p->authorization_server && strcmp(p->authorization_server, "org") == 0))
+		return 0;
+	config_fail_at(c, line ? line : p->line,
+	               "scopes: %.*s is a scope of Okta's API, which only the org authorization "
+	               "server grants (authorization_server = %s is a custom one)",
+	               (int)n, okta, p->authorization_server ? p->authorization_server : "default");
+	config_hint(c, "set authorization_server = org, or remove the okta.* scopes");
+	return -1;
+}
+
 const struct provider_kind *provider_kind_of(const struct provider_cfg *p)
 {
 	return (const struct provider_kind *)(const void *)p->kind;

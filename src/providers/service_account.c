@@ -20,6 +20,7 @@ struct service_account_cfg {
 	char *private_key; /* a path (~ expanded) or PEM text */
 	char *private_key_id;
 	char *client_secret;
+	char *client_secret_env; /* the environment variable holding the client secret */
 };
 
 static const struct service_account_cfg *sa_of(const struct provider_cfg *p)
@@ -54,6 +55,28 @@ static int cc_form_build(void *ctx, struct buf *form, okc_err *err)
 	return 0;
 }
 
+/* The client secret: client_secret, or the variable client_secret_env names; NULL with
+ * private_key. Fails (exit 3, like an unset API token) when that variable is not set. */
+static int client_secret(const struct provider_cfg *p, const char **out, okc_err *err)
+{
+	const struct service_account_cfg *sa = sa_of(p);
+	const char *v;
+
+	*out = sa->client_secret;
+	if (!sa->client_secret_env)
+		return 0;
+	v = getenv(sa->client_secret_env);
+	if (!v || !*v) {
+		okc_fail(err, OKC_EXIT_LOGIN, "%s: no client secret: $%s is not set", p->name,
+		         sa->client_secret_env);
+		okc_hint(err, "export %s with the client secret of the Okta app",
+		         sa->client_secret_env);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
 /* grant_type=client_credentials; a refresh_renew_fn, called under the lock. */
 static int client_credentials(const struct provider_cfg *p, struct tokens **t, okc_err *err)
 {
@@ -62,9 +85,10 @@ static int client_credentials(const struct provider_cfg *p, struct tokens **t, o
 	struct signing_key *key = NULL;
 	struct cc_form form;
 	struct tokens *fresh = NULL;
+	const char *secret;
 	int rc = -1;
 
-	if (oauth_endpoints_for(p, &ep, err) < 0)
+	if (client_secret(p, &secret, err) < 0 || oauth_endpoints_for(p, &ep, err) < 0)
 		return -1;
 	if (sa_of(p)->private_key && signing_key_load(sa_of(p)->private_key, &key, err) < 0) {
 		okc_wrap(err, "%s", p->name);
@@ -75,7 +99,7 @@ static int client_credentials(const struct provider_cfg *p, struct tokens **t, o
 	form.audience = ep.token;
 	log_verbose("%s: requesting an access token (client credentials)", p->name);
 	rc = oauth_token_request_auth(p, cc_form_build, &form, key ? NULL : p->client_id,
-	                              key ? NULL : sa_of(p)->client_secret, &fresh, &oerr, err);
+	                              key ? NULL : secret, &fresh, &oerr, err);
 	if (rc == OAUTH_ERROR) {
 		rc = okc_fail(err, OKC_EXIT_FAIL,
 		              "%s: the identity provider refused the client "
@@ -84,8 +108,9 @@ static int client_credentials(const struct provider_cfg *p, struct tokens **t, o
 		              oerr.description);
 		if (strcmp(oerr.error, "invalid_client") == 0)
 			okc_hint(err, "check client_id, %s of [provider %s] against the Okta app",
-			         sa_of(p)->private_key ? "private_key and private_key_id"
-			                               : "client_secret",
+			         sa_of(p)->private_key     ? "private_key and private_key_id"
+			         : sa_of(p)->client_secret ? "client_secret"
+			                                   : "the secret in $client_secret_env",
 			         p->name);
 		goto out;
 	}
@@ -148,15 +173,58 @@ static int set_client_secret(struct config_ctx *c, const struct config_key *k, v
 	return 0;
 }
 
+static int set_client_secret_env(struct config_ctx *c, const struct config_key *k, void *obj,
+                                 const char *v)
+{
+	(void)k;
+	/* Not shown: people paste the secret itself here. */
+	if (!config_is_env_name(v))
+		return config_fail(c, "client_secret_env is not an environment variable name (it "
+		                      "names the variable that holds the secret, like "
+		                      "OKTA_CLIENT_SECRET)");
+	((struct service_account_cfg *)obj)->client_secret_env = xstrdup(v);
+	return 0;
+}
+
 static int check(struct config_ctx *c, void *section)
 {
 	const struct provider_cfg *p = section;
+	const struct service_account_cfg *sa = sa_of(p);
+	const char *okta;
+	size_t n;
 
-	if (sa_of(p)->private_key_id && !sa_of(p)->private_key)
+	if (sa->private_key_id && !sa->private_key)
 		return config_fail_at(c, config_key_line(c, p, "private_key_id"),
 		                      "private_key_id is set but private_key is not");
+	if (provider_check_scopes(c, p) < 0)
+		return -1;
+	okta = provider_okta_scope(p->scopes, &n);
+	if (okta && !sa->private_key) {
+		const char *key = sa->client_secret ? "client_secret" : "client_secret_env";
+
+		config_fail_at(c, config_key_line(c, p, key),
+		               "scopes: %.*s is a scope of Okta's API, which Okta grants a service "
+		               "app only with private_key_jwt, not with a client secret (%s)",
+		               (int)n, okta, key);
+		config_hint(c, "use private_key (and private_key_id) with a public key registered "
+		               "in the Okta app");
+		return -1;
+	}
 	return 0;
 }
+
+static const char *const grants[] = {"client_credentials", NULL};
+
+static const char *auth_method(const struct provider_cfg *p)
+{
+	return sa_of(p)->private_key ? "private_key_jwt" : "client_secret_basic";
+}
+
+static const struct oauth_expect online = {
+    .endpoints = OAUTH_USES_TOKEN,
+    .grants = grants,
+    .auth_method = auth_method,
+};
 
 static const struct config_key keys[] = {
     PROVIDER_KEY_CLIENT_ID,
@@ -169,6 +237,8 @@ static const struct config_key keys[] = {
      CK_STRING, NULL, NULL, 0, 0},
     {"client_secret", set_client_secret, offsetof(struct service_account_cfg, client_secret),
      CK_SECRET, NULL, "credentials", 0, 0},
+    {"client_secret_env", set_client_secret_env,
+     offsetof(struct service_account_cfg, client_secret_env), CK_STRING, NULL, "credentials", 0, 0},
     {NULL, NULL, 0, 0, NULL, NULL, 0, 0},
 };
 
@@ -179,4 +249,5 @@ const struct provider_kind provider_service_account = {
                .check = check},
     .caps = PROVIDER_CACHED,
     .tokens = service_account_tokens,
+    .online = &online,
 };

@@ -126,7 +126,9 @@ struct config_private {
 	struct section_meta *meta[2]; /* parallel to providers / identities */
 	size_t cap[2];
 	int defaults_identity_line;
-	const char *secret_key; /* a secret written in the file itself: which, or NULL */
+	const char *secret_key;          /* a secret written in the file itself: which, or NULL */
+	struct config_warning *warnings; /* by line */
+	size_t nwarnings;
 	/* names to indexes: open addressing, slots hold index + 1 */
 	size_t icap[2];
 	size_t icount[2];
@@ -191,6 +193,54 @@ int config_fail(struct config_ctx *c, const char *fmt, ...)
 	rc = vfail_at(c, c->lineno, fmt, ap);
 	va_end(ap);
 	return rc;
+}
+
+static void *section_at(const struct config *cfg, int t, size_t i);
+
+static void vwarn_at(struct config_ctx *c, int line, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+static void vwarn_at(struct config_ctx *c, int line, const char *fmt, va_list ap)
+{
+	struct config_private *pv = c->priv;
+	char msg[768];
+	size_t i;
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (pv->nwarnings % 8 == 0)
+		pv->warnings = xrealloc(pv->warnings, (pv->nwarnings + 8) * sizeof(*pv->warnings));
+	/* In the order of the file: a section's warnings come when it is checked. */
+	for (i = pv->nwarnings; i > 0 && pv->warnings[i - 1].line > line; i--)
+		pv->warnings[i] = pv->warnings[i - 1];
+	pv->warnings[i].section = c->sec == SEC_PROVIDER || c->sec == SEC_IDENTITY
+	                              ? section_at(c->cfg, c->sec, c->sec_idx)
+	                              : NULL;
+	pv->warnings[i].line = line;
+	pv->warnings[i].text = xasprintf("%s:%d: %s", c->file, line, msg);
+	pv->nwarnings++;
+}
+
+void config_warn_at(struct config_ctx *c, int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vwarn_at(c, line, fmt, ap);
+	va_end(ap);
+}
+
+void config_warn(struct config_ctx *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vwarn_at(c, c->lineno, fmt, ap);
+	va_end(ap);
+}
+
+size_t config_warnings(const struct config *cfg, const struct config_warning **out)
+{
+	*out = cfg && cfg->priv ? cfg->priv->warnings : NULL;
+	return cfg && cfg->priv ? cfg->priv->nwarnings : 0;
 }
 
 void config_hint(struct config_ctx *c, const char *fmt, ...)
@@ -498,7 +548,9 @@ int config_set_path(struct config_ctx *c, const struct config_key *k, void *obj,
 /* "15m", "12h", "90s": a bound for a message. */
 static void duration_text(long s, char out[24])
 {
-	if (s >= 3600 && s % 3600 == 0)
+	if (s >= 86400 && s % 86400 == 0)
+		snprintf(out, 24, "%ldd", s / 86400);
+	else if (s >= 3600 && s % 3600 == 0)
 		snprintf(out, 24, "%ldh", s / 3600);
 	else if (s >= 60 && s % 60 == 0)
 		snprintf(out, 24, "%ldm", s / 60);
@@ -1591,6 +1643,9 @@ void config_free(struct config *cfg)
 			free(pv->meta[t]);
 			free(pv->slot[t]);
 		}
+		for (size_t i = 0; i < pv->nwarnings; i++)
+			free(pv->warnings[i].text);
+		free(pv->warnings);
 		free(pv->entries);
 		/* It may hold a secret: one written in the file, in a section never checked. */
 		if (pv->data)

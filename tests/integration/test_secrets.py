@@ -165,7 +165,7 @@ def test_service_accounts_with_debug_leak_nothing(env, tmp_path):
         "authorization_server = org\n\n"
         "[provider secret]\nkind = okta/service-account\n"
         f"org_url = {env.idp.base}\nclient_id = 0oa-test-secret\n"
-        f"client_secret = {SECRET}\nscopes = okta.users.read\nauthorization_server = org\n")
+        f"client_secret = {SECRET}\nscopes = api.read\nauthorization_server = default\n")
     env.env["OKTA_PRIVATE_KEY"] = key.read_text()
     rec.run("token", "robot")
     rec.run("token", "robot-env")

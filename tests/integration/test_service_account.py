@@ -103,15 +103,41 @@ def test_key_file_readable_by_others_is_refused(rsa_robot, tmp_path):
 
 
 def test_client_secret_basic(env):
+    # Okta grants okta.* scopes to a service app only with private_key_jwt: a custom
+    # server's scope.
     env.write_config(
         "[provider robot]\nkind = okta/service-account\n"
         f"org_url = {env.idp.base}\nclient_id = 0oa-test-secret\n"
-        "client_secret = test-secret-value\nscopes = okta.users.read\n"
-        "authorization_server = org\n")
+        "client_secret = test-secret-value\nscopes = api.read\n"
+        "authorization_server = default\n")
     r = env.run("token", "robot")
     assert r.returncode == 0, r.stderr
     [g] = grants(env.idp)
     assert g["status"] == 200 and g["client_auth"] == "client_secret_basic"
+
+
+def test_client_secret_env(env):
+    """client_secret_env names the variable that holds the secret."""
+    env.write_config(
+        "[provider robot]\nkind = okta/service-account\n"
+        f"org_url = {env.idp.base}\nclient_id = 0oa-test-secret\n"
+        "client_secret_env = ROBOT_SECRET\nscopes = api.read\n"
+        "authorization_server = default\n")
+    r = env.run("token", "robot")
+    assert r.returncode == 3 and r.stdout == ""
+    assert "no client secret: $ROBOT_SECRET is not set" in r.stderr
+    assert "export ROBOT_SECRET" in r.stderr
+    assert grants(env.idp) == []
+    r = env.run("token", "robot", env={"ROBOT_SECRET": "wrong-secret"})
+    assert r.returncode == 1 and "invalid_client" in r.stderr
+    assert "wrong-secret" not in r.stderr
+    r = env.run("token", "robot", env={"ROBOT_SECRET": "test-secret-value"})
+    assert r.returncode == 0, r.stderr
+    g = grants(env.idp)[-1]
+    assert g["status"] == 200 and g["client_auth"] == "client_secret_basic"
+    # The file holds no secret: others may read it.
+    os.chmod(env.config, 0o644)
+    assert env.run("config", "validate").returncode == 0
 
 
 def test_api_token_provider_sets_ssws_variables(env):

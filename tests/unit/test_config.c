@@ -583,6 +583,13 @@ struct err_case {
 	"org_url = https://x.okta.com\n"                                                           \
 	"client_id = svc\n"                                                                        \
 	"scopes = okta.users.read\n" /* 5 lines */
+/* The same with a scope a client secret may get (not an okta.* one). */
+#define P_SAS(n)                                                                                   \
+	"[provider " n "]\n"                                                                       \
+	"kind = okta/service-account\n"                                                            \
+	"org_url = https://x.okta.com\n"                                                           \
+	"client_id = svc\n"                                                                        \
+	"scopes = api.read\n" /* 5 lines */
 #define ID_AWS(p)                                                                                  \
 	"[identity a]\n"                                                                           \
 	"kind = aws/assume-role\n"                                                                 \
@@ -712,11 +719,39 @@ static const struct err_case error_cases[] = {
      "c\nclient_secret = s\n",
      1, "has no scopes"},
     {"service without credential", P_SA("r") "[identity i]\n", 1,
-     "provider r (okta/service-account) needs private_key or client_secret"},
+     "provider r (okta/service-account) needs private_key, client_secret or "
+     "client_secret_env"},
     {"service with both", P_SA("r") "private_key = /k.pem\nclient_secret = s\n", 7,
-     "set private_key or client_secret, not both"},
+     "set private_key, client_secret or client_secret_env, not both"},
     {"service key empty", P_SA("r") "private_key = \n", 6, "private_key is empty"},
-    {"key id without key", P_SA("r") "private_key_id = kid\nclient_secret = s\n", 6,
+    {"service secret and secret_env", P_SAS("r") "client_secret = s\nclient_secret_env = V\n", 7,
+     "set private_key, client_secret or client_secret_env, not both"},
+    {"client_secret_env not a name", P_SAS("r") "client_secret_env = hunter 2\n", 6,
+     "client_secret_env is not an environment variable name"},
+    /* scopes Okta can never grant */
+    {"okta scope on a custom server", P_DC "scopes = openid okta.users.read\n", 5,
+     "okta.users.read is a scope of Okta's API, which only the org authorization server"},
+    {"okta scope on the default server",
+     "[provider p]\nkind = okta/device-code\norg_url = https://x.okta.com\nclient_id = "
+     "abc\nauthorization_server = default\nscopes = okta.apps.read\n",
+     6, "(authorization_server = default is a custom one)"},
+    {"service okta scope on a custom server",
+     P_SA("r") "private_key = /k.pem\nauthorization_server = aus1234\n", 5,
+     "okta.users.read is a scope of Okta's API, which only the org authorization server"},
+    {"okta scope with client_secret", P_SA("r") "client_secret = s\n", 6,
+     "Okta grants a service app only with private_key_jwt, not with a client secret "
+     "(client_secret)"},
+    {"okta scope with client_secret_env", P_SA("r") "client_secret_env = OKTA_SECRET\n", 6,
+     "not with a client secret (client_secret_env)"},
+    /* session_duration */
+    {"session_duration bad", P_DC "session_duration = a day\n", 5,
+     "session_duration \"a day\" is not a duration"},
+    {"session_duration too short", P_DC "session_duration = 30s\n", 5,
+     "session_duration 30s must be between 1m and 365d"},
+    {"session_duration of a service account",
+     P_SAS("r") "client_secret = s\nsession_duration = 8h\n", 7,
+     "session_duration is not a key of okta/service-account providers"},
+    {"key id without key", P_SAS("r") "private_key_id = kid\nclient_secret = s\n", 6,
      "private_key_id is set but private_key is not"},
     {"private_key relative", P_SA("r") "private_key = keys/robot.pem\n", 6,
      "private_key is neither PEM text"},
@@ -743,12 +778,12 @@ static const struct err_case error_cases[] = {
     {"identity unknown provider", P_DC "[identity i]\nkind = okta/api-access\nprovider = nope\n", 7,
      "identity i: no provider named nope"},
     {"aws with service account on the org server",
-     P_SA("r") "client_secret = s\n" ID_AWS("r") "role_arn = " ROLE "\n", 1,
+     P_SAS("r") "client_secret = s\n" ID_AWS("r") "role_arn = " ROLE "\n", 1,
      "provider r: identity a (aws/assume-role) takes its access token as the web identity "
      "token, which needs a custom authorization server"},
     {"aws with service account, org server named",
-     P_SA("r") "client_secret = s\nauthorization_server = org\n" ID_AWS("r") "role_arn = " ROLE
-                                                                             "\n",
+     P_SAS("r") "client_secret = s\nauthorization_server = org\n" ID_AWS("r") "role_arn = " ROLE
+                                                                              "\n",
      7, "the org server's access tokens are for Okta's API only"},
     {"aws with api token",
      "[provider t]\nkind = okta/api-token\norg_url = https://x.okta.com\ntoken_env = "
@@ -1017,7 +1052,7 @@ Test(config, group_writable_refused)
 	}
 }
 
-#define P_SECRET P_SA("r") "client_secret = hunter2\n"
+#define P_SECRET P_SAS("r") "client_secret = hunter2\n"
 
 Test(config, readable_secret_refused)
 {
@@ -1050,7 +1085,7 @@ Test(config, readable_without_secret_in_file_is_fine)
 
 	/* The secret comes from the environment, not from the file. */
 	setenv("OKC_T_SECRET", "hunter2", 1);
-	path = write_file("config", P_SA("r") "client_secret = ${OKC_T_SECRET}\n", 0644);
+	path = write_file("config", P_SAS("r") "client_secret = ${OKC_T_SECRET}\n", 0644);
 	cr_assert_eq(config_load(path, &cfg, &err), 0, "%s", err.msg);
 	cr_assert_str_eq(config_provider_string(&cfg->providers[0], "client_secret"), "hunter2");
 	config_free(cfg);
@@ -1284,16 +1319,94 @@ Test(config_open, syntax_and_duplicates_are_found_at_once)
 /* A file others may read is checked whole at once: a secret written in it is refused. */
 Test(config_open, readable_file_is_checked_whole)
 {
-	char *path =
-	    write_file("config",
-	               "[provider r]\nkind = okta/service-account\n"
-	               "org_url = https://x.okta.com\nclient_id = a\nscopes = okta.users.read\n"
-	               "client_secret = hunter2\n",
-	               0644);
+	char *path = write_file("config",
+	                        "[provider r]\nkind = okta/service-account\n"
+	                        "org_url = https://x.okta.com\nclient_id = a\nscopes = api.read\n"
+	                        "client_secret = hunter2\n",
+	                        0644);
 	struct config *cfg = NULL;
 	okc_err err = {0};
 
 	cr_assert_eq(config_open(path, &cfg, &err), -1);
 	cr_assert(strstr(err.msg, "holds a client_secret and is readable"), "%s", err.msg);
+	free(path);
+}
+
+/* The design's client_secret_env and session_duration. */
+Test(config, client_secret_env_and_session_duration)
+{
+	struct config *cfg = load_ok(P_SAS("r") "client_secret_env = ROBOT_SECRET\n"
+	                                        "[provider p]\nkind = okta/device-code\n"
+	                                        "org_url = https://x.okta.com\nclient_id = c\n"
+	                                        "session_duration = 8h\n"
+	                                        "[provider q]\nkind = okta/device-code\n"
+	                                        "org_url = https://x.okta.com\nclient_id = c\n");
+
+	cr_assert_str_eq(config_provider_string(&cfg->providers[0], "client_secret_env"),
+	                 "ROBOT_SECRET");
+	cr_assert_null(config_provider_string(&cfg->providers[0], "client_secret"));
+	cr_assert_eq(cfg->providers[0].session_duration, 0);
+	cr_assert_eq(cfg->providers[1].session_duration, 8 * 3600);
+	cr_assert_eq(cfg->providers[2].session_duration, 0, "unset: no limit");
+	config_free(cfg);
+}
+
+/* okta.* scopes are fine on the org server, with a key. */
+Test(config, okta_scopes_on_the_org_server)
+{
+	struct config *cfg =
+	    load_ok("[provider p]\nkind = okta/device-code\n"
+	            "org_url = https://x.okta.com\nclient_id = c\n"
+	            "authorization_server = org\n"
+	            "scopes = openid okta.users.read\n" P_SA("r") "private_key = /k.pem\n");
+
+	cr_assert_str_eq(cfg->providers[1].scopes, "okta.users.read");
+	config_free(cfg);
+}
+
+/* An okta/api-access identity over a custom server: a warning, at the identity's provider
+ * line; none over the org server or an API token. */
+Test(config, api_access_over_a_custom_server_warns)
+{
+	const struct config_warning *w;
+	struct config *cfg =
+	    load_ok(P_DC "[provider o]\nkind = okta/device-code\norg_url = https://x.okta.com\n"
+	                 "client_id = c\nauthorization_server = org\n"
+	                 "[provider t]\nkind = okta/api-token\norg_url = https://x.okta.com\n"
+	                 "token_env = T\n"
+	                 "[identity a]\nkind = okta/api-access\nprovider = p\n"
+	                 "[identity b]\nkind = okta/api-access\nprovider = o\n"
+	                 "[identity c]\nkind = okta/api-access\nprovider = t\n");
+	char *prefix = xasprintf("%s:16: ", cfg->path);
+
+	cr_assert_eq(config_warnings(cfg, &w), 1);
+	cr_assert(strncmp(w[0].text, prefix, strlen(prefix)) == 0, "%s", w[0].text);
+	cr_assert(strstr(w[0].text, "identity a: provider p uses a custom authorization server "
+	                            "(authorization_server = default)"),
+	          "%s", w[0].text);
+	cr_assert_eq(w[0].section, &cfg->identities[0]);
+	free(prefix);
+	config_free(cfg);
+}
+
+/* Warnings come with the sections checked: config_open alone has none yet. */
+Test(config_open, warnings_of_a_resolved_identity)
+{
+	const struct config_warning *w;
+	const struct identity_cfg *id;
+	const struct provider_cfg *p;
+	struct config *cfg = NULL;
+	okc_err err = {0};
+	char *path =
+	    write_file("config", P_DC "[identity a]\nkind = okta/api-access\nprovider = p\n", 0600);
+
+	cr_assert_eq(config_open(path, &cfg, &err), 0, "%s", err.msg);
+	cr_assert_eq(config_warnings(cfg, &w), 0);
+	cr_assert_eq(config_resolve(cfg, "a", &id, &p, &err), 0, "%s", err.msg);
+	cr_assert_eq(config_warnings(cfg, &w), 1);
+	cr_assert_eq(w[0].section, id);
+	cr_assert_eq(config_check(cfg, &err), 0, "%s", err.msg);
+	cr_assert_eq(config_warnings(cfg, &w), 1, "not twice");
+	config_free(cfg);
 	free(path);
 }

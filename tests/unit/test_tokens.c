@@ -163,7 +163,7 @@ Test(tokens, to_json_layout)
 	    "\"expires_at\":\"2026-01-15T13:00:00Z\",\"refresh_token\":\"refresh-1\","
 	    "\"id_token\":\"eyJ.id.sig\",\"scope\":\"openid profile offline_access\","
 	    "\"obtained_at\":\"2026-01-15T12:00:00Z\","
-	    "\"refresh_expires_at\":\"2026-04-15T12:00:00Z\","
+	    "\"refresh_token_expires_at\":\"2026-04-15T12:00:00Z\","
 	    "\"org_url\":\"https://company.okta.com\",\"client_id\":\"0oa1234567890abcdefg\","
 	    "\"authorization_server\":\"default\","
 	    "\"scopes\":\"openid profile email offline_access\"}\n");
@@ -296,6 +296,8 @@ Test(tokens, from_json_rejects_corrupt_input)
 	    "{\"expires_at\":\"2026-01-15T13:00:00Z\",\"expires_in\":99999999999999999999}",
 	    "{\"expires_at\":\"2026-01-15T13:00:00Z\",\"obtained_at\":5}",
 	    "{\"expires_at\":\"2026-01-15T13:00:00Z\",\"refresh_expires_at\":\"soon\"}",
+	    "{\"expires_at\":\"2026-01-15T13:00:00Z\",\"refresh_token_expires_at\":7}",
+	    "{\"expires_at\":\"2026-01-15T13:00:00Z\",\"session_started_at\":\"x\"}",
 	    "{\"expires_at\":\"2026-01-15T13:00:00Z\"} trailing",
 	    "{\"expires_at\":\"2026-01-15T13:00:00Z\",\"access_token\":\"a\nb\"}",
 	    "{\"expires_at\":\"2026-01-15T13:00:00Z\",\"access_token\":\"\\u0000\"}",
@@ -477,4 +479,69 @@ Test(tokens, set_provider_copies_the_key)
 	cr_assert(t->org_url != q.org_url, "a copy, not the provider's string");
 	tokens_free(t);
 	tokens_free(NULL);
+}
+
+/* The Atmos design's name is written; the earlier one is still read (files saved by
+ * earlier versions), the new one winning when a file has both. */
+Test(tokens, refresh_token_expires_at_old_and_new_names)
+{
+	static const char old_name[] = "{\"expires_at\":\"2026-01-15T13:00:00Z\","
+	                               "\"refresh_expires_at\":\"2026-04-15T12:00:00Z\"}";
+	static const char both[] = "{\"expires_at\":\"2026-01-15T13:00:00Z\","
+	                           "\"refresh_expires_at\":\"2026-04-15T12:00:00Z\","
+	                           "\"refresh_token_expires_at\":\"2026-05-15T12:00:00Z\"}";
+	struct tokens *t = NULL;
+	struct buf b = BUF_INIT;
+	okc_err err;
+
+	cr_assert_eq(tokens_from_json(old_name, strlen(old_name), &t, &err), 0, "%s", err.msg);
+	cr_assert_eq(t->refresh_expires_at, NOW + 90 * 86400);
+	cr_assert_eq(tokens_to_json(t, 1, &b), 0);
+	cr_assert(strstr(b.data, "\"refresh_token_expires_at\":\"2026-04-15T12:00:00Z\""), "%s",
+	          b.data);
+	cr_assert_null(strstr(b.data, "\"refresh_expires_at\""), "%s", b.data);
+	buf_free(&b);
+	tokens_free(t);
+	cr_assert_eq(tokens_from_json(both, strlen(both), &t, &err), 0, "%s", err.msg);
+	cr_assert_eq(t->refresh_expires_at, NOW + 120 * 86400);
+	tokens_free(t);
+}
+
+/* session_duration: the session's start survives refreshes; without the field, the
+ * file's obtained_at stands for it. */
+Test(tokens, session_start_and_duration)
+{
+	static const char legacy[] = "{\"expires_at\":\"2026-01-15T13:00:00Z\","
+	                             "\"obtained_at\":\"2026-01-15T12:00:00Z\"}";
+	struct provider_cfg p = {0};
+	struct tokens *old = full_tokens(), *fresh = full_tokens(), *back = NULL;
+	struct buf b = BUF_INIT;
+	okc_err err;
+
+	old->session = xstrdup("s1");
+	old->session_started_at = NOW - 7 * 3600;
+	fresh->obtained_at = NOW;
+	tokens_continue_session(fresh, old);
+	cr_assert_str_eq(fresh->session, "s1");
+	cr_assert_eq(fresh->session_started_at, NOW - 7 * 3600);
+	cr_assert_eq(tokens_to_json(fresh, 1, &b), 0);
+	cr_assert(strstr(b.data, "\"session_started_at\":\"2026-01-15T05:00:00Z\""), "%s", b.data);
+	cr_assert_eq(tokens_from_json(b.data, b.len, &back, &err), 0, "%s", err.msg);
+	cr_assert_eq(back->session_started_at, NOW - 7 * 3600);
+
+	cr_assert_eq(tokens_session_over(back, &p, NOW + 86400 * 365), 0, "unset: no limit");
+	p.session_duration = 8 * 3600;
+	cr_assert_eq(tokens_session_over(back, &p, NOW), 0);
+	cr_assert_eq(tokens_session_over(back, &p, NOW + 3600 - 1), 0);
+	cr_assert_eq(tokens_session_over(back, &p, NOW + 3600), 1, "8h after the login");
+	tokens_free(back);
+	buf_free(&b);
+
+	cr_assert_eq(tokens_from_json(legacy, strlen(legacy), &back, &err), 0, "%s", err.msg);
+	cr_assert_eq(back->session_started_at, 0);
+	cr_assert_eq(tokens_session_over(back, &p, NOW + 8 * 3600 - 1), 0);
+	cr_assert_eq(tokens_session_over(back, &p, NOW + 8 * 3600), 1);
+	tokens_free(back);
+	tokens_free(old);
+	tokens_free(fresh);
 }

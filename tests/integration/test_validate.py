@@ -1,0 +1,190 @@
+"""`oktacred config validate`: scopes Okta can never grant (exit 2, FILE:LINE), the warning
+about okta/api-access over a custom authorization server, and `--online`: each provider's
+discovery document against what oktacred will use (exit 2 misconfigured, 4 unreachable)."""
+import json
+import socket
+
+from conftest import CLIENT_ID
+
+SA = ("[provider robot]\nkind = okta/service-account\norg_url = https://x.okta.com\n"
+      "client_id = 0oaSVC\n")
+
+
+def first_error(r):
+    return r.stderr.splitlines()[0]
+
+
+def test_okta_scopes_on_a_custom_server_are_refused(env):
+    env.write_config("[provider p]\nkind = okta/device-code\norg_url = https://x.okta.com\n"
+                     "client_id = c\nauthorization_server = aus1abc\n"
+                     "scopes = openid okta.users.read\n")
+    r = env.run("config", "validate")
+    assert r.returncode == 2, r.stderr
+    assert first_error(r).startswith("oktacred: %s:6: scopes: okta.users.read" % env.config)
+    assert "only the org authorization server" in r.stderr
+    assert "authorization_server = org" in r.stderr  # the hint
+    # And so does any command that uses the provider.
+    r = env.run("token", "p")
+    assert r.returncode == 2 and "%s:6:" % env.config in r.stderr
+
+
+def test_okta_scopes_with_a_client_secret_are_refused(env):
+    for key in ("client_secret = s3cret", "client_secret_env = ROBOT_SECRET"):
+        env.write_config(SA + "scopes = okta.users.read\n" + key + "\n")
+        r = env.run("config", "validate")
+        assert r.returncode == 2, r.stderr
+        assert first_error(r).startswith("oktacred: %s:6: scopes: okta.users.read" %
+                                         env.config), r.stderr
+        assert "only with private_key_jwt" in r.stderr
+        assert "s3cret" not in r.stderr
+    env.write_config(SA + "scopes = okta.users.read\nprivate_key = /k.pem\n")
+    assert env.run("config", "validate").returncode == 0
+
+
+def test_api_access_over_a_custom_server_warns(env):
+    # conftest's configuration: okta-admin over okta-oidc on the "default" server.
+    r = env.run("config", "validate")
+    assert r.returncode == 0, r.stderr
+    warning = [line for line in r.stderr.splitlines() if "warning:" in line]
+    assert len(warning) == 1, r.stderr
+    assert "%s:13: identity okta-admin: provider okta-oidc uses a custom authorization " \
+           "server" % env.config in warning[0]
+    assert "valid" in r.stderr and r.stdout == ""
+    # Other commands say it with --verbose only (their stderr is often someone's log).
+    r = env.run("env", "okta-admin", "--unset")
+    assert r.returncode == 0 and "authorization server" not in r.stderr, r.stderr
+    r = env.run("env", "okta-admin", "--unset", "-v")
+    assert r.returncode == 0 and "uses a custom authorization server" in r.stderr
+    # On the org server: no warning.
+    env.write_config(server="org")
+    r = env.run("config", "validate")
+    assert r.returncode == 0 and "warning" not in r.stderr, r.stderr
+
+
+def providers(env, *sections):
+    env.write_config("".join(sections))
+
+
+def device(env, name="okta-oidc", server="default", org=None):
+    return (f"[provider {name}]\nkind = okta/device-code\norg_url = {org or env.idp.base}\n"
+            f"client_id = {CLIENT_ID}\nauthorization_server = {server}\n")
+
+
+def robot(env, name="robot"):
+    return (f"[provider {name}]\nkind = okta/service-account\norg_url = {env.idp.base}\n"
+            "client_id = 0oa-test-secret\nclient_secret = test-secret-value\n"
+            "scopes = api.read\nauthorization_server = default\n")
+
+
+def lines(r):
+    return dict(line.split(": ", 1) for line in r.stdout.splitlines())
+
+
+def test_online_ok(env):
+    providers(env, device(env), device(env, "org-login", "org"), robot(env),
+              "[provider legacy]\nkind = okta/api-token\norg_url = https://x.okta.com\n"
+              "token_env = T\n")
+    r = env.run("config", "validate", "--online")
+    assert r.returncode == 0, r.stdout + r.stderr
+    got = lines(r)
+    assert got["okta-oidc"] == "ok" and got["org-login"] == "ok" and got["robot"] == "ok"
+    assert got["legacy"].startswith("not checked")
+    assert list(got) == ["okta-oidc", "org-login", "robot", "legacy"]
+    # Nothing was sent to a token, device or revocation endpoint: no secret left.
+    assert env.idp.log() == []
+    # Without --online nothing is fetched.
+    r = env.run("config", "validate")
+    assert r.returncode == 0 and r.stdout == ""
+
+
+def test_online_wrong_authorization_server_is_misconfigured(env):
+    providers(env, device(env), device(env, "typo", "aus0nothere"))
+    r = env.run("config", "validate", "--online")
+    assert r.returncode == 2, r.stdout + r.stderr
+    got = lines(r)
+    assert got["okta-oidc"] == "ok"
+    assert "HTTP 404" in got["typo"] and "authorization_server" in got["typo"]
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def test_online_unreachable_exits_4(env):
+    providers(env, device(env), device(env, "down", org="http://127.0.0.1:%d" % free_port()))
+    r = env.run("config", "validate", "--online")
+    assert r.returncode == 4, r.stdout + r.stderr
+    got = lines(r)
+    assert got["okta-oidc"] == "ok" and "127.0.0.1" in got["down"]
+
+
+def discovery_path(server="default"):
+    return ("/oauth2/%s" % server if server != "org" else "") + \
+        "/.well-known/openid-configuration"
+
+
+def doc(env, server="default", **changes):
+    issuer = env.idp.base + ("/oauth2/%s" % server if server != "org" else "")
+    prefix = issuer + ("/v1" if server != "org" else "/oauth2/v1")
+    d = {
+        "issuer": issuer,
+        "token_endpoint": prefix + "/token",
+        "device_authorization_endpoint": prefix + "/device/authorize",
+        "revocation_endpoint": prefix + "/revoke",
+        "jwks_uri": prefix + "/keys",
+        "grant_types_supported": ["refresh_token", "client_credentials",
+                                  "urn:ietf:params:oauth:grant-type:device_code"],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "private_key_jwt",
+                                                  "none"],
+    }
+    d.update(changes)
+    return {k: v for k, v in d.items() if v is not None}
+
+
+def test_online_missing_grant_or_endpoint_is_misconfigured(env):
+    providers(env, device(env), robot(env, "robot"))
+    cases = [
+        (doc(env, grant_types_supported=["refresh_token", "client_credentials"]),
+         "okta-oidc", "does not offer the urn:ietf:params:oauth:grant-type:device_code grant"),
+        (doc(env, grant_types_supported=["urn:ietf:params:oauth:grant-type:device_code",
+                                         "refresh_token"]),
+         "robot", "does not offer the client_credentials grant"),
+        (doc(env, device_authorization_endpoint=None),
+         "okta-oidc", "advertises no device authorization endpoint"),
+        (doc(env, token_endpoint="http://127.0.0.1:1/token"),
+         "okta-oidc", "token endpoint is http://127.0.0.1:1/token"),
+        (doc(env, issuer="http://127.0.0.1:1/oauth2/default"),
+         "okta-oidc", "issuer is http://127.0.0.1:1/oauth2/default"),
+        (doc(env, token_endpoint_auth_methods_supported=["private_key_jwt"]),
+         "robot", "does not take client_secret_basic client authentication"),
+    ]
+    for body, name, words in cases:
+        # Both providers read the same document: one answer each.
+        env.idp.fault(discovery_path(), status=200, count=2, body=json.dumps(body))
+        r = env.run("config", "validate", "--online")
+        assert r.returncode == 2, (words, r.stdout, r.stderr)
+        got = lines(r)
+        assert words in got[name], (words, got)
+
+
+def test_online_server_errors_are_unreachable(env):
+    providers(env, device(env))
+    env.idp.fault(discovery_path(), status=503, count=10)
+    r = env.run("config", "validate", "--online")
+    assert r.returncode == 4, r.stdout + r.stderr
+    assert "HTTP 503" in lines(r)["okta-oidc"]
+    env.idp.fault(discovery_path(), count=0)
+    env.idp.fault(discovery_path(), status=200, count=1, body="<html>hello</html>")
+    r = env.run("config", "validate", "--online")
+    assert r.returncode == 4 and "not a JSON object" in r.stdout, r.stdout + r.stderr
+
+
+def test_online_needs_a_valid_configuration(env):
+    env.write_config(device(env) + "colour = blue\n")
+    r = env.run("config", "validate", "--online")
+    assert r.returncode == 2 and r.stdout == ""
+    assert "%s:6:" % env.config in r.stderr
