@@ -253,25 +253,59 @@ int oauth_token_request_auth(const struct provider_cfg *p, oauth_form_fn build, 
 	return rc;
 }
 
-int oauth_revoke(const struct provider_cfg *p, const char *token, const char *type_hint,
-                 okc_err *err)
+/* The revocation request's form (an oauth_form_fn): built for each attempt, since a client
+ * assertion is accepted once. */
+struct revoke_form {
+	const struct provider_cfg *p;
+	const struct oauth_client_auth *auth;
+	const char *url, *token, *type_hint;
+};
+
+static int revoke_form_build(void *ctx, struct buf *form, okc_err *err)
+{
+	const struct revoke_form *r = ctx;
+
+	if (http_form_add(form, "token", r->token) < 0 ||
+	    http_form_add(form, "token_type_hint", r->type_hint) < 0)
+		return okc_fail(err, OKC_EXIT_FAIL, "out of memory");
+	if (r->auth && r->auth->add)
+		return r->auth->add(r->auth->ctx, r->url, form, err);
+	/* A public client names itself; Basic names the client already. */
+	if (!(r->auth && r->auth->basic_user) &&
+	    http_form_add(form, "client_id", r->p->client_id) < 0)
+		return okc_fail(err, OKC_EXIT_FAIL, "out of memory");
+	return 0;
+}
+
+int oauth_revoke(const struct provider_cfg *p, const struct oauth_client_auth *auth,
+                 const char *token, const char *type_hint, okc_err *err)
 {
 	struct oauth_endpoints ep;
 	struct oauth_error oerr;
-	struct buf form = BUF_INIT, json = BUF_INIT;
+	struct revoke_form rf;
+	struct buf json = BUF_INIT;
 	int rc;
 
 	if (oauth_endpoints_for(p, &ep, err) < 0)
 		return -1;
-	http_form_add(&form, "token", token);
-	http_form_add(&form, "token_type_hint", type_hint);
-	http_form_add(&form, "client_id", p->client_id);
-	rc = oauth_post(p, ep.revoke, &form, &json, &oerr, err);
-	buf_free(&form);
+	rf.p = p;
+	rf.auth = auth;
+	rf.url = ep.revoke;
+	rf.token = token;
+	rf.type_hint = type_hint;
+	rc = oauth_post_built(p, ep.revoke, revoke_form_build, &rf, auth ? auth->basic_user : NULL,
+	                      auth ? auth->basic_pass : NULL, &json, &oerr, err);
 	buf_free(&json);
 	oauth_endpoints_free(&ep);
-	if (rc == OAUTH_ERROR)
-		return okc_fail(err, OKC_EXIT_NETWORK, "revocation refused: %s%s%s", oerr.error,
-		                oerr.description[0] ? ": " : "", oerr.description);
+	if (rc == OAUTH_ERROR) {
+		okc_fail(err, OKC_EXIT_FAIL, "revocation refused: %s%s%s", oerr.error,
+		         oerr.description[0] ? ": " : "", oerr.description);
+		if (strcmp(oerr.error, "invalid_client") == 0)
+			okc_hint(
+			    err,
+			    "check the client credentials of [provider %s] against the Okta app",
+			    p->name);
+		return -1;
+	}
 	return rc;
 }
