@@ -103,6 +103,29 @@ static int parse_oauth_error(const struct buf *body, const struct buf *form, con
 	return ok;
 }
 
+/* Okta's own error body on its API paths: {"errorCode":"E0000007","errorSummary":"Not
+ * found: ...","errorId":...}. The code and summary, escaped and redacted as an OAuth error's
+ * are, in oerr's error and description. */
+static int parse_okta_error(const struct buf *body, const struct buf *form, const char *basic_pass,
+                            struct oauth_error *oerr)
+{
+	cJSON *root = body->data ? cJSON_ParseWithLength(body->data, body->len) : NULL;
+	const char *code, *summary;
+	struct buf sum = BUF_INIT;
+	int ok = 0;
+
+	if (json_get_string(root, "errorCode", &code) == 1 && code[0] &&
+	    json_get_string(root, "errorSummary", &summary) == 1 &&
+	    redact_echoes(&sum, summary, strlen(summary), form->data, form->len, basic_pass) == 0) {
+		text_escape(oerr->error, sizeof(oerr->error), code);
+		text_escape(oerr->description, sizeof(oerr->description), sum.data ? sum.data : "");
+		ok = 1;
+	}
+	buf_free(&sum);
+	json_free_secret(root);
+	return ok;
+}
+
 int oauth_post(const struct provider_cfg *p, const char *url, const struct buf *form,
                struct buf *json, struct oauth_error *oerr, okc_err *err)
 {
@@ -138,7 +161,7 @@ static int post_form(const struct provider_cfg *p, const char *url, const struct
 	struct http_request req = {0};
 	struct http_response resp = {0};
 	char host[256], excerpt[96], *ctype;
-	int is_json;
+	int is_json, okta;
 
 	memset(oerr, 0, sizeof(*oerr));
 	oauth_http_opts(p, &opts);
@@ -175,15 +198,43 @@ static int post_form(const struct provider_cfg *p, const char *url, const struct
 		http_response_free(&resp);
 		return OAUTH_ERROR;
 	}
-	body_excerpt(&resp.body, resp.content_type, form, basic_pass, excerpt, sizeof(excerpt));
+	okta = is_json && parse_okta_error(&resp.body, form, basic_pass, oerr);
+	/* Okta refusing on its own terms: as an OAuth error, its code in place of one. */
+	if (okta && resp.status >= 400 && resp.status < 500 && resp.status != 404 &&
+	    resp.status != 429) {
+		http_response_free(&resp);
+		return OAUTH_ERROR;
+	}
+	excerpt[0] = '\0';
+	if (!okta)
+		body_excerpt(&resp.body, resp.content_type, form, basic_pass, excerpt,
+		             sizeof(excerpt));
 	ctype = text_escape_dup(resp.content_type ? resp.content_type : "no content type");
-	if (resp.status == 429)
+	if (resp.status == 404) {
+		/* Every URL is org_url's and authorization_server's: one of them is wrong. */
+		if (okta)
+			okc_fail(err, OKC_EXIT_USAGE, "%s: not found (HTTP 404): %s (%s)", host,
+			         oerr->description, oerr->error);
+		else
+			okc_fail(err, OKC_EXIT_USAGE, "%s: not found (HTTP 404, %s): \"%s\"", host,
+			         ctype, excerpt);
+		okc_hint(err,
+		         "check authorization_server (\"default\", \"org\" or the id of an "
+		         "authorization server of the org) and org_url of [provider %s]",
+		         p->name);
+	} else if (resp.status == 429)
 		okc_fail(err, OKC_EXIT_NETWORK,
-		         "%s: rate limit exceeded (HTTP 429), still after %d attempts", host,
-		         resp.attempts);
+		         "%s: rate limit exceeded (HTTP 429), still after %d attempts%s%s%s%s%s",
+		         host, resp.attempts, okta ? ": " : "", oerr->description, okta ? " (" : "",
+		         oerr->error, okta ? ")" : "");
 	else if (resp.status >= 500)
-		okc_fail(err, OKC_EXIT_NETWORK, "%s: server error (HTTP %ld) after %d attempts",
-		         host, resp.status, resp.attempts);
+		okc_fail(err, OKC_EXIT_NETWORK,
+		         "%s: server error (HTTP %ld) after %d attempts%s%s%s%s%s", host,
+		         resp.status, resp.attempts, okta ? ": " : "", oerr->description,
+		         okta ? " (" : "", oerr->error, okta ? ")" : "");
+	else if (okta)
+		okc_fail(err, OKC_EXIT_NETWORK, "%s: unexpected answer (HTTP %ld): %s (%s)", host,
+		         resp.status, oerr->description, oerr->error);
 	else if (!is_json)
 		okc_fail(err, OKC_EXIT_NETWORK,
 		         "%s: unexpected answer (HTTP %ld, %s, not JSON): \"%s\"", host,

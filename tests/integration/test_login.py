@@ -218,3 +218,12 @@ def test_debug_trace_redacts_every_secret(env):
     for key in ("access_token", "refresh_token", "id_token"):
         assert t[key] not in err, key
     assert "device_code=<redacted>" in err or '"device_code":"<redacted>"' in err.replace(" ", "")
+
+
+def test_unknown_authorization_server_exits_2_with_a_hint(env):
+    env.write_config(extra="", server="aus0nosuchserver")
+    r = env.run("login", "--no-browser")
+    assert r.returncode == 2, r.stderr
+    assert "Not found: Resource not found: aus0nosuchserver (AuthorizationServer)" in r.stderr
+    assert "E0000007" in r.stderr
+    assert "check authorization_server" in r.stderr

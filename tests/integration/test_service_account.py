@@ -241,3 +241,25 @@ def test_a_refused_revocation_exits_1_with_the_servers_reason(rsa_robot):
     assert "\x1b" not in r.stderr
     assert env.tokens_path("robot").exists(), "nothing is forgotten when revocation fails"
 
+
+def test_okta_error_body_shows_summary_and_code(rsa_robot):
+    env = rsa_robot
+    env.idp.fault("/oauth2/v1/token", status=403, body={
+        "errorCode": "E0000006", "errorSummary": "You do not have \x07permission",
+        "errorLink": "E0000006", "errorId": "oae123", "errorCauses": []})
+    r = env.run("token", "robot")
+    assert r.returncode == 1, r.stderr
+    assert "You do not have \\x07permission" in r.stderr and "E0000006" in r.stderr
+    assert "\x07" not in r.stderr
+
+
+def test_unknown_authorization_server_is_a_configuration_error(env, tmp_path):
+    key = tmp_path / "robot-rsa.pem"
+    generate_key(str(key), "RSA")
+    env.idp.add_service_client("0oa-robot-rsa", jwk_from_pem(str(key), kid="k"), server="org")
+    sa_config(env, "0oa-robot-rsa", f"private_key = {key}", "private_key_id = k",
+              server="aus0nosuchserver")
+    r = env.run("token", "robot")
+    assert r.returncode == 2, r.stderr
+    assert "E0000007" in r.stderr and "aus0nosuchserver (AuthorizationServer)" in r.stderr
+    assert "authorization_server" in r.stderr and "HTTP 404" in r.stderr
