@@ -68,8 +68,21 @@ int oauth_token_request_auth(const struct provider_cfg *p, oauth_form_fn build, 
                              const char *basic_user, const char *basic_pass, struct tokens **out,
                              struct oauth_error *oerr, okc_err *err);
 
-/* Revokes a token (RFC 7009). Returns 0 or -1. */
-int oauth_revoke(const struct provider_cfg *p, const char *token, const char *type_hint,
-                 okc_err *err);
+/* How a client authenticates at p's endpoints (RFC 6749 2.3): a public client names
+ * itself with client_id in the form; a confidential one with its credentials, as form
+ * fields (a client assertion, RFC 7523, whose aud is the endpoint called and which is signed
+ * anew for each attempt) or HTTP Basic (client_secret_basic). */
+struct oauth_client_auth {
+	/* Appends the client's credentials for a request to url to form. NULL: none. */
+	int (*add)(void *ctx, const char *url, struct buf *form, okc_err *err);
+	void *ctx;
+	const char *basic_user, *basic_pass; /* client_secret_basic, or NULL */
+};
+
+/* Revokes a token (RFC 7009), the client authenticated as auth says (NULL: a public
+ * client). Returns 0 or -1: a refusal (an OAuth error answer) is exit 1 with the server's
+ * error, a failure to reach it exit 4. */
+int oauth_revoke(const struct provider_cfg *p, const struct oauth_client_auth *auth,
+                 const char *token, const char *type_hint, okc_err *err);
 
 #endif

@@ -34,6 +34,10 @@ struct provider_kind {
 	/* What `config validate --online` expects its authorization server to advertise,
 	 * or NULL: a kind without one (not checked). */
 	const struct oauth_expect *online;
+	/* Revokes token (RFC 7009) with the client authentication of its token requests.
+	 * Or NULL: revoked as a public client (client_id in the form). */
+	int (*revoke)(const struct provider_cfg *p, const char *token, const char *type_hint,
+	              okc_err *err);
 };
 
 extern const struct provider_kind provider_device_code;
@@ -46,6 +50,10 @@ const struct provider_kind *provider_kind_of(const struct provider_cfg *p);
 int provider_can(const struct provider_cfg *p, unsigned caps);
 /* p's kind's tokens(). */
 int provider_tokens(const struct provider_cfg *p, enum refresh_need need, struct tokens **out,
+                    okc_err *err);
+/* Revokes token at p's authorization server (RFC 7009), authenticated as p's kind does
+ * at its token endpoint. Returns 0, or -1: exit 1 when the server refused. */
+int provider_revoke(const struct provider_cfg *p, const char *token, const char *type_hint,
                     okc_err *err);
 /* 1 when session (the id tokens and what was derived from them carry) is still p's
  * current one. */

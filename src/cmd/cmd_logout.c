@@ -7,7 +7,6 @@
 #include "oktacred/config.h"
 #include "oktacred/identity.h"
 #include "oktacred/log.h"
-#include "oktacred/oauth.h"
 #include "oktacred/provider.h"
 
 /* RFC 7009: revoke the refresh token (Okta then also revokes its access tokens). The
@@ -20,16 +19,17 @@ static int revoke_session(const struct provider_cfg *p, okc_err *err)
 	if (rc != 0)
 		return rc < 0 ? -1 : 0;
 	if (t->refresh_token)
-		rc = oauth_revoke(p, t->refresh_token, "refresh_token", err);
+		rc = provider_revoke(p, t->refresh_token, "refresh_token", err);
 	else if (t->access_token)
-		rc = oauth_revoke(p, t->access_token, "access_token", err);
+		rc = provider_revoke(p, t->access_token, "access_token", err);
 	tokens_free(t);
 	if (rc < 0) {
 		okc_wrap(err, "%s: cannot revoke the session", p->name);
-		okc_hint(err,
-		         "try again, or run `oktacred logout %s` without --revoke to only "
-		         "forget it here",
-		         p->name);
+		if (!err->hint[0]) /* a refusal may have said what to check */
+			okc_hint(err,
+			         "try again, or run `oktacred logout %s` without --revoke to "
+			         "only forget it here",
+			         p->name);
 		return -1;
 	}
 	log_verbose("%s: revoked at the identity provider", p->name);

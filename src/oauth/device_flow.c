@@ -18,6 +18,17 @@
 #define MAX_INTERVAL      300 /* a server asking for more is broken; don't hang for hours */
 #define SLOW_DOWN_STEP    5   /* RFC 8628 3.5 */
 
+#define CLIENT_HINT                                                                                \
+	"check client_id of provider %s, and that the Okta app is a Native app with the "          \
+	"Device Authorization grant"
+
+/* An OAuth error that says the client (the Okta app) is not set up for this flow. */
+static int client_misconfigured(const char *error)
+{
+	return strcmp(error, "invalid_client") == 0 || strcmp(error, "unauthorized_client") == 0 ||
+	       strcmp(error, "unsupported_grant_type") == 0;
+}
+
 void device_auth_free(struct device_auth *da)
 {
 	if (!da)
@@ -127,12 +138,10 @@ int device_flow_start(const struct provider_cfg *p, struct device_auth *out, okc
 		okc_fail(err, OKC_EXIT_FAIL,
 		         "the identity provider refused the device login: %s%s%s", oerr.error,
 		         oerr.description[0] ? ": " : "", oerr.description);
-		if (strcmp(oerr.error, "invalid_client") == 0 ||
-		    strcmp(oerr.error, "unauthorized_client") == 0)
-			okc_hint(err,
-			         "check client_id of provider %s, and that the Okta app is a "
-			         "Native app with the Device Authorization grant",
-			         p->name);
+		if (client_misconfigured(oerr.error)) {
+			err->code = OKC_EXIT_USAGE;
+			okc_hint(err, CLIENT_HINT, p->name);
+		}
 		return -1;
 	}
 	if (rc < 0)
@@ -189,8 +198,15 @@ int device_flow_poll(const struct provider_cfg *p, const struct device_auth *da,
 			    "login not completed: the code expired before it was approved");
 			okc_hint(err, "run the login again and approve it sooner");
 		} else {
-			rc = okc_fail(err, OKC_EXIT_DENIED, "login failed: %s%s%s", oerr.error,
+			/* Anything else is not the person's doing: the app's configuration
+			 * (exit 2) or another refusal (exit 1), with the server's words. */
+			int config = client_misconfigured(oerr.error);
+
+			rc = okc_fail(err, config ? OKC_EXIT_USAGE : OKC_EXIT_FAIL,
+			              "login failed: %s%s%s", oerr.error,
 			              oerr.description[0] ? ": " : "", oerr.description);
+			if (config)
+				okc_hint(err, CLIENT_HINT, p->name);
 		}
 		break;
 	}

@@ -103,6 +103,29 @@ static int parse_oauth_error(const struct buf *body, const struct buf *form, con
 	return ok;
 }
 
+/* Okta's own error body on its API paths: {"errorCode":"E0000007","errorSummary":"Not
+ * found: ...","errorId":...}. The code and summary, escaped and redacted as an OAuth error's
+ * are, in oerr's error and description. */
+static int parse_okta_error(const struct buf *body, const struct buf *form, const char *basic_pass,
+                            struct oauth_error *oerr)
+{
+	cJSON *root = body->data ? cJSON_ParseWithLength(body->data, body->len) : NULL;
+	const char *code, *summary;
+	struct buf sum = BUF_INIT;
+	int ok = 0;
+
+	if (json_get_string(root, "errorCode", &code) == 1 && code[0] &&
+	    json_get_string(root, "errorSummary", &summary) == 1) {
+		redact_echoes(&sum, summary, strlen(summary), form->data, form->len, basic_pass);
+		text_escape(oerr->error, sizeof(oerr->error), code);
+		text_escape(oerr->description, sizeof(oerr->description), sum.data ? sum.data : "");
+		ok = 1;
+	}
+	buf_free(&sum);
+	json_free_secret(root);
+	return ok;
+}
+
 int oauth_post(const struct provider_cfg *p, const char *url, const struct buf *form,
                struct buf *json, struct oauth_error *oerr, okc_err *err)
 {
@@ -138,7 +161,7 @@ static int post_form(const struct provider_cfg *p, const char *url, const struct
 	struct http_request req = {0};
 	struct http_response resp = {0};
 	char host[256], excerpt[96], *ctype;
-	int is_json;
+	int is_json, okta;
 
 	memset(oerr, 0, sizeof(*oerr));
 	oauth_http_opts(p, &opts);
@@ -175,15 +198,43 @@ static int post_form(const struct provider_cfg *p, const char *url, const struct
 		http_response_free(&resp);
 		return OAUTH_ERROR;
 	}
-	body_excerpt(&resp.body, resp.content_type, form, basic_pass, excerpt, sizeof(excerpt));
+	okta = is_json && parse_okta_error(&resp.body, form, basic_pass, oerr);
+	/* Okta refusing on its own terms: as an OAuth error, its code in place of one. */
+	if (okta && resp.status >= 400 && resp.status < 500 && resp.status != 404 &&
+	    resp.status != 429) {
+		http_response_free(&resp);
+		return OAUTH_ERROR;
+	}
+	excerpt[0] = '\0';
+	if (!okta)
+		body_excerpt(&resp.body, resp.content_type, form, basic_pass, excerpt,
+		             sizeof(excerpt));
 	ctype = text_escape_dup(resp.content_type ? resp.content_type : "no content type");
-	if (resp.status == 429)
+	if (resp.status == 404) {
+		/* Every URL is org_url's and authorization_server's: one of them is wrong. */
+		if (okta)
+			okc_fail(err, OKC_EXIT_USAGE, "%s: not found (HTTP 404): %s (%s)", host,
+			         oerr->description, oerr->error);
+		else
+			okc_fail(err, OKC_EXIT_USAGE, "%s: not found (HTTP 404, %s): \"%s\"", host,
+			         ctype, excerpt);
+		okc_hint(err,
+		         "check authorization_server (\"default\", \"org\" or the id of an "
+		         "authorization server of the org) and org_url of [provider %s]",
+		         p->name);
+	} else if (resp.status == 429)
 		okc_fail(err, OKC_EXIT_NETWORK,
-		         "%s: rate limit exceeded (HTTP 429), still after %d attempts", host,
-		         resp.attempts);
+		         "%s: rate limit exceeded (HTTP 429), still after %d attempts%s%s%s%s%s",
+		         host, resp.attempts, okta ? ": " : "", oerr->description, okta ? " (" : "",
+		         oerr->error, okta ? ")" : "");
 	else if (resp.status >= 500)
-		okc_fail(err, OKC_EXIT_NETWORK, "%s: server error (HTTP %ld) after %d attempts",
-		         host, resp.status, resp.attempts);
+		okc_fail(err, OKC_EXIT_NETWORK,
+		         "%s: server error (HTTP %ld) after %d attempts%s%s%s%s%s", host,
+		         resp.status, resp.attempts, okta ? ": " : "", oerr->description,
+		         okta ? " (" : "", oerr->error, okta ? ")" : "");
+	else if (okta)
+		okc_fail(err, OKC_EXIT_NETWORK, "%s: unexpected answer (HTTP %ld): %s (%s)", host,
+		         resp.status, oerr->description, oerr->error);
 	else if (!is_json)
 		okc_fail(err, OKC_EXIT_NETWORK,
 		         "%s: unexpected answer (HTTP %ld, %s, not JSON): \"%s\"", host,
@@ -253,25 +304,57 @@ int oauth_token_request_auth(const struct provider_cfg *p, oauth_form_fn build, 
 	return rc;
 }
 
-int oauth_revoke(const struct provider_cfg *p, const char *token, const char *type_hint,
-                 okc_err *err)
+/* The revocation request's form (an oauth_form_fn): built for each attempt, since a client
+ * assertion is accepted once. */
+struct revoke_form {
+	const struct provider_cfg *p;
+	const struct oauth_client_auth *auth;
+	const char *url, *token, *type_hint;
+};
+
+static int revoke_form_build(void *ctx, struct buf *form, okc_err *err)
+{
+	const struct revoke_form *r = ctx;
+
+	http_form_add(form, "token", r->token);
+	http_form_add(form, "token_type_hint", r->type_hint);
+	if (r->auth && r->auth->add)
+		return r->auth->add(r->auth->ctx, r->url, form, err);
+	/* A public client names itself; Basic names the client already. */
+	if (!(r->auth && r->auth->basic_user))
+		http_form_add(form, "client_id", r->p->client_id);
+	return 0;
+}
+
+int oauth_revoke(const struct provider_cfg *p, const struct oauth_client_auth *auth,
+                 const char *token, const char *type_hint, okc_err *err)
 {
 	struct oauth_endpoints ep;
 	struct oauth_error oerr;
-	struct buf form = BUF_INIT, json = BUF_INIT;
+	struct revoke_form rf;
+	struct buf json = BUF_INIT;
 	int rc;
 
 	if (oauth_endpoints_for(p, &ep, err) < 0)
 		return -1;
-	http_form_add(&form, "token", token);
-	http_form_add(&form, "token_type_hint", type_hint);
-	http_form_add(&form, "client_id", p->client_id);
-	rc = oauth_post(p, ep.revoke, &form, &json, &oerr, err);
-	buf_free(&form);
+	rf.p = p;
+	rf.auth = auth;
+	rf.url = ep.revoke;
+	rf.token = token;
+	rf.type_hint = type_hint;
+	rc = oauth_post_built(p, ep.revoke, revoke_form_build, &rf, auth ? auth->basic_user : NULL,
+	                      auth ? auth->basic_pass : NULL, &json, &oerr, err);
 	buf_free(&json);
 	oauth_endpoints_free(&ep);
-	if (rc == OAUTH_ERROR)
-		return okc_fail(err, OKC_EXIT_NETWORK, "revocation refused: %s%s%s", oerr.error,
-		                oerr.description[0] ? ": " : "", oerr.description);
+	if (rc == OAUTH_ERROR) {
+		okc_fail(err, OKC_EXIT_FAIL, "revocation refused: %s%s%s", oerr.error,
+		         oerr.description[0] ? ": " : "", oerr.description);
+		if (strcmp(oerr.error, "invalid_client") == 0)
+			okc_hint(
+			    err,
+			    "check the client credentials of [provider %s] against the Okta app",
+			    p->name);
+		return -1;
+	}
 	return rc;
 }

@@ -106,10 +106,12 @@ int refresh_grant(const struct provider_cfg *p, struct tokens **t, okc_err *err)
 		return session_over(p, err);
 	if (!(*t)->refresh_token)
 		return login_required(p, err, "the session has expired and has no refresh token");
+	/* RFC 6749 6: the scope asked for is the one granted (saved with the tokens), which
+	 * may be less than the configured list; without it, the configured one. */
 	http_form_add(&form, "grant_type", "refresh_token");
 	http_form_add(&form, "refresh_token", (*t)->refresh_token);
 	http_form_add(&form, "client_id", p->client_id);
-	http_form_add(&form, "scope", p->scopes);
+	http_form_add(&form, "scope", (*t)->scope ? (*t)->scope : p->scopes);
 	log_verbose("%s: refreshing the session", p->name);
 	/* From here until the answer is saved a termination signal waits: once Okta has
 	 * the request it may have rotated the refresh token, and losing its answer loses
@@ -159,6 +161,11 @@ int refresh_grant(const struct provider_cfg *p, struct tokens **t, okc_err *err)
 		fresh->refresh_token = (*t)->refresh_token;
 		fresh->refresh_expires_at = (*t)->refresh_expires_at;
 		(*t)->refresh_token = NULL;
+	}
+	if (!fresh->scope) {
+		/* RFC 6749 5.1: omitted when it is what was asked for, the granted one. */
+		fresh->scope = (*t)->scope;
+		(*t)->scope = NULL;
 	}
 	if (!fresh->id_token) {
 		fresh->id_token = (*t)->id_token;

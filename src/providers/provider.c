@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "oktacred/cache.h"
+#include "oktacred/oauth.h"
 #include "oktacred/util.h"
 
 const struct config_kind *const config_provider_kinds[] = {
@@ -132,6 +133,15 @@ int provider_tokens(const struct provider_cfg *p, enum refresh_need need, struct
                     okc_err *err)
 {
 	return provider_kind_of(p)->tokens(p, need, out, err);
+}
+
+int provider_revoke(const struct provider_cfg *p, const char *token, const char *type_hint,
+                    okc_err *err)
+{
+	const struct provider_kind *k = provider_kind_of(p);
+
+	return k->revoke ? k->revoke(p, token, type_hint, err)
+	                 : oauth_revoke(p, NULL, token, type_hint, err);
 }
 
 int provider_session_current(const struct provider_cfg *p, const char *session)

@@ -28,26 +28,21 @@ static const struct service_account_cfg *sa_of(const struct provider_cfg *p)
 	return p->kind_cfg;
 }
 
-struct cc_form {
-	const struct provider_cfg *p;
-	const struct signing_key *key; /* NULL: client_secret_basic */
-	const char *audience;          /* the token endpoint */
-};
-
-/* The form of one attempt (an oauth_form_fn): with a key, a client assertion signed now,
+/* private_key_jwt (an oauth_client_auth's add): a client assertion for url, signed now,
  * with its own jti, since Okta refuses one it has seen, even from a request whose answer
  * was lost. */
-static int cc_form_build(void *ctx, struct buf *form, okc_err *err)
+struct sa_auth {
+	const struct provider_cfg *p;
+	const struct signing_key *key;
+};
+
+static int sa_auth_add(void *ctx, const char *url, struct buf *form, okc_err *err)
 {
-	const struct cc_form *c = ctx;
+	const struct sa_auth *a = ctx;
 	struct buf assertion = BUF_INIT;
 
-	http_form_add(form, "grant_type", "client_credentials");
-	http_form_add(form, "scope", c->p->scopes);
-	if (!c->key)
-		return 0;
-	if (assertion_sign(c->key, sa_of(c->p)->private_key_id, c->p->client_id, c->audience,
-	                   now_utc(), &assertion, err) < 0)
+	if (assertion_sign(a->key, sa_of(a->p)->private_key_id, a->p->client_id, url, now_utc(),
+	                   &assertion, err) < 0)
 		return -1;
 	http_form_add(form, "client_assertion_type", CLIENT_ASSERTION_TYPE);
 	http_form_add(form, "client_assertion", assertion.data);
@@ -77,29 +72,67 @@ static int client_secret(const struct provider_cfg *p, const char **out, okc_err
 	return 0;
 }
 
+/* The client authentication of p's requests, the same at every endpoint: with a key
+ * (loaded into *key, which the caller frees) private_key_jwt, else client_secret_basic. */
+static int sa_client_auth(const struct provider_cfg *p, struct signing_key **key, struct sa_auth *a,
+                          struct oauth_client_auth *auth, okc_err *err)
+{
+	*key = NULL;
+	memset(auth, 0, sizeof(*auth));
+	if (sa_of(p)->private_key) {
+		if (signing_key_load(sa_of(p)->private_key, key, err) < 0)
+			return okc_wrap(err, "%s", p->name);
+		a->p = p;
+		a->key = *key;
+		auth->add = sa_auth_add;
+		auth->ctx = a;
+	} else {
+		if (client_secret(p, &auth->basic_pass, err) < 0)
+			return -1;
+		auth->basic_user = p->client_id;
+	}
+	return 0;
+}
+
+struct cc_form {
+	const struct provider_cfg *p;
+	const struct oauth_client_auth *auth;
+	const char *url; /* the token endpoint */
+};
+
+/* The form of one attempt (an oauth_form_fn): the grant and, with a key, a newly signed
+ * client assertion. */
+static int cc_form_build(void *ctx, struct buf *form, okc_err *err)
+{
+	const struct cc_form *c = ctx;
+
+	http_form_add(form, "grant_type", "client_credentials");
+	http_form_add(form, "scope", c->p->scopes);
+	return c->auth->add ? c->auth->add(c->auth->ctx, c->url, form, err) : 0;
+}
+
 /* grant_type=client_credentials; a refresh_renew_fn, called under the lock. */
 static int client_credentials(const struct provider_cfg *p, struct tokens **t, okc_err *err)
 {
 	struct oauth_endpoints ep;
 	struct oauth_error oerr;
+	struct oauth_client_auth auth;
 	struct signing_key *key = NULL;
+	struct sa_auth sa;
 	struct cc_form form;
 	struct tokens *fresh = NULL;
-	const char *secret;
 	int rc = -1;
 
-	if (client_secret(p, &secret, err) < 0 || oauth_endpoints_for(p, &ep, err) < 0)
+	if (oauth_endpoints_for(p, &ep, err) < 0)
 		return -1;
-	if (sa_of(p)->private_key && signing_key_load(sa_of(p)->private_key, &key, err) < 0) {
-		okc_wrap(err, "%s", p->name);
+	if (sa_client_auth(p, &key, &sa, &auth, err) < 0)
 		goto out;
-	}
 	form.p = p;
-	form.key = key;
-	form.audience = ep.token;
+	form.auth = &auth;
+	form.url = ep.token;
 	log_verbose("%s: requesting an access token (client credentials)", p->name);
-	rc = oauth_token_request_auth(p, cc_form_build, &form, key ? NULL : p->client_id,
-	                              key ? NULL : secret, &fresh, &oerr, err);
+	rc = oauth_token_request_auth(p, cc_form_build, &form, auth.basic_user, auth.basic_pass,
+	                              &fresh, &oerr, err);
 	if (rc == OAUTH_ERROR) {
 		rc = okc_fail(err, OKC_EXIT_FAIL,
 		              "%s: the identity provider refused the client "
@@ -130,6 +163,21 @@ out:
 	tokens_free(fresh);
 	signing_key_free(key);
 	oauth_endpoints_free(&ep);
+	return rc;
+}
+
+/* Revocation authenticates as the token request does (RFC 7009 2.1). */
+static int service_account_revoke(const struct provider_cfg *p, const char *token,
+                                  const char *type_hint, okc_err *err)
+{
+	struct oauth_client_auth auth;
+	struct signing_key *key = NULL;
+	struct sa_auth sa;
+	int rc = sa_client_auth(p, &key, &sa, &auth, err);
+
+	if (rc == 0)
+		rc = oauth_revoke(p, &auth, token, type_hint, err);
+	signing_key_free(key);
 	return rc;
 }
 
@@ -250,4 +298,5 @@ const struct provider_kind provider_service_account = {
     .caps = PROVIDER_CACHED,
     .tokens = service_account_tokens,
     .online = &online,
+    .revoke = service_account_revoke,
 };

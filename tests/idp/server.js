@@ -124,6 +124,7 @@ const DEFAULT_SETTINGS = Object.freeze({
   slow_down_tolerance_ms: 25, // polls this much early still count as on time
   refresh_grace_s: 0, // a rotated-out refresh token stays usable this long (Okta: 0-60, default 30 there)
   rate_limit: null, // {limit, window_s}: token endpoint answers 429 E0000047 above it
+  poll_error: null, // an OAuth error code: device-code polls answer it (e.g. invalid_client)
 });
 
 // X-Rate-Limit-* values when rate_limit is off (counted, never enforced).
@@ -224,6 +225,17 @@ function sendJson(res, status, obj, headers = {}) {
     ...headers,
   });
   res.end(body);
+}
+
+// Okta's error body on its API paths (not OAuth's error/error_description).
+function oktaError(code, summary) {
+  return {
+    errorCode: code,
+    errorSummary: summary,
+    errorLink: code,
+    errorId: `oae${crypto.randomBytes(11).toString('base64url')}`,
+    errorCauses: [],
+  };
 }
 
 function sendHtml(res, status, html, headers = {}) {
@@ -638,6 +650,11 @@ function applySettings(obj) {
       next.rate_limit = validRateLimit(v);
       continue;
     }
+    if (k === 'poll_error') {
+      if (v !== null && !(typeof v === 'string' && /^[a-z_]{1,64}$/.test(v))) throw new Error('poll_error must be null or an OAuth error code');
+      next.poll_error = v;
+      continue;
+    }
     if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new Error(`setting ${k} must be a number >= 0`);
     if (!FRACTIONAL_SETTINGS.has(k) && !Number.isInteger(v)) throw new Error(`setting ${k} must be an integer`);
     if (k === 'refresh_grace_s' && v > 60) throw new Error('setting refresh_grace_s must be 0..60 (as in Okta)');
@@ -971,6 +988,7 @@ async function handle(req, res) {
       method: req.method,
       path: pathname,
       grant_type: cls.endpoint === 'token' ? (params.grant_type ?? null) : null,
+      scope: params.scope ?? null,
       client_id: clientIdOf(req, params),
       status: null,
       error: null,
@@ -1016,6 +1034,13 @@ async function handle(req, res) {
     return;
   }
 
+  const unknownServer = /^\/oauth2\/([^/]+)(\/|$)/.exec(pathname);
+  if (unknownServer && unknownServer[1] !== 'default' && unknownServer[1] !== 'v1') {
+    // Okta: an authorization server id that does not exist (any path below it).
+    sendJson(res, 404, oktaError('E0000007', `Not found: Resource not found: ${unknownServer[1]} (AuthorizationServer)`));
+    return;
+  }
+
   if (pathname === '/activate' || pathname === '/activate/') {
     if (req.method !== 'GET') {
       sendHtml(res, 405, pages.errorPage({ kind: 'method_not_allowed', message: 'GET only' }));
@@ -1027,13 +1052,7 @@ async function handle(req, res) {
 
   if (overLimit) {
     entry.rate_limited = true;
-    sendJson(res, 429, {
-      errorCode: 'E0000047',
-      errorSummary: 'API call exceeded rate limit due to too many requests.',
-      errorLink: 'E0000047',
-      errorId: `oae${crypto.randomBytes(11).toString('base64url')}`,
-      errorCauses: [],
-    });
+    sendJson(res, 429, oktaError('E0000047', 'API call exceeded rate limit due to too many requests.'));
     return;
   }
 
@@ -1064,6 +1083,15 @@ async function handle(req, res) {
       slow = true;
     }
     st.last = now;
+    if (!slow && settings.poll_error) {
+      // As when the app was deactivated or lost the grant type while a person approved.
+      const status = settings.poll_error === 'invalid_client' ? 401 : 400;
+      sendJson(res, status, {
+        error: settings.poll_error,
+        error_description: `injected poll error (${settings.poll_error})`,
+      });
+      return;
+    }
     if (slow) st.interval += 5;
     entry.interval = st.interval;
     if (slow) {

@@ -217,8 +217,22 @@ def test_an_error_that_echoes_the_refresh_token_is_printed_redacted(session):
     assert without_lock(snapshot(env.root)) == without_lock(before)
 
 
+def test_an_okta_error_that_echoes_the_refresh_token_is_printed_redacted(session):
+    """Okta's own error body (errorCode, errorSummary) is a refusal like an OAuth error:
+    exit 1 with its summary and code; the secret it echoes is not printed."""
+    env = session
+    rt = env.tokens()["refresh_token"]
+    before = snapshot(env.root)
+    env.idp.fault(path=TOKEN, status=403, headers={"Content-Type": "application/json"},
+                  body=json.dumps({"errorCode": "E0000001", "errorSummary": "cannot use %s" % rt}))
+    r = env.run("token")
+    assert r.returncode == 1, r.stderr
+    assert_one_clear_line(r, "E0000001", "cannot use <redacted>")
+    assert rt not in r.stderr and rt[:20] not in r.stderr
+    assert without_lock(snapshot(env.root)) == without_lock(before)
+
+
 @pytest.mark.parametrize("body", [
-    '{"errorCode": "E0000001", "errorSummary": "cannot use %s"}',  # not an OAuth error
     '{"error": "invalid_request", "error_description": "bad %s"} trailing',
 ])
 def test_an_unexpected_answer_that_echoes_the_refresh_token_is_quoted_redacted(session, body):

@@ -218,3 +218,30 @@ def test_debug_trace_redacts_every_secret(env):
     for key in ("access_token", "refresh_token", "id_token"):
         assert t[key] not in err, key
     assert "device_code=<redacted>" in err or '"device_code":"<redacted>"' in err.replace(" ", "")
+
+
+@pytest.mark.parametrize("error,code", [
+    ("invalid_client", 2), ("unauthorized_client", 2), ("invalid_grant", 1)])
+def test_poll_errors_other_than_denial_are_not_exit_5(env, error, code):
+    """Only access_denied and expired_token mean the login did not complete (exit 5)."""
+    env.idp.settings(interval=1, poll_error=error)
+    login = Login(env.start("login", "--no-browser", "--no-qr"))
+    try:
+        login.wait_for_code()
+        rc, out, err = login.finish(timeout=30)
+    finally:
+        login.kill()
+    assert rc == code, err
+    assert error in err and "injected poll error" in err
+    if code == 2:
+        assert "check client_id of provider okta-oidc" in err
+    assert not env.tokens_path().exists()
+
+
+def test_unknown_authorization_server_exits_2_with_a_hint(env):
+    env.write_config(extra="", server="aus0nosuchserver")
+    r = env.run("login", "--no-browser")
+    assert r.returncode == 2, r.stderr
+    assert "Not found: Resource not found: aus0nosuchserver (AuthorizationServer)" in r.stderr
+    assert "E0000007" in r.stderr
+    assert "check authorization_server" in r.stderr

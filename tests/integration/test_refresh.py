@@ -189,3 +189,17 @@ def test_kill_during_refresh_never_loses_the_session(logged_in):
     env.idp.settings(token_delay_ms=0)
     r = env.run("refresh")
     assert r.returncode == 0, r.stderr
+
+
+def test_refresh_asks_for_the_scope_that_was_granted(logged_in):
+    """RFC 6749 6: the refresh carries the granted scope (tokens.json's scope), not the
+    configured list (which may ask for more than was granted)."""
+    env = logged_in
+    granted = "openid email offline_access"
+    expire_access_token(env, scope=granted)
+    r = env.run("refresh")
+    assert r.returncode == 0, r.stderr
+    [rf] = [e for e in env.idp.log() if e.get("grant_type") == "refresh_token"]
+    assert rf["status"] == 200
+    assert sorted(rf["scope"].split()) == sorted(granted.split())
+    assert sorted(env.tokens()["scope"].split()) == sorted(granted.split())

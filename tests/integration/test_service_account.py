@@ -212,3 +212,87 @@ def test_retry_after_an_unprocessed_503_signs_a_new_assertion(rsa_robot):
     assert [(e["status"], e["processed"]) for e in g] == [(503, False), (503, False),
                                                          (200, True)]
     assert len({e["jti_hash"] for e in g}) == 3, "each attempt has its own jti"
+
+
+def revokes(idp):
+    return [e for e in idp.log() if e["endpoint"] == "revoke"]
+
+
+def introspect_active(env, token, client_id, pem=None, secret=None):
+    """Whether the IdP still takes token (introspection, with the client's own auth)."""
+    from harness import JWT_BEARER, client_assertion
+    url = env.idp.endpoint("org", "introspect")
+    data = {"token": token}
+    if pem:
+        data.update(client_assertion_type=JWT_BEARER,
+                    client_assertion=client_assertion(str(pem), client_id, url, kid="kid-rsa"))
+    status, body, _ = env.idp.post_form(url, data, auth=(client_id, secret) if secret else None)
+    assert status == 200, body
+    return body["active"]
+
+
+def test_logout_revoke_signs_a_fresh_assertion_for_the_revocation(rsa_robot, tmp_path):
+    """RFC 7009 2.1: a confidential client authenticates at /revoke as at /token."""
+    env = rsa_robot
+    assert env.run("token", "robot").returncode == 0
+    at = env.tokens("robot")["access_token"]
+    pem = tmp_path / "robot-rsa.pem"
+    assert introspect_active(env, at, "0oa-robot-rsa", pem=pem)
+    r = env.run("logout", "--revoke", "robot")
+    assert r.returncode == 0, r.stderr
+    [rv] = revokes(env.idp)
+    assert rv["status"] == 200 and rv["client_auth"] == "private_key_jwt", rv
+    [g] = grants(env.idp)
+    assert rv["jti_hash"] and rv["jti_hash"] != g["jti_hash"]
+    assert not env.tokens_path("robot").exists()
+    assert not introspect_active(env, at, "0oa-robot-rsa", pem=pem)
+
+
+def test_logout_revoke_with_client_secret_basic(env):
+    env.write_config(
+        "[provider robot]\nkind = okta/service-account\n"
+        f"org_url = {env.idp.base}\nclient_id = 0oa-test-secret\n"
+        "client_secret = test-secret-value\nscopes = okta.users.read\n"
+        "authorization_server = org\n")
+    assert env.run("token", "robot").returncode == 0
+    at = env.tokens("robot")["access_token"]
+    r = env.run("logout", "--revoke", "robot")
+    assert r.returncode == 0, r.stderr
+    [rv] = revokes(env.idp)
+    assert rv["status"] == 200 and rv["client_auth"] == "client_secret_basic", rv
+    assert not introspect_active(env, at, "0oa-test-secret", secret="test-secret-value")
+
+
+def test_a_refused_revocation_exits_1_with_the_servers_reason(rsa_robot):
+    env = rsa_robot
+    assert env.run("token", "robot").returncode == 0
+    env.idp.fault("/oauth2/v1/revoke", status=401,
+                  body={"error": "invalid_client", "error_description": "no \x1b[31mway"})
+    r = env.run("logout", "--revoke", "robot")
+    assert r.returncode == 1, r.stderr
+    assert "invalid_client: no \\x1b[31mway" in r.stderr
+    assert "\x1b" not in r.stderr
+    assert env.tokens_path("robot").exists(), "nothing is forgotten when revocation fails"
+
+
+def test_okta_error_body_shows_summary_and_code(rsa_robot):
+    env = rsa_robot
+    env.idp.fault("/oauth2/v1/token", status=403, body={
+        "errorCode": "E0000006", "errorSummary": "You do not have \x07permission",
+        "errorLink": "E0000006", "errorId": "oae123", "errorCauses": []})
+    r = env.run("token", "robot")
+    assert r.returncode == 1, r.stderr
+    assert "You do not have \\x07permission" in r.stderr and "E0000006" in r.stderr
+    assert "\x07" not in r.stderr
+
+
+def test_unknown_authorization_server_is_a_configuration_error(env, tmp_path):
+    key = tmp_path / "robot-rsa.pem"
+    generate_key(str(key), "RSA")
+    env.idp.add_service_client("0oa-robot-rsa", jwk_from_pem(str(key), kid="k"), server="org")
+    sa_config(env, "0oa-robot-rsa", f"private_key = {key}", "private_key_id = k",
+              server="aus0nosuchserver")
+    r = env.run("token", "robot")
+    assert r.returncode == 2, r.stderr
+    assert "E0000007" in r.stderr and "aus0nosuchserver (AuthorizationServer)" in r.stderr
+    assert "authorization_server" in r.stderr and "HTTP 404" in r.stderr
