@@ -1,6 +1,7 @@
 /* assertion.h: private_key_jwt client assertions (RFC 7523) signed with OpenSSL
- * EVP: RS256 and ES256 keys from a PEM file or PEM text. libcrypto is loaded with the
- * first key (dl.h). */
+ * EVP: RS256 and ES256 keys from a PEM file or PEM text; and the verification of an
+ * RS256/ES256 JWS with a JWK's public key (ID tokens: idtoken.h). libcrypto is loaded with
+ * the first key or verification (dl.h). */
 #ifndef OKTACRED_ASSERTION_H
 #define OKTACRED_ASSERTION_H
 
@@ -26,5 +27,21 @@ void signing_key_free(struct signing_key *k);
  * are JOSE's raw r||s (64 bytes), not DER. */
 int assertion_sign(const struct signing_key *k, const char *kid, const char *client_id,
                    const char *audience, time_t now, struct buf *out, okc_err *err);
+
+/* A public key as a JWK gives it (RFC 7518 section 6), members decoded from base64url
+ * (big-endian bytes). RS256: n and e; ES256: x and y on P-256, 32 bytes each. */
+struct jwk_public {
+	const char *alg; /* "RS256" or "ES256" */
+	const unsigned char *n, *e, *x, *y;
+	size_t n_len, e_len, x_len, y_len;
+};
+
+/* Verifies a JWS signature over data (the ASCII "header.payload") with k: RS256 is
+ * RSASSA-PKCS1-v1_5 with SHA-256 (RSA keys of 2048 bits or more only), ES256 is ECDSA
+ * P-256 with SHA-256 in JOSE's raw r||s form (RFC 7518 3.4). Returns 1 when it verifies;
+ * 0 when it does not, or when k is no usable key (too small, a point not on the curve,
+ * another alg); -1 with err when libcrypto cannot be loaded or runs out of memory. */
+int jws_verify(const struct jwk_public *k, const void *data, size_t len, const unsigned char *sig,
+               size_t sig_len, okc_err *err);
 
 #endif

@@ -39,10 +39,11 @@ struct http_request {
 };
 
 struct http_response {
-	long status;        /* HTTP status of the final attempt */
-	struct buf body;    /* NUL-terminated */
-	char *content_type; /* NULL when absent */
-	int attempts;       /* how many requests were made */
+	long status;         /* HTTP status of the final attempt */
+	struct buf body;     /* NUL-terminated */
+	char *content_type;  /* NULL when absent */
+	char *cache_control; /* NULL when absent */
+	int attempts;        /* how many requests were made */
 };
 
 /* Makes the request. Retries (with exponential backoff from 500 ms, full jitter)
@@ -105,6 +106,11 @@ int http_form_add(struct buf *out, const char *key, const char *value);
 
 /* The host[:port] part of url, cut to fit out (n bytes), for messages. No curl needed. */
 void http_url_host(const char *url, char *out, size_t n);
+
+/* The freshness lifetime a Cache-Control value gives (RFC 9111 5.2.2): max-age's
+ * seconds (very large values saturate at about 10^9); 0 for no-store or no-cache (whatever
+ * else it says); -1 when it says neither or is malformed (NULL too). No curl needed. */
+long http_max_age(const char *cache_control);
 
 /* The User-Agent: "oktacred/VERSION". */
 const char *http_user_agent(void);

@@ -254,6 +254,7 @@ struct xfer {
 	int too_big;
 	/* From the headers of the last response of the current attempt. */
 	char *content_type;
+	char *cache_control;
 	char *retry_after;
 	char *rate_reset;
 	char *date;
@@ -266,10 +267,11 @@ struct xfer {
 static void xfer_clear_headers(struct xfer *x)
 {
 	free(x->content_type);
+	free(x->cache_control);
 	free(x->retry_after);
 	free(x->rate_reset);
 	free(x->date);
-	x->content_type = x->retry_after = x->rate_reset = x->date = NULL;
+	x->content_type = x->cache_control = x->retry_after = x->rate_reset = x->date = NULL;
 }
 
 /* Stores the value of header line `line` in *slot when its name is `name`. */
@@ -304,6 +306,7 @@ static size_t on_header(char *data, size_t size, size_t n, void *p)
 		return len;
 	}
 	capture_header(data, len, "Content-Type", &x->content_type);
+	capture_header(data, len, "Cache-Control", &x->cache_control);
 	capture_header(data, len, "Retry-After", &x->retry_after);
 	capture_header(data, len, "X-Rate-Limit-Reset", &x->rate_reset);
 	capture_header(data, len, "Date", &x->date);
@@ -966,6 +969,8 @@ int http_request(const struct http_opts *opts, const struct http_request *req,
 	}
 	resp->content_type = x.content_type;
 	x.content_type = NULL;
+	resp->cache_control = x.cache_control;
+	x.cache_control = NULL;
 	if (failed_before) /* the message of an attempt that a later one made good */
 		okc_err_clear(err);
 	rc = 0;
@@ -996,7 +1001,8 @@ void http_response_free(struct http_response *resp)
 		return;
 	buf_free(&resp->body);
 	free(resp->content_type);
-	resp->content_type = NULL;
+	free(resp->cache_control);
+	resp->content_type = resp->cache_control = NULL;
 	resp->status = 0;
 	resp->attempts = 0;
 }
@@ -1014,4 +1020,48 @@ void http_url_host(const char *url, char *out, size_t n)
 		len = n - 1;
 	memcpy(out, s, len);
 	out[len] = '\0';
+}
+
+long http_max_age(const char *cache_control)
+{
+	const char *p = cache_control;
+	long age = -1;
+
+	if (!p)
+		return -1;
+	while (*p) {
+		const char *start, *end;
+		size_t n;
+
+		while (*p == ' ' || *p == '\t' || *p == ',')
+			p++;
+		start = p;
+		while (*p && *p != ',')
+			p++;
+		end = p;
+		while (end > start && (end[-1] == ' ' || end[-1] == '\t'))
+			end--;
+		n = (size_t)(end - start);
+		if (span_eq_ci(start, n, "no-store") || span_eq_ci(start, n, "no-cache"))
+			return 0;
+		if (n > 8 && span_eq_ci(start, 8, "max-age=")) {
+			const char *d = start + 8;
+			long v = 0;
+
+			if (*d == '"' && end > d + 1 && end[-1] == '"') { /* RFC 9111 5.2.2.1 */
+				d++;
+				end--;
+			}
+			if (d == end)
+				return -1;
+			for (; d < end; d++) {
+				if (*d < '0' || *d > '9')
+					return -1;
+				/* Larger than any cap a caller applies: saturate. */
+				v = v > 100000000L ? v : v * 10 + (*d - '0');
+			}
+			age = v;
+		}
+	}
+	return age;
 }

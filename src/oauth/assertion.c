@@ -1,5 +1,7 @@
 /* assertion.c: private_key_jwt client assertions (RFC 7523): loading an RS256/ES256 key
- * from a PEM file or PEM text, and signing the short-lived JWT with OpenSSL 3 EVP. */
+ * from a PEM file or PEM text, and signing the short-lived JWT with OpenSSL 3 EVP; and the
+ * other direction, verifying an RS256/ES256 JWS with a public key from a JWK (ID tokens).
+ * The one file that calls libcrypto. */
 #include "oktacred/assertion.h"
 
 #include <cjson/cJSON.h>
@@ -10,6 +12,7 @@
 #include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/param_build.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/rsa.h>
@@ -24,30 +27,49 @@
 #include "oktacred/store.h"
 #include "oktacred/util.h"
 
-/* libcrypto is dlopen()ed by the first key loaded: only service accounts sign, and linking
- * it would cost every command about 0.6 ms and 1.6 MiB at start, as much as the rest of a
- * cached `oktacred token`. */
+/* libcrypto is dlopen()ed by the first key loaded or signature verified: only service
+ * accounts sign and only a login or a refresh verifies, and linking it would cost every
+ * command about 0.6 ms and 1.6 MiB at start, as much as the rest of a cached
+ * `oktacred token`. */
 #define CRYPTO_SYMBOLS(X)                                                                          \
 	X(BIO_free)                                                                                \
 	X(BIO_new_mem_buf)                                                                         \
+	X(BN_bin2bn)                                                                               \
 	X(BN_bn2binpad)                                                                            \
+	X(BN_free)                                                                                 \
 	X(CRYPTO_free)                                                                             \
 	X(CRYPTO_malloc)                                                                           \
 	X(d2i_ECDSA_SIG)                                                                           \
 	X(ECDSA_SIG_free)                                                                          \
 	X(ECDSA_SIG_get0)                                                                          \
+	X(ECDSA_SIG_new)                                                                           \
+	X(ECDSA_SIG_set0)                                                                          \
 	X(ERR_clear_error)                                                                         \
 	X(EVP_DigestSign)                                                                          \
 	X(EVP_DigestSignInit)                                                                      \
+	X(EVP_DigestVerify)                                                                        \
+	X(EVP_DigestVerifyInit)                                                                    \
 	X(EVP_MD_CTX_free)                                                                         \
 	X(EVP_MD_CTX_new)                                                                          \
+	X(EVP_PKEY_CTX_free)                                                                       \
+	X(EVP_PKEY_CTX_new_from_name)                                                              \
 	X(EVP_PKEY_CTX_set_rsa_padding)                                                            \
 	X(EVP_PKEY_free)                                                                           \
+	X(EVP_PKEY_fromdata)                                                                       \
+	X(EVP_PKEY_fromdata_init)                                                                  \
 	X(EVP_PKEY_get0_type_name)                                                                 \
 	X(EVP_PKEY_get_bits)                                                                       \
 	X(EVP_PKEY_get_utf8_string_param)                                                          \
 	X(EVP_PKEY_is_a)                                                                           \
 	X(EVP_sha256)                                                                              \
+	X(i2d_ECDSA_SIG)                                                                           \
+	X(OSSL_PARAM_BLD_free)                                                                     \
+	X(OSSL_PARAM_BLD_new)                                                                      \
+	X(OSSL_PARAM_BLD_push_BN)                                                                  \
+	X(OSSL_PARAM_BLD_push_octet_string)                                                        \
+	X(OSSL_PARAM_BLD_push_utf8_string)                                                         \
+	X(OSSL_PARAM_BLD_to_param)                                                                 \
+	X(OSSL_PARAM_free)                                                                         \
 	X(PEM_read_bio_PrivateKey)                                                                 \
 	X(RAND_bytes)
 
@@ -57,28 +79,46 @@ DL_LIBRARY(libcrypto, CRYPTO_SYMBOLS, "libcrypto (OpenSSL 3)",
 
 /* Every libcrypto call below goes through the table (OPENSSL_malloc and OPENSSL_free are
  * macros for CRYPTO_malloc and CRYPTO_free). */
-#define BIO_free                       (*sym_BIO_free)
-#define BIO_new_mem_buf                (*sym_BIO_new_mem_buf)
-#define BN_bn2binpad                   (*sym_BN_bn2binpad)
-#define CRYPTO_free                    (*sym_CRYPTO_free)
-#define CRYPTO_malloc                  (*sym_CRYPTO_malloc)
-#define d2i_ECDSA_SIG                  (*sym_d2i_ECDSA_SIG)
-#define ECDSA_SIG_free                 (*sym_ECDSA_SIG_free)
-#define ECDSA_SIG_get0                 (*sym_ECDSA_SIG_get0)
-#define ERR_clear_error                (*sym_ERR_clear_error)
-#define EVP_DigestSign                 (*sym_EVP_DigestSign)
-#define EVP_DigestSignInit             (*sym_EVP_DigestSignInit)
-#define EVP_MD_CTX_free                (*sym_EVP_MD_CTX_free)
-#define EVP_MD_CTX_new                 (*sym_EVP_MD_CTX_new)
-#define EVP_PKEY_CTX_set_rsa_padding   (*sym_EVP_PKEY_CTX_set_rsa_padding)
-#define EVP_PKEY_free                  (*sym_EVP_PKEY_free)
-#define EVP_PKEY_get0_type_name        (*sym_EVP_PKEY_get0_type_name)
-#define EVP_PKEY_get_bits              (*sym_EVP_PKEY_get_bits)
-#define EVP_PKEY_get_utf8_string_param (*sym_EVP_PKEY_get_utf8_string_param)
-#define EVP_PKEY_is_a                  (*sym_EVP_PKEY_is_a)
-#define EVP_sha256                     (*sym_EVP_sha256)
-#define PEM_read_bio_PrivateKey        (*sym_PEM_read_bio_PrivateKey)
-#define RAND_bytes                     (*sym_RAND_bytes)
+#define BIO_free                         (*sym_BIO_free)
+#define BIO_new_mem_buf                  (*sym_BIO_new_mem_buf)
+#define BN_bin2bn                        (*sym_BN_bin2bn)
+#define BN_bn2binpad                     (*sym_BN_bn2binpad)
+#define BN_free                          (*sym_BN_free)
+#define CRYPTO_free                      (*sym_CRYPTO_free)
+#define CRYPTO_malloc                    (*sym_CRYPTO_malloc)
+#define d2i_ECDSA_SIG                    (*sym_d2i_ECDSA_SIG)
+#define ECDSA_SIG_free                   (*sym_ECDSA_SIG_free)
+#define ECDSA_SIG_get0                   (*sym_ECDSA_SIG_get0)
+#define ECDSA_SIG_new                    (*sym_ECDSA_SIG_new)
+#define ECDSA_SIG_set0                   (*sym_ECDSA_SIG_set0)
+#define ERR_clear_error                  (*sym_ERR_clear_error)
+#define EVP_DigestSign                   (*sym_EVP_DigestSign)
+#define EVP_DigestSignInit               (*sym_EVP_DigestSignInit)
+#define EVP_DigestVerify                 (*sym_EVP_DigestVerify)
+#define EVP_DigestVerifyInit             (*sym_EVP_DigestVerifyInit)
+#define EVP_MD_CTX_free                  (*sym_EVP_MD_CTX_free)
+#define EVP_MD_CTX_new                   (*sym_EVP_MD_CTX_new)
+#define EVP_PKEY_CTX_free                (*sym_EVP_PKEY_CTX_free)
+#define EVP_PKEY_CTX_new_from_name       (*sym_EVP_PKEY_CTX_new_from_name)
+#define EVP_PKEY_CTX_set_rsa_padding     (*sym_EVP_PKEY_CTX_set_rsa_padding)
+#define EVP_PKEY_free                    (*sym_EVP_PKEY_free)
+#define EVP_PKEY_fromdata                (*sym_EVP_PKEY_fromdata)
+#define EVP_PKEY_fromdata_init           (*sym_EVP_PKEY_fromdata_init)
+#define EVP_PKEY_get0_type_name          (*sym_EVP_PKEY_get0_type_name)
+#define EVP_PKEY_get_bits                (*sym_EVP_PKEY_get_bits)
+#define EVP_PKEY_get_utf8_string_param   (*sym_EVP_PKEY_get_utf8_string_param)
+#define EVP_PKEY_is_a                    (*sym_EVP_PKEY_is_a)
+#define EVP_sha256                       (*sym_EVP_sha256)
+#define i2d_ECDSA_SIG                    (*sym_i2d_ECDSA_SIG)
+#define OSSL_PARAM_BLD_free              (*sym_OSSL_PARAM_BLD_free)
+#define OSSL_PARAM_BLD_new               (*sym_OSSL_PARAM_BLD_new)
+#define OSSL_PARAM_BLD_push_BN           (*sym_OSSL_PARAM_BLD_push_BN)
+#define OSSL_PARAM_BLD_push_octet_string (*sym_OSSL_PARAM_BLD_push_octet_string)
+#define OSSL_PARAM_BLD_push_utf8_string  (*sym_OSSL_PARAM_BLD_push_utf8_string)
+#define OSSL_PARAM_BLD_to_param          (*sym_OSSL_PARAM_BLD_to_param)
+#define OSSL_PARAM_free                  (*sym_OSSL_PARAM_free)
+#define PEM_read_bio_PrivateKey          (*sym_PEM_read_bio_PrivateKey)
+#define RAND_bytes                       (*sym_RAND_bytes)
 
 /* A 16384-bit RSA key is about 12 KiB of PEM: anything much larger is not a key. */
 #define KEY_MAX_BYTES (64 * 1024)
@@ -491,5 +531,139 @@ out:
 	cJSON_Delete(claims);
 	buf_free(&jti);
 	buf_free(&jws); /* the signed assertion is a bearer credential until it expires */
+	return rc;
+}
+
+/* ---- verification (ID tokens) ---- */
+
+/* The smallest RSA modulus accepted, in bytes (2048 bits), as for our own keys. */
+#define RSA_MIN_BYTES 256
+/* Sizes far beyond any real key: no unbounded work on what a server sent. */
+#define RSA_MAX_BYTES 2048
+
+/* A public key from the JWK's members; NULL when they do not make one. */
+static EVP_PKEY *jwk_pkey(const struct jwk_public *k)
+{
+	OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
+	OSSL_PARAM *params = NULL;
+	EVP_PKEY_CTX *ctx = NULL;
+	EVP_PKEY *pkey = NULL;
+	BIGNUM *n = NULL, *e = NULL;
+	unsigned char point[65];
+	int rsa = strcmp(k->alg, "RS256") == 0, ok;
+
+	if (!bld)
+		return NULL;
+	if (rsa) {
+		n = BN_bin2bn(k->n, (int)k->n_len, NULL);
+		e = BN_bin2bn(k->e, (int)k->e_len, NULL);
+		ok = n && e && OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, n) &&
+		     OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, e);
+	} else {
+		/* SEC 1 uncompressed point: 0x04 || x || y. */
+		point[0] = 0x04;
+		memcpy(point + 1, k->x, 32);
+		memcpy(point + 33, k->y, 32);
+		ok = OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME,
+		                                     SN_X9_62_prime256v1, 0) &&
+		     OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, point,
+		                                      sizeof(point));
+	}
+	if (ok)
+		params = OSSL_PARAM_BLD_to_param(bld);
+	if (params)
+		ctx = EVP_PKEY_CTX_new_from_name(NULL, rsa ? "RSA" : "EC", NULL);
+	/* A point not on the curve fails here. */
+	if (ctx && EVP_PKEY_fromdata_init(ctx) == 1 &&
+	    EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) != 1)
+		pkey = NULL;
+	EVP_PKEY_CTX_free(ctx);
+	OSSL_PARAM_free(params);
+	OSSL_PARAM_BLD_free(bld);
+	BN_free(n);
+	BN_free(e);
+	return pkey;
+}
+
+/* JOSE's raw r||s (64 bytes) as the DER that OpenSSL verifies; *der is OPENSSL_malloc'd. */
+static int ecdsa_raw_to_der(const unsigned char *raw, unsigned char **der)
+{
+	ECDSA_SIG *sig = ECDSA_SIG_new();
+	BIGNUM *r = BN_bin2bn(raw, 32, NULL), *s = BN_bin2bn(raw + 32, 32, NULL);
+	int len = -1;
+
+	*der = NULL;
+	if (sig && r && s && ECDSA_SIG_set0(sig, r, s) == 1) {
+		r = s = NULL; /* sig owns them */
+		len = i2d_ECDSA_SIG(sig, der);
+	}
+	BN_free(r);
+	BN_free(s);
+	ECDSA_SIG_free(sig);
+	return len;
+}
+
+int jws_verify(const struct jwk_public *k, const void *data, size_t len, const unsigned char *sig,
+               size_t sig_len, okc_err *err)
+{
+	EVP_MD_CTX *md = NULL;
+	EVP_PKEY_CTX *pctx = NULL;
+	EVP_PKEY *pkey = NULL;
+	unsigned char *der = NULL;
+	const unsigned char *s = sig;
+	size_t slen = sig_len;
+	int rsa, rc = 0;
+
+	if (!k || !k->alg)
+		return 0;
+	rsa = strcmp(k->alg, "RS256") == 0;
+	if (rsa) {
+		/* The modulus without leading zeros: its size is the key's, and the
+		 * signature's (RFC 8017 8.2.2). */
+		size_t nl = k->n_len;
+		const unsigned char *n = k->n;
+
+		while (nl > 0 && n[0] == 0) {
+			n++;
+			nl--;
+		}
+		if (!n || !k->e || nl < RSA_MIN_BYTES || nl > RSA_MAX_BYTES || k->e_len == 0 ||
+		    k->e_len > 8 || sig_len != nl)
+			return 0;
+	} else if (strcmp(k->alg, "ES256") == 0) {
+		if (!k->x || !k->y || k->x_len != 32 || k->y_len != 32 || sig_len != 64)
+			return 0;
+	} else {
+		return 0;
+	}
+	if (dl_open(&libcrypto, err) < 0)
+		return -1;
+	pkey = jwk_pkey(k);
+	if (!pkey)
+		goto out;
+	if (!rsa) {
+		int n = ecdsa_raw_to_der(sig, &der);
+
+		if (n <= 0)
+			goto out;
+		s = der;
+		slen = (size_t)n;
+	}
+	md = EVP_MD_CTX_new();
+	if (!md) {
+		rc = okc_fail(err, OKC_EXIT_FAIL, "out of memory verifying a signature");
+		goto out;
+	}
+	if (EVP_DigestVerifyInit(md, &pctx, EVP_sha256(), NULL, pkey) != 1)
+		goto out;
+	if (rsa && EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) != 1)
+		goto out;
+	rc = EVP_DigestVerify(md, s, slen, (const unsigned char *)data, len) == 1;
+out:
+	/* A failed verification leaves OpenSSL's error queue full of nothing useful. */
+	ERR_clear_error();
+	OPENSSL_free(der);
+	EVP_MD_CTX_free(md);
+	EVP_PKEY_free(pkey);
 	return rc;
 }

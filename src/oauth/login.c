@@ -10,6 +10,7 @@
 #include "oktacred/cache.h"
 #include "oktacred/config.h"
 #include "oktacred/device_flow.h"
+#include "oktacred/idtoken.h"
 #include "oktacred/jwt.h"
 #include "oktacred/log.h"
 #include "oktacred/qr.h"
@@ -125,6 +126,10 @@ int login_interactive(const struct provider_cfg *p, const struct login_opts *o, 
 	if (rc < 0)
 		return -1;
 	rc = cache_lock(p, &lk, err);
+	/* OIDC Core 3.1.3.7: the ID token is checked before anything is saved (the JWKS
+	 * cache is written under the lock). */
+	if (rc == 0 && t->id_token)
+		rc = idtoken_verify(p, t->id_token, NULL, err);
 	if (rc == 0)
 		rc = cache_save(p, t, err);
 	lock_release(&lk);

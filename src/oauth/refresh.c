@@ -15,6 +15,7 @@
 #include "oktacred/cache.h"
 #include "oktacred/config.h"
 #include "oktacred/http.h"
+#include "oktacred/idtoken.h"
 #include "oktacred/jwt.h"
 #include "oktacred/log.h"
 #include "oktacred/oauth.h"
@@ -27,6 +28,11 @@
 /* A refresh that is only due, not needed, gets this long (lock wait and requests) before
  * the still-valid cached token is used instead. */
 #define ADVISORY_BUDGET_MS 10000L
+
+/* Set when the last refresh_grant in this process failed because the provider sent an
+ * invalid ID token: not a failure "for the provider's sake" that an advisory refresh may
+ * paper over with the cached token. */
+static int token_rejected;
 
 long refresh_token_left(const struct tokens *t, enum refresh_need need, time_t now)
 {
@@ -100,6 +106,7 @@ int refresh_grant(const struct provider_cfg *p, struct tokens **t, okc_err *err)
 	struct buf form = BUF_INIT;
 	int rc;
 
+	token_rejected = 0;
 	if (!*t)
 		return login_required(p, err, "not logged in");
 	if (tokens_session_over(*t, p, now_utc()))
@@ -155,6 +162,15 @@ int refresh_grant(const struct provider_cfg *p, struct tokens **t, okc_err *err)
 			return -1;
 		}
 		return okc_wrap(err, "%s: cannot refresh the session", p->name);
+	}
+	/* OIDC Core 3.1.3.7 (12.2 for a refresh): the new ID token is checked before
+	 * anything is saved. A refused one leaves the cache as it was, although the refresh
+	 * token in it may have been rotated out (the next refresh then says that the session
+	 * has ended, which it has). */
+	if (fresh->id_token && idtoken_verify(p, fresh->id_token, &token_rejected, err) < 0) {
+		sig_defer(0);
+		tokens_free(fresh);
+		return -1;
 	}
 	if (!fresh->refresh_token) {
 		/* No rotation: the old refresh token stays valid. */
@@ -236,6 +252,7 @@ static int renew_locked(const struct provider_cfg *p, enum refresh_need need, in
 /* What the detached refresher tells its parent. */
 struct detached_result {
 	int rc;
+	int rejected; /* token_rejected */
 	okc_err err;
 };
 
@@ -317,6 +334,7 @@ static int renew_detached(const struct provider_cfg *p, enum refresh_need need,
 		detach(fds[1]);
 		memset(&r, 0, sizeof(r));
 		r.rc = renew_locked(p, need, 0, renew, 0, t, &r.err);
+		r.rejected = token_rejected;
 		tokens_free(*t);
 		*t = NULL;
 		if (write(fds[1], &r, sizeof(r)) < 0)
@@ -334,6 +352,7 @@ static int renew_detached(const struct provider_cfg *p, enum refresh_need need,
 			r.err.msg[sizeof(r.err.msg) - 1] = r.err.hint[sizeof(r.err.hint) - 1] =
 			    '\0';
 			*err = r.err;
+			token_rejected = r.rejected;
 			return -1;
 		}
 		return cache_load(p, t, err) == 0 ? 0 : login_required(p, err, "not logged in");
@@ -383,8 +402,11 @@ int refresh_with(const struct provider_cfg *p, enum refresh_need need, int force
 		t = NULL;
 	}
 	if (advisory) {
+		token_rejected = 0;
 		rc = renew_detached(p, need, renew, &t, err);
-		if (rc < 0 && err->code == OKC_EXIT_NETWORK) {
+		/* An invalid ID token is never papered over: it is not the provider being
+		 * slow or away. */
+		if (rc < 0 && err->code == OKC_EXIT_NETWORK && !token_rejected) {
 			okc_err lerr;
 
 			/* A failed refresh left the cache as it was. */

@@ -156,7 +156,9 @@ class IdP(NodeServer):
     def settings(self, **kw):
         """interval, device_expires_in, access_token_ttl, id_token_ttl, refresh_token_ttl,
         force_slow_down, token_delay_ms, token_delay_before_ms, slow_down_tolerance_ms,
-        refresh_grace_s, rate_limit ({"limit": N, "window_s": S} or None).
+        refresh_grace_s, rate_limit ({"limit": N, "window_s": S} or None), jwks_max_age,
+        id_token_fault (None, "foreign_key", "unknown_kid", "wrong_aud", "wrong_iss",
+        "wrong_azp", "expired", "future_iat", "alg_none", "alg_hs256").
         Returns all settings (see README.md)."""
         if not kw:
             return self._control("GET", "settings")
@@ -174,6 +176,15 @@ class IdP(NodeServer):
         if body is not None:
             spec["body"] = body
         return self._control("POST", "fault", spec)
+
+    def keys_log(self):
+        """Every GET of a keys (JWKS) endpoint: [{"t", "server", "path", "status"}]."""
+        return self._control("GET", "keys_log")
+
+    def rotate_key(self, server="default", alg="RS256"):
+        """A new signing key ("RS256" or "ES256") for server, published in its JWKS next to
+        the original; it signs the ID tokens from now on (until reset()). Returns its kid."""
+        return self._control("POST", "rotate_key", {"server": server, "alg": alg})["kid"]
 
     def user_claims(self, user, **claims):
         """Tokens issued to user ("alice", "bob") from now on carry these claims instead of

@@ -125,7 +125,19 @@ const DEFAULT_SETTINGS = Object.freeze({
   refresh_grace_s: 0, // a rotated-out refresh token stays usable this long (Okta: 0-60, default 30 there)
   rate_limit: null, // {limit, window_s}: token endpoint answers 429 E0000047 above it
   poll_error: null, // an OAuth error code: device-code polls answer it (e.g. invalid_client)
+  jwks_max_age: 3600, // Cache-Control: max-age of the keys endpoints' answers
+  id_token_fault: null, // every ID token issued is made invalid this way (ID_TOKEN_FAULTS)
 });
+
+// What id_token_fault can do to the ID token of a token answer (login or refresh):
+//   foreign_key  signed by a key that is not in the JWKS, under the JWKS key's kid
+//   unknown_kid  signed by a key that is not in the JWKS, under a kid that is not either
+//   wrong_aud    aud another client;  wrong_iss  iss the other authorization server
+//   wrong_azp    azp another client;  expired    exp 10 minutes ago
+//   future_iat   issued 10 minutes from now;  alg_none  "alg": "none", no signature
+//   alg_hs256    HMAC-signed with the client id as the secret
+const ID_TOKEN_FAULTS = new Set(['foreign_key', 'unknown_kid', 'wrong_aud', 'wrong_iss', 'wrong_azp',
+  'expired', 'future_iat', 'alg_none', 'alg_hs256']);
 
 // X-Rate-Limit-* values when rate_limit is off (counted, never enforced).
 const DEFAULT_RATE = Object.freeze({ limit: 600, window_s: 60 });
@@ -136,6 +148,12 @@ let faults = new Map(); // path -> { status, count, body, headers, delay_ms, han
 let polls = new Map(); // server + device_code hash -> { interval, last }
 let rateBuckets = new Map(); // path -> { start (ms), count }
 let claimOverrides = new Map(); // username -> claims that replace the user's own (POST /__test/user)
+let keysLog = []; // GET of a keys endpoint: { t, server, path, status }
+// Per server: a key made by POST /__test/rotate_key, published in the JWKS after the
+// original one, that signs the ID tokens from then on. Cleared by reset.
+let rotatedKeys = new Map(); // server name -> { privateKey, publicJwk }
+// The key that id_token_fault's foreign_key and unknown_kid sign with: in no JWKS.
+let foreignKey = null;
 
 // The request being served ({ entry, params, endpoint }), for the adapter hooks.
 const requestContext = new AsyncLocalStorage();
@@ -425,6 +443,18 @@ function buildProvider(server, base) {
   // Runs before the provider's own routes, inside its Koa app.
   provider.use(async (ctx, next) => {
     await next();
+    if (ctx.method === 'GET' && ctx.path === `${p}/keys` && ctx.status === 200) {
+      const rotated = rotatedKeys.get(server.name);
+      if (rotated) {
+        const body = typeof ctx.body === 'string' ? JSON.parse(ctx.body) : ctx.body;
+        ctx.body = { keys: [...body.keys, rotated.publicJwk] };
+      }
+      ctx.set('Cache-Control', `max-age=${settings.jwks_max_age}`);
+    }
+    if (ctx.req.idpEndpoint === 'token' && ctx.status === 200 && typeof ctx.body?.id_token === 'string'
+        && (settings.id_token_fault || rotatedKeys.has(server.name))) {
+      ctx.body = { ...ctx.body, id_token: await reissueIdToken(server, ctx.body.id_token) };
+    }
     if (ctx.req.idpEndpoint === 'device' && ctx.status === 200 && ctx.body?.device_code) {
       const b = ctx.body;
       const interval = settings.interval;
@@ -454,6 +484,63 @@ function buildProvider(server, base) {
   });
 
   return provider;
+}
+
+// ---------------------------------------------------------------------------
+// ID tokens re-signed: by a rotated key (POST /__test/rotate_key), or spoiled the way
+// setting id_token_fault says
+
+function signJws(header, payload, key, alg) {
+  const data = `${Buffer.from(JSON.stringify(header)).toString('base64url')}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}`;
+  let sig;
+  if (alg === 'none') sig = Buffer.alloc(0);
+  else if (alg === 'HS256') sig = crypto.createHmac('sha256', key).update(data).digest();
+  else if (alg === 'ES256') sig = crypto.sign('sha256', Buffer.from(data), { key, dsaEncoding: 'ieee-p1363' });
+  else sig = crypto.sign('sha256', Buffer.from(data), key);
+  return `${data}.${sig.toString('base64url')}`;
+}
+
+async function makeKey(alg) {
+  const { privateKey } = alg === 'ES256'
+    ? await util.promisify(crypto.generateKeyPair)('ec', { namedCurve: 'P-256' })
+    : await util.promisify(crypto.generateKeyPair)('rsa', { modulusLength: 2048 });
+  const jwk = privateKey.export({ format: 'jwk' });
+  const kid = `test-${alg.toLowerCase()}-${crypto.randomBytes(4).toString('hex')}`;
+  const publicJwk = alg === 'ES256'
+    ? { kty: 'EC', crv: 'P-256', x: jwk.x, y: jwk.y }
+    : { kty: 'RSA', n: jwk.n, e: jwk.e };
+  return { privateKey, publicJwk: { ...publicJwk, kid, alg, use: 'sig' } };
+}
+
+async function reissueIdToken(server, idToken) {
+  const [h, pl] = idToken.split('.');
+  const header = JSON.parse(Buffer.from(h, 'base64url').toString('utf8'));
+  const payload = JSON.parse(Buffer.from(pl, 'base64url').toString('utf8'));
+  const rotated = rotatedKeys.get(server.name);
+  let key = rotated ? rotated.privateKey : crypto.createPrivateKey({ key: SIGNING_KEYS.get(server.name), format: 'jwk' });
+  let alg = rotated ? rotated.publicJwk.alg : 'RS256';
+  let kid = rotated ? rotated.publicJwk.kid : header.kid;
+  const now = Math.floor(Date.now() / 1000);
+  switch (settings.id_token_fault) {
+    case 'foreign_key':
+    case 'unknown_kid':
+      if (!foreignKey) foreignKey = await makeKey('RS256');
+      key = foreignKey.privateKey;
+      alg = 'RS256';
+      if (settings.id_token_fault === 'unknown_kid') kid = foreignKey.publicJwk.kid;
+      break;
+    case 'wrong_aud': payload.aud = '0oa-someone-else'; break;
+    case 'wrong_iss': payload.iss = server.name === 'org' ? `${BASE}/oauth2/default` : BASE; break;
+    case 'wrong_azp': payload.azp = '0oa-someone-else'; break;
+    case 'expired': payload.iat = now - 3600; payload.exp = now - 600; break;
+    case 'future_iat': payload.iat = now + 600; payload.exp = now + 4200; break;
+    case 'alg_none': alg = 'none'; break;
+    case 'alg_hs256': alg = 'HS256'; key = String(payload.aud); break;
+    default: break;
+  }
+  const newHeader = { ...header, alg, kid };
+  if (alg === 'none' || alg === 'HS256') delete newHeader.kid;
+  return signJws(newHeader, payload, key, alg);
 }
 
 // adapter.js asks this when a consumed (rotated-out) refresh token is looked up.
@@ -655,6 +742,11 @@ function applySettings(obj) {
       next.poll_error = v;
       continue;
     }
+    if (k === 'id_token_fault') {
+      if (v !== null && !ID_TOKEN_FAULTS.has(v)) throw new Error(`id_token_fault must be null or one of ${[...ID_TOKEN_FAULTS].join(', ')}`);
+      next.id_token_fault = v;
+      continue;
+    }
     if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new Error(`setting ${k} must be a number >= 0`);
     if (!FRACTIONAL_SETTINGS.has(k) && !Number.isInteger(v)) throw new Error(`setting ${k} must be an integer`);
     if (k === 'refresh_grace_s' && v > 60) throw new Error('setting refresh_grace_s must be 0..60 (as in Okta)');
@@ -670,6 +762,10 @@ async function handleControl(url, req, res) {
   try {
     if (req.method === 'GET' && route === '/log') {
       sendJson(res, 200, requestLog);
+      return;
+    }
+    if (req.method === 'GET' && route === '/keys_log') {
+      sendJson(res, 200, keysLog);
       return;
     }
     if (req.method === 'GET' && route === '/settings') {
@@ -692,6 +788,8 @@ async function handleControl(url, req, res) {
           polls = new Map();
           rateBuckets = new Map();
           claimOverrides = new Map();
+          keysLog = [];
+          rotatedKeys = new Map();
           sendJson(res, 200, { ok: true, settings });
           return;
         case '/settings':
@@ -717,6 +815,18 @@ async function handleControl(url, req, res) {
             });
           }
           sendJson(res, 200, { ok: true, faults: Object.fromEntries(faults) });
+          return;
+        }
+        case '/rotate_key': {
+          // {"server": "default"|"org", "alg": "RS256"|"ES256"}: a new key, published in the
+          // JWKS next to the original, signs the server's ID tokens from now on.
+          const target = SERVERS.find((sv) => sv.name === (body.server ?? 'default'));
+          if (!target) throw new Error('server must be default or org');
+          const alg = body.alg ?? 'RS256';
+          if (alg !== 'RS256' && alg !== 'ES256') throw new Error('alg must be RS256 or ES256');
+          const key = await makeKey(alg);
+          rotatedKeys.set(target.name, key);
+          sendJson(res, 200, { ok: true, server: target.name, kid: key.publicJwk.kid, alg });
           return;
         }
         case '/user': {
@@ -967,6 +1077,14 @@ async function handle(req, res) {
   if (pathname.startsWith('/__test/')) {
     await handleControl(url, req, res);
     return;
+  }
+
+  const keysServer = req.method === 'GET'
+    && SERVERS.find((sv) => pathname === `${sv.mount}${sv.routePrefix}/keys`);
+  if (keysServer) {
+    const k = { t: nowEpoch(), server: keysServer.name, path: pathname, status: null };
+    keysLog.push(k);
+    res.on('finish', () => { k.status = res.statusCode; });
   }
 
   const cls = classify(pathname);

@@ -393,7 +393,7 @@ def leftovers(env):
     """What else is in the provider's and aws-dev's directories: temporaries of a killed
     write (.tokens.json.XXXXXX), .corrupt copies ..."""
     found = []
-    for d, keep in ((env.provider_dir(), {"tokens.json", ".lock"}),
+    for d, keep in ((env.provider_dir(), {"tokens.json", "jwks.json", ".lock"}),
                     (creds_path(env).parent, {"credentials.json", ".lock"})):
         if d.is_dir():
             found += [str(d / f) for f in sorted(os.listdir(d)) if f not in keep]

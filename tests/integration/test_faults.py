@@ -67,7 +67,7 @@ def refresh_succeeds(env):
     assert new["access_token"] != old["access_token"]
     assert new["refresh_token"] != old["refresh_token"]
     assert r.stderr == ""
-    assert sorted(os.listdir(env.provider_dir())) == [".lock", "tokens.json"]
+    assert sorted(os.listdir(env.provider_dir())) == [".lock", "jwks.json", "tokens.json"]
     return r
 
 

@@ -37,7 +37,9 @@ def test_full_login_saves_tokens_privately(env):
     assert stat.S_IMODE(os.stat(env.tokens_path()).st_mode) == 0o600
     for d in (env.root, env.root / "okta", env.provider_dir()):
         assert stat.S_IMODE(os.stat(d).st_mode) == 0o700, d
-    assert sorted(os.listdir(env.provider_dir())) == [".lock", "tokens.json"]
+    # jwks.json: the keys the ID token was validated with (public, 0600 all the same).
+    assert sorted(os.listdir(env.provider_dir())) == [".lock", "jwks.json", "tokens.json"]
+    assert stat.S_IMODE(os.stat(env.provider_dir() / "jwks.json").st_mode) == 0o600
 
 
 def test_org_authorization_server(env):

@@ -182,7 +182,7 @@ def test_kill_during_refresh_never_loses_the_session(logged_in):
         t = env.tokens()  # parses: never half-written
         assert t["access_token"] and t["refresh_token"]
         leftovers = [f for f in os.listdir(env.provider_dir())
-                     if f not in ("tokens.json", ".lock")]
+                     if f not in ("tokens.json", "jwks.json", ".lock")]
         assert leftovers == [], leftovers
         r = env.run("token")
         assert r.returncode == 0, (delay, r.stderr)

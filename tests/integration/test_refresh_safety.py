@@ -285,7 +285,7 @@ def test_a_killed_writes_temporary_is_removed_with_the_next_lock(logged_in):
     r = env.run("refresh")
     assert r.returncode == 0, r.stderr
     assert not tmp.exists()
-    assert sorted(os.listdir(env.provider_dir())) == [".lock", "tokens.json"]
+    assert sorted(os.listdir(env.provider_dir())) == [".lock", "jwks.json", "tokens.json"]
 
 
 def test_after_logout_no_file_holds_a_token(logged_in):
