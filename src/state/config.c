@@ -748,10 +748,11 @@ static struct section_meta *meta_of(const struct config_ctx *c, const void *sect
 	const char *s = section;
 
 	for (int t = 0; t < 2; t++) {
-		const char *base = section_at(cfg, t, 0);
+		const char *base = t == SEC_PROVIDER ? (const char *)cfg->providers
+		                                     : (const char *)cfg->identities;
 		size_t n = t == SEC_PROVIDER ? cfg->nproviders : cfg->nidentities;
 
-		if (base && s >= base && s < base + n * sections[t].size) {
+		if (base && n && s >= base && s < base + n * sections[t].size) {
 			if (type)
 				*type = t;
 			return &c->priv->meta[t][(size_t)(s - base) / sections[t].size];
