@@ -9,10 +9,11 @@
 
 /* Creates dir and every missing parent from root down (root itself included) with mode
  * 0700. Every component from root to dir that exists must be a real directory (not a
- * symlink), owned by the user, with no group/other permission; otherwise exit 1 with a
- * message naming the path and saying how to fix it ("chmod 700 PATH", "remove the
- * symlink PATH"). root must be a prefix of dir. Components above root are not checked
- * (missing ones, such as a first ~/.config, are created 0700 as XDG asks). */
+ * symlink), owned by the user, with no group/other permission (root: none to write, so a
+ * root made 0755 by `mkdir -p` is fine; it holds no secret itself); otherwise exit 1 with
+ * a message naming the path and saying how to fix it ("chmod 700 PATH", "chmod go-w
+ * PATH", "remove the symlink PATH"). root must be a prefix of dir. Components above root are not
+ * checked (missing ones, such as a first ~/.config, are created 0700 as XDG asks). */
 int store_ensure_dir(const char *root, const char *dir, okc_err *err);
 /* Checks an existing directory the same way without creating anything. OKC_NOENT when
  * it does not exist. */

@@ -1,5 +1,7 @@
 /* store.c: safe files under oktacred's state root: 0700 directories, 0600 files, no
- * symlinks, no foreign owners, atomic replace (temp file, fsync, rename, fsync dir). */
+ * symlinks, no foreign owners, atomic replace (temp file, fsync, rename, fsync dir). The
+ * root itself (which holds no secret, only the directories that do) may be readable by
+ * others, as `mkdir -p` makes it, but not writable by them. */
 #include "oktacred/store.h"
 
 #include <dirent.h>
@@ -55,11 +57,16 @@ static int fail_symlink(const char *path, okc_err *err)
 	                path);
 }
 
-/* The one rule for everything under the state root: a real file or directory (as
- * want_dir says), ours, and nobody else's to read or write. */
-static int check_stat(const char *path, const struct stat *st, int want_dir, okc_err *err)
+enum { CHECK_FILE, CHECK_DIR, CHECK_ROOT };
+
+/* The one rule for everything under the state root: a real file or directory (as what
+ * says), ours, and nobody else's to read or write. The root only has to be nobody else's
+ * to write: its subdirectories keep the secrets from readers. */
+static int check_stat(const char *path, const struct stat *st, int what, okc_err *err)
 {
 	char word[1024];
+	int want_dir = what != CHECK_FILE;
+	mode_t refused = what == CHECK_ROOT ? (S_IWGRP | S_IWOTH) : (S_IRWXG | S_IRWXO);
 
 	if (S_ISLNK(st->st_mode))
 		return fail_symlink(path, err);
@@ -70,11 +77,16 @@ static int check_stat(const char *path, const struct stat *st, int want_dir, okc
 	if (st->st_uid != geteuid())
 		return okc_fail(err, OKC_EXIT_FAIL, "%s is owned by uid %ld, not you (uid %ld)",
 		                path, (long)st->st_uid, (long)geteuid());
-	if (st->st_mode & (S_IRWXG | S_IRWXO)) {
-		okc_fail(err, OKC_EXIT_FAIL, "%s has mode %04o", path,
-		         (unsigned)(st->st_mode & 07777));
+	if (st->st_mode & refused) {
+		okc_fail(err, OKC_EXIT_FAIL, "%s has mode %04o%s", path,
+		         (unsigned)(st->st_mode & 07777),
+		         what == CHECK_ROOT ? ": others can write to it" : "");
 		shell_word(path, word, sizeof(word));
-		okc_hint(err, "run: chmod %s %s", want_dir ? "700" : "600", word);
+		okc_hint(err, "run: chmod %s %s",
+		         what == CHECK_ROOT ? "go-w"
+		         : want_dir         ? "700"
+		                            : "600",
+		         word);
 		return -1;
 	}
 	return 0;
@@ -86,10 +98,11 @@ int store_check_fd(int fd, const char *path, okc_err *err)
 
 	if (fstat(fd, &st) < 0)
 		return okc_fail(err, OKC_EXIT_FAIL, "cannot stat %s: %s", path, strerror(errno));
-	return check_stat(path, &st, 0, err);
+	return check_stat(path, &st, CHECK_FILE, err);
 }
 
-int store_check_dir(const char *dir, okc_err *err)
+/* store_check_dir with the rule of the root (CHECK_ROOT) or of a directory under it. */
+static int check_dir(const char *dir, int what, okc_err *err)
 {
 	struct stat st;
 
@@ -98,7 +111,12 @@ int store_check_dir(const char *dir, okc_err *err)
 			return OKC_NOENT;
 		return okc_fail(err, OKC_EXIT_FAIL, "cannot read %s: %s", dir, strerror(errno));
 	}
-	return check_stat(dir, &st, 1, err);
+	return check_stat(dir, &st, what, err);
+}
+
+int store_check_dir(const char *dir, okc_err *err)
+{
+	return check_dir(dir, CHECK_DIR, err);
 }
 
 /* mkdir -p for what lies above the state root (e.g. a missing ~/.config): created 0700
@@ -154,7 +172,7 @@ static int ensure_one(const char *path, int is_root, okc_err *err)
 			                strerror(errno));
 		st.st_mode = (st.st_mode & ~(mode_t)07777) | 0700;
 	}
-	return check_stat(path, &st, 1, err);
+	return check_stat(path, &st, is_root ? CHECK_ROOT : CHECK_DIR, err);
 }
 
 /* Walks root, then each component of dir below root. create: make what is missing;
@@ -173,7 +191,7 @@ static int walk_tree(const char *root, const char *dir, int create, okc_err *err
 		return okc_fail(err, OKC_EXIT_FAIL, "%s is not under %s", dir, root);
 
 	path = xstrndup(root, rlen);
-	rc = create ? ensure_one(path, 1, err) : store_check_dir(path, err);
+	rc = create ? ensure_one(path, 1, err) : check_dir(path, CHECK_ROOT, err);
 	rest = dir + rlen;
 	while (rc == 0) {
 		char *next;

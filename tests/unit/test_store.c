@@ -151,11 +151,20 @@ Test(store, ensure_dir_refuses_loose_directory)
 	cr_assert_eq(access(dir, F_OK), -1, "nothing is created below a refused directory");
 	cr_assert_eq(store_check_dir(mid, &err), -1);
 	cr_assert(strstr(err.hint, "chmod 700"), "%s", err.hint);
-	/* root itself is judged too */
+	/* root itself is judged too: others may read it (`mkdir -p` makes it 0755), not
+	 * write to it */
 	cr_assert_eq(chmod(mid, 0700), 0);
-	cr_assert_eq(chmod(root, 0750), 0);
+	cr_assert_eq(chmod(root, 0755), 0);
+	cr_assert_eq(store_ensure_dir(root, dir, &err), 0, "%s", err.msg);
+	cr_assert_eq(store_check_tree(root, dir, &err), 0, "%s", err.msg);
+	cr_assert_eq(mode_of(dir), 0700, "what oktacred creates below it is closed");
+	cr_assert_eq(chmod(root, 0775), 0);
 	cr_assert_eq(store_ensure_dir(root, dir, &err), -1);
-	cr_assert(strstr(err.hint, "chmod 700"), "%s", err.hint);
+	cr_assert(strstr(err.msg, "has mode 0775"), "%s", err.msg);
+	cr_assert(strstr(err.hint, "chmod go-w"), "%s", err.hint);
+	cr_assert_eq(chmod(root, 0702), 0);
+	cr_assert_eq(store_check_tree(root, dir, &err), -1);
+	cr_assert(strstr(err.hint, "chmod go-w"), "%s", err.hint);
 	free(root), free(mid), free(dir);
 }
 

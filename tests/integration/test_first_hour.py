@@ -1,0 +1,58 @@
+"""A newcomer's first hour (issue 15): a config directory made with `mkdir -p`, a timer
+for users who never set oktacred up, hints where users stop."""
+import os
+import stat
+
+import pytest
+
+from checks import real_session
+from conftest import do_login
+
+
+def mode(p):
+    return stat.S_IMODE(os.lstat(p).st_mode)
+
+
+# -- item 2: ~/.config/oktacred made with `mkdir -p` (0755) ------------------------------
+
+def test_config_directory_made_with_mkdir_p_works(env):
+    env.idp.settings(interval=1)
+    os.chmod(env.root, 0o755)
+    os.chmod(env.config, 0o644)
+    rc, out, err = do_login(env)
+    assert rc == 0, err
+    assert mode(env.root) == 0o755, "the user's directory is left as it is"
+    for d in (env.root / "okta", env.provider_dir()):
+        assert mode(d) == 0o700, d
+    assert mode(env.tokens_path()) == 0o600
+    r = env.run("token")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == env.tokens()["access_token"]
+    r = env.run("status")
+    assert r.returncode == 0, r.stderr
+
+
+@pytest.mark.parametrize("m", [0o775, 0o757, 0o777])
+def test_config_directory_writable_by_others_is_refused(env, m):
+    real_session(env, expired=False)
+    os.chmod(env.root, m)
+    r = env.run("token")
+    assert r.returncode == 1 and r.stdout == "", r.stderr
+    assert "mode %04o" % m in r.stderr
+    assert "chmod go-w %s" % env.root in r.stderr
+
+
+def test_under_an_open_root_the_secrets_stay_closed(env):
+    real_session(env, expired=False)
+    os.chmod(env.root, 0o755)
+    os.chmod(env.root / "okta", 0o755)
+    r = env.run("token")
+    assert r.returncode == 1 and "chmod 700 %s" % (env.root / "okta") in r.stderr
+    os.chmod(env.root / "okta", 0o700)
+    os.chmod(env.tokens_path(), 0o644)
+    r = env.run("token")
+    assert r.returncode == 1 and "chmod 600 %s" % env.tokens_path() in r.stderr
+    os.chmod(env.tokens_path(), 0o600)
+    os.chmod(env.config, 0o664)
+    r = env.run("token")
+    assert r.returncode == 1 and "writable by group or others" in r.stderr
