@@ -1,11 +1,15 @@
 /* cmd_refresh.c: `oktacred refresh [NAME...] [--all]`: refresh now, what the systemd
  * user timer runs so that an idle session's refresh token does not lapse. */
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
 
 #include "oktacred/cache.h"
 #include "oktacred/cli.h"
 #include "oktacred/config.h"
 #include "oktacred/log.h"
+#include "oktacred/paths.h"
 #include "oktacred/provider.h"
 #include "oktacred/refresh.h"
 #include "oktacred/util.h"
@@ -23,10 +27,12 @@ static int refresh_one(const struct provider_cfg *p, okc_err *err)
 	return 0;
 }
 
-/* --all: every provider with a person's session that has one; the others are skipped. */
+/* --all: every provider with a person's session that has one; the others are skipped.
+ * Nothing to do is success ("nothing to refresh"), so the timer never fails for a user
+ * who has no session, no provider or no configuration at all. */
 static int refresh_all(struct cli_ctx *ctx)
 {
-	int worst = 0;
+	int worst = 0, tried = 0;
 	size_t i;
 
 	for (i = 0; i < ctx->cfg->nproviders; i++) {
@@ -43,6 +49,7 @@ static int refresh_all(struct cli_ctx *ctx)
 			log_verbose("%s: not logged in; skipped", p->name);
 			continue;
 		}
+		tried++;
 		if (rc == 0)
 			rc = refresh_one(p, &err);
 		if (rc < 0) {
@@ -57,7 +64,25 @@ static int refresh_all(struct cli_ctx *ctx)
 		ctx->err.code = worst;
 		return -1;
 	}
+	if (!tried)
+		log_info("nothing to refresh");
 	return 0;
+}
+
+/* Whether the configuration file (--config, OKTACRED_CONFIG or the default) is absent. */
+static int config_missing(const struct cli_ctx *ctx)
+{
+	struct stat st;
+	char *path = NULL;
+	okc_err err;
+	int missing;
+
+	if ((ctx->config_path ? paths_expand_home(ctx->config_path, &path, &err)
+	                      : paths_config_file(&path, &err)) < 0)
+		return 0; /* config_open says what is wrong */
+	missing = stat(path, &st) < 0 && errno == ENOENT;
+	free(path);
+	return missing;
 }
 
 int cmd_refresh(struct cli_ctx *ctx)
@@ -69,6 +94,10 @@ int cmd_refresh(struct cli_ctx *ctx)
 	if (cli_flag(ctx, "--all")) {
 		if (ctx->npos)
 			return cli_usage_error(ctx, "--all takes no NAME");
+		if (config_missing(ctx)) {
+			log_info("nothing to refresh (no configuration file)");
+			return 0;
+		}
 		return cli_config_all(ctx) < 0 ? -1 : refresh_all(ctx);
 	}
 	if (cli_config(ctx) < 0)

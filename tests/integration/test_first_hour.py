@@ -56,3 +56,30 @@ def test_under_an_open_root_the_secrets_stay_closed(env):
     os.chmod(env.config, 0o664)
     r = env.run("token")
     assert r.returncode == 1 and "writable by group or others" in r.stderr
+
+
+# -- item 9: what the refresh timer runs, for users who never set oktacred up ------------
+
+@pytest.mark.parametrize("setup", ["no directory", "no file", "empty file", "no session"])
+def test_refresh_all_with_nothing_set_up_succeeds(env, setup):
+    if setup == "no directory":
+        os.remove(env.config)
+        os.rmdir(env.root)
+    elif setup == "no file":
+        os.remove(env.config)
+    elif setup == "empty file":
+        env.config.write_text("")
+    r = env.run("refresh", "--all")
+    assert r.returncode == 0, r.stderr
+    assert "nothing to refresh" in r.stderr and r.stdout == ""
+    assert env.idp.log() == []
+    if setup == "no directory":
+        assert not env.root.exists(), "nothing is created for a user who has no config"
+
+
+def test_refresh_all_with_a_missing_config_named_on_the_command_line(env, tmp_path):
+    r = env.run("--config", str(tmp_path / "nope"), "refresh", "--all")
+    assert r.returncode == 0 and "nothing to refresh" in r.stderr, r.stderr
+    # without --all a missing configuration is still an error
+    r = env.run("--config", str(tmp_path / "nope"), "refresh")
+    assert r.returncode == 2 and "no configuration file" in r.stderr
