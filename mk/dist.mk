@@ -10,7 +10,8 @@ dist:
 	git archive --format=tar --prefix=$(DIST_NAME)/ HEAD | gzip -n > $(DIST_TAR)
 	@echo "$(DIST_TAR)"
 
-# Builds the .deb from the dist tarball with packaging/debian, then lintian.
+# Builds the .deb from the dist tarball with packaging/debian, then lintian, then
+# scripts/check-deb.sh (the timer is not enabled for every user; README.md is shipped).
 deb: dist
 	rm -rf $(B)/deb && mkdir -p $(B)/deb
 	tar -xzf $(DIST_TAR) -C $(B)/deb
@@ -18,4 +19,5 @@ deb: dist
 	cp -r packaging/debian $(B)/deb/$(DIST_NAME)/debian
 	cd $(B)/deb/$(DIST_NAME) && dpkg-buildpackage -us -uc -b
 	lintian --fail-on error $(B)/deb/oktacred_$(VERSION)-1_*.deb
+	for d in $(B)/deb/oktacred_$(VERSION)-1_*.deb; do scripts/check-deb.sh "$$d" || exit 1; done
 	@ls $(B)/deb/*.deb

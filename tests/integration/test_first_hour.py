@@ -2,6 +2,7 @@
 for users who never set oktacred up, hints where users stop."""
 import os
 import stat
+import subprocess
 
 import pytest
 
@@ -83,3 +84,80 @@ def test_refresh_all_with_a_missing_config_named_on_the_command_line(env, tmp_pa
     # without --all a missing configuration is still an error
     r = env.run("--config", str(tmp_path / "nope"), "refresh")
     assert r.returncode == 2 and "no configuration file" in r.stderr
+
+
+# -- item 9: the .deb keeps the timer opt-in and ships the README -------------------------
+
+CHECK_DEB = os.path.join(os.path.dirname(__file__), "..", "..", "scripts", "check-deb.sh")
+ENABLING_POSTINST = """#!/bin/sh
+set -e
+if deb-systemd-helper --quiet --user was-enabled 'oktacred-refresh.timer' ; then
+	deb-systemd-helper --user enable 'oktacred-refresh.timer' >/dev/null || true
+fi
+"""
+OPT_IN_POSTINST = """#!/bin/sh
+set -e
+deb-systemd-helper --user update-state 'oktacred-refresh.timer' >/dev/null || true
+"""
+
+
+def fake_deb(tmp_path, readme=True, wants=False, postinst=None):
+    """A package laid out like oktacred's, built with dpkg-deb."""
+    root = tmp_path / "pkg"
+    (root / "DEBIAN").mkdir(parents=True)
+    (root / "DEBIAN" / "control").write_text(
+        "Package: oktacred\nVersion: 0.1.0-1\nArchitecture: all\n"
+        "Maintainer: test <test@example.invalid>\nDescription: test\n")
+    units = root / "usr/lib/systemd/user"
+    units.mkdir(parents=True)
+    (units / "oktacred-refresh.timer").write_text("[Timer]\n")
+    doc = root / "usr/share/doc/oktacred"
+    doc.mkdir(parents=True)
+    (doc / "copyright").write_text("x\n")
+    if readme:
+        (doc / "README.md").write_text("# oktacred\n")
+    if wants:
+        w = root / "etc/systemd/user/timers.target.wants"
+        w.mkdir(parents=True)
+        os.symlink("/usr/lib/systemd/user/oktacred-refresh.timer",
+                   w / "oktacred-refresh.timer")
+    if postinst:
+        p = root / "DEBIAN" / "postinst"
+        p.write_text(postinst)
+        os.chmod(p, 0o755)
+    for d, _, _ in os.walk(root):
+        os.chmod(d, 0o755)
+    deb = tmp_path / "oktacred.deb"
+    subprocess.run(["dpkg-deb", "--root-owner-group", "-b", str(root), str(deb)],
+                   check=True, capture_output=True)
+    return deb
+
+
+def check_deb(deb):
+    return subprocess.run(["sh", CHECK_DEB, str(deb)], capture_output=True, text=True)
+
+
+def test_deb_check_accepts_an_opt_in_package(tmp_path):
+    r = check_deb(fake_deb(tmp_path, postinst=OPT_IN_POSTINST))
+    assert r.returncode == 0, r.stderr
+
+
+@pytest.mark.parametrize("kind,needle", [
+    ("wants", ".wants"),
+    ("postinst", "enables a systemd user unit"),
+    ("no readme", "README.md"),
+])
+def test_deb_check_refuses(tmp_path, kind, needle):
+    deb = fake_deb(tmp_path, readme=kind != "no readme", wants=kind == "wants",
+                   postinst=ENABLING_POSTINST if kind == "postinst" else None)
+    r = check_deb(deb)
+    assert r.returncode != 0 and needle in r.stderr, r.stderr
+
+
+def test_debian_packaging_keeps_the_timer_opt_in():
+    """What makes the real package pass the check (built and checked by `make deb`)."""
+    top = os.path.join(os.path.dirname(__file__), "..", "..", "packaging", "debian")
+    with open(os.path.join(top, "rules")) as f:
+        assert "dh_installsystemduser --no-enable" in f.read()
+    with open(os.path.join(top, "docs")) as f:
+        assert "README.md" in f.read().split()
