@@ -21,10 +21,15 @@ fi
 ctl=$(mktemp -d)
 trap 'rm -rf "$ctl"' EXIT
 dpkg-deb -e "$deb" "$ctl"
+# dh_installsystemduser --no-enable still writes an "enable", but only under
+# "deb-systemd-helper --user debian-installed", which is false on a first install: it
+# restores what an admin enabled before. An enable without that guard is for everyone.
 for s in preinst postinst; do
 	[ -f "$ctl/$s" ] || continue
-	if grep -E 'deb-systemd-helper[[:space:]]+(--quiet[[:space:]]+)?--user[[:space:]].*enable|systemctl[[:space:]].*--global[[:space:]].*enable' \
-		"$ctl/$s" | grep -v -E 'was-enabled|--no-enable' >/dev/null; then
+	if grep -E 'deb-systemd-helper[[:space:]]+(--quiet[[:space:]]+)?--user[[:space:]]+enable|systemctl[[:space:]].*--global[[:space:]].*enable' \
+		"$ctl/$s" >/dev/null &&
+		! grep -E 'deb-systemd-helper[[:space:]]+--user[[:space:]]+debian-installed' \
+			"$ctl/$s" >/dev/null; then
 		echo "check-deb: $deb's $s enables a systemd user unit for every user:" >&2
 		grep -n -E 'deb-systemd-helper|systemctl' "$ctl/$s" >&2
 		fail=1

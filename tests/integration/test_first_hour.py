@@ -95,8 +95,14 @@ if deb-systemd-helper --quiet --user was-enabled 'oktacred-refresh.timer' ; then
 	deb-systemd-helper --user enable 'oktacred-refresh.timer' >/dev/null || true
 fi
 """
+# What dh_installsystemduser --no-enable writes: enable only what was enabled before.
 OPT_IN_POSTINST = """#!/bin/sh
 set -e
+if deb-systemd-helper --user debian-installed 'oktacred-refresh.timer' ; then
+	if deb-systemd-helper --quiet --user was-enabled 'oktacred-refresh.timer' ; then
+		deb-systemd-helper --user enable 'oktacred-refresh.timer' >/dev/null || true
+	fi
+fi
 deb-systemd-helper --user update-state 'oktacred-refresh.timer' >/dev/null || true
 """
 
