@@ -67,6 +67,10 @@ long long now_mono_ms(void);
 
 int str_eq(const char *a, const char *b); /* both may be NULL */
 int str_starts(const char *s, const char *prefix);
+/* The edit distance between a and b: insertions, deletions, substitutions and swaps of
+ * two neighbours ("logni" is 1 from "login"), for "did you mean" hints. Strings longer
+ * than 64 bytes count as far from everything (SIZE_MAX). */
+size_t str_distance(const char *a, const char *b);
 
 /* Last: the banned functions become compile errors in every file that includes this. */
 #include "oktacred/banned.h"

@@ -101,6 +101,35 @@ static const struct cli_command *find_command(const char *name)
 	return NULL;
 }
 
+/* "unknown command" with the nearest command or alias when one is close enough to be a
+ * typo: at most 1 edit for a short word, 2 for a longer one. */
+static int unknown_command(struct cli_ctx *ctx, const char *name)
+{
+	const struct cli_command *c;
+	const char *best = NULL;
+	size_t best_d = strlen(name) < 4 ? 1 : 2;
+
+	for (c = cli_commands; c->name; c++) {
+		const char *names[2] = {c->name, c->alias};
+
+		for (int k = 0; k < 2; k++) {
+			size_t d;
+
+			if (!names[k])
+				continue;
+			d = str_distance(name, names[k]);
+			if (d <= best_d && (!best || d < str_distance(name, best))) {
+				best = names[k];
+				best_d = d;
+			}
+		}
+	}
+	if (best)
+		return cli_usage_error(ctx, "unknown command \"%s\" (did you mean %s?)", name,
+		                       best);
+	return cli_usage_error(ctx, "unknown command \"%s\"", name);
+}
+
 static void print_options(FILE *out, const struct cli_option *opts)
 {
 	const struct cli_option *o;
@@ -370,7 +399,7 @@ int cli_main(int argc, char **argv)
 		if (!ctx.cmd) {
 			ctx.cmd = find_command(a);
 			if (!ctx.cmd) {
-				rc = cli_usage_error(&ctx, "unknown command '%s'", a);
+				rc = unknown_command(&ctx, a);
 				goto out;
 			}
 			continue;
@@ -378,7 +407,8 @@ int cli_main(int argc, char **argv)
 		ctx.pos[ctx.npos++] = argv[i];
 	}
 	log_init(ctx.debug ? LOG_DEBUG : ctx.verbose ? LOG_VERBOSE : LOG_NORMAL, !ctx.no_color);
-	if (special == 'V' || (ctx.cmd && ctx.cmd->run == cmd_version)) {
+	/* `version --help` is help, like every other command's --help. */
+	if (special == 'V' || (ctx.cmd && ctx.cmd->run == cmd_version && special != 'h')) {
 		rc = cmd_version(&ctx);
 	} else if (special == 'h' || !ctx.cmd) {
 		print_help(ctx.cmd || special ? stdout : stderr, ctx.cmd);
@@ -407,7 +437,7 @@ int cmd_help(struct cli_ctx *ctx)
 	if (ctx->npos > 1)
 		return cli_usage_error(ctx, "too many arguments");
 	if (ctx->npos == 1 && !(c = find_command(ctx->pos[0])))
-		return cli_usage_error(ctx, "unknown command '%s'", ctx->pos[0]);
+		return unknown_command(ctx, ctx->pos[0]);
 	print_help(stdout, c);
 	return 0;
 }

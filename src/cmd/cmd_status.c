@@ -239,18 +239,29 @@ static cJSON *to_json(const struct session_info *s)
 	return o;
 }
 
+/* Whether names[i] is among names[0..i-1] (two NAMEs of one provider). */
+static int seen_before(const char **names, size_t i)
+{
+	for (size_t j = 0; j < i; j++)
+		if (strcmp(names[j], names[i]) == 0)
+			return 1;
+	return 0;
+}
+
 int cmd_status(struct cli_ctx *ctx)
 {
 	const struct provider_cfg **list;
 	const struct identity_cfg *id, **only;
 	int json = cli_flag(ctx, "--json"), all_usable = 1, failed = 0;
-	size_t n = 0, i;
+	size_t n = 0, nhints = 0, i;
 	cJSON *arr = NULL;
+	const char **hints;
 
 	if (cli_config_all(ctx) < 0)
 		return -1;
 	list = xcalloc(ctx->cfg->nproviders + (size_t)ctx->npos + 1, sizeof(*list));
 	only = xcalloc(ctx->cfg->nproviders + (size_t)ctx->npos + 1, sizeof(*only));
+	hints = xcalloc(ctx->cfg->nproviders + (size_t)ctx->npos + 1, sizeof(*hints));
 	if (ctx->npos == 0) {
 		for (i = 0; i < ctx->cfg->nproviders; i++)
 			list[n++] = &ctx->cfg->providers[i];
@@ -259,6 +270,7 @@ int cmd_status(struct cli_ctx *ctx)
 		if (config_resolve(ctx->cfg, ctx->pos[i], &id, &list[n], &ctx->err) < 0) {
 			free(list);
 			free(only);
+			free(hints);
 			return -1;
 		}
 		if (id && identity_kind_of(id)->status)
@@ -280,8 +292,16 @@ int cmd_status(struct cli_ctx *ctx)
 			cJSON_AddItemToArray(arr, to_json(&s));
 		else
 			print_text(&s, i == 0);
+		/* The next step, for a person's session only: service accounts and API
+		 * tokens need no login. */
+		if (!s.usable && !s.failed && provider_can(list[i], PROVIDER_LOGIN))
+			hints[nhints++] = list[i]->name;
 		session_free(&s);
 	}
+	for (i = 0; i < nhints; i++)
+		if (!seen_before(hints, i))
+			fprintf(stderr, "run: oktacred login %s\n", hints[i]);
+	free(hints);
 	if (json) {
 		char *text = cJSON_Print(arr);
 

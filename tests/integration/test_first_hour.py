@@ -167,3 +167,53 @@ def test_debian_packaging_keeps_the_timer_opt_in():
         assert "dh_installsystemduser --no-enable" in f.read()
     with open(os.path.join(top, "docs")) as f:
         assert "README.md" in f.read().split()
+
+
+# -- item 5: hints where users stop -----------------------------------------------------
+
+def test_status_of_a_missing_session_says_what_to_run(env):
+    r = env.run("status", "okta-admin")
+    assert r.returncode == 3
+    assert "not logged in" in r.stdout
+    assert "run: oktacred login okta-oidc" in r.stderr.splitlines()
+    r = env.run("status", "--json")
+    assert r.returncode == 3 and "run: oktacred login okta-oidc" in r.stderr
+
+
+def test_status_of_a_service_account_does_not_say_log_in(env):
+    env.write_config(
+        "[provider robot]\nkind = okta/service-account\n"
+        f"org_url = {env.idp.base}\nclient_id = 0oa-robot\n"
+        "client_secret_env = ROBOT_SECRET\nscopes = api.read\n"
+        "authorization_server = default\n\n"
+        "[provider api]\nkind = okta/api-token\n"
+        f"org_url = {env.idp.base}\ntoken_env = OKTA_API_TOKEN\n")
+    r = env.run("status")
+    assert r.returncode in (0, 3) and "robot (" in r.stdout and "api (" in r.stdout, r.stderr
+    assert "login" not in r.stderr, r.stderr
+
+
+@pytest.mark.parametrize("typo,nearest", [("logni", "login"), ("stauts", "status"),
+                                          ("whoamu", "whoami"), ("refesh", "refresh"),
+                                          ("credential-proces", "credential-process")])
+def test_unknown_command_suggests_the_nearest(env, typo, nearest):
+    r = env.run(typo)
+    assert r.returncode == 2 and r.stdout == ""
+    assert r.stderr.splitlines()[0] == \
+        'oktacred: unknown command "%s" (did you mean %s?)' % (typo, nearest)
+    r = env.run("help", typo)
+    assert r.returncode == 2 and "(did you mean %s?)" % nearest in r.stderr
+
+
+def test_unknown_command_far_from_all_suggests_nothing(env):
+    r = env.run("xyzzy")
+    assert r.returncode == 2
+    assert r.stderr.splitlines()[0] == 'oktacred: unknown command "xyzzy"'
+
+
+def test_version_help_shows_help(env):
+    r = env.run("version", "--help")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("usage: oktacred version")
+    r = env.run("version")
+    assert r.returncode == 0 and r.stdout.startswith("oktacred ")

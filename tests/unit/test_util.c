@@ -1,6 +1,7 @@
 /* test_util.c: durations, RFC 3339 times (round trips, leap days) and the display of
  * time left, from src/util.c. */
 #include <criterion/criterion.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -419,4 +420,18 @@ Test(util, backoff_delay_doubles_to_the_cap_with_full_jitter)
 	cr_assert_gt(max[4], 2500);
 	cr_assert_eq(backoff_delay_ms(1, 0, 100), 0);
 	cr_assert_eq(backoff_delay_ms(100, 1, 0), 0);
+}
+
+Test(util, str_distance_counts_edits_and_swaps)
+{
+	cr_assert_eq(str_distance("login", "login"), 0);
+	cr_assert_eq(str_distance("logni", "login"), 1);
+	cr_assert_eq(str_distance("stauts", "status"), 1);
+	cr_assert_eq(str_distance("refesh", "refresh"), 1);
+	cr_assert_eq(str_distance("", "env"), 3);
+	cr_assert_eq(str_distance("xyzzy", "exec"), 5);
+	char longer[80];
+	memset(longer, 'a', sizeof(longer) - 1);
+	longer[sizeof(longer) - 1] = '\0';
+	cr_assert_eq(str_distance(longer, "a"), SIZE_MAX);
 }
