@@ -70,6 +70,11 @@ typedef int (*config_setter)(struct config_ctx *c, const struct config_key *k, v
 #define CK_REQUIRED 0x02u /* the section needs it */
 #define CK_STRING   0x04u /* a char * at off, freed with the configuration */
 #define CK_SECRET   0x0cu /* a CK_STRING wiped before it is freed */
+/* A CK_STRING naming a file when it is an absolute path: config_load_all checks that it
+ * exists, is a regular file of the user's and not writable by others (CK_PRIVATE: nor
+ * readable). */
+#define CK_FILE    0x10u
+#define CK_PRIVATE 0x20u
 
 struct config_key {
 	const char *name;
@@ -165,6 +170,18 @@ int config_open(const char *path, struct config **out, okc_err *err);
 int config_check(struct config *cfg, okc_err *err);
 /* config_open and config_check. */
 int config_load(const char *path, struct config **out, okc_err *err);
+/* `config validate`: config_load, but reading on after an error, so that every error is
+ * found (see config_errors), and also checking the files keys name (CK_FILE) and that the
+ * file has a section. On an error *err is the first in the file and *out is the
+ * configuration holding the errors (NULL when the file could not be read); free it. */
+int config_load_all(const char *path, struct config **out, okc_err *err);
+/* The errors config_load_all found, in the order of the file, each said once. */
+struct config_error {
+	int line;
+	char *text; /* "FILE:LINE: message" */
+	char *hint; /* or NULL */
+};
+size_t config_errors(const struct config *cfg, const struct config_error **out);
 void config_free(struct config *cfg);
 
 /* The warnings of the sections checked so far (every one after config_check), in the

@@ -128,6 +128,33 @@ static int config_online(struct cli_ctx *ctx)
 	return 0;
 }
 
+/* Reads the configuration finding every error: all but the last are said here, in the
+ * order of the file, the last as the command's error. */
+static int validate_all(struct cli_ctx *ctx)
+{
+	const struct config_error *e;
+	struct config *cfg = NULL;
+	size_t n;
+
+	if (config_load_all(ctx->config_path, &cfg, &ctx->err) == 0) {
+		ctx->cfg = cfg;
+		return 0;
+	}
+	n = config_errors(cfg, &e);
+	for (size_t i = 0; i + 1 < n; i++) {
+		log_error("%s", e[i].text);
+		if (e[i].hint)
+			fprintf(stderr, "%s\n", e[i].hint);
+	}
+	if (n > 1) {
+		okc_fail(&ctx->err, OKC_EXIT_USAGE, "%s", e[n - 1].text);
+		if (e[n - 1].hint)
+			okc_hint(&ctx->err, "%s", e[n - 1].hint);
+	}
+	config_free(cfg);
+	return -1;
+}
+
 int cmd_config(struct cli_ctx *ctx)
 {
 	const char *sub = ctx->npos ? ctx->pos[0] : NULL;
@@ -138,10 +165,10 @@ int cmd_config(struct cli_ctx *ctx)
 	/* Names are known without checking a section: completion works with a broken one. */
 	if (strcmp(sub, "list") == 0 && cli_flag(ctx, "--names"))
 		return cli_config(ctx) < 0 ? -1 : config_list(ctx);
-	if (cli_config_all(ctx) < 0)
-		return -1;
 	if (strcmp(sub, "list") == 0)
-		return config_list(ctx);
+		return cli_config_all(ctx) < 0 ? -1 : config_list(ctx);
+	if (!ctx->cfg && validate_all(ctx) < 0)
+		return -1;
 	cli_config_warnings(ctx, NULL, NULL, 1);
 	log_info("%s: valid (%zu provider%s, %zu identit%s)", ctx->cfg->path, ctx->cfg->nproviders,
 	         ctx->cfg->nproviders == 1 ? "" : "s", ctx->cfg->nidentities,

@@ -39,8 +39,8 @@ const struct config_key config_provider_keys[] = {
     {"token_store", set_token_store, 0, CK_COMMON, "file", NULL, 0, 0},
     {"files.base_path", config_set_path, offsetof(struct provider_cfg, base_path),
      CK_COMMON | CK_STRING, NULL, NULL, 0, 0},
-    {"ca_bundle", config_set_path, offsetof(struct provider_cfg, ca_bundle), CK_COMMON | CK_STRING,
-     NULL, NULL, 0, 0},
+    {"ca_bundle", config_set_path, offsetof(struct provider_cfg, ca_bundle),
+     CK_COMMON | CK_STRING | CK_FILE, NULL, NULL, 0, 0},
     /* The HTTP timeout of one request to the provider. */
     {"timeout", config_set_duration, offsetof(struct provider_cfg, timeout), CK_COMMON, NULL, NULL,
      1, 600},

@@ -41,7 +41,8 @@
 #define CONFIG_MAX_SIZE (1024 * 1024)
 #define NAME_MAX_LEN    64
 
-enum section_type { SEC_PROVIDER = 0, SEC_IDENTITY = 1, SEC_DEFAULTS, SEC_NONE };
+/* SEC_SKIP: the lines under a section header that was refused (config validate reads on). */
+enum section_type { SEC_PROVIDER = 0, SEC_IDENTITY = 1, SEC_DEFAULTS, SEC_NONE, SEC_SKIP };
 
 /* What provider_cfg and identity_cfg begin with. */
 struct section_head {
@@ -129,6 +130,11 @@ struct config_private {
 	const char *secret_key;          /* a secret written in the file itself: which, or NULL */
 	struct config_warning *warnings; /* by line */
 	size_t nwarnings;
+	/* config_load_all: every error, by line (collect set), and the file's mode. */
+	int collect;
+	struct config_error *errors;
+	size_t nerrors;
+	unsigned mode;
 	/* names to indexes: open addressing, slots hold index + 1 */
 	size_t icap[2];
 	size_t icount[2];
@@ -150,10 +156,42 @@ struct config_ctx {
 	const struct entry *entries; /* its key lines */
 	size_t nentries;
 	int defaults_line;
-	int hint_ok; /* the last failure was kept: a hint may follow it */
+	int hint_ok;    /* the last failure was kept: a hint may follow it */
+	long collected; /* collecting: the index of the last error, + 1 (0: none) */
 };
 
 /* ---- messages ---- */
+
+/* config_load_all: each error kept, in the order of the file (a message said twice, as
+ * when two checks meet the same line, is kept once). */
+static void collect_error(struct config_ctx *c, int line, const char *msg)
+{
+	struct config_private *pv = c->priv;
+	char *text = xasprintf("%s:%d: %s", c->file, line, msg);
+	size_t i;
+
+	for (i = 0; i < pv->nerrors; i++) {
+		if (strcmp(pv->errors[i].text, text) == 0) {
+			free(text);
+			return;
+		}
+	}
+	if (pv->nerrors % 8 == 0)
+		pv->errors = xrealloc(pv->errors, (pv->nerrors + 8) * sizeof(*pv->errors));
+	for (i = pv->nerrors; i > 0 && pv->errors[i - 1].line > line; i--)
+		pv->errors[i] = pv->errors[i - 1];
+	pv->errors[i].line = line;
+	pv->errors[i].text = text;
+	pv->errors[i].hint = NULL;
+	pv->nerrors++;
+	c->collected = (long)i + 1;
+}
+
+size_t config_errors(const struct config *cfg, const struct config_error **out)
+{
+	*out = cfg && cfg->priv ? cfg->priv->errors : NULL;
+	return cfg && cfg->priv ? cfg->priv->nerrors : 0;
+}
 
 static int vfail_at(struct config_ctx *c, int line, const char *fmt, va_list ap)
     __attribute__((format(printf, 3, 0)));
@@ -161,11 +199,14 @@ static int vfail_at(struct config_ctx *c, int line, const char *fmt, va_list ap)
 {
 	char msg[768];
 
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	c->collected = 0;
+	if (c->priv && c->priv->collect)
+		collect_error(c, line, msg);
 	/* Of several errors, the one on the lowest line: the first a reader meets. */
 	c->hint_ok = 0;
 	if (c->failed && c->err_line <= line)
 		return -1;
-	vsnprintf(msg, sizeof(msg), fmt, ap);
 	okc_fail(c->err, OKC_EXIT_USAGE, "%s:%d: %s", c->file, line, msg);
 	c->failed = 1;
 	c->err_line = line;
@@ -248,12 +289,15 @@ void config_hint(struct config_ctx *c, const char *fmt, ...)
 	char msg[sizeof(c->err->hint)];
 	va_list ap;
 
-	if (!c->hint_ok)
+	if (!c->hint_ok && !c->collected)
 		return;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	okc_hint(c->err, "%s", msg);
+	if (c->collected && !c->priv->errors[c->collected - 1].hint)
+		c->priv->errors[c->collected - 1].hint = xstrdup(msg);
+	if (c->hint_ok)
+		okc_hint(c->err, "%s", msg);
 }
 
 const char *config_raw(const struct config_ctx *c)
@@ -810,8 +854,73 @@ static const struct config_kind *peek_kind(const struct config_ctx *c, int t)
 	return NULL;
 }
 
+/* The optimal string alignment distance (Damerau-Levenshtein without reuse) of a and b,
+ * stopping at 9 for long strings. */
+static size_t edit_distance(const char *a, const char *b)
+{
+	size_t n = strlen(a), m = strlen(b), d[3][65];
+
+	if (n > 64 || m > 64)
+		return 9;
+	for (size_t j = 0; j <= m; j++)
+		d[0][j] = j;
+	for (size_t i = 1; i <= n; i++) {
+		size_t *cur = d[i % 3], *prev = d[(i - 1) % 3], *prev2 = d[(i + 1) % 3];
+
+		cur[0] = i;
+		for (size_t j = 1; j <= m; j++) {
+			size_t cost = a[i - 1] != b[j - 1], v = prev[j - 1] + cost;
+
+			if (prev[j] + 1 < v)
+				v = prev[j] + 1;
+			if (cur[j - 1] + 1 < v)
+				v = cur[j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+			    prev2[j - 2] + 1 < v)
+				v = prev2[j - 2] + 1;
+			cur[j] = v;
+		}
+	}
+	return d[n % 3][m];
+}
+
+/* Keeps cand in *best when it is close to word and closer than *best: at most 2 edits,
+ * and at most a third of the longer of the two (1 for short words). */
+static void closest(const char *word, const char *cand, const char **best, size_t *best_d)
+{
+	size_t n = strlen(word) > strlen(cand) ? strlen(word) : strlen(cand);
+	size_t d = edit_distance(word, cand), limit = n / 3 < 2 ? (n / 3 ? n / 3 : 1) : 2;
+
+	if (d <= limit && d < *best_d && d > 0) {
+		*best = cand;
+		*best_d = d;
+	}
+}
+
+/* The key of any section type and kind closest to key, or NULL. */
+static const char *closest_key(int t, const char *key)
+{
+	const char *best = NULL;
+	size_t d = 99;
+
+	if (t != SEC_PROVIDER && t != SEC_IDENTITY) {
+		closest(key, "identity", &best, &d);
+		return best;
+	}
+	closest(key, "kind", &best, &d);
+	for (const struct config_key *k = sections[t].own; k->name; k++)
+		closest(key, k->name, &best, &d);
+	for (const struct config_key *k = sections[t].common; k->name; k++)
+		closest(key, k->name, &best, &d);
+	for (const struct config_kind *const *kind = sections[t].kinds; *kind; kind++)
+		for (const struct config_key *k = (*kind)->keys; k->name; k++)
+			closest(key, k->name, &best, &d);
+	return best;
+}
+
 static int unknown_key(struct config_ctx *c, const char *key)
 {
+	const char *near;
 	char tmp[80], sec[100];
 
 	switch (c->sec) {
@@ -827,6 +936,10 @@ static int unknown_key(struct config_ctx *c, const char *key)
 			                 sec);
 	if (c->sec != SEC_DEFAULTS && strcmp(key, "identity") == 0)
 		return fail_here(c, "identity is a key of [defaults], not of %s", sec);
+	near = closest_key(c->sec, key);
+	if (near)
+		return fail_here(c, "unknown key \"%s\" in %s (did you mean %s?)", SHOW(key, tmp),
+		                 sec, near);
 	return fail_here(c, "unknown key \"%s\" in %s", SHOW(key, tmp), sec);
 }
 
@@ -850,9 +963,19 @@ static int set_kind(struct config_ctx *c, struct section_head *head, const char 
 			config_fail(c, "%s is %s kind; %s's kind is %s", v,
 			            t == SEC_PROVIDER ? "an identity" : "a provider",
 			            sections[t].a_word, list);
-		else
-			config_fail(c, "unknown %s kind \"%s\": use %s", sections[t].word,
-			            SHOW(v, tmp), list);
+		else {
+			const char *near = NULL;
+			size_t d = 99;
+
+			for (const struct config_kind *const *k = sections[t].kinds; *k; k++)
+				closest(v, (*k)->name, &near, &d);
+			if (near)
+				config_fail(c, "unknown %s kind \"%s\" (did you mean %s?)",
+				            sections[t].word, SHOW(v, tmp), near);
+			else
+				config_fail(c, "unknown %s kind \"%s\": use %s", sections[t].word,
+				            SHOW(v, tmp), list);
+		}
 		free(v);
 		return -1;
 	}
@@ -1077,7 +1200,20 @@ static int begin_section(struct config_ctx *c, const char *s, size_t n)
 		if (tlen == strlen(sections[t].word) && memcmp(type, sections[t].word, tlen) == 0)
 			break;
 	if (t == 2) {
-		fail_here(c, "unknown section [%s]", config_shown(s, (size_t)(e - s), tmp));
+		char word[NAME_MAX_LEN + 1];
+		const char *near = NULL;
+		size_t d = 99;
+
+		snprintf(word, sizeof(word), "%.*s",
+		         (int)(tlen < NAME_MAX_LEN ? tlen : NAME_MAX_LEN), type);
+		closest(word, "defaults", &near, &d);
+		closest(word, "provider", &near, &d);
+		closest(word, "identity", &near, &d);
+		if (near)
+			fail_here(c, "unknown section [%s] (did you mean %s?)",
+			          config_shown(s, (size_t)(e - s), tmp), near);
+		else
+			fail_here(c, "unknown section [%s]", config_shown(s, (size_t)(e - s), tmp));
 		config_hint(c, "sections are [defaults], [provider NAME] and [identity NAME]");
 		return -1;
 	}
@@ -1160,6 +1296,8 @@ static int add_entry(struct config_ctx *c, const char *key, const char *raw)
 {
 	struct config_private *pv = c->priv;
 
+	if (c->sec == SEC_SKIP)
+		return 0;
 	if (c->sec == SEC_NONE) {
 		char tmp[80];
 
@@ -1256,8 +1394,17 @@ static int lex(struct config_ctx *c, char *data, size_t len)
 		char *e = nl ? nl : end;
 
 		c->lineno++;
-		if (handle_line(c, s, e) < 0)
-			return -1;
+		if (handle_line(c, s, e) < 0) {
+			const char *f = s;
+
+			if (!c->priv->collect)
+				return -1;
+			/* Read on; the lines under a refused header belong to no section. */
+			while (f < e && (isspace((unsigned char)*f) || (unsigned char)*f >= 0x80))
+				f++;
+			if (*f == '[')
+				c->sec = SEC_SKIP;
+		}
 		s = nl ? nl + 1 : end;
 	}
 	return 0;
@@ -1338,6 +1485,7 @@ static int check_keys(struct config *cfg, int t, size_t i, int flush, okc_err *e
 static int check_all_keys(struct config *cfg, int last_partial, okc_err *err)
 {
 	size_t i = 0, j = 0, n = cfg->nproviders + cfg->nidentities;
+	int failed = 0;
 
 	while (i + j < n) {
 		int t = j >= cfg->nidentities || (i < cfg->nproviders &&
@@ -1346,10 +1494,13 @@ static int check_all_keys(struct config *cfg, int last_partial, okc_err *err)
 		            : SEC_IDENTITY;
 		size_t k = t == SEC_PROVIDER ? i++ : j++;
 
-		if (check_keys(cfg, t, k, last_partial && i + j == n, err) < 0)
-			return -1;
+		if (check_keys(cfg, t, k, last_partial && i + j == n, err) < 0) {
+			if (!cfg->priv->collect)
+				return -1;
+			failed = 1;
+		}
 	}
-	return 0;
+	return failed ? -1 : 0;
 }
 
 /* Stage two of identity i: its provider (stage one done for it too) and the kind's check
@@ -1424,19 +1575,100 @@ static int default_resolves(const struct config *cfg)
 	       index_find(cfg, SEC_PROVIDER, d, strlen(d)) >= 0;
 }
 
+/* config_load_all: a file a key names (CK_FILE) exists and is safe: a regular file of the
+ * user's that others cannot write (nor read, CK_PRIVATE). Only absolute paths: a value
+ * that is not one (PEM text) is no file. */
+static void check_file_key(struct config_ctx *c, const void *section, const struct config_key *k,
+                           const char *path)
+{
+	int line = config_key_line(c, section, k->name);
+	char q[600];
+	struct stat st;
+
+	if (!path || path[0] != '/')
+		return;
+	if (stat(path, &st) < 0) {
+		config_fail_at(c, line, "%s %s: %s", k->name, path, strerror(errno));
+		return;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		config_fail_at(c, line, "%s %s: not a regular file", k->name, path);
+		return;
+	}
+	if (st.st_uid != geteuid()) {
+		config_fail_at(c, line, "%s %s: is owned by another user (uid %ld)", k->name, path,
+		               (long)st.st_uid);
+		config_hint(c, "run: chown %ld %s", (long)geteuid(),
+		            shell_quoted(path, q, sizeof(q)));
+		return;
+	}
+	if ((st.st_mode & (S_IWGRP | S_IWOTH)) ||
+	    ((k->flags & CK_PRIVATE) && (st.st_mode & (S_IRGRP | S_IROTH)))) {
+		config_fail_at(c, line, "%s %s: is %s by group or others", k->name, path,
+		               st.st_mode & (S_IWGRP | S_IWOTH) ? "writable" : "readable");
+		config_hint(c, "run: chmod %s %s", (k->flags & CK_PRIVATE) ? "600" : "go-w",
+		            shell_quoted(path, q, sizeof(q)));
+	}
+}
+
+static void check_files(struct config_ctx *c)
+{
+	struct config *cfg = c->cfg;
+
+	for (int t = 0; t < 2; t++) {
+		size_t n = t == SEC_PROVIDER ? cfg->nproviders : cfg->nidentities;
+
+		for (size_t i = 0; i < n; i++) {
+			struct section_head *head = section_at(cfg, t, i);
+			const struct config_key *lists[3] = {sections[t].own, sections[t].common,
+			                                     head->kind ? head->kind->keys : NULL};
+
+			if (cfg->priv->meta[t][i].state == BROKEN || !head->kind)
+				continue;
+			c->sec = (enum section_type)t;
+			c->sec_idx = i;
+			for (int l = 0; l < 3; l++) {
+				for (const struct config_key *k = lists[l]; k && k->name; k++) {
+					void *obj =
+					    (k->flags & CK_COMMON) ? (void *)head : head->kind_cfg;
+
+					if ((k->flags & CK_FILE) && (k->flags & CK_STRING) && obj)
+						check_file_key(c, head, k, *FIELD(obj, k, char *));
+				}
+			}
+		}
+	}
+	c->sec = SEC_NONE;
+}
+
 int config_check(struct config *cfg, okc_err *err)
 {
+	struct config_private *pv = cfg->priv;
 	struct config_ctx c;
 
-	if (check_all_keys(cfg, 0, err) < 0)
+	if (check_all_keys(cfg, 0, err) < 0 && !pv->collect)
 		return -1;
 	/* References, known once every section is: the lowest line wins. */
 	ctx_init(&c, cfg, err);
-	for (size_t i = 0; i < cfg->nidentities; i++)
-		if (cfg->priv->meta[SEC_IDENTITY][i].state != CHECKED)
+	for (size_t i = 0; i < cfg->nidentities; i++) {
+		enum section_state st = pv->meta[SEC_IDENTITY][i].state;
+
+		/* Collecting: a broken identity said why; one whose provider is broken is not
+		 * judged again (the provider's error is said once, at its line). */
+		if (st != CHECKED && st != BROKEN)
 			check_refs(&c, i);
+	}
 	if (!default_resolves(cfg))
 		defaults_fail(&c);
+	if (pv->collect) {
+		check_files(&c);
+		if (pv->nerrors) {
+			okc_fail(err, OKC_EXIT_USAGE, "%s", pv->errors[0].text);
+			if (pv->errors[0].hint)
+				okc_hint(err, "%s", pv->errors[0].hint);
+			return -1;
+		}
+	}
 	if (c.failed)
 		return -1;
 	for (int t = 0; t < 2; t++) {
@@ -1463,7 +1695,7 @@ static int read_config_file(const char *path, char **data, size_t *len, struct s
 	if (fd < 0) {
 		if (errno == ENOENT) {
 			okc_fail(err, OKC_EXIT_USAGE, "%s: no configuration file", path);
-			okc_hint(err, "create it; see: man oktacred-config");
+			okc_hint(err, "run: oktacred init");
 			return -1;
 		}
 		return okc_fail(err, OKC_EXIT_USAGE, "%s: %s", path, strerror(errno));
@@ -1513,7 +1745,7 @@ fail:
 	return -1;
 }
 
-int config_open(const char *path, struct config **out, okc_err *err)
+static int open_config(const char *path, int collect, struct config **out, okc_err *err)
 {
 	struct config_ctx ctx;
 	struct config *cfg;
@@ -1533,6 +1765,8 @@ int config_open(const char *path, struct config **out, okc_err *err)
 	}
 	cfg->priv->data = data;
 	cfg->priv->len = len;
+	cfg->priv->collect = collect;
+	cfg->priv->mode = (unsigned)st.st_mode;
 	ctx_init(&ctx, cfg, err);
 
 	nul = memchr(data, '\0', len);
@@ -1546,9 +1780,14 @@ int config_open(const char *path, struct config **out, okc_err *err)
 		/* The sections before the error come first: an error of theirs wins. */
 		okc_err first;
 
-		if (check_all_keys(cfg, ctx.sec == SEC_PROVIDER || ctx.sec == SEC_IDENTITY,
+		if (!collect &&
+		    check_all_keys(cfg, ctx.sec == SEC_PROVIDER || ctx.sec == SEC_IDENTITY,
 		                   &first) < 0)
 			*err = first;
+	}
+	if (collect) { /* config_load_all checks the rest */
+		*out = cfg;
+		return ctx.failed ? -1 : 0;
 	}
 	if (!ctx.failed && (st.st_mode & (S_IRGRP | S_IROTH))) {
 		/* Others may read it: it must not hold a secret of its own, which only checking
@@ -1569,6 +1808,35 @@ int config_open(const char *path, struct config **out, okc_err *err)
 	}
 	*out = cfg;
 	return 0;
+}
+
+int config_open(const char *path, struct config **out, okc_err *err)
+{
+	return open_config(path, 0, out, err);
+}
+
+int config_load_all(const char *path, struct config **out, okc_err *err)
+{
+	struct config *cfg;
+	char q[600];
+	int rc;
+
+	if (open_config(path, 1, out, err) < 0 && !*out)
+		return -1;
+	cfg = *out;
+	rc = config_check(cfg, err);
+	if (rc == 0 && !cfg->nproviders && !cfg->nidentities) {
+		okc_fail(err, OKC_EXIT_USAGE, "%s: no providers or identities", cfg->path);
+		okc_hint(err, "run: oktacred init");
+		return -1;
+	}
+	if (rc == 0 && cfg->priv->secret_key && (cfg->priv->mode & (S_IRGRP | S_IROTH))) {
+		okc_fail(err, OKC_EXIT_FAIL, "%s: holds %s and is readable by group or others",
+		         cfg->path, cfg->priv->secret_key);
+		okc_hint(err, "run: chmod 600 %s", shell_quoted(cfg->path, q, sizeof(q)));
+		return -1;
+	}
+	return rc;
 }
 
 int config_load(const char *path, struct config **out, okc_err *err)
@@ -1646,6 +1914,11 @@ void config_free(struct config *cfg)
 		}
 		for (size_t i = 0; i < pv->nwarnings; i++)
 			free(pv->warnings[i].text);
+		for (size_t i = 0; i < pv->nerrors; i++) {
+			free(pv->errors[i].text);
+			free(pv->errors[i].hint);
+		}
+		free(pv->errors);
 		free(pv->warnings);
 		free(pv->entries);
 		/* It may hold a secret: one written in the file, in a section never checked. */

@@ -23,6 +23,7 @@ are built with `make docs` (into a temporary build directory) and linted.
 """
 import json
 import os
+import pathlib
 import pty
 import re
 import select
@@ -407,6 +408,13 @@ def test_config_man_examples_are_valid(world):
         path.write_text(text)
         os.chmod(path, 0o600)
         env = dict(world["env"], **{v: "x" for v in re.findall(r"\$\{(\w+)\}", text)})
+        # validate checks that the files the example names exist and are private.
+        for name in re.findall(r"^(?:private_key|ca_bundle) = (~/\S+|/\S+)", text, re.M):
+            f = pathlib.Path(name.replace("~", env["HOME"], 1))
+            if not f.exists():
+                f.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+                f.write_text("-----BEGIN PRIVATE KEY-----\n")
+                f.chmod(0o600)
         r = subprocess.run([OKTACRED, "--config", str(path), "config", "validate"], env=env,
                            capture_output=True, text=True, timeout=30)
         assert r.returncode == 0, "example %d of oktacred-config(5): %s" % (i, r.stderr)

@@ -28,7 +28,7 @@ def test_okta_scopes_on_a_custom_server_are_refused(env):
     assert r.returncode == 2 and "%s:6:" % env.config in r.stderr
 
 
-def test_okta_scopes_with_a_client_secret_are_refused(env):
+def test_okta_scopes_with_a_client_secret_are_refused(env, tmp_path):
     for key in ("client_secret = s3cret", "client_secret_env = ROBOT_SECRET"):
         env.write_config(SA + "scopes = okta.users.read\n" + key + "\n")
         r = env.run("config", "validate")
@@ -37,7 +37,10 @@ def test_okta_scopes_with_a_client_secret_are_refused(env):
                                          env.config), r.stderr
         assert "only with private_key_jwt" in r.stderr
         assert "s3cret" not in r.stderr
-    env.write_config(SA + "scopes = okta.users.read\nprivate_key = /k.pem\n")
+    key = tmp_path / "k.pem"  # validate checks that it exists and is private
+    key.write_text("-----BEGIN PRIVATE KEY-----\n")
+    key.chmod(0o600)
+    env.write_config(SA + "scopes = okta.users.read\nprivate_key = %s\n" % key)
     assert env.run("config", "validate").returncode == 0
 
 
@@ -188,3 +191,44 @@ def test_online_needs_a_valid_configuration(env):
     r = env.run("config", "validate", "--online")
     assert r.returncode == 2 and r.stdout == ""
     assert "%s:6:" % env.config in r.stderr
+
+
+def test_validate_reports_every_error_with_suggestions(env):
+    env.write_config("[provder x]\na = 1\n"
+                     "[provider p]\nkind = okta/device-cod\n"
+                     "[provider q]\nkind = okta/device-code\norg_url = https://x.okta.com\n"
+                     "clientid = c\n"
+                     "[identity i]\nkind = okta/api-access\nprovider = q\n")
+    r = env.run("config", "validate")
+    assert r.returncode == 2, r.stderr
+    errors = [line for line in r.stderr.splitlines() if line.startswith("oktacred: ")]
+    assert [e.split(":")[2] for e in errors] == ["1", "4", "8"], r.stderr
+    assert "(did you mean provider?)" in errors[0]
+    assert "(did you mean okta/device-code?)" in errors[1]
+    assert 'unknown key "clientid" in [provider q] (did you mean client_id?)' in errors[2]
+    # Other commands say the first error only.
+    r = env.run("config", "list")
+    assert r.returncode == 2 and r.stderr.count("oktacred: ") == 1, r.stderr
+
+
+def test_validate_checks_referenced_files(env, tmp_path):
+    key = tmp_path / "key.pem"
+    key.write_text("-----BEGIN PRIVATE KEY-----\n")
+    key.chmod(0o644)
+    env.write_config(SA + "scopes = a\nprivate_key = %s\nca_bundle = %s\n" %
+                     (key, tmp_path / "none.pem"))
+    r = env.run("config", "validate")
+    assert r.returncode == 2, r.stderr
+    assert "%s:6: private_key %s: is readable by group or others" % (env.config, key) \
+        in r.stderr
+    assert "run: chmod 600" in r.stderr
+    assert "%s:7: ca_bundle" % env.config in r.stderr
+
+
+def test_empty_or_missing_config_points_at_init(env):
+    env.write_config("; nothing\n")
+    r = env.run("config", "validate")
+    assert r.returncode == 2 and "run: oktacred init" in r.stderr, r.stderr
+    env.config.unlink()
+    r = env.run("config", "validate")
+    assert r.returncode == 2 and "run: oktacred init" in r.stderr, r.stderr

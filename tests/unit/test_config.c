@@ -1008,7 +1008,7 @@ Test(config, missing_file)
 	char *path = xasprintf("%s/nothing/config", tmpdir);
 	char *msg = xasprintf("%s: no configuration file", path);
 
-	expect_file_error(path, 2, msg, "create it; see: man oktacred-config");
+	expect_file_error(path, 2, msg, "run: oktacred init");
 	free(msg);
 	free(path);
 }
@@ -1407,6 +1407,91 @@ Test(config_open, warnings_of_a_resolved_identity)
 	cr_assert_eq(w[0].section, id);
 	cr_assert_eq(config_check(cfg, &err), 0, "%s", err.msg);
 	cr_assert_eq(config_warnings(cfg, &w), 1, "not twice");
+	config_free(cfg);
+	free(path);
+}
+
+/* config_load_all (config validate): every error, in file order, each once. */
+Test(config, load_all_collects_every_error)
+{
+	char *path =
+	    write_file("config",
+	               "[provder x]\na = 1\n"
+	               "[provider p]\nkind = okta/device-cod\n"
+	               "[provider q]\nkind = okta/device-code\norg_url = https://x.okta.com\n"
+	               "clientid = c\n"
+	               "[identity i]\nkind = okta/api-access\nprovider = q\n",
+	               0600);
+	const struct config_error *e;
+	struct config *cfg = NULL;
+	okc_err err = {0};
+	size_t n;
+
+	cr_assert_eq(config_load_all(path, &cfg, &err), -1);
+	cr_assert_not_null(cfg);
+	n = config_errors(cfg, &e);
+	cr_assert_eq(n, 3, "%zu errors", n);
+	cr_assert_eq(e[0].line, 1);
+	cr_assert(strstr(e[0].text, "unknown section [provder x] (did you mean provider?)"));
+	cr_assert_eq(e[1].line, 4);
+	cr_assert(strstr(e[1].text, "(did you mean okta/device-code?)"), "%s", e[1].text);
+	cr_assert_eq(e[2].line, 8);
+	cr_assert(strstr(e[2].text, "unknown key \"clientid\" in [provider q] (did you mean "
+	                            "client_id?)"));
+	cr_assert(strstr(err.msg, ":1: unknown section"));
+	config_free(cfg);
+	/* Other readers keep the first error only. */
+	cr_assert_eq(config_load(path, &cfg, &err), -1);
+	cr_assert(strstr(err.msg, ":1: unknown section"));
+	free(path);
+}
+
+Test(config, load_all_checks_files)
+{
+	char *key = write_file("key.pem", "-----BEGIN PRIVATE KEY-----\n", 0644);
+	char *text = xasprintf("[provider r]\nkind = okta/service-account\n"
+	                       "org_url = https://x.okta.com\nclient_id = c\nscopes = a\n"
+	                       "private_key = %s\nca_bundle = %s/none.pem\n",
+	                       key, tmpdir);
+	char *path = write_file("config", text, 0600);
+	const struct config_error *e;
+	struct config *cfg = NULL;
+	okc_err err = {0};
+
+	cr_assert_eq(config_load_all(path, &cfg, &err), -1);
+	cr_assert_eq(config_errors(cfg, &e), 2);
+	cr_assert_eq(e[0].line, 6);
+	cr_assert(strstr(e[0].text, "is readable by group or others"), "%s", e[0].text);
+	cr_assert_eq(e[1].line, 7);
+	cr_assert(strstr(e[1].text, "No such file"), "%s", e[1].text);
+	config_free(cfg);
+	/* Only config validate looks at them. */
+	cr_assert_eq(config_load(path, &cfg, &err), 0, "%s", err.msg);
+	config_free(cfg);
+	chmod(key, 0600);
+	free(text);
+	text = xasprintf("[provider r]\nkind = okta/service-account\n"
+	                 "org_url = https://x.okta.com\nclient_id = c\nscopes = a\n"
+	                 "private_key = %s\n",
+	                 key);
+	free(path);
+	path = write_file("config", text, 0600);
+	cr_assert_eq(config_load_all(path, &cfg, &err), 0, "%s", err.msg);
+	config_free(cfg);
+	free(text);
+	free(path);
+	free(key);
+}
+
+Test(config, load_all_refuses_an_empty_file)
+{
+	char *path = write_file("config", "; nothing yet\n", 0600);
+	struct config *cfg = NULL;
+	okc_err err = {0};
+
+	cr_assert_eq(config_load_all(path, &cfg, &err), -1);
+	cr_assert(strstr(err.msg, "no providers or identities"));
+	cr_assert_str_eq(err.hint, "run: oktacred init");
 	config_free(cfg);
 	free(path);
 }
