@@ -72,8 +72,8 @@ static const struct cli_option config_opts[] = {
 };
 static const struct cli_option init_opts[] = {
     {"--org-url", 0, "URL", "the Okta org (https://company.okta.com)"},
-    {"--client-id", 0, "ID", "the OIDC Native application's client id"},
-    {"--authorization-server", 0, "S", "org, default (the default) or a custom server's id"},
+    {"--client-id", 0, "ID", "the client id of the OIDC Native application"},
+    {"--authorization-server", 0, "S", "org, default (the default) or a custom server id"},
     {"--name", 0, "NAME", "what to call the provider (default: okta)"},
     {"--force", 0, NULL, "replace an existing configuration"},
     {NULL, 0, NULL, NULL},
