@@ -152,3 +152,11 @@ def test_init_interactive_on_a_terminal(fresh):
     assert stat.S_IMODE(fresh.config.stat().st_mode) == 0o600
     r = fresh.run("config", "validate")
     assert r.returncode == 0, r.stderr
+
+
+def test_init_a_name_the_configuration_refuses_leaves_no_file(fresh):
+    r = init(fresh, name="bad name")
+    assert r.returncode == 2, r.stderr
+    assert "does not load" in r.stderr
+    assert not fresh.config.exists()
+    assert list(fresh.root.iterdir()) == []
