@@ -8,13 +8,14 @@
 # `oktacred config list --names`, reading the --config FILE given on the line, if any.
 
 # The commands (and aliases), the global options, and the options of each command.
-_oktacred_commands='login logout status whoami refresh token env exec credential-process config version
+_oktacred_commands='init login logout status whoami refresh token env exec credential-process config version
 help'
 _oktacred_global_options='--config -v --verbose --debug --no-color -h --help --version'
 
 _oktacred_command_options()
 {
 	case $1 in
+	init) printf '%s\n' '--org-url --client-id --authorization-server --name --force' ;;
 	login) printf '%s\n' '--force --no-browser --no-qr' ;;
 	logout) printf '%s\n' '--all --revoke' ;;
 	status | whoami) printf '%s\n' '--json' ;;
@@ -90,6 +91,7 @@ _oktacred()
 		--config) expect=--config ;;
 		--config=*) cfg=${w#--config=} ;;
 		--format) [[ $cmd == env ]] && expect=--format ;;
+		--org-url | --client-id | --authorization-server | --name) [[ $cmd == init ]] && expect=$w ;;
 		--role) [[ $cmd == env || $cmd == exec || $cmd == credential-process ]] && expect=--role ;;
 		-*) ;;
 		*)
@@ -114,6 +116,7 @@ _oktacred()
 		COMPREPLY=($(compgen -W 'sh fish powershell json dotenv' -- "$cur"))
 		return 0
 		;;
+	--org-url | --client-id | --authorization-server | --name) return 0 ;; # free text
 	--role) return 0 ;; # an ARN, a role name or a group: nothing to offer
 	esac
 	if ((!endopts)); then

@@ -120,6 +120,7 @@ complete -c oktacred -n __oktacred_before_dashdash -s h -l help -d 'show help'
 complete -c oktacred -n __oktacred_before_dashdash -l version -d 'show the version'
 
 # Commands.
+complete -c oktacred -n __oktacred_needs_command -a init -d 'write a first configuration (asks what options do not say)'
 complete -c oktacred -n __oktacred_needs_command -a login -d 'log in with the device flow and cache the tokens'
 complete -c oktacred -n __oktacred_needs_command -a logout -d 'delete cached tokens'
 complete -c oktacred -n __oktacred_needs_command -a status -d 'who is logged in where'
@@ -134,6 +135,11 @@ complete -c oktacred -n __oktacred_needs_command -a version -d 'show the version
 complete -c oktacred -n __oktacred_needs_command -a help -d 'show help'
 
 # Options of each command.
+complete -c oktacred -n '__oktacred_using init' -l org-url -x -d 'the Okta org (https://company.okta.com)'
+complete -c oktacred -n '__oktacred_using init' -l client-id -x -d 'the client id of the OIDC Native application'
+complete -c oktacred -n '__oktacred_using init' -l authorization-server -x -a 'org default' -d 'org, default (the default) or a custom server id'
+complete -c oktacred -n '__oktacred_using init' -l name -x -d 'what to call the provider (default: okta)'
+complete -c oktacred -n '__oktacred_using init' -l force -d 'replace an existing configuration'
 complete -c oktacred -n '__oktacred_using login' -l force -d 'log in again even when the session is valid'
 complete -c oktacred -n '__oktacred_using login' -l no-browser -d 'do not open a browser'
 complete -c oktacred -n '__oktacred_using login' -l no-qr -d 'do not draw the QR code'
@@ -155,5 +161,5 @@ complete -c oktacred -n '__oktacred_using config' -l online -d 'validate: also c
 complete -c oktacred -n __oktacred_wants_name -a '(__oktacred_names)' -d 'identity or provider'
 complete -c oktacred -n '__oktacred_first config' -a validate -d 'check the configuration'
 complete -c oktacred -n '__oktacred_first config' -a list -d 'list providers and identities'
-complete -c oktacred -n '__oktacred_first help' -a 'login logout status whoami refresh token env exec credential-process config version help' -d 'command'
+complete -c oktacred -n '__oktacred_first help' -a 'init login logout status whoami refresh token env exec credential-process config version help' -d 'command'
 complete -c oktacred -n __oktacred_after_dashdash -a '(__oktacred_exec_command)'

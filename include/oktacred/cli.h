@@ -85,6 +85,7 @@ struct provider_cfg;
 int cli_login(struct cli_ctx *ctx, const struct provider_cfg *p, struct login_opts *o);
 
 /* Command entry points (cmd_*.c). */
+int cmd_init(struct cli_ctx *ctx);
 int cmd_login(struct cli_ctx *ctx);
 int cmd_logout(struct cli_ctx *ctx);
 int cmd_status(struct cli_ctx *ctx);

@@ -70,9 +70,19 @@ static const struct cli_option config_opts[] = {
     {"--online", 0, NULL, "validate: also check each provider against its server"},
     {NULL, 0, NULL, NULL},
 };
+static const struct cli_option init_opts[] = {
+    {"--org-url", 0, "URL", "the Okta org (https://company.okta.com)"},
+    {"--client-id", 0, "ID", "the client id of the OIDC Native application"},
+    {"--authorization-server", 0, "S", "org, default (the default) or a custom server id"},
+    {"--name", 0, "NAME", "what to call the provider (default: okta)"},
+    {"--force", 0, NULL, "replace an existing configuration"},
+    {NULL, 0, NULL, NULL},
+};
 static const struct cli_option no_opts[] = {{NULL, 0, NULL, NULL}};
 
 const struct cli_command cli_commands[] = {
+    {"init", NULL, cmd_init, "", "write a first configuration (asks what options do not say)",
+     init_opts, 0},
     {"login", NULL, cmd_login, "[NAME]", "log in with the device flow and cache the tokens",
      login_opts, 0},
     {"logout", NULL, cmd_logout, "[NAME...]", "delete cached tokens", logout_opts, 0},
