@@ -220,7 +220,9 @@ for n in $(compgen -e); do
     case "$n" in *KEY*|*SECRET*|*TOKEN*|*PASSWORD*) printf '%%s=%%s\0' "$n" "${!n}" ;; esac
 done > "$cap.env"
 fds=" $(cd /proc/$$/fd && echo *) "
-exec > >(exec tee -p -a "$cap.out") 2> >(exec %(python)s -u %(me)s filter "$cap.err" "$@")
+# The capturing helpers ignore SIGHUP: when oktacred leads a session on a pseudo-terminal
+# and exits, the hangup sent to its process group must not cut what they still pass on.
+exec > >(trap '' HUP; exec tee -p -a "$cap.out") 2> >(trap '' HUP; exec %(python)s -u %(me)s filter "$cap.err" "$@")
 # bash keeps the pipes of >(...) open on high descriptors: none of them for oktacred.
 for p in /proc/$$/fd/*; do
     n=${p##*/}
