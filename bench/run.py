@@ -171,7 +171,7 @@ def refresh_round_trips(world, runs):
     return ok, {"runs": runs, "median_ms": statistics.median(walls)}
 
 
-def stampede(world, argv, n=64):
+def stampede(world, argv, n=64, trace_dir=None):
     world.idp.reset()
     if world.sts:
         world.sts.reset()
@@ -185,16 +185,30 @@ def stampede(world, argv, n=64):
     if os.path.isdir(aws):
         shutil.rmtree(aws)
     t0 = time.perf_counter()
-    procs = [subprocess.Popen(argv, env=world.env, stdout=subprocess.DEVNULL,
+    def traced(i):
+        if not trace_dir:
+            return argv
+        return ["strace", "-qq", "-e", "trace=flock", "-o",
+                os.path.join(trace_dir, "flock.%d" % i), *argv]
+    procs = [subprocess.Popen(traced(i), env=world.env, stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
-             for _ in range(n)]
+             for i in range(n)]
     codes = [p.wait() for p in procs]
     wall = (time.perf_counter() - t0) * 1000
     refreshes = len([e for e in world.idp.log() if e.get("grant_type") == "refresh_token"])
     sts_calls = len([e for e in world.sts.log()
                      if e.get("action") == "AssumeRoleWithWebIdentity"]) if world.sts else None
-    return {"n": n, "ok": codes.count(0), "wall_ms": wall, "idp_refreshes": refreshes,
-            "sts_calls": sts_calls}
+    out = {"n": n, "ok": codes.count(0), "wall_ms": wall, "idp_refreshes": refreshes,
+           "sts_calls": sts_calls}
+    if trace_dir:
+        calls = []
+        for name in os.listdir(trace_dir):
+            with open(os.path.join(trace_dir, name)) as f:
+                calls += [line for line in f if line.startswith("flock(")]
+        out["flock_calls"] = len(calls)
+        out["flock_refused"] = len([c for c in calls if "EWOULDBLOCK" in c or "EAGAIN" in c])
+        out["flock_interrupted"] = len([c for c in calls if "EINTR" in c])
+    return out
 
 
 def config_sizes(world, runs):
@@ -285,6 +299,12 @@ def main():
         argv = ([OKTACRED, "credential-process", "aws-dev"] if sts else [OKTACRED, "token"])
         results["stampede"] = stampede(world, argv)
         results["stampede"]["command"] = " ".join(os.path.basename(a) for a in argv)
+        if shutil.which("strace"):
+            # Once more under strace, to count the lock attempts (its wall time is strace's).
+            with tempfile.TemporaryDirectory(prefix="oktacred-bench-flock-") as d:
+                traced = stampede(world, argv, trace_dir=d)
+            for k in ("flock_calls", "flock_refused", "flock_interrupted"):
+                results["stampede"][k] = traced[k]
         results["login_beyond_interval_s"] = login_extra
         write_results(results)
     finally:
@@ -335,6 +355,10 @@ def write_results(r):
               "- refresh requests that reached the identity provider: %d" % s["idp_refreshes"]]
     if s["sts_calls"] is not None:
         lines.append("- AssumeRoleWithWebIdentity calls that reached STS: %d" % s["sts_calls"])
+    if "flock_calls" in s:
+        lines.append("- flock calls, counted in a second run under strace: %d, of which %d "
+                     "refused (LOCK_NB) and %d ended by the wait's timer tick"
+                     % (s["flock_calls"], s["flock_refused"], s["flock_interrupted"]))
     lines += ["- total wall time: %.0f ms" % s["wall_ms"], "",
               "## Login", "",
               "With the provider's interval at 1 s: from the approval on the verification "

@@ -1,12 +1,19 @@
 /* lock.c: the per-provider flock(2) on DIR/.lock. flock is BSD, not POSIX; glibc and musl
- * declare it in <sys/file.h> without feature macros, so no _DEFAULT_SOURCE is needed. */
+ * declare it in <sys/file.h> without feature macros. On Linux the wait blocks in flock and
+ * a per-thread timer bounds it: that needs _GNU_SOURCE (SIGEV_THREAD_ID, gettid), here
+ * only. */
+#if defined(__linux__) && !defined(_GNU_SOURCE)
+#define _GNU_SOURCE
+#endif
 #include "oktacred/lock.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "oktacred/paths.h"
@@ -15,44 +22,133 @@
 #include "oktacred/util.h"
 
 #define LOCK_DEFAULT_TIMEOUT_MS 120000L
+#define LOCK_TICK_MS            250L
 #define LOCK_FIRST_WAIT_MS      2L
 #define LOCK_MAX_WAIT_MS        25L
 
-/* Polling with LOCK_NB rather than a blocking flock: a blocking call cannot time out
- * without a timer signal, and SIGALRM belongs to nobody here. Waits of up to 2 ms at
- * first grow to up to 25 ms, with full jitter so that 32 waiters do not wake in step: a
- * released lock is taken within a few milliseconds, at the cost of a few dozen wakeups a
- * second. */
-static int wait_for_lock(int fd, const char *path, long timeout_ms, okc_err *err)
+static int interrupted(const char *path, okc_err *err)
 {
-	long long start = now_mono_ms();
+	return okc_fail(err, OKC_EXIT_INTERRUPTED, "interrupted while waiting for the lock %s",
+	                path);
+}
+
+static int timed_out(const char *path, long timeout_ms, okc_err *err)
+{
+	okc_fail(err, OKC_EXIT_FAIL,
+	         "another oktacred process has held the lock %s for more than %ld s", path,
+	         (timeout_ms + 999) / 1000);
+	okc_hint(err, "look for a stuck oktacred process: fuser -v %s", path);
+	return -1;
+}
+
+/* Polling with LOCK_NB: waits of up to 2 ms at first grow to up to 25 ms, with full
+ * jitter so that waiters do not wake in step. Where a blocking wait cannot be bounded. */
+static int poll_for_lock(int fd, const char *path, long long start, long timeout_ms, okc_err *err)
+{
 	int attempt;
 
 	for (attempt = 1;; attempt++) {
 		long left, nap;
 
 		if (sig_interrupted())
-			return okc_fail(err, OKC_EXIT_INTERRUPTED,
-			                "interrupted while waiting for the lock %s", path);
+			return interrupted(path, err);
 		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
 			return 0;
 		if (errno != EWOULDBLOCK && errno != EINTR)
 			return okc_fail(err, OKC_EXIT_FAIL, "cannot lock %s: %s", path,
 			                strerror(errno));
 		left = timeout_ms - (long)(now_mono_ms() - start);
-		if (left <= 0) {
-			okc_fail(
-			    err, OKC_EXIT_FAIL,
-			    "another oktacred process has held the lock %s for more than %ld s",
-			    path, (timeout_ms + 999) / 1000);
-			okc_hint(err, "look for a stuck oktacred process: fuser -v %s", path);
-			return -1;
-		}
+		if (left <= 0)
+			return timed_out(path, timeout_ms, err);
 		nap = backoff_delay_ms(attempt, LOCK_FIRST_WAIT_MS, LOCK_MAX_WAIT_MS);
 		if (sig_sleep_ms(nap < left ? nap : left) < 0)
-			return okc_fail(err, OKC_EXIT_INTERRUPTED,
-			                "interrupted while waiting for the lock %s", path);
+			return interrupted(path, err);
 	}
+}
+
+#if defined(SIGEV_THREAD_ID) && defined(__GLIBC__) && !defined(sigev_notify_thread_id)
+/* glibc before 2.41 has the field but not its name. */
+#define sigev_notify_thread_id _sigev_un._tid
+#endif
+
+#ifdef SIGEV_THREAD_ID
+static void on_tick(int signo)
+{
+	(void)signo;
+}
+
+/* Blocks in flock: the kernel hands the lock over when its holder lets go, so waiters in a
+ * stampede sleep instead of polling. A timer aimed at this thread (GLib's threads, present
+ * with token_store = keyring, must not take its signal) interrupts the wait every
+ * LOCK_TICK_MS, which bounds both the deadline and a Ctrl-C that arrived just before the
+ * call or on another thread. SIGALRM is used by nothing else here (libcurl runs with
+ * CURLOPT_NOSIGNAL); its disposition is put back afterwards. */
+static int block_for_lock(int fd, const char *path, long long start, long timeout_ms, okc_err *err)
+{
+	struct sigaction sa, old_sa;
+	struct sigevent sev;
+	struct itimerspec its;
+	timer_t timer;
+	int rc;
+
+	memset(&sev, 0, sizeof(sev));
+	sev.sigev_notify = SIGEV_THREAD_ID;
+	sev.sigev_signo = SIGALRM;
+	sev.sigev_notify_thread_id = gettid();
+	sa.sa_handler = on_tick;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = 0; /* no SA_RESTART: the tick must end the flock call */
+	if (sigaction(SIGALRM, &sa, &old_sa) < 0)
+		return poll_for_lock(fd, path, start, timeout_ms, err);
+	if (timer_create(CLOCK_MONOTONIC, &sev, &timer) < 0) {
+		sigaction(SIGALRM, &old_sa, NULL);
+		return poll_for_lock(fd, path, start, timeout_ms, err);
+	}
+	its.it_value.tv_sec = its.it_interval.tv_sec = LOCK_TICK_MS / 1000;
+	its.it_value.tv_nsec = its.it_interval.tv_nsec = (LOCK_TICK_MS % 1000) * 1000000L;
+	timer_settime(timer, 0, &its, NULL);
+	for (;;) {
+		if (sig_interrupted()) {
+			rc = interrupted(path, err);
+			break;
+		}
+		if (flock(fd, LOCK_EX) == 0) {
+			rc = 0;
+			break;
+		}
+		if (errno != EINTR) {
+			rc = okc_fail(err, OKC_EXIT_FAIL, "cannot lock %s: %s", path,
+			              strerror(errno));
+			break;
+		}
+		if (now_mono_ms() - start >= timeout_ms) {
+			rc = timed_out(path, timeout_ms, err);
+			break;
+		}
+	}
+	/* Deleting the timer first: a tick generated before is delivered to on_tick (this
+	 * thread does not block SIGALRM), never to the restored default, which would end us. */
+	timer_delete(timer);
+	sigaction(SIGALRM, &old_sa, NULL);
+	return rc;
+}
+#endif
+
+static int wait_for_lock(int fd, const char *path, long timeout_ms, okc_err *err)
+{
+	long long start = now_mono_ms();
+
+	if (sig_interrupted())
+		return interrupted(path, err);
+	if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+		return 0;
+	if (errno != EWOULDBLOCK && errno != EINTR)
+		return okc_fail(err, OKC_EXIT_FAIL, "cannot lock %s: %s", path, strerror(errno));
+#ifdef SIGEV_THREAD_ID
+	return block_for_lock(fd, path, start, timeout_ms, err);
+#else
+	return poll_for_lock(fd, path, start, timeout_ms, err);
+#endif
 }
 
 int lock_acquire(struct lock *l, const char *dir, long timeout_ms, okc_err *err)

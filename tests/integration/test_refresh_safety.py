@@ -102,6 +102,43 @@ def test_a_signal_before_a_refresh_is_sent_ends_at_once(logged_in):
     assert refresh_grants(env.idp) == []
 
 
+FLOCK_SYSCALL = 73  # x86_64
+LOCK_EX = 2
+
+
+def blocked_in_flock(pid):
+    """True while the process sleeps in flock(fd, LOCK_EX): a blocking wait, not a poll
+    (a poll shows LOCK_EX|LOCK_NB for a moment and then a sleep)."""
+    try:
+        with open(f"/proc/{pid}/syscall") as f:
+            fields = f.read().split()
+    except OSError:
+        return False
+    return (len(fields) > 2 and fields[0] == str(FLOCK_SYSCALL)
+            and int(fields[2], 16) == LOCK_EX)
+
+
+@pytest.mark.skipif(os.uname().machine != "x86_64", reason="flock's number is x86_64's")
+def test_a_waiter_sleeps_in_the_lock_and_takes_it_when_it_is_released(logged_in):
+    """A stampede's waiters block in flock (the kernel wakes them when the holder lets go)
+    instead of polling it, and the deadline still holds: the waiter refreshes once the
+    lock is free."""
+    env = logged_in
+    t = rewrite_tokens(env, left=-60)
+    env.idp.reset()
+    lk = open(env.provider_dir() / ".lock", "a")
+    try:
+        fcntl.flock(lk, fcntl.LOCK_EX)
+        proc = env.start("token")
+        wait_for(lambda: blocked_in_flock(proc.pid))
+    finally:
+        lk.close()  # releases the lock
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    assert len(refresh_grants(env.idp)) == 1
+    assert out.decode().strip() == env.tokens()["access_token"] != t["access_token"]
+
+
 # ---- a refresh token is not replayed after Okta's grace period ----
 
 def test_a_lost_refresh_answer_is_resent_only_within_25_s(logged_in):
