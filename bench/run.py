@@ -2,8 +2,9 @@
 """make bench: what oktacred costs, measured against the floor and the peers.
 
 Not a test: it prints and writes bench/RESULTS.md and never fails on a number. Each
-process is started with posix_spawn and reaped with wait4, so wall time and peak RSS
-(ru_maxrss) are measured the same way for every candidate.
+process is started by a small C spawner (bench/spawn.c): wall times with posix_spawn and
+wait4, the cached commands interleaved with a static and a dynamic floor so that ratios
+pair runs made at the same moment; peak RSS in separate traced runs, each command's own.
 """
 import json
 import os
@@ -30,18 +31,57 @@ PEER_RUNS = int(os.environ.get("BENCH_PEER_RUNS", "20"))
 SPAWN = os.path.join(ROOT, "build", "bench-spawn")
 
 
-def spawn_measure(argv, env, runs):
-    """Median/p10/p90 wall ms and median/max peak RSS KiB over runs, measured by a small
-    C parent (bench/spawn.c) so that the parent's memory is not counted."""
-    out = subprocess.run([SPAWN, str(runs)] + argv, env=env, capture_output=True, text=True)
-    if out.returncode != 0:
-        raise SystemExit("%s: %s" % (argv, out.stderr))
-    pairs = [tuple(map(int, line.split())) for line in out.stdout.splitlines()]
-    walls = sorted(us / 1000 for us, _ in pairs)
-    rss = [kib for _, kib in pairs]
+def summarize(walls_us, rss, runs):
+    walls = sorted(us / 1000 for us in walls_us)
     q = lambda p: walls[min(len(walls) - 1, int(p * len(walls)))]  # noqa: E731
     return {"runs": runs, "median_ms": statistics.median(walls), "p10_ms": q(0.10),
             "p90_ms": q(0.90), "rss_kib": int(statistics.median(rss)), "rss_max_kib": max(rss)}
+
+
+def spawn_rounds(cmds, env, runs, memory=False):
+    """Runs the commands interleaved (bench/spawn.c), runs rounds; returns per command the
+    list of (wall us, peak RSS KiB) in round order. memory: traced runs that read each
+    command's own peak RSS (VmHWM) at its exit; their wall time is not measured."""
+    argv = [SPAWN] + (["-m"] if memory else []) + [str(runs)]
+    for i, cmd in enumerate(cmds):
+        argv += (["---"] if i else []) + list(cmd)
+    out = subprocess.run(argv, env=env, capture_output=True, text=True)
+    if out.returncode != 0:
+        raise SystemExit("%s: %s" % (cmds, out.stderr))
+    per = [[] for _ in cmds]
+    for line in out.stdout.splitlines():
+        c, us, kib = map(int, line.split())
+        per[c].append((us, kib))
+    return per
+
+
+MEMORY_RUNS = 20
+
+
+def spawn_measure(argv, env, runs):
+    """Median/p10/p90 wall ms over runs, and median/max peak RSS KiB of the command itself
+    over separate traced runs (bench/spawn.c)."""
+    (pairs,) = spawn_rounds([argv], env, runs)
+    (mem,) = spawn_rounds([argv], env, min(runs, MEMORY_RUNS), memory=True)
+    return summarize([us for us, _ in pairs], [kib for _, kib in mem], runs)
+
+
+def spawn_compare(named, floors, env, runs):
+    """The named commands and the floors, interleaved round by round: per command its
+    summary and, for each floor, the median of the per-round ratios (command / floor)."""
+    names = list(floors) + list(named)
+    cmds = [floors[n] for n in floors] + [named[n] for n in named]
+    per = spawn_rounds(cmds, env, runs)
+    mem = spawn_rounds(cmds, env, min(runs, MEMORY_RUNS), memory=True)
+    out = {}
+    for name, pairs, m in zip(names, per, mem):
+        out[name] = summarize([us for us, _ in pairs], [kib for _, kib in m], runs)
+    for name, pairs in zip(names[len(floors):], per[len(floors):]):
+        out[name]["ratios"] = {}
+        for fname, fpairs in zip(floors, per):
+            rs = [us / max(f_us, 1) for (us, _), (f_us, _) in zip(pairs, fpairs)]
+            out[name]["ratios"][fname] = statistics.median(rs)
+    return out
 
 
 def machine():
@@ -248,11 +288,13 @@ def config_sizes(world, runs):
     return out
 
 
-def fmt_row(name, r, floor=None):
-    ratio = " (%.2f× floor)" % (r["median_ms"] / floor["median_ms"]) if floor else ""
-    return "| %s | %d | %.2f%s | %.2f – %.2f | %.1f / %.1f |" % (
-        name, r["runs"], r["median_ms"], ratio, r["p10_ms"], r["p90_ms"],
-        r["rss_kib"] / 1024, r["rss_max_kib"] / 1024)
+def fmt_row(name, r):
+    """A table row; the ratios are medians of per-round ratios (interleaved runs)."""
+    ratios = r.get("ratios", {})
+    shown = "; ".join("%.2f× %s" % (v, k.split(":")[0]) for k, v in ratios.items())
+    return "| %s | %d | %.3f%s | %.3f – %.3f | %.2f / %.2f |" % (
+        name, r["runs"], r["median_ms"], " (%s)" % shown if shown else "", r["p10_ms"],
+        r["p90_ms"], r["rss_kib"] / 1024, r["rss_max_kib"] / 1024)
 
 
 def main():
@@ -260,6 +302,12 @@ def main():
     floor_bin = os.path.join(ROOT, "build", "bench-floor")
     subprocess.run(["cc", "-O2", "-o", floor_bin, os.path.join(ROOT, "bench", "floor.c")],
                    check=True)
+    # The static floor: what a C program costs with no dynamic loader at all (needs
+    # libc.a: Debian's libc6-dev has it).
+    floor_static = os.path.join(ROOT, "build", "bench-floor-static")
+    if subprocess.run(["cc", "-O2", "-static", "-o", floor_static,
+                       os.path.join(ROOT, "bench", "floor.c")]).returncode != 0:
+        floor_static = None
     subprocess.run(["cc", "-O2", "-o", SPAWN, os.path.join(ROOT, "bench", "spawn.c")],
                    check=True)
     have_aws = subprocess.run([OKTACRED, "credential-process", "--help"],
@@ -278,17 +326,20 @@ def main():
         world = World(idp, sts)
         login_extra = [world.login() for _ in range(1)]
         results = {"machine": machine(), "runs": RUNS}
-        cached = {}
-        cached["floor: open + print tokens.json"] = spawn_measure(
-            [floor_bin, world.tokens_path()], world.env, RUNS)
-        cached["oktacred token"] = spawn_measure([OKTACRED, "token"], world.env, RUNS)
-        cached["oktacred env okta-admin"] = spawn_measure([OKTACRED, "env", "okta-admin"],
-                                                          world.env, RUNS)
+        floors = {"floor, static: open + print tokens.json": [floor_static,
+                                                              world.tokens_path()],
+                  "floor, dynamic: open + print tokens.json": [floor_bin, world.tokens_path()]}
+        if not floor_static:
+            del floors["floor, static: open + print tokens.json"]
+        named = {"oktacred token": [OKTACRED, "token"],
+                 "oktacred env okta-admin": [OKTACRED, "env", "okta-admin"]}
         if sts:
             subprocess.run([OKTACRED, "credential-process", "aws-dev"], env=world.env,
                            check=True, capture_output=True)
-            cached["oktacred credential-process aws-dev"] = spawn_measure(
-                [OKTACRED, "credential-process", "aws-dev"], world.env, RUNS)
+            named["oktacred credential-process aws-dev"] = [OKTACRED, "credential-process",
+                                                            "aws-dev"]
+        cached = spawn_compare(named, floors, world.env, RUNS)
+        if sts:
             cached["aws configure export-credentials (AWS CLI, same profile)"] = spawn_measure(
                 ["/usr/bin/aws", "configure", "export-credentials", "--profile", "aws-dev"],
                 world.env, PEER_RUNS)
@@ -315,17 +366,19 @@ def main():
 
 def write_results(r):
     m = r["machine"]
-    floor = r["cached"]["floor: open + print tokens.json"]
     lines = ["# oktacred benchmark results", "",
              "Written by `make bench` (bench/run.py); numbers from one run on:", ""]
     lines += ["- %s: %s" % (k, v) for k, v in m.items()]
     lines += ["", "## Cached credential (a valid cache: read one file, print)", "",
               "Each process started with posix_spawn and reaped with wait4; wall time "
-              "includes process start-up. RSS is ru_maxrss.", "",
+              "includes process start-up. The floors and oktacred's commands run "
+              "interleaved, round after round; a ratio is the median of the per-round "
+              "ratios. Peak RSS is the command's own (VmHWM read at its exit, in separate traced runs; "
+              "ru_maxrss would add the spawner's).", "",
               "| command | runs | median ms | p10 – p90 ms | peak RSS median / max MiB |",
               "|---|---|---|---|---|"]
     for name, res in r["cached"].items():
-        lines.append(fmt_row(name, res, None if name.startswith("floor") else floor))
+        lines.append(fmt_row(name, res))
     cli = r["cached"].get("aws configure export-credentials (AWS CLI, same profile)")
     cp = r["cached"].get("oktacred credential-process aws-dev")
     if cli and cp:
