@@ -13,7 +13,7 @@ PKG_CONFIG ?= pkg-config
 # others are dlopen()ed on first use by their one module (http.c, assertion.c, qr.c,
 # keyring.c, sts.c: see include/oktacred/dl.h), so that a command served from the cache
 # maps none of them. The packages in packaging/ still depend on them.
-LINK_PKGS   := libcjson
+LINK_PKGS   :=
 DLOPEN_PKGS := libcurl libcrypto libqrencode libsecret-1 libxml-2.0
 PKG_CFLAGS  := $(shell $(PKG_CONFIG) --cflags $(LINK_PKGS) $(DLOPEN_PKGS) 2>/dev/null)
 PKG_LIBS    := $(shell $(PKG_CONFIG) --libs $(LINK_PKGS) 2>/dev/null)

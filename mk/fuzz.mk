@@ -19,13 +19,14 @@ FUZZ_CC      ?= clang
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_CFLAGS  := -O1 -g -std=c11 $(WARN) $(FUZZ_SAN) -fsanitize=fuzzer-no-link
 FUZZ_CPPFLAGS = $(filter-out -D_FORTIFY_SOURCE=%,$(CPPFLAGS))
-FUZZ_TARGETS := config token_response tokens_json jwt envset redact sts awscreds credserver
+FUZZ_TARGETS := config json token_response tokens_json jwt envset redact sts awscreds credserver
 FUZZ_BINS    := $(FUZZ_TARGETS:%=$(FUZZ_B)/fuzz_%)
 FUZZ_LIB_OBJS := $(LIB_SRCS:%.c=$(FUZZ_B)/%.o)
 # Every run: the same limits, quiet unless something is found.
 FUZZ_FLAGS   := -timeout=10 -rss_limit_mb=2048 -max_len=8192 -print_final_stats=1
 # Dictionaries: the syntax and field names each parser looks for.
 FUZZ_DICT_config         := tests/fuzz/config.dict
+FUZZ_DICT_json           := tests/fuzz/json.dict
 FUZZ_DICT_token_response := tests/fuzz/json.dict
 FUZZ_DICT_tokens_json    := tests/fuzz/json.dict
 FUZZ_DICT_jwt            := tests/fuzz/json.dict

@@ -3,17 +3,17 @@
 # elsewhere prints the command to run. --if-missing: do nothing when all is there.
 set -eu
 
-PC_MODULES="libcurl libcjson openssl libqrencode libsecret-1 libxml-2.0 criterion"
-APT_PKGS="build-essential pkg-config libcurl4-openssl-dev libcjson-dev libssl-dev \
+PC_MODULES="libcurl openssl libqrencode libsecret-1 libxml-2.0 criterion"
+APT_PKGS="build-essential pkg-config libcurl4-openssl-dev libssl-dev \
 libqrencode-dev libsecret-1-dev libxml2-dev libcriterion-dev python3 python3-pytest clang \
 clang-format gnome-keyring libsecret-tools dbus-daemon \
 cppcheck dash fish zsh busybox python3-dotenv awscli python3-boto3 zbar-tools \
 scdoc mandoc debhelper dpkg-dev fakeroot lintian bash-completion valgrind libclang-rt-dev"
-DNF_LINE="sudo dnf install gcc make pkgconf-pkg-config libcurl-devel cjson-devel \
+DNF_LINE="sudo dnf install gcc make pkgconf-pkg-config libcurl-devel \
 openssl-devel qrencode-devel libsecret-devel libxml2-devel criterion-devel \
 python3-pytest python3-boto3 awscli2 nodejs npm clang clang-tools-extra cppcheck dash fish \
 gnome-keyring libsecret dbus-daemon zbar"
-BREW_LINE="brew install pkg-config curl cjson openssl@3 qrencode libsecret libxml2 \
+BREW_LINE="brew install pkg-config curl openssl@3 qrencode libsecret libxml2 \
 criterion node python llvm cppcheck dash fish awscli zbar && python3 -m pip install pytest boto3"
 
 missing() {

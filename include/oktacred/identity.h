@@ -22,12 +22,12 @@ struct identity_request {
 	const char *role; /* --role, for identities that choose among roles; or NULL */
 };
 
-struct cJSON;
+struct json;
 
 /* What `status` shows of an identity: one line of text, and members of a JSON object. */
 struct identity_status {
-	char line[1536];   /* after "NAME: " */
-	struct cJSON *obj; /* "identity" is set; the kind adds the rest */
+	char line[1536];  /* after "NAME: " */
+	struct json *obj; /* "identity" is set; the kind adds the rest */
 };
 
 struct identity_kind {

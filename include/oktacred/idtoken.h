@@ -9,7 +9,7 @@
 #include <time.h>
 #include "oktacred/err.h"
 
-struct cJSON;
+struct json;
 struct provider_cfg;
 
 /* The file next to tokens.json, and the longest it is kept (Cache-Control's max-age is
@@ -38,7 +38,7 @@ struct idtoken_want {
  * not more than that in the future. Returns 0 when valid; IDTOKEN_NO_KEY; -1 with err:
  * exit 4, "the identity provider sent an invalid ID token: <why>" (what the token says
  * is escaped), or exit 1 when libcrypto cannot be loaded. */
-int idtoken_check(const char *jwt, const struct idtoken_want *want, const struct cJSON *jwks,
+int idtoken_check(const char *jwt, const struct idtoken_want *want, const struct json *jwks,
                   time_t now, okc_err *err);
 
 /* The whole validation of an ID token p's authorization server just sent: the JWKS from

@@ -36,7 +36,7 @@
  * as sent) or the value is empty (nothing to hide: kept). A segment without '=' is kept only
  * when it is an allow-listed key, else it reads "<redacted>". The '&' separators stay. */
 void redact_form(struct buf *out, const char *text, size_t len);
-/* JSON, parsed with cJSON and printed compactly: objects and arrays are walked at any depth
+/* JSON, parsed (json.h) and printed compactly: objects and arrays are walked at any depth
  * and every key is shown; a string or number is shown only when the key it is under (the
  * nearest one, for the elements of an array) is allow-listed, else it reads "<redacted>" (a
  * JSON string, so the output stays valid JSON). true, false, null and "" are shown: they

@@ -8,7 +8,6 @@ class Oktacred < Formula
 
   depends_on "pkg-config" => :build
   depends_on "scdoc" => :build
-  depends_on "cjson"
   depends_on "curl"
   depends_on "libsecret"
   depends_on "libxml2"

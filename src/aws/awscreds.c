@@ -90,34 +90,19 @@ static char *const *string_at(const struct awscreds *c, size_t i)
 	return (char *const *)(const void *)((const char *)c + strings[i].offset);
 }
 
-static size_t payload_of(const struct awscreds *c)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < ARRAY_SIZE(strings); i++)
-		n += json_len0(*string_at(c, i));
-	return n;
-}
-
 int awscreds_to_json(const struct awscreds *c, struct buf *out)
 {
-	cJSON *root = cJSON_CreateObject();
-	int rc = -1;
+	struct json *root = json_new(JSON_OBJECT);
 
-	if (!root)
-		return -1;
-	if (!cJSON_AddNumberToObject(root, "version", CREDS_VERSION) ||
-	    json_add_time(root, "expiration", c->expiration) < 0 ||
-	    json_add_time(root, "obtained_at", c->obtained_at) < 0 ||
-	    json_add_string(root, "role_choice", choice_names[c->choice]) < 0)
-		goto out;
+	json_add_number(root, "version", CREDS_VERSION);
+	json_add_time(root, "expiration", c->expiration);
+	json_add_time(root, "obtained_at", c->obtained_at);
+	json_add_string(root, "role_choice", choice_names[c->choice]);
 	for (size_t i = 0; i < ARRAY_SIZE(strings); i++)
-		if (json_add_string(root, strings[i].key, *string_at(c, i)) < 0)
-			goto out;
-	rc = json_print_secret(root, payload_of(c), out);
-out:
+		json_add_string(root, strings[i].key, *string_at(c, i));
+	json_print_secret(root, out);
 	json_free_secret(root);
-	return rc;
+	return 0;
 }
 
 /* Printable ASCII without spaces: nothing that could split a header or a shell line. */
@@ -133,7 +118,7 @@ static int is_vschar(const char *s)
 
 /* strings[i] of obj, copied into c (absent or null: NULL). -1 when it is of another type,
  * absent though required, or, for a vschar field, anything but printable ASCII. */
-static int get_string(const cJSON *obj, size_t i, struct awscreds *c)
+static int get_string(const struct json *obj, size_t i, struct awscreds *c)
 {
 	char **field = (char **)((char *)c + strings[i].offset);
 	const char *s;
@@ -149,7 +134,7 @@ static int get_string(const cJSON *obj, size_t i, struct awscreds *c)
 int awscreds_from_json(const char *json, size_t len, struct awscreds **out, okc_err *err)
 {
 	struct awscreds *c;
-	cJSON *root;
+	struct json *root;
 	const char *bad = NULL, *choice = NULL;
 	double version;
 	size_t i;
@@ -211,23 +196,22 @@ int awscreds_account_id(const char *arn, char out[13])
  * of the role, which newer botocore reads from both (Debian 12's 1.29 ignores it). */
 static int tool_json(const struct awscreds *c, int version, struct buf *out)
 {
-	cJSON *root = cJSON_CreateObject();
+	struct json *root = json_new(JSON_OBJECT);
 	char account[13];
-	int rc = -1;
 
-	if (!root)
-		return -1;
 	if (awscreds_account_id(c->assumed_role_arn, account) < 0)
 		awscreds_account_id(c->role_arn, account);
-	if ((!version || cJSON_AddNumberToObject(root, "Version", 1)) &&
-	    json_add_string(root, "AccessKeyId", c->access_key_id) == 0 &&
-	    json_add_string(root, "SecretAccessKey", c->secret_access_key) == 0 &&
-	    json_add_string(root, version ? "SessionToken" : "Token", c->session_token) == 0 &&
-	    json_add_time(root, "Expiration", c->expiration) == 0 &&
-	    (!account[0] || json_add_string(root, "AccountId", account) == 0))
-		rc = json_print_secret(root, payload_of(c) + sizeof(account), out);
+	if (version)
+		json_add_number(root, "Version", 1);
+	json_add_string(root, "AccessKeyId", c->access_key_id);
+	json_add_string(root, "SecretAccessKey", c->secret_access_key);
+	json_add_string(root, version ? "SessionToken" : "Token", c->session_token);
+	json_add_time(root, "Expiration", c->expiration);
+	if (account[0])
+		json_add_string(root, "AccountId", account);
+	json_print_secret(root, out);
 	json_free_secret(root);
-	return rc;
+	return 0;
 }
 
 int awscreds_process_json(const struct awscreds *c, struct buf *out)

@@ -1,5 +1,5 @@
 /* cmd_config.c: `oktacred config validate [--online]|list`. */
-#include <cjson/cJSON.h>
+#include "oktacred/json.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,39 +24,38 @@ static int config_list(struct cli_ctx *ctx)
 		return 0;
 	}
 	if (cli_flag(ctx, "--json")) {
-		cJSON *root = cJSON_CreateObject(), *ps, *is;
-		char *text;
+		struct json *root = json_new(JSON_OBJECT), *ps, *is;
+		struct buf text = BUF_INIT;
 
-		cJSON_AddStringToObject(root, "path", cfg->path);
+		json_add_string(root, "path", cfg->path);
 		if (cfg->default_identity)
-			cJSON_AddStringToObject(root, "default", cfg->default_identity);
-		ps = cJSON_AddArrayToObject(root, "providers");
+			json_add_string(root, "default", cfg->default_identity);
+		ps = json_add_array(root, "providers");
 		for (i = 0; i < cfg->nproviders; i++) {
 			const struct provider_cfg *p = &cfg->providers[i];
-			cJSON *o = cJSON_CreateObject();
+			struct json *o = json_new(JSON_OBJECT);
 
-			cJSON_AddStringToObject(o, "name", p->name);
-			cJSON_AddStringToObject(o, "kind", p->kind->name);
-			cJSON_AddStringToObject(o, "org_url", p->org_url);
+			json_add_string(o, "name", p->name);
+			json_add_string(o, "kind", p->kind->name);
+			json_add_string(o, "org_url", p->org_url);
 			if (p->authorization_server)
-				cJSON_AddStringToObject(o, "authorization_server",
-				                        p->authorization_server);
-			cJSON_AddItemToArray(ps, o);
+				json_add_string(o, "authorization_server", p->authorization_server);
+			json_append(ps, o);
 		}
-		is = cJSON_AddArrayToObject(root, "identities");
+		is = json_add_array(root, "identities");
 		for (i = 0; i < cfg->nidentities; i++) {
 			const struct identity_cfg *d = &cfg->identities[i];
-			cJSON *o = cJSON_CreateObject();
+			struct json *o = json_new(JSON_OBJECT);
 
-			cJSON_AddStringToObject(o, "name", d->name);
-			cJSON_AddStringToObject(o, "kind", d->kind->name);
-			cJSON_AddStringToObject(o, "provider", d->provider_name);
-			cJSON_AddItemToArray(is, o);
+			json_add_string(o, "name", d->name);
+			json_add_string(o, "kind", d->kind->name);
+			json_add_string(o, "provider", d->provider_name);
+			json_append(is, o);
 		}
-		text = cJSON_Print(root);
-		puts(text);
-		free(text);
-		cJSON_Delete(root);
+		json_print(root, 1, &text);
+		puts(text.data);
+		buf_free(&text);
+		json_free(root);
 		return 0;
 	}
 	for (i = 0; i < cfg->nproviders; i++) {

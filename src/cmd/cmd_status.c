@@ -2,7 +2,7 @@
  * identities of each provider hold (their kinds' status: the AWS credentials cached for
  * aws/assume-role identities). What the ID token and STS said is shown escaped
  * (text_escape), in the text and in the JSON. */
-#include <cjson/cJSON.h>
+#include "oktacred/json.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,30 +96,31 @@ static void print_identities(const struct session_info *s)
 			if (!shows(s, id, kind))
 				continue;
 			st.line[0] = '\0';
-			st.obj = cJSON_CreateObject();
+			st.obj = json_new(JSON_OBJECT);
 			kind->status(id, s->t ? s->t->session : NULL, &st);
-			cJSON_Delete(st.obj);
+			json_free(st.obj);
 			printf("  %-9s %s: %s\n", first ? label : "", id->name, st.line);
 			first = 0;
 		}
 	}
 }
 
-/* A string member holding server text: cJSON escapes C0 controls but passes C1 controls
- * and invalid UTF-8 through, so the value is escaped first, as the text output is. */
-static void add_escaped(cJSON *o, const char *key, const char *value)
+/* A string member holding server text: JSON escapes C0 controls but passes C1 controls
+ * (and terminal escapes made of them) through, so the value is escaped first, as the text
+ * output is. */
+static void add_escaped(struct json *o, const char *key, const char *value)
 {
 	char *v = text_escape_dup(value);
 
-	cJSON_AddStringToObject(o, key, v);
+	json_add_string(o, key, v);
 	free(v);
 }
 
-static void identities_json(const struct session_info *s, cJSON *o)
+static void identities_json(const struct session_info *s, struct json *o)
 {
 	for (const struct config_kind *const *k = config_identity_kinds; *k; k++) {
 		const struct identity_kind *kind = (const struct identity_kind *)(const void *)*k;
-		cJSON *arr = NULL;
+		struct json *arr = NULL;
 
 		for (size_t i = 0; i < s->cfg->nidentities; i++) {
 			const struct identity_cfg *id = &s->cfg->identities[i];
@@ -128,10 +129,10 @@ static void identities_json(const struct session_info *s, cJSON *o)
 			if (!shows(s, id, kind))
 				continue;
 			if (!arr)
-				arr = cJSON_AddArrayToObject(o, kind->status_label);
-			st.obj = cJSON_CreateObject();
-			cJSON_AddItemToArray(arr, st.obj);
-			cJSON_AddStringToObject(st.obj, "identity", id->name);
+				arr = json_add_array(o, kind->status_label);
+			st.obj = json_new(JSON_OBJECT);
+			json_append(arr, st.obj);
+			json_add_string(st.obj, "identity", id->name);
 			kind->status(id, s->t ? s->t->session : NULL, &st);
 		}
 	}
@@ -194,19 +195,19 @@ static void print_text(const struct session_info *s, int first)
 	print_identities(s);
 }
 
-static cJSON *to_json(const struct session_info *s)
+static struct json *to_json(const struct session_info *s)
 {
-	cJSON *o = cJSON_CreateObject(), *g;
+	struct json *o = json_new(JSON_OBJECT), *g;
 	char when[21];
 	size_t i;
 
-	cJSON_AddStringToObject(o, "provider", s->p->name);
-	cJSON_AddStringToObject(o, "kind", s->p->kind->name);
-	cJSON_AddStringToObject(o, "org_url", s->p->org_url);
-	cJSON_AddBoolToObject(o, "usable", s->usable);
-	cJSON_AddBoolToObject(o, "logged_in", s->t != NULL);
+	json_add_string(o, "provider", s->p->name);
+	json_add_string(o, "kind", s->p->kind->name);
+	json_add_string(o, "org_url", s->p->org_url);
+	json_add_bool(o, "usable", s->usable);
+	json_add_bool(o, "logged_in", s->t != NULL);
 	if (!s->usable)
-		cJSON_AddStringToObject(o, "problem", s->problem);
+		json_add_string(o, "problem", s->problem);
 	identities_json(s, o);
 	if (!s->t)
 		return o;
@@ -215,24 +216,23 @@ static cJSON *to_json(const struct session_info *s)
 	if (s->claims.email)
 		add_escaped(o, "email", s->claims.email);
 	if (s->claims.groups) {
-		g = cJSON_AddArrayToObject(o, "groups");
+		g = json_add_array(o, "groups");
 		for (i = 0; i < s->claims.ngroups; i++) {
 			char *v = text_escape_dup(s->claims.groups[i]);
 
-			cJSON_AddItemToArray(g, cJSON_CreateString(v));
+			json_append(g, json_new_string(v));
 			free(v);
 		}
 	}
 	time_format_utc(s->t->expires_at, when);
-	cJSON_AddStringToObject(o, "access_expires_at", when);
-	cJSON_AddNumberToObject(o, "access_expires_in",
-	                        (double)tokens_access_left(s->t, now_utc()));
-	cJSON_AddBoolToObject(o, "refresh_token", s->t->refresh_token != NULL);
+	json_add_string(o, "access_expires_at", when);
+	json_add_number(o, "access_expires_in", (double)tokens_access_left(s->t, now_utc()));
+	json_add_bool(o, "refresh_token", s->t->refresh_token != NULL);
 	if (s->t->refresh_expires_at) {
 		time_format_utc(s->t->refresh_expires_at, when);
-		cJSON_AddStringToObject(o, "refresh_expires_at", when);
+		json_add_string(o, "refresh_expires_at", when);
 	} else {
-		cJSON_AddNullToObject(o, "refresh_expires_at");
+		json_add_null(o, "refresh_expires_at");
 	}
 	if (s->t->scope)
 		add_escaped(o, "scope", s->t->scope);
@@ -254,7 +254,7 @@ int cmd_status(struct cli_ctx *ctx)
 	const struct identity_cfg *id, **only;
 	int json = cli_flag(ctx, "--json"), all_usable = 1, failed = 0;
 	size_t n = 0, nhints = 0, i;
-	cJSON *arr = NULL;
+	struct json *arr = NULL;
 	const char **hints;
 
 	if (cli_config_all(ctx) < 0)
@@ -278,7 +278,7 @@ int cmd_status(struct cli_ctx *ctx)
 		n++;
 	}
 	if (json)
-		arr = cJSON_CreateArray();
+		arr = json_new(JSON_ARRAY);
 	for (i = 0; i < n; i++) {
 		struct session_info s;
 
@@ -289,7 +289,7 @@ int cmd_status(struct cli_ctx *ctx)
 		if (s.failed)
 			failed = s.failed;
 		if (json)
-			cJSON_AddItemToArray(arr, to_json(&s));
+			json_append(arr, to_json(&s));
 		else
 			print_text(&s, i == 0);
 		/* The next step, for a person's session only: service accounts and API
@@ -303,11 +303,12 @@ int cmd_status(struct cli_ctx *ctx)
 			fprintf(stderr, "run: oktacred login %s\n", hints[i]);
 	free(hints);
 	if (json) {
-		char *text = cJSON_Print(arr);
+		struct buf text = BUF_INIT;
 
-		puts(text);
-		free(text);
-		cJSON_Delete(arr);
+		json_print(arr, 1, &text);
+		puts(text.data);
+		buf_free(&text);
+		json_free(arr);
 	}
 	free(list);
 	free(only);

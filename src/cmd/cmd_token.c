@@ -1,6 +1,6 @@
 /* cmd_token.c: `oktacred token [NAME] [--id-token] [--json]`: a fresh raw token for
  * curl and friends, refreshed first when needed. */
-#include <cjson/cJSON.h>
+#include "oktacred/json.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,24 +33,22 @@ int cmd_token(struct cli_ctx *ctx)
 		                want_id ? "ID token" : "access token");
 	}
 	if (cli_flag(ctx, "--json")) {
-		cJSON *o = cJSON_CreateObject(), *secret;
-		char *text;
+		struct json *o = json_new(JSON_OBJECT);
+		struct buf text = BUF_INIT;
 
-		cJSON_AddStringToObject(o, want_id ? "id_token" : "access_token", value);
-		cJSON_AddStringToObject(o, "token_type",
-		                        want_id         ? "N_A"
-		                        : t->token_type ? t->token_type
-		                                        : "Bearer");
+		json_add_string(o, want_id ? "id_token" : "access_token", value);
+		json_add_string(o, "token_type",
+		                want_id         ? "N_A"
+		                : t->token_type ? t->token_type
+		                                : "Bearer");
 		if (!want_id) {
 			time_format_utc(t->expires_at, when);
-			cJSON_AddStringToObject(o, "expires_at", when);
+			json_add_string(o, "expires_at", when);
 		}
-		text = cJSON_PrintUnformatted(o);
-		puts(text);
-		free_secret(text);
-		secret = cJSON_GetObjectItemCaseSensitive(o, want_id ? "id_token" : "access_token");
-		wipe(secret->valuestring, strlen(secret->valuestring)); /* cJSON's copy */
-		cJSON_Delete(o);
+		json_print_secret(o, &text);
+		fputs(text.data, stdout);
+		buf_free(&text);
+		json_free_secret(o);
 	} else {
 		puts(value);
 	}

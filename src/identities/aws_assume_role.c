@@ -1,7 +1,7 @@
 /* aws_assume_role.c: the aws/assume-role identity: the Okta ID token traded for AWS
  * credentials with STS AssumeRoleWithWebIdentity, the role chosen, the credentials cached
  * per identity, and the environment of DESIGN.md section 5.2. */
-#include <cjson/cJSON.h>
+#include "oktacred/json.h"
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -705,10 +705,10 @@ static void aws_status(const struct identity_cfg *id, const char *session,
 		c = NULL;
 		rc = OKC_NOENT;
 	}
-	cJSON_AddBoolToObject(st->obj, "cached", rc == 0);
+	json_add_bool(st->obj, "cached", rc == 0);
 	if (rc < 0) {
 		snprintf(st->line, sizeof(st->line), "%s", err.msg);
-		cJSON_AddStringToObject(st->obj, "problem", err.msg);
+		json_add_string(st->obj, "problem", err.msg);
 		return;
 	}
 	if (rc == OKC_NOENT) {
@@ -721,16 +721,16 @@ static void aws_status(const struct identity_cfg *id, const char *session,
 	snprintf(st->line, sizeof(st->line), "%s until %s (%s%s)", arn, when, left,
 	         strcmp(left, "expired") ? " left" : "");
 	free(arn);
-	cJSON_AddStringToObject(st->obj, "role_arn", c->role_arn);
+	json_add_string(st->obj, "role_arn", c->role_arn);
 	if (c->assumed_role_arn) {
-		/* cJSON passes C1 controls and invalid UTF-8 through: escaped first. */
+		/* JSON passes C1 controls through: escaped first. */
 		char *v = text_escape_dup(c->assumed_role_arn);
 
-		cJSON_AddStringToObject(st->obj, "assumed_role_arn", v);
+		json_add_string(st->obj, "assumed_role_arn", v);
 		free(v);
 	}
-	cJSON_AddStringToObject(st->obj, "expires_at", when);
-	cJSON_AddNumberToObject(st->obj, "expires_in", (double)awscreds_left(c, now_utc()));
+	json_add_string(st->obj, "expires_at", when);
+	json_add_number(st->obj, "expires_in", (double)awscreds_left(c, now_utc()));
 	awscreds_free(c);
 }
 

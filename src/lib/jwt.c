@@ -1,7 +1,7 @@
 /* jwt.c: base64url coding and the claims of an unverified JWT. */
 #include "oktacred/jwt.h"
 
-#include <cjson/cJSON.h>
+#include "oktacred/json.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -71,19 +71,19 @@ int base64url_encode(const void *in, size_t len, struct buf *out)
 }
 
 /* A string claim, or the first of a list of them ("aud" may be one); else NULL. */
-static char *claim_string(const cJSON *obj, const char *key)
+static char *claim_string(const struct json *obj, const char *key)
 {
-	const cJSON *list = cJSON_GetObjectItemCaseSensitive(obj, key);
-	const cJSON *first = cJSON_IsArray(list) ? cJSON_GetArrayItem(list, 0) : NULL;
+	const struct json *list = json_member(obj, key);
+	const struct json *first = json_is(list, JSON_ARRAY) ? json_index(list, 0) : NULL;
 	const char *s;
 
 	if (json_get_string(obj, key, &s) == 1)
 		return xstrdup(s);
-	return cJSON_IsString(first) && first->valuestring ? xstrdup(first->valuestring) : NULL;
+	return json_is(first, JSON_STRING) && first->str ? xstrdup(first->str) : NULL;
 }
 
 /* A time claim (seconds since 1970), or 0. */
-static time_t claim_time(const cJSON *obj, const char *key)
+static time_t claim_time(const struct json *obj, const char *key)
 {
 	double d;
 
@@ -94,8 +94,8 @@ int jwt_claims_parse(const char *jwt, struct jwt_claims *out, okc_err *err)
 {
 	const char *dot1, *dot2;
 	struct buf payload = BUF_INIT;
-	const cJSON *groups, *g;
-	cJSON *root;
+	const struct json *groups, *g;
+	struct json *root;
 
 	memset(out, 0, sizeof(*out));
 	dot1 = jwt ? strchr(jwt, '.') : NULL;
@@ -105,10 +105,10 @@ int jwt_claims_parse(const char *jwt, struct jwt_claims *out, okc_err *err)
 		buf_free(&payload);
 		return okc_fail(err, OKC_EXIT_FAIL, "the token is not a JWT");
 	}
-	root = cJSON_ParseWithLength(payload.data, payload.len);
+	root = json_parse(payload.data, payload.len);
 	buf_free(&payload);
-	if (!cJSON_IsObject(root)) {
-		cJSON_Delete(root);
+	if (!json_is(root, JSON_OBJECT)) {
+		json_free(root);
 		return okc_fail(err, OKC_EXIT_FAIL, "the token's claims are not a JSON object");
 	}
 	out->iss = claim_string(root, "iss");
@@ -119,16 +119,15 @@ int jwt_claims_parse(const char *jwt, struct jwt_claims *out, okc_err *err)
 	out->preferred_username = claim_string(root, "preferred_username");
 	out->exp = claim_time(root, "exp");
 	out->iat = claim_time(root, "iat");
-	groups = cJSON_GetObjectItemCaseSensitive(root, "groups");
-	if (cJSON_IsArray(groups)) {
-		out->groups = xcalloc((size_t)cJSON_GetArraySize(groups) + 1, sizeof(char *));
-		cJSON_ArrayForEach(g, groups)
-		{
-			if (cJSON_IsString(g) && g->valuestring)
-				out->groups[out->ngroups++] = xstrdup(g->valuestring);
+	groups = json_member(root, "groups");
+	if (json_is(groups, JSON_ARRAY)) {
+		out->groups = xcalloc((size_t)json_count(groups) + 1, sizeof(char *));
+		json_each (g, groups) {
+			if (json_is(g, JSON_STRING) && g->str)
+				out->groups[out->ngroups++] = xstrdup(g->str);
 		}
 	}
-	cJSON_Delete(root);
+	json_free(root);
 	return 0;
 }
 

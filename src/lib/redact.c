@@ -3,7 +3,7 @@
  * (redact.h says how, per format). */
 #include "oktacred/redact.h"
 
-#include <cjson/cJSON.h>
+#include "oktacred/json.h"
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -359,7 +359,7 @@ static void json_put_string(struct buf *out, const char *s)
 
 static void json_put_number(struct buf *out, double v)
 {
-	if (!(v - v == 0)) /* infinite or NaN: cJSON makes 1e999 infinite */
+	if (!(v - v == 0)) /* infinite or NaN: never parsed, but a tree can be built so */
 		buf_puts(out, "null");
 	else if (v > -1e15 && v < 1e15 && (double)(long long)v == v)
 		buf_printf(out, "%lld", (long long)v);
@@ -369,14 +369,14 @@ static void json_put_number(struct buf *out, double v)
 
 /* item under the key `shown` says whether its scalars may be shown (0: hidden). Objects and
  * arrays are walked whatever the key: each member is judged by its own key, the elements of
- * an array by the array's. cJSON nests at most CJSON_NESTING_LIMIT deep, which bounds the
+ * an array by the array's. The parser nests at most JSON_MAX_DEPTH deep, which bounds the
  * recursion. */
-static void json_put(struct buf *out, const cJSON *item, int shown)
+static void json_put(struct buf *out, const struct json *item, int shown)
 {
-	const cJSON *c;
+	const struct json *c;
 
-	if (cJSON_IsObject(item) || cJSON_IsArray(item)) {
-		int obj = cJSON_IsObject(item);
+	if (json_is(item, JSON_OBJECT) || json_is(item, JSON_ARRAY)) {
+		int obj = json_is(item, JSON_OBJECT);
 
 		buf_putc(out, obj ? '{' : '[');
 		for (c = item->child; c; c = c->next) {
@@ -385,7 +385,7 @@ static void json_put(struct buf *out, const cJSON *item, int shown)
 			if (c != item->child)
 				buf_putc(out, ',');
 			if (obj) {
-				const char *key = c->string ? c->string : "";
+				const char *key = c->key ? c->key : "";
 
 				json_put_string(out, key);
 				buf_putc(out, ':');
@@ -394,37 +394,21 @@ static void json_put(struct buf *out, const cJSON *item, int shown)
 			json_put(out, c, sub);
 		}
 		buf_putc(out, obj ? '}' : ']');
-	} else if (cJSON_IsTrue(item)) {
+	} else if (json_is(item, JSON_TRUE)) {
 		buf_puts(out, "true");
-	} else if (cJSON_IsFalse(item)) {
+	} else if (json_is(item, JSON_FALSE)) {
 		buf_puts(out, "false");
-	} else if (cJSON_IsString(item) && item->valuestring && !*item->valuestring) {
+	} else if (json_is(item, JSON_STRING) && item->str && !*item->str) {
 		buf_puts(out, "\"\"");
-	} else if (shown && cJSON_IsString(item) && item->valuestring) {
-		json_put_string(out, item->valuestring);
-	} else if (shown && cJSON_IsNumber(item)) {
-		json_put_number(out, item->valuedouble);
-	} else if (cJSON_IsString(item) || cJSON_IsNumber(item) || cJSON_IsRaw(item)) {
+	} else if (shown && json_is(item, JSON_STRING) && item->str) {
+		json_put_string(out, item->str);
+	} else if (shown && json_is(item, JSON_NUMBER)) {
+		json_put_number(out, item->num);
+	} else if (json_is(item, JSON_STRING) || json_is(item, JSON_NUMBER)) {
 		buf_puts(out, "\"" REDACTED "\"");
 	} else {
 		buf_puts(out, "null");
 	}
-}
-
-/* Exactly one JSON value of any type, or NULL. */
-static cJSON *json_parse_any(const char *text, size_t len)
-{
-	cJSON *root;
-	char *copy;
-
-	if (len == 0 || len > (size_t)INT_MAX - 1 || json_has_nul(text, len))
-		return NULL;
-	copy = xstrndup(text, len); /* no NUL in text: all len bytes */
-	/* The length takes in the NUL, which the strict check looks for after the value. */
-	root = cJSON_ParseWithLengthOpts(copy, len + 1, NULL, 1);
-	wipe(copy, len);
-	free(copy);
-	return root;
 }
 
 static void put_length(struct buf *out, size_t len, const char *what)
@@ -438,7 +422,7 @@ static void put_length(struct buf *out, size_t len, const char *what)
 /* redact_json: 0; or -2 when the text is not JSON (nothing appended then). */
 static int json_or_not(struct buf *out, const char *text, size_t len)
 {
-	cJSON *root = json_parse_any(text, len);
+	struct json *root = json_parse(text, len);
 
 	if (!root)
 		return -2;

@@ -4,7 +4,7 @@
  * The one file that calls libcrypto. */
 #include "oktacred/assertion.h"
 
-#include <cjson/cJSON.h>
+#include "oktacred/json.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/bn.h>
@@ -383,49 +383,40 @@ void signing_key_free(struct signing_key *k)
 	free(k);
 }
 
-/* Appends the base64url form of a cJSON object's compact text. */
-static int append_json_b64(cJSON *obj, struct buf *out)
+/* Appends the base64url form of a JSON object's compact text. */
+static int append_json_b64(const struct json *obj, struct buf *out)
 {
-	char *text;
+	struct buf text = BUF_INIT;
 	int rc;
 
-	if (!obj)
-		return -1;
-	text = cJSON_PrintUnformatted(obj);
-	if (!text)
-		return -1;
-	rc = base64url_encode(text, strlen(text), out);
-	cJSON_free(text);
+	json_print(obj, 0, &text);
+	rc = base64url_encode(text.data, text.len, out);
+	buf_free(&text);
 	return rc;
 }
 
-static cJSON *make_header(const char *alg, const char *kid)
+static struct json *make_header(const char *alg, const char *kid)
 {
-	cJSON *h = cJSON_CreateObject();
+	struct json *h = json_new(JSON_OBJECT);
 
-	if (!h || !cJSON_AddStringToObject(h, "alg", alg) ||
-	    !cJSON_AddStringToObject(h, "typ", "JWT") ||
-	    (kid && !cJSON_AddStringToObject(h, "kid", kid))) {
-		cJSON_Delete(h);
-		return NULL;
-	}
+	json_add_string(h, "alg", alg);
+	json_add_string(h, "typ", "JWT");
+	json_add_string(h, "kid", kid); /* none when NULL */
 	return h;
 }
 
-/* cJSON numbers are doubles: exact for whole seconds far beyond any real clock. */
-static cJSON *make_claims(const char *client_id, const char *audience, time_t now, const char *jti)
+/* JSON numbers are doubles: exact for whole seconds far beyond any real clock. */
+static struct json *make_claims(const char *client_id, const char *audience, time_t now,
+                                const char *jti)
 {
-	cJSON *c = cJSON_CreateObject();
+	struct json *c = json_new(JSON_OBJECT);
 
-	if (!c || !cJSON_AddStringToObject(c, "iss", client_id) ||
-	    !cJSON_AddStringToObject(c, "sub", client_id) ||
-	    !cJSON_AddStringToObject(c, "aud", audience) ||
-	    !cJSON_AddNumberToObject(c, "iat", (double)now) ||
-	    !cJSON_AddNumberToObject(c, "exp", (double)now + ASSERTION_LIFETIME) ||
-	    !cJSON_AddStringToObject(c, "jti", jti)) {
-		cJSON_Delete(c);
-		return NULL;
-	}
+	json_add_string(c, "iss", client_id);
+	json_add_string(c, "sub", client_id);
+	json_add_string(c, "aud", audience);
+	json_add_number(c, "iat", (double)now);
+	json_add_number(c, "exp", (double)now + ASSERTION_LIFETIME);
+	json_add_string(c, "jti", jti);
 	return c;
 }
 
@@ -489,7 +480,7 @@ int assertion_sign(const struct signing_key *k, const char *kid, const char *cli
 {
 	struct buf jws = BUF_INIT, jti = BUF_INIT;
 	unsigned char nonce[16];
-	cJSON *header = NULL, *claims = NULL;
+	struct json *header = NULL, *claims = NULL;
 	size_t signed_len;
 	int rc = -1;
 
@@ -507,7 +498,6 @@ int assertion_sign(const struct signing_key *k, const char *kid, const char *cli
 	base64url_encode(nonce, sizeof(nonce), &jti);
 	header = make_header(k->alg, kid);
 	claims = make_claims(client_id, audience, now, jti.data);
-	/* cJSON allocates on its own: it can still run out of memory. */
 	if (append_json_b64(header, &jws) < 0)
 		goto oom;
 	buf_putc(&jws, '.');
@@ -527,8 +517,8 @@ int assertion_sign(const struct signing_key *k, const char *kid, const char *cli
 oom:
 	okc_fail(err, OKC_EXIT_FAIL, "client assertion: out of memory");
 out:
-	cJSON_Delete(header);
-	cJSON_Delete(claims);
+	json_free(header);
+	json_free(claims);
 	buf_free(&jti);
 	buf_free(&jws); /* the signed assertion is a bearer credential until it expires */
 	return rc;

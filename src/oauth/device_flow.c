@@ -1,7 +1,7 @@
 /* device_flow.c: RFC 8628 device authorization and polling. */
 #include "oktacred/device_flow.h"
 
-#include <cjson/cJSON.h>
+#include "oktacred/json.h"
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -42,7 +42,7 @@ void device_auth_free(struct device_auth *da)
 
 /* An optional string member (absent or null: NULL), not empty; printable ones only, since
  * they are shown on the terminal. */
-static int get_str(const cJSON *root, const char *key, int printable, char **out)
+static int get_str(const struct json *root, const char *key, int printable, char **out)
 {
 	const char *v, *s;
 	int r = json_get_string(root, key, &v);
@@ -66,7 +66,7 @@ static int web_url_or_null(const char *s)
 	return !s || str_starts(s, "https://") || str_starts(s, "http://");
 }
 
-static int get_num(const cJSON *root, const char *key, long min, long max, long *out)
+static int get_num(const struct json *root, const char *key, long min, long max, long *out)
 {
 	double d;
 	int r = json_get_number(root, key, (double)min, (double)max, &d);
@@ -79,7 +79,7 @@ static int get_num(const cJSON *root, const char *key, long min, long max, long 
 static int parse_device_answer(const struct buf *json, struct device_auth *da, okc_err *err)
 {
 	/* Strict: one object, nothing after it, no NUL that would cut a code short. */
-	cJSON *root = json_parse_object(json->data, json->len);
+	struct json *root = json_parse_object(json->data, json->len);
 	const char *bad = NULL;
 
 	da->interval = DEFAULT_INTERVAL;
@@ -104,7 +104,7 @@ static int parse_device_answer(const struct buf *json, struct device_auth *da, o
 		bad = "has a bad expires_in";
 	else if (get_num(root, "interval", 0, 86400, &da->interval) < 0)
 		bad = "has a bad interval";
-	/* The device code is a secret: wipe cJSON's copy. */
+	/* The device code is a secret: wipe the tree's copy. */
 	json_free_secret(root);
 	if (bad) {
 		device_auth_free(da);

@@ -2,7 +2,7 @@
  * provider kind will use (config validate --online). One GET, no secret. */
 #include "oktacred/discovery.h"
 
-#include <cjson/cJSON.h>
+#include "oktacred/json.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,7 +35,7 @@ void oauth_discovery_free(struct oauth_discovery *d)
 }
 
 /* A string member (absent: NULL; the wrong type: -1). */
-static int get_string(const cJSON *root, const char *key, char **out)
+static int get_string(const struct json *root, const char *key, char **out)
 {
 	const char *s;
 	int r = json_get_string(root, key, &s);
@@ -46,29 +46,28 @@ static int get_string(const cJSON *root, const char *key, char **out)
 }
 
 /* An array of strings (absent: NULL; the wrong type: -1). */
-static int get_strings(const cJSON *root, const char *key, char ***out, size_t *n)
+static int get_strings(const struct json *root, const char *key, char ***out, size_t *n)
 {
-	const cJSON *a = cJSON_GetObjectItemCaseSensitive(root, key), *e;
+	const struct json *a = json_member(root, key), *e;
 
 	*out = NULL;
 	*n = 0;
-	if (!a || cJSON_IsNull(a))
+	if (!a || json_is(a, JSON_NULL))
 		return 0;
-	if (!cJSON_IsArray(a))
+	if (!json_is(a, JSON_ARRAY))
 		return -1;
-	*out = xcalloc((size_t)cJSON_GetArraySize(a) + 1, sizeof(**out));
-	cJSON_ArrayForEach(e, a)
-	{
-		if (!cJSON_IsString(e) || !e->valuestring)
+	*out = xcalloc((size_t)json_count(a) + 1, sizeof(**out));
+	json_each (e, a) {
+		if (!json_is(e, JSON_STRING) || !e->str)
 			return -1;
-		(*out)[(*n)++] = xstrdup(e->valuestring);
+		(*out)[(*n)++] = xstrdup(e->str);
 	}
 	return 0;
 }
 
 static int parse(struct oauth_discovery *d, const struct buf *body, const char *host, okc_err *err)
 {
-	cJSON *root = json_parse_object(body->data, body->len);
+	struct json *root = json_parse_object(body->data, body->len);
 	int rc = -1;
 
 	if (!root)
@@ -87,7 +86,7 @@ static int parse(struct oauth_discovery *d, const struct buf *body, const char *
 		         "%s: the discovery document has a member of the wrong type", host);
 	else
 		rc = 0;
-	cJSON_Delete(root);
+	json_free(root);
 	return rc;
 }
 

@@ -4,7 +4,7 @@
  * the lifetime its Cache-Control gives. */
 #include "oktacred/idtoken.h"
 
-#include <cjson/cJSON.h>
+#include "oktacred/json.h"
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,10 +53,10 @@ static int decode_part(const char *s, size_t len, struct buf *out)
 }
 
 /* A JSON object decoded from a part; NULL when it is not one. */
-static cJSON *decode_object(const char *s, size_t len)
+static struct json *decode_object(const char *s, size_t len)
 {
 	struct buf b = BUF_INIT;
-	cJSON *o = NULL;
+	struct json *o = NULL;
 
 	if (decode_part(s, len, &b) == 0)
 		o = json_parse_object(b.data, b.len);
@@ -65,7 +65,7 @@ static cJSON *decode_object(const char *s, size_t len)
 }
 
 /* A base64url member of a JWK, decoded into out; -1 when absent or bad. */
-static int jwk_bytes(const cJSON *jwk, const char *key, struct buf *out)
+static int jwk_bytes(const struct json *jwk, const char *key, struct buf *out)
 {
 	const char *v;
 
@@ -76,11 +76,11 @@ static int jwk_bytes(const cJSON *jwk, const char *key, struct buf *out)
 
 /* Whether jwk may verify a token signed with alg: kty fits, use and alg (when present)
  * allow it. */
-static int jwk_fits(const cJSON *jwk, const char *alg)
+static int jwk_fits(const struct json *jwk, const char *alg)
 {
 	const char *kty, *use, *jalg, *crv;
 
-	if (!cJSON_IsObject(jwk) || json_get_string(jwk, "kty", &kty) != 1)
+	if (!json_is(jwk, JSON_OBJECT) || json_get_string(jwk, "kty", &kty) != 1)
 		return 0;
 	if (json_get_string(jwk, "use", &use) < 0 ||
 	    (json_get_string(jwk, "use", &use) == 1 && strcmp(use, "sig") != 0))
@@ -96,15 +96,14 @@ static int jwk_fits(const cJSON *jwk, const char *alg)
 
 /* The key for a token with this alg and kid (NULL: none named): the JWKS key with that
  * kid that fits, or, without a kid, the only key that fits. */
-static const cJSON *find_key(const cJSON *jwks, const char *alg, const char *kid)
+static const struct json *find_key(const struct json *jwks, const char *alg, const char *kid)
 {
-	const cJSON *keys = cJSON_GetObjectItemCaseSensitive(jwks, "keys"), *k, *found = NULL;
+	const struct json *keys = json_member(jwks, "keys"), *k, *found = NULL;
 	int n = 0;
 
-	if (!cJSON_IsArray(keys))
+	if (!json_is(keys, JSON_ARRAY))
 		return NULL;
-	cJSON_ArrayForEach(k, keys)
-	{
+	json_each (k, keys) {
 		const char *kkid;
 		int r = json_get_string(k, "kid", &kkid);
 
@@ -122,7 +121,7 @@ static const cJSON *find_key(const cJSON *jwks, const char *alg, const char *kid
 }
 
 /* 1 when the signature verifies with jwk, 0 when not, -1 with err. */
-static int verify_with(const cJSON *jwk, const char *alg, const char *signed_part, size_t len,
+static int verify_with(const struct json *jwk, const char *alg, const char *signed_part, size_t len,
                        const struct buf *sig, okc_err *err)
 {
 	struct buf a = BUF_INIT, b = BUF_INIT;
@@ -153,24 +152,24 @@ static int verify_with(const cJSON *jwk, const char *alg, const char *signed_par
 }
 
 /* Whether aud (a string or an array of them) holds client_id. */
-static int aud_has(const cJSON *aud, const char *client_id)
+static int aud_has(const struct json *aud, const char *client_id)
 {
-	const cJSON *a;
+	const struct json *a;
 
-	if (cJSON_IsString(aud))
-		return aud->valuestring && strcmp(aud->valuestring, client_id) == 0;
-	if (!cJSON_IsArray(aud))
+	if (json_is(aud, JSON_STRING))
+		return aud->str && strcmp(aud->str, client_id) == 0;
+	if (!json_is(aud, JSON_ARRAY))
 		return 0;
-	cJSON_ArrayForEach(a, aud)
-	{
-		if (cJSON_IsString(a) && a->valuestring && strcmp(a->valuestring, client_id) == 0)
+	json_each (a, aud) {
+		if (json_is(a, JSON_STRING) && a->str && strcmp(a->str, client_id) == 0)
 			return 1;
 	}
 	return 0;
 }
 
 /* The claims of OIDC Core 3.1.3.7 items 2, 3, 4 (azp), 9 and 10. */
-static int check_claims(const cJSON *c, const struct idtoken_want *want, time_t now, okc_err *err)
+static int check_claims(const struct json *c, const struct idtoken_want *want, time_t now,
+                        okc_err *err)
 {
 	const char *iss, *azp;
 	char text[256], when[21];
@@ -184,7 +183,7 @@ static int check_claims(const cJSON *c, const struct idtoken_want *want, time_t 
 		text_escape(text, sizeof(text), iss);
 		return invalid(err, "its issuer is \"%s\", not %s", text, want->issuer);
 	}
-	if (!aud_has(cJSON_GetObjectItemCaseSensitive(c, "aud"), want->client_id))
+	if (!aud_has(json_member(c, "aud"), want->client_id))
 		return invalid(err, "its audience (aud) does not include the client id %s",
 		               want->client_id);
 	r = json_get_string(c, "azp", &azp);
@@ -208,13 +207,13 @@ static int check_claims(const cJSON *c, const struct idtoken_want *want, time_t 
 	return 0;
 }
 
-int idtoken_check(const char *jwt, const struct idtoken_want *want, const cJSON *jwks, time_t now,
-                  okc_err *err)
+int idtoken_check(const char *jwt, const struct idtoken_want *want, const struct json *jwks,
+                  time_t now, okc_err *err)
 {
 	const char *dot1, *dot2, *alg, *kid = NULL;
-	cJSON *header = NULL, *claims = NULL;
+	struct json *header = NULL, *claims = NULL;
 	struct buf sig = BUF_INIT;
-	const cJSON *key;
+	const struct json *key;
 	char text[128];
 	size_t len;
 	int rc = -1, r;
@@ -241,7 +240,7 @@ int idtoken_check(const char *jwt, const struct idtoken_want *want, const cJSON 
 		goto out;
 	}
 	/* RFC 7515 4.1.11: extensions we do not know must be refused. */
-	if (cJSON_GetObjectItemCaseSensitive(header, "crit")) {
+	if (json_member(header, "crit")) {
 		invalid(err, "its header has critical extensions (crit)");
 		goto out;
 	}
@@ -275,7 +274,7 @@ int idtoken_check(const char *jwt, const struct idtoken_want *want, const cJSON 
 	}
 	rc = check_claims(claims, want, now, err);
 out:
-	cJSON_Delete(header);
+	json_free(header);
 	json_free_secret(claims);
 	buf_free(&sig);
 	return rc;
@@ -297,10 +296,10 @@ static void place_free(struct jwks_place *pl)
 
 /* The cached JWKS when jwks.json holds a fresh one from this keys URL; else NULL. A file
  * that cannot be read or is not ours is only noted: the keys are fetched instead. */
-static cJSON *load_cached(const struct jwks_place *pl, time_t now)
+static struct json *load_cached(const struct jwks_place *pl, time_t now)
 {
 	struct buf data = BUF_INIT;
-	cJSON *root, *jwks = NULL;
+	struct json *root, *jwks = NULL;
 	const char *url;
 	time_t expires = 0;
 	okc_err err;
@@ -317,22 +316,23 @@ static cJSON *load_cached(const struct jwks_place *pl, time_t now)
 	buf_free(&data);
 	if (root && json_get_string(root, "keys_url", &url) == 1 && strcmp(url, pl->url) == 0 &&
 	    json_get_time(root, "expires_at", &expires) == 1 && expires > now) {
-		jwks = cJSON_DetachItemFromObjectCaseSensitive(root, "jwks");
-		if (!cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(jwks, "keys"))) {
-			cJSON_Delete(jwks);
+		jwks = json_detach(root, "jwks");
+		if (!json_is(json_member(jwks, "keys"), JSON_ARRAY)) {
+			json_free(jwks);
 			jwks = NULL;
 		}
 	}
-	cJSON_Delete(root);
+	json_free(root);
 	return jwks;
 }
 
 /* Saves jwks for lifetime seconds (0: removes the file, the answer may not be kept).
  * Failing to keep it only costs a fetch next time: a warning. */
-static void save_cached(const struct jwks_place *pl, const cJSON *jwks, time_t now, long lifetime)
+static void save_cached(const struct jwks_place *pl, const struct json *jwks, time_t now,
+                        long lifetime)
 {
-	cJSON *root;
-	char *text = NULL;
+	struct json *root;
+	struct buf text = BUF_INIT;
 	okc_err err;
 
 	if (store_ensure_dir(pl->root, pl->dir, &err) < 0) {
@@ -344,27 +344,26 @@ static void save_cached(const struct jwks_place *pl, const cJSON *jwks, time_t n
 			log_warn("%s", err.msg);
 		return;
 	}
-	root = cJSON_CreateObject();
-	if (root && json_add_string(root, "keys_url", pl->url) == 0 &&
-	    json_add_time(root, "fetched_at", now) == 0 &&
-	    json_add_time(root, "expires_at", now + lifetime) == 0 &&
-	    cJSON_AddItemReferenceToObject(root, "jwks", (cJSON *)jwks))
-		text = cJSON_PrintUnformatted(root);
-	if (!text || store_write_atomic(pl->dir, IDTOKEN_JWKS_FILE, text, strlen(text), &err) < 0)
-		log_warn("cannot keep the identity provider's keys: %s",
-		         text ? err.msg : "out of memory");
-	cJSON_free(text);
-	cJSON_Delete(root);
+	root = json_new(JSON_OBJECT);
+	json_add_string(root, "keys_url", pl->url);
+	json_add_time(root, "fetched_at", now);
+	json_add_time(root, "expires_at", now + lifetime);
+	json_set(root, "jwks", json_copy(jwks));
+	json_print(root, 0, &text);
+	if (store_write_atomic(pl->dir, IDTOKEN_JWKS_FILE, text.data, text.len, &err) < 0)
+		log_warn("cannot keep the identity provider's keys: %s", err.msg);
+	buf_free(&text);
+	json_free(root);
 }
 
 /* GETs the JWKS from the keys endpoint; saves it. NULL with err (exit 4) when it cannot. */
-static cJSON *fetch(const struct provider_cfg *p, const struct jwks_place *pl, okc_err *err)
+static struct json *fetch(const struct provider_cfg *p, const struct jwks_place *pl, okc_err *err)
 {
 	struct http_opts opts;
 	struct http_request req = {0};
 	struct http_response resp = {0};
 	char host[256];
-	cJSON *jwks = NULL;
+	struct json *jwks = NULL;
 	long age;
 
 	oauth_http_opts(p, &opts);
@@ -380,11 +379,11 @@ static cJSON *fetch(const struct provider_cfg *p, const struct jwks_place *pl, o
 	http_url_host(pl->url, host, sizeof(host));
 	if (resp.status == 200)
 		jwks = json_parse_object(resp.body.data, resp.body.len);
-	if (!jwks || !cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(jwks, "keys"))) {
+	if (!jwks || !json_is(json_member(jwks, "keys"), JSON_ARRAY)) {
 		okc_fail(err, OKC_EXIT_NETWORK,
 		         "%s: cannot fetch the identity provider's keys: %s answered %s (HTTP %ld)",
 		         p->name, host, resp.status == 200 ? "no JWKS" : "an error", resp.status);
-		cJSON_Delete(jwks);
+		json_free(jwks);
 		http_response_free(&resp);
 		return NULL;
 	}
@@ -403,7 +402,7 @@ int idtoken_verify(const struct provider_cfg *p, const char *jwt, int *invalid_o
 	struct oauth_endpoints ep;
 	struct idtoken_want want;
 	struct jwks_place pl = {0};
-	cJSON *jwks;
+	struct json *jwks;
 	time_t now = now_utc();
 	int rc = -1, fetched = 0;
 
@@ -429,13 +428,13 @@ int idtoken_verify(const struct provider_cfg *p, const char *jwt, int *invalid_o
 		/* A key the cache does not know yet: the provider may have rotated. Once. */
 		log_verbose("%s: the ID token's key is not in the cached JWKS; fetching it again",
 		            p->name);
-		cJSON_Delete(jwks);
+		json_free(jwks);
 		jwks = fetch(p, &pl, err);
 		if (!jwks)
 			goto out;
 		rc = idtoken_check(jwt, &want, jwks, now, err);
 	}
-	cJSON_Delete(jwks);
+	json_free(jwks);
 	if (rc != 0) {
 		if (invalid_out && err->code == OKC_EXIT_NETWORK)
 			*invalid_out = 1;

@@ -2,7 +2,7 @@
  * request/answer cycle shared by every grant. */
 #include "oktacred/oauth.h"
 
-#include <cjson/cJSON.h>
+#include "oktacred/json.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -85,7 +85,7 @@ static int parse_oauth_error(const struct buf *body, const struct buf *form, con
 {
 	/* Lenient, unlike the parsing of tokens: an error is worth reading even from a body
 	 * with trailing bytes (a NUL in it would only cut the text short). */
-	cJSON *root = body->data ? cJSON_ParseWithLength(body->data, body->len) : NULL;
+	struct json *root = body->data ? json_parse(body->data, body->len) : NULL;
 	const char *e, *d;
 	struct buf desc = BUF_INIT;
 	int ok = 0;
@@ -109,7 +109,7 @@ static int parse_oauth_error(const struct buf *body, const struct buf *form, con
 static int parse_okta_error(const struct buf *body, const struct buf *form, const char *basic_pass,
                             struct oauth_error *oerr)
 {
-	cJSON *root = body->data ? cJSON_ParseWithLength(body->data, body->len) : NULL;
+	struct json *root = body->data ? json_parse(body->data, body->len) : NULL;
 	const char *code, *summary;
 	struct buf sum = BUF_INIT;
 	int ok = 0;

@@ -51,7 +51,7 @@ static const struct string_field {
 /* The first n strings[] as optional string members (absent or null: NULL), copied into
  * t. Returns 0, or -1 with *bad the key of a member of the wrong type or, for a token,
  * anything but VSCHAR. */
-static int get_strings(const cJSON *obj, size_t n, struct tokens *t, const char **bad)
+static int get_strings(const struct json *obj, size_t n, struct tokens *t, const char **bad)
 {
 	size_t i;
 
@@ -71,7 +71,7 @@ static int get_strings(const cJSON *obj, size_t n, struct tokens *t, const char 
 
 /* An optional whole number of seconds in [min, MAX_LIFETIME]. Absent: 0 (*out
  * untouched); present and good: 1; else -1. */
-static int get_seconds(const cJSON *obj, const char *key, long min, long *out)
+static int get_seconds(const struct json *obj, const char *key, long min, long *out)
 {
 	double d;
 	int r = json_get_number(obj, key, (double)min, (double)MAX_LIFETIME, &d);
@@ -106,7 +106,7 @@ static int bad_answer(okc_err *err, const char *field)
 }
 
 /* The end of a parse: frees the tree; gives t to *out when rc is 0, else frees it. */
-static int hand_over(cJSON *root, struct tokens *t, int rc, struct tokens **out)
+static int hand_over(struct json *root, struct tokens *t, int rc, struct tokens **out)
 {
 	json_free_secret(root);
 	if (rc < 0)
@@ -120,7 +120,7 @@ int tokens_from_response(const char *json, size_t len, time_t now, struct tokens
                          okc_err *err)
 {
 	struct tokens *t;
-	cJSON *root;
+	struct json *root;
 	const char *bad, *access;
 	long secs;
 	int rc = -1;
@@ -134,7 +134,7 @@ int tokens_from_response(const char *json, size_t len, time_t now, struct tokens
 		                                                : "");
 	t = xcalloc(1, sizeof(*t));
 	t->obtained_at = now;
-	if (!cJSON_GetObjectItemCaseSensitive(root, "access_token")) {
+	if (!json_member(root, "access_token")) {
 		okc_fail(err, OKC_EXIT_NETWORK,
 		         "the identity provider's token answer has no \"access_token\"");
 		goto out;
@@ -168,40 +168,31 @@ out:
 
 int tokens_to_json(const struct tokens *t, int with_secrets, struct buf *out)
 {
-	cJSON *root = cJSON_CreateObject();
-	int rc = -1;
+	struct json *root = json_new(JSON_OBJECT);
 
-	if (!root)
-		return -1;
-	if ((with_secrets && json_add_string(root, "access_token", t->access_token) < 0) ||
-	    json_add_string(root, "token_type", t->token_type) < 0 ||
-	    !cJSON_AddNumberToObject(root, "expires_in", (double)t->expires_in) ||
-	    json_add_time(root, "expires_at", t->expires_at) < 0 ||
-	    (with_secrets && json_add_string(root, "refresh_token", t->refresh_token) < 0) ||
-	    (with_secrets && json_add_string(root, "id_token", t->id_token) < 0) ||
-	    json_add_string(root, "scope", t->scope) < 0 ||
-	    json_add_time(root, "obtained_at", t->obtained_at) < 0 ||
-	    (t->refresh_expires_at &&
-	     json_add_time(root, "refresh_token_expires_at", t->refresh_expires_at) < 0) ||
-	    json_add_string(root, "org_url", t->org_url) < 0 ||
-	    json_add_string(root, "client_id", t->client_id) < 0 ||
-	    json_add_string(root, "authorization_server", t->authorization_server) < 0 ||
-	    json_add_string(root, "scopes", t->scopes) < 0 ||
-	    json_add_string(root, "session", t->session) < 0 ||
-	    (t->session_started_at &&
-	     json_add_time(root, "session_started_at", t->session_started_at) < 0))
-		goto out;
-
-	rc = json_print_secret(root,
-	                       json_len0(t->access_token) + json_len0(t->token_type) +
-	                           json_len0(t->refresh_token) + json_len0(t->id_token) +
-	                           json_len0(t->scope) + json_len0(t->org_url) +
-	                           json_len0(t->client_id) + json_len0(t->authorization_server) +
-	                           json_len0(t->scopes) + json_len0(t->session),
-	                       out);
-out:
+	if (with_secrets)
+		json_add_string(root, "access_token", t->access_token);
+	json_add_string(root, "token_type", t->token_type);
+	json_add_number(root, "expires_in", (double)t->expires_in);
+	json_add_time(root, "expires_at", t->expires_at);
+	if (with_secrets) {
+		json_add_string(root, "refresh_token", t->refresh_token);
+		json_add_string(root, "id_token", t->id_token);
+	}
+	json_add_string(root, "scope", t->scope);
+	json_add_time(root, "obtained_at", t->obtained_at);
+	if (t->refresh_expires_at)
+		json_add_time(root, "refresh_token_expires_at", t->refresh_expires_at);
+	json_add_string(root, "org_url", t->org_url);
+	json_add_string(root, "client_id", t->client_id);
+	json_add_string(root, "authorization_server", t->authorization_server);
+	json_add_string(root, "scopes", t->scopes);
+	json_add_string(root, "session", t->session);
+	if (t->session_started_at)
+		json_add_time(root, "session_started_at", t->session_started_at);
+	json_print_secret(root, out);
 	json_free_secret(root);
-	return rc;
+	return 0;
 }
 
 static int corrupt(okc_err *err, const char *what)
@@ -212,7 +203,7 @@ static int corrupt(okc_err *err, const char *what)
 int tokens_from_json(const char *json, size_t len, struct tokens **out, okc_err *err)
 {
 	struct tokens *t;
-	cJSON *root;
+	struct json *root;
 	const char *bad;
 	int rc = -1, r, r2;
 

@@ -1,8 +1,8 @@
 /* fuzz_envset.c: every shell's quoting round-trips. Each value is quoted, then read back by a
  * reference parser that follows the shell's own rules (POSIX sh, fish, PowerShell, dotenv as
- * envset.h documents it, JSON through cJSON), and must come back byte for byte; whole
+ * envset.h documents it, JSON through json.h), and must come back byte for byte; whole
  * envset_render scripts are read back statement by statement the same way. */
-#include <cjson/cJSON.h>
+#include "oktacred/json.h"
 #include <string.h>
 
 #include "oktacred/buf.h"
@@ -251,31 +251,32 @@ static void check_script(const struct buf *script, size_t from, enum env_format 
 
 static void check_json(const struct buf *script, size_t from, int unset_all, const struct model *m)
 {
-	cJSON *root = cJSON_ParseWithLength(script->data + from, script->len - from);
-	const cJSON *set = cJSON_GetObjectItemCaseSensitive(root, "set");
-	const cJSON *unset = cJSON_GetObjectItemCaseSensitive(root, "unset");
+	struct json *root = json_parse(script->data + from, script->len - from);
+	const struct json *set = json_member(root, "set");
+	const struct json *unset = json_member(root, "unset");
 	int nset = 0, nunset = 0;
 
-	FUZZ_CHECK(cJSON_IsObject(root) && cJSON_IsObject(set) && cJSON_IsArray(unset),
+	FUZZ_CHECK(json_is(root, JSON_OBJECT) && json_is(set, JSON_OBJECT) &&
+	               json_is(unset, JSON_ARRAY),
 	           "json: {\"set\": {...}, \"unset\": [...]}");
 	FUZZ_CHECK(script->data[script->len - 1] == '\n', "json ends in a newline");
 	for (int i = 0; i < NVARS; i++) {
 		if (m->value[i] && !unset_all) {
-			const cJSON *v = cJSON_GetObjectItemCaseSensitive(set, names[i]);
+			const struct json *v = json_member(set, names[i]);
 
-			FUZZ_CHECK(cJSON_IsString(v) && strcmp(v->valuestring, m->value[i]) == 0,
+			FUZZ_CHECK(json_is(v, JSON_STRING) && strcmp(v->str, m->value[i]) == 0,
 			           "json value round-trips");
 			nset++;
 		} else {
-			const cJSON *u = cJSON_GetArrayItem(unset, nunset++);
+			const struct json *u = json_index(unset, nunset++);
 
-			FUZZ_CHECK(cJSON_IsString(u) && strcmp(u->valuestring, names[i]) == 0,
+			FUZZ_CHECK(json_is(u, JSON_STRING) && strcmp(u->str, names[i]) == 0,
 			           "json unset in order");
 		}
 	}
-	FUZZ_CHECK(cJSON_GetArraySize(set) == nset && cJSON_GetArraySize(unset) == nunset,
+	FUZZ_CHECK(json_count(set) == (size_t)nset && json_count(unset) == (size_t)nunset,
 	           "json holds nothing else");
-	cJSON_Delete(root);
+	json_free(root);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

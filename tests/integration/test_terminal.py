@@ -100,7 +100,7 @@ def test_status_shows_hostile_claims_escaped(hostile, args):
 
 
 def test_status_json_holds_the_escaped_text(hostile):
-    """cJSON writes ESC as \\u001b but a C1 character as it is: the values are escaped
+    """JSON writes ESC as \\u001b but a C1 character as it is: the values are escaped
     first, as in the text output, so that a terminal never gets either."""
     rc, out, err = run_raw(hostile, "status", "--json")
     assert rc == 0, err

@@ -1,7 +1,7 @@
 /* test_assertion.c: private_key_jwt signing from src/assertion.c with keys generated at
  * test time (no private key is committed): every signature verified, every refusal named. */
 #include <criterion/criterion.h>
-#include <cjson/cJSON.h>
+#include "oktacred/json.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/bn.h>
@@ -145,19 +145,19 @@ static char *body_line(const char *pem)
 /* ---- decoding and verifying what assertion_sign produced ---- */
 
 struct jws {
-	cJSON *header;
-	cJSON *claims;
+	struct json *header;
+	struct json *claims;
 	char *signing_input; /* "h.c" */
 	struct buf sig;
 };
 
-static cJSON *decode_json(const char *b64, size_t len)
+static struct json *decode_json(const char *b64, size_t len)
 {
 	struct buf raw = BUF_INIT;
-	cJSON *j;
+	struct json *j;
 
 	cr_assert_eq(base64url_decode(b64, len, &raw), 0);
-	j = cJSON_ParseWithLength(raw.data, raw.len);
+	j = json_parse(raw.data, raw.len);
 	cr_assert_not_null(j, "not JSON: %s", raw.data);
 	buf_free(&raw);
 	return j;
@@ -182,26 +182,26 @@ static void jws_split(const char *token, struct jws *out)
 
 static void jws_free(struct jws *j)
 {
-	cJSON_Delete(j->header);
-	cJSON_Delete(j->claims);
+	json_free(j->header);
+	json_free(j->claims);
 	free(j->signing_input);
 	buf_free(&j->sig);
 }
 
-static const char *str_claim(const cJSON *obj, const char *key)
+static const char *str_claim(const struct json *obj, const char *key)
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+	const struct json *v = json_member(obj, key);
 
-	cr_assert(cJSON_IsString(v), "%s is not a string", key);
-	return v->valuestring;
+	cr_assert(json_is(v, JSON_STRING), "%s is not a string", key);
+	return v->str;
 }
 
-static double num_claim(const cJSON *obj, const char *key)
+static double num_claim(const struct json *obj, const char *key)
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+	const struct json *v = json_member(obj, key);
 
-	cr_assert(cJSON_IsNumber(v), "%s is not a number", key);
-	return v->valuedouble;
+	cr_assert(json_is(v, JSON_NUMBER), "%s is not a number", key);
+	return v->num;
 }
 
 /* JOSE's raw r||s back to the DER OpenSSL verifies. */
@@ -278,8 +278,8 @@ static char *sign_and_check(const char *pem_or_path, EVP_PKEY *keypair, const ch
 	if (kid)
 		cr_assert_str_eq(str_claim(j.header, "kid"), kid);
 	else
-		cr_assert_null(cJSON_GetObjectItemCaseSensitive(j.header, "kid"));
-	cr_assert_eq(cJSON_GetArraySize(j.header), kid ? 3 : 2);
+		cr_assert_null(json_member(j.header, "kid"));
+	cr_assert_eq(json_count(j.header), kid ? 3 : 2);
 
 	cr_assert_str_eq(str_claim(j.claims, "iss"), client);
 	cr_assert_str_eq(str_claim(j.claims, "sub"), client);
@@ -290,7 +290,7 @@ static char *sign_and_check(const char *pem_or_path, EVP_PKEY *keypair, const ch
 	cr_assert_eq(strlen(jti), 22, "jti %s", jti);
 	cr_assert_eq(base64url_decode(jti, strlen(jti), &jti_raw), 0);
 	cr_assert_eq(jti_raw.len, 16);
-	cr_assert_eq(cJSON_GetArraySize(j.claims), 6);
+	cr_assert_eq(json_count(j.claims), 6);
 	ret = xstrdup(jti);
 
 	buf_free(&jti_raw);

@@ -1,6 +1,6 @@
 /* Unit tests: the AWS credential cache's JSON, the JSON AWS tools read, the renewal
  * threshold, and the credential server's request judging. */
-#include <cjson/cJSON.h>
+#include "oktacred/json.h"
 #include <criterion/criterion.h>
 #include <stdlib.h>
 #include <string.h>
@@ -140,25 +140,20 @@ Test(awscreds_json, credential_process_format)
 {
 	struct awscreds c = sample();
 	struct buf b = BUF_INIT;
-	cJSON *j, *it;
+	struct json *j, *it;
 
 	cr_assert_eq(awscreds_process_json(&c, &b), 0);
-	j = cJSON_Parse(b.data);
+	j = json_parse(b.data, b.len);
 	cr_assert_not_null(j);
-	cr_assert_eq(cJSON_GetArraySize(j), 6);
-	cr_assert_str_eq(cJSON_GetObjectItemCaseSensitive(j, "AccountId")->valuestring,
-	                 "123456789012");
-	it = cJSON_GetObjectItemCaseSensitive(j, "Version");
-	cr_assert(cJSON_IsNumber(it) && it->valueint == 1);
-	cr_assert_str_eq(cJSON_GetObjectItemCaseSensitive(j, "AccessKeyId")->valuestring,
-	                 c.access_key_id);
-	cr_assert_str_eq(cJSON_GetObjectItemCaseSensitive(j, "SecretAccessKey")->valuestring,
-	                 c.secret_access_key);
-	cr_assert_str_eq(cJSON_GetObjectItemCaseSensitive(j, "SessionToken")->valuestring,
-	                 c.session_token);
-	cr_assert_str_eq(cJSON_GetObjectItemCaseSensitive(j, "Expiration")->valuestring,
-	                 "2026-01-15T12:00:00Z");
-	cJSON_Delete(j);
+	cr_assert_eq(json_count(j), 6);
+	cr_assert_str_eq(json_member(j, "AccountId")->str, "123456789012");
+	it = json_member(j, "Version");
+	cr_assert(json_is(it, JSON_NUMBER) && it->num == 1);
+	cr_assert_str_eq(json_member(j, "AccessKeyId")->str, c.access_key_id);
+	cr_assert_str_eq(json_member(j, "SecretAccessKey")->str, c.secret_access_key);
+	cr_assert_str_eq(json_member(j, "SessionToken")->str, c.session_token);
+	cr_assert_str_eq(json_member(j, "Expiration")->str, "2026-01-15T12:00:00Z");
+	json_free(j);
 	buf_free(&b);
 }
 
@@ -166,18 +161,15 @@ Test(awscreds_json, container_format)
 {
 	struct awscreds c = sample();
 	struct buf b = BUF_INIT;
-	cJSON *j;
+	struct json *j;
 
 	cr_assert_eq(awscreds_container_json(&c, &b), 0);
-	j = cJSON_Parse(b.data);
-	cr_assert_eq(cJSON_GetArraySize(j), 5);
-	cr_assert_str_eq(cJSON_GetObjectItemCaseSensitive(j, "Token")->valuestring,
-	                 c.session_token);
-	cr_assert_str_eq(cJSON_GetObjectItemCaseSensitive(j, "AccountId")->valuestring,
-	                 "123456789012");
-	cr_assert_str_eq(cJSON_GetObjectItemCaseSensitive(j, "Expiration")->valuestring,
-	                 "2026-01-15T12:00:00Z");
-	cJSON_Delete(j);
+	j = json_parse(b.data, b.len);
+	cr_assert_eq(json_count(j), 5);
+	cr_assert_str_eq(json_member(j, "Token")->str, c.session_token);
+	cr_assert_str_eq(json_member(j, "AccountId")->str, "123456789012");
+	cr_assert_str_eq(json_member(j, "Expiration")->str, "2026-01-15T12:00:00Z");
+	json_free(j);
 	buf_free(&b);
 }
 
@@ -186,7 +178,7 @@ Test(awscreds_json, account_id)
 	struct awscreds c = sample();
 	struct buf b = BUF_INIT;
 	char acct[13];
-	cJSON *j;
+	struct json *j;
 
 	cr_assert_eq(awscreds_account_id("arn:aws:sts::210987654321:assumed-role/Dev/a", acct), 0);
 	cr_assert_str_eq(acct, "210987654321");
@@ -202,16 +194,15 @@ Test(awscreds_json, account_id)
 	c.assumed_role_arn = NULL;
 	c.role_arn = "arn:aws:iam::999999999999:role/Dev";
 	cr_assert_eq(awscreds_process_json(&c, &b), 0);
-	j = cJSON_Parse(b.data);
-	cr_assert_str_eq(cJSON_GetObjectItemCaseSensitive(j, "AccountId")->valuestring,
-	                 "999999999999");
-	cJSON_Delete(j);
+	j = json_parse(b.data, b.len);
+	cr_assert_str_eq(json_member(j, "AccountId")->str, "999999999999");
+	json_free(j);
 	buf_free(&b);
 	c.role_arn = "r";
 	cr_assert_eq(awscreds_process_json(&c, &b), 0);
-	j = cJSON_Parse(b.data);
-	cr_assert_null(cJSON_GetObjectItemCaseSensitive(j, "AccountId"));
-	cJSON_Delete(j);
+	j = json_parse(b.data, b.len);
+	cr_assert_null(json_member(j, "AccountId"));
+	json_free(j);
 	buf_free(&b);
 }
 

@@ -1,7 +1,7 @@
 /* test_idtoken.c: ID token validation (src/oauth/idtoken.c, jws_verify in assertion.c) with
  * keys made at test time: every claim rule and every signature rule, each refusal named. */
 #include <criterion/criterion.h>
-#include <cjson/cJSON.h>
+#include "oktacred/json.h"
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/ec.h>
@@ -33,16 +33,16 @@ static EVP_PKEY *gen(const char *type)
 	return k;
 }
 
-static void add_b64(cJSON *o, const char *key, const unsigned char *p, size_t n)
+static void add_b64(struct json *o, const char *key, const unsigned char *p, size_t n)
 {
 	struct buf b = BUF_INIT;
 
 	base64url_encode(p, n, &b);
-	cJSON_AddStringToObject(o, key, b.data);
+	json_add_string(o, key, b.data);
 	buf_free(&b);
 }
 
-static void add_bn(cJSON *o, const char *key, EVP_PKEY *k, const char *param)
+static void add_bn(struct json *o, const char *key, EVP_PKEY *k, const char *param)
 {
 	BIGNUM *bn = NULL;
 	unsigned char bytes[1024];
@@ -55,22 +55,22 @@ static void add_bn(cJSON *o, const char *key, EVP_PKEY *k, const char *param)
 }
 
 /* The public JWK of k. */
-static cJSON *jwk_of(EVP_PKEY *k, const char *kid)
+static struct json *jwk_of(EVP_PKEY *k, const char *kid)
 {
-	cJSON *o = cJSON_CreateObject();
+	struct json *o = json_new(JSON_OBJECT);
 
 	if (kid)
-		cJSON_AddStringToObject(o, "kid", kid);
+		json_add_string(o, "kid", kid);
 	if (EVP_PKEY_is_a(k, "RSA")) {
-		cJSON_AddStringToObject(o, "kty", "RSA");
+		json_add_string(o, "kty", "RSA");
 		add_bn(o, "n", k, OSSL_PKEY_PARAM_RSA_N);
 		add_bn(o, "e", k, OSSL_PKEY_PARAM_RSA_E);
 	} else {
 		unsigned char pt[65];
 		size_t n = 0;
 
-		cJSON_AddStringToObject(o, "kty", "EC");
-		cJSON_AddStringToObject(o, "crv", "P-256");
+		json_add_string(o, "kty", "EC");
+		json_add_string(o, "crv", "P-256");
 		cr_assert_eq(
 		    EVP_PKEY_get_octet_string_param(k, OSSL_PKEY_PARAM_PUB_KEY, pt, sizeof(pt), &n),
 		    1);
@@ -81,11 +81,11 @@ static cJSON *jwk_of(EVP_PKEY *k, const char *kid)
 	return o;
 }
 
-static cJSON *jwks_of(cJSON *jwk)
+static struct json *jwks_of(struct json *jwk)
 {
-	cJSON *o = cJSON_CreateObject(), *keys = cJSON_AddArrayToObject(o, "keys");
+	struct json *o = json_new(JSON_OBJECT), *keys = json_add_array(o, "keys");
 
-	cJSON_AddItemToArray(keys, jwk);
+	json_append(keys, jwk);
 	return o;
 }
 
@@ -133,8 +133,8 @@ static char *claims(const char *extra)
 
 /* Checks a token signed by k with the default header for alg/kid and payload, against
  * jwks; returns what idtoken_check returned, err in *err. */
-static int check(EVP_PKEY *k, const char *alg, const char *kid, const char *payload, cJSON *jwks,
-                 time_t now, okc_err *err)
+static int check(EVP_PKEY *k, const char *alg, const char *kid, const char *payload,
+                 struct json *jwks, time_t now, okc_err *err)
 {
 	char *h = kid ? xasprintf("{\"alg\":\"%s\",\"kid\":\"%s\",\"typ\":\"JWT\"}", alg, kid)
 	              : xasprintf("{\"alg\":\"%s\"}", alg);
@@ -160,17 +160,17 @@ static void expect_invalid(int rc, const okc_err *err, const char *why)
 Test(idtoken, valid_rs256_and_es256)
 {
 	EVP_PKEY *rsa = gen("RSA"), *ec = gen("EC");
-	cJSON *jwks = jwks_of(jwk_of(rsa, "k-rsa"));
+	struct json *jwks = jwks_of(jwk_of(rsa, "k-rsa"));
 	char *c = claims(NULL);
 	okc_err err;
 
-	cJSON_AddItemToArray(cJSON_GetObjectItem(jwks, "keys"), jwk_of(ec, "k-ec"));
+	json_append(json_member(jwks, "keys"), jwk_of(ec, "k-ec"));
 	cr_assert_eq(check(rsa, "RS256", "k-rsa", c, jwks, NOW, &err), 0, "%s", err.msg);
 	cr_assert_eq(check(ec, "ES256", "k-ec", c, jwks, NOW, &err), 0, "%s", err.msg);
 	/* The kid picks the key, of the token's alg's type. */
 	cr_assert_eq(check(ec, "ES256", "k-rsa", c, jwks, NOW, &err), IDTOKEN_NO_KEY);
 	free(c);
-	cJSON_Delete(jwks);
+	json_free(jwks);
 	EVP_PKEY_free(rsa);
 	EVP_PKEY_free(ec);
 }
@@ -178,7 +178,7 @@ Test(idtoken, valid_rs256_and_es256)
 Test(idtoken, foreign_key_and_unknown_kid)
 {
 	EVP_PKEY *k = gen("EC"), *other = gen("EC");
-	cJSON *jwks = jwks_of(jwk_of(k, "k1"));
+	struct json *jwks = jwks_of(jwk_of(k, "k1"));
 	char *c = claims(NULL);
 	okc_err err;
 
@@ -187,7 +187,7 @@ Test(idtoken, foreign_key_and_unknown_kid)
 	cr_assert_eq(check(k, "ES256", "k2", c, jwks, NOW, &err), IDTOKEN_NO_KEY);
 	cr_assert_not_null(strstr(err.msg, "no ES256 key with kid \"k2\""), "%s", err.msg);
 	free(c);
-	cJSON_Delete(jwks);
+	json_free(jwks);
 	EVP_PKEY_free(k);
 	EVP_PKEY_free(other);
 }
@@ -195,15 +195,15 @@ Test(idtoken, foreign_key_and_unknown_kid)
 Test(idtoken, no_kid_uses_the_only_fitting_key)
 {
 	EVP_PKEY *k = gen("EC"), *k2 = gen("EC");
-	cJSON *jwks = jwks_of(jwk_of(k, "k1"));
+	struct json *jwks = jwks_of(jwk_of(k, "k1"));
 	char *c = claims(NULL);
 	okc_err err;
 
 	cr_assert_eq(check(k, "ES256", NULL, c, jwks, NOW, &err), 0, "%s", err.msg);
-	cJSON_AddItemToArray(cJSON_GetObjectItem(jwks, "keys"), jwk_of(k2, "k2"));
+	json_append(json_member(jwks, "keys"), jwk_of(k2, "k2"));
 	cr_assert_eq(check(k, "ES256", NULL, c, jwks, NOW, &err), IDTOKEN_NO_KEY);
 	free(c);
-	cJSON_Delete(jwks);
+	json_free(jwks);
 	EVP_PKEY_free(k);
 	EVP_PKEY_free(k2);
 }
@@ -211,42 +211,44 @@ Test(idtoken, no_kid_uses_the_only_fitting_key)
 Test(idtoken, jwk_use_and_alg_must_allow_it)
 {
 	EVP_PKEY *k = gen("EC");
-	cJSON *jwk = jwk_of(k, "k1"), *jwks = jwks_of(jwk);
+	struct json *jwk = jwk_of(k, "k1"), *jwks = jwks_of(jwk);
 	char *c = claims(NULL);
 	okc_err err;
 
-	cJSON_AddStringToObject(jwk, "use", "enc");
+	json_add_string(jwk, "use", "enc");
 	cr_assert_eq(check(k, "ES256", "k1", c, jwks, NOW, &err), IDTOKEN_NO_KEY);
-	cJSON_ReplaceItemInObject(jwk, "use", cJSON_CreateString("sig"));
-	cJSON_AddStringToObject(jwk, "alg", "ES384");
+	json_free(json_detach(jwk, "use"));
+	json_add_string(jwk, "use", "sig");
+	json_add_string(jwk, "alg", "ES384");
 	cr_assert_eq(check(k, "ES256", "k1", c, jwks, NOW, &err), IDTOKEN_NO_KEY);
-	cJSON_ReplaceItemInObject(jwk, "alg", cJSON_CreateString("ES256"));
+	json_free(json_detach(jwk, "alg"));
+	json_add_string(jwk, "alg", "ES256");
 	cr_assert_eq(check(k, "ES256", "k1", c, jwks, NOW, &err), 0, "%s", err.msg);
 	/* An RS256 token never verifies with an EC key of the same kid. */
 	cr_assert_eq(check(k, "RS256", "k1", c, jwks, NOW, &err), IDTOKEN_NO_KEY);
 	free(c);
-	cJSON_Delete(jwks);
+	json_free(jwks);
 	EVP_PKEY_free(k);
 }
 
 Test(idtoken, small_rsa_keys_are_refused)
 {
 	EVP_PKEY *k = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)1024);
-	cJSON *jwks = jwks_of(jwk_of(k, "k1"));
+	struct json *jwks = jwks_of(jwk_of(k, "k1"));
 	char *c = claims(NULL);
 	okc_err err;
 
 	expect_invalid(check(k, "RS256", "k1", c, jwks, NOW, &err), &err,
 	               "signature does not verify");
 	free(c);
-	cJSON_Delete(jwks);
+	json_free(jwks);
 	EVP_PKEY_free(k);
 }
 
 Test(idtoken, algorithms_other_than_rs256_and_es256_are_refused)
 {
 	EVP_PKEY *k = gen("EC");
-	cJSON *jwks = jwks_of(jwk_of(k, "k1"));
+	struct json *jwks = jwks_of(jwk_of(k, "k1"));
 	char *c = claims(NULL);
 	struct buf t = BUF_INIT;
 	okc_err err;
@@ -262,14 +264,14 @@ Test(idtoken, algorithms_other_than_rs256_and_es256_are_refused)
 	expect_invalid(idtoken_check(t.data, &want, jwks, NOW, &err), &err, "\"none\"");
 	buf_free(&t);
 	free(c);
-	cJSON_Delete(jwks);
+	json_free(jwks);
 	EVP_PKEY_free(k);
 }
 
 Test(idtoken, malformed_tokens)
 {
 	EVP_PKEY *k = gen("EC");
-	cJSON *jwks = jwks_of(jwk_of(k, "k1"));
+	struct json *jwks = jwks_of(jwk_of(k, "k1"));
 	char *c = claims(NULL), *good;
 	const char *bad[] = {"", "abc", "a.b", "a.b.c.d", ".b.c", "a..c", "e30.e30.c"};
 	size_t i;
@@ -296,12 +298,12 @@ Test(idtoken, malformed_tokens)
 	expect_invalid(idtoken_check(good, &want, jwks, NOW, &err), &err, "crit");
 	free(good);
 	free(c);
-	cJSON_Delete(jwks);
+	json_free(jwks);
 	EVP_PKEY_free(k);
 }
 
 /* A payload signed properly, checked against the claims rules. */
-static void expect_claims(EVP_PKEY *k, cJSON *jwks, const char *payload, time_t now,
+static void expect_claims(EVP_PKEY *k, struct json *jwks, const char *payload, time_t now,
                           const char *why)
 {
 	okc_err err;
@@ -316,7 +318,7 @@ static void expect_claims(EVP_PKEY *k, cJSON *jwks, const char *payload, time_t 
 Test(idtoken, claims)
 {
 	EVP_PKEY *k = gen("EC");
-	cJSON *jwks = jwks_of(jwk_of(k, "k1"));
+	struct json *jwks = jwks_of(jwk_of(k, "k1"));
 	char *p;
 	long long iat = (long long)NOW - 10, exp = (long long)NOW + 3600;
 
@@ -378,7 +380,7 @@ Test(idtoken, claims)
 	              "it was issued in the future");
 	free(p);
 #undef PAYLOAD
-	cJSON_Delete(jwks);
+	json_free(jwks);
 	EVP_PKEY_free(k);
 }
 
