@@ -4,6 +4,7 @@
 #include "oktacred/login.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -140,7 +141,8 @@ static void countdown_start(struct countdown *c, FILE *out, long lifetime)
 	char when[32];
 
 	c->out = out;
-	c->tty = term_is_tty(out);
+	/* A terminal that cannot move its cursor gets the lines a log gets. */
+	c->tty = term_is_tty(out) && !str_eq(getenv("TERM"), "dumb");
 	c->shown = -1;
 	c->next_mark = lifetime > 0 ? (lifetime - 1) / 60 * 60 : 0;
 	fputs("Waiting for approval (Ctrl-C to cancel)...\n", out);
