@@ -517,7 +517,12 @@ static int aws_credentials_once(const struct identity_request *req, struct awscr
 	if (rc < 0)
 		goto out;
 	if (rc == 0 && fits(id, c, arn, endpoint) && provider_session_current(req->p, c->session)) {
-		log_verbose("%s: cached AWS credentials", id->name);
+		if (log_get_level() >= LOG_VERBOSE) {
+			char left[32];
+
+			time_format_left(awscreds_left(c, now_utc()), left, sizeof(left));
+			log_verbose("%s: cached, %s left", id->name, left);
+		}
 		*out = c;
 		c = NULL;
 		goto out;

@@ -389,6 +389,13 @@ int refresh_with(const struct provider_cfg *p, enum refresh_need need, int force
 			return session_over(p, err);
 		}
 		if (rc == 0 && !is_due(p, t, need)) {
+			if (log_get_level() >= LOG_VERBOSE) {
+				char left[32];
+
+				time_format_left(refresh_token_left(t, need, now_utc()), left,
+				                 sizeof(left));
+				log_verbose("%s: cached, %s left", p->name, left);
+			}
 			*out = t;
 			return 0;
 		}

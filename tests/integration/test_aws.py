@@ -17,6 +17,8 @@ import time
 
 import pytest
 
+import secretscan
+
 from conftest import CLIENT_ID, OKTACRED, OKTACRED_UNWRAPPED, ROOT, do_login, not_under
 
 sys.path.insert(0, os.path.join(ROOT, "tests", "sts"))
@@ -151,6 +153,18 @@ def test_second_call_is_served_from_the_cache(aws):
     assert aws.sts.log() == [] and aws.idp.log() == []
 
 
+def test_verbose_cached_call_says_how_long_is_left(aws):
+    """-v on a cache hit: `aws-dev: cached, 59m left` on stderr (issue 15)."""
+    first = process(aws)
+    assert first.returncode == 0, first.stderr
+    r = process(aws, "aws-dev", "-v")
+    assert r.returncode == 0, r.stderr
+    assert re.search(r"^oktacred: aws-dev: cached, (\d+m|\d+h\d\dm) left$", r.stderr, re.M), \
+        r.stderr
+    if not secretscan.ENABLED:  # which adds -v to every run
+        assert "cached" not in process(aws).stderr
+
+
 def test_concurrent_callers_make_one_sts_call(aws):
     aws.sts.settings(response_delay_ms=300)
     procs = [aws.start("credential-process", "aws-dev") for _ in range(8)]
@@ -278,7 +292,8 @@ def test_interactive_login_on_the_terminal(env, sts):
                 break
             tty += chunk
             import re
-            m = re.search(rb"enter the code ([A-Z0-9-]+)", tty)
+            # The code is bold on a terminal: \x1b[1mCODE\x1b[0m.
+            m = re.search(rb"enter the code (?:\x1b\[1m)?([A-Z0-9-]+)", tty)
             if m:
                 code = m.group(1).decode()
         assert code, tty
