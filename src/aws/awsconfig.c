@@ -175,7 +175,7 @@ static void render_profile(const struct awsconfig *ac, const struct awsconfig_pr
 		buf_puts(out, "[default]\n");
 	else
 		buf_printf(out, "[profile %s]\n", p->name);
-	buf_puts(out, AWSCONFIG_MARKER " (its --write rewrites credential_process and region)\n");
+	buf_puts(out, AWSCONFIG_MARKER "\n");
 	buf_puts(out, "credential_process = ");
 	awsconfig_quote(out, ac->exe);
 	if (ac->config) {

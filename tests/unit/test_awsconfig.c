@@ -13,7 +13,7 @@
 
 #include "helpers.h"
 
-#define MARK AWSCONFIG_MARKER " (its --write rewrites credential_process and region)\n"
+#define MARK AWSCONFIG_MARKER "\n"
 #define DEV_BLOCK                                                                                  \
 	"[profile dev]\n" MARK "credential_process = /usr/bin/oktacred credential-process dev\n"   \
 	"region = us-east-1\n"

@@ -367,6 +367,33 @@ Test(role_map, role_the_user_has_no_group_for)
 	cr_assert(strstr(err.hint, "Everyone, aws-dev"), "%s", err.hint);
 }
 
+Test(role_map, default_role_among_several)
+{
+	struct aws_role_cfg a = mapped_aws;
+	struct identity_cfg id = mapped();
+	const char *arn;
+	int only;
+	okc_err err;
+
+	id.kind_cfg = &a;
+	a.default_role = "aws-admins";
+	cr_assert_eq(aws_role_choose(&id, bob, 3, NULL, 0, &arn, &only, &err), 0, "%s", err.msg);
+	cr_assert_str_eq(arn, "arn:aws:iam::111111111111:role/Admin");
+	cr_assert_eq(only, 0);
+	/* --role still wins */
+	cr_assert_eq(aws_role_choose(&id, bob, 3, "AWS-Dev", 0, &arn, &only, &err), 0);
+	cr_assert_str_eq(arn, "arn:aws:iam::111111111111:role/Dev");
+	/* one role: that one, whatever default_role says */
+	cr_assert_eq(aws_role_choose(&id, alice, 2, NULL, 0, &arn, &only, &err), 0);
+	cr_assert_str_eq(arn, "arn:aws:iam::111111111111:role/Dev");
+	cr_assert_eq(only, 1);
+	/* a default_role the user has no group for: the choice is the user's again */
+	a.default_role = "arn:aws:iam::222222222222:role/Dev";
+	cr_assert_eq(aws_role_choose(&id, bob, 3, NULL, 0, &arn, &only, &err), -1);
+	cr_assert_eq(err.code, OKC_EXIT_USAGE);
+	cr_assert(strstr(err.msg, "several roles"), "%s", err.msg);
+}
+
 Test(role_map, unknown_role_is_a_usage_error)
 {
 	struct identity_cfg id = mapped();
