@@ -41,6 +41,10 @@ void awsconfig_free(struct awsconfig *ac);
  * cannot carry. Allocated. */
 int awsconfig_exe(const char *argv0, char **out, okc_err *err);
 
+/* Sets ac->config (--config for credential_process) to path, made absolute. Fails (exit
+ * 1) when it holds a control character. */
+int awsconfig_set_config(struct awsconfig *ac, const char *path, okc_err *err);
+
 /* A word for credential_process: as it is when it holds only [A-Za-z0-9_./:=@%+,-], else
  * single-quoted ('\'' for a quote), which both botocore (shlex.split) and the SDKs that
  * run `sh -c` read back as the same word. */

@@ -145,6 +145,29 @@ int awsconfig_exe(const char *argv0, char **out, okc_err *err)
 	return 0;
 }
 
+int awsconfig_set_config(struct awsconfig *ac, const char *path, okc_err *err)
+{
+	char cwd[PATH_MAX];
+
+	if (has_control(path)) {
+		char *shown = text_escape_dup(path);
+
+		okc_fail(err, OKC_EXIT_FAIL,
+		         "the configuration's path (%s) has a control character, which an AWS "
+		         "config value cannot hold",
+		         shown);
+		free(shown);
+		return -1;
+	}
+	free(ac->config);
+	if (path[0] == '/' || !getcwd(cwd, sizeof(cwd)))
+		ac->config = xstrdup(path);
+	else
+		ac->config = xasprintf("%s/%s", strcmp(cwd, "/") ? cwd : "",
+		                       str_starts(path, "./") ? path + 2 : path);
+	return 0;
+}
+
 /* ---- text ---- */
 
 void awsconfig_quote(struct buf *out, const char *word)

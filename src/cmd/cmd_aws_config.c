@@ -1,11 +1,9 @@
 /* cmd_aws_config.c: `oktacred aws-config [NAME...] [--write [--force]]`: the ~/.aws/config
  * profiles whose credential_process runs this oktacred for the AWS identities, printed, or
  * merged into the AWS config file (awsconfig.c). */
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "oktacred/awsconfig.h"
 #include "oktacred/cli.h"
@@ -67,26 +65,12 @@ static int collect(struct cli_ctx *ctx, struct awsconfig *ac)
 	return 0;
 }
 
-/* --config FILE for credential_process when the file is not the one oktacred finds by
- * itself (--config, or $OKTACRED_CONFIG, which the AWS tools may not have): absolute. */
-static char *config_arg(const struct cli_ctx *ctx)
-{
-	const char *env = getenv("OKTACRED_CONFIG");
-	char cwd[PATH_MAX];
-
-	if (!ctx->config_path && !(env && *env))
-		return NULL;
-	if (ctx->cfg->path[0] == '/' || !getcwd(cwd, sizeof(cwd)))
-		return xstrdup(ctx->cfg->path);
-	return xasprintf("%s/%s", strcmp(cwd, "/") ? cwd : "",
-	                 str_starts(ctx->cfg->path, "./") ? ctx->cfg->path + 2 : ctx->cfg->path);
-}
-
 int cmd_aws_config(struct cli_ctx *ctx)
 {
 	struct awsconfig ac;
 	struct buf out = BUF_INIT;
 	char *path = NULL, *backup = NULL;
+	const char *env;
 	int write = cli_flag(ctx, "--write"), changed = 0, rc = -1;
 
 	memset(&ac, 0, sizeof(ac));
@@ -95,7 +79,12 @@ int cmd_aws_config(struct cli_ctx *ctx)
 	if (cli_config(ctx) < 0 || collect(ctx, &ac) < 0 ||
 	    awsconfig_exe(ctx->argv0, &ac.exe, &ctx->err) < 0)
 		goto out;
-	ac.config = config_arg(ctx);
+	/* --config FILE for credential_process when the file is not the one oktacred finds by
+	 * itself: the AWS tools may not have $OKTACRED_CONFIG. */
+	env = getenv("OKTACRED_CONFIG");
+	if ((ctx->config_path || (env && *env)) &&
+	    awsconfig_set_config(&ac, ctx->cfg->path, &ctx->err) < 0)
+		goto out;
 	if (!write) {
 		awsconfig_render(&ac, &out);
 		rc = fwrite(out.data, 1, out.len, stdout) != out.len || fflush(stdout) != 0
