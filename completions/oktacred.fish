@@ -130,7 +130,7 @@ complete -c oktacred -n __oktacred_needs_command -a token -d 'print a fresh acce
 complete -c oktacred -n __oktacred_needs_command -a env -d 'print the environment for eval'
 complete -c oktacred -n __oktacred_needs_command -a exec -d 'run CMD with the environment'
 complete -c oktacred -n __oktacred_needs_command -a credential-process -d 'AWS credentials as credential_process JSON'
-complete -c oktacred -n __oktacred_needs_command -a aws-config -d 'print (or --write) the ~/.aws/config profiles of AWS identities'
+complete -c oktacred -n __oktacred_needs_command -a aws-config -d 'the ~/.aws/config profiles of the AWS identities'
 complete -c oktacred -n __oktacred_needs_command -a config -d 'check or list the configuration'
 complete -c oktacred -n __oktacred_needs_command -a version -d 'show the version'
 complete -c oktacred -n __oktacred_needs_command -a help -d 'show help'

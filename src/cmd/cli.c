@@ -100,7 +100,7 @@ const struct cli_command cli_commands[] = {
     {"credential-process", NULL, cmd_credential_process, "[NAME]",
      "AWS credentials as credential_process JSON", credential_process_opts, 0},
     {"aws-config", NULL, cmd_aws_config, "[NAME...]",
-     "print (or --write) the ~/.aws/config profiles of AWS identities", aws_config_opts, 0},
+     "the ~/.aws/config profiles of the AWS identities", aws_config_opts, 0},
     {"config", NULL, cmd_config, "validate|list", "check or list the configuration", config_opts,
      0},
     {"version", NULL, cmd_version, "", "show the version", no_opts, 0},

@@ -20,6 +20,7 @@ static int add_identity(struct cli_ctx *ctx, const char *name, struct awsconfig 
 
 	if (config_resolve(ctx->cfg, name, &id, &p, &ctx->err) < 0)
 		return -1;
+	cli_config_warnings(ctx, id, p, 0);
 	if (!id || !identity_kind_of(id)->aws_profiles)
 		return okc_fail(&ctx->err, OKC_EXIT_USAGE,
 		                "%s is not an aws/assume-role identity: aws-config writes the AWS "
@@ -43,6 +44,7 @@ static int collect(struct cli_ctx *ctx, struct awsconfig *ac)
 		/* Checked first: only then is its kind known. */
 		if (config_resolve(cfg, cfg->identities[i].name, &id, &p, &ctx->err) < 0)
 			return -1;
+		cli_config_warnings(ctx, id, p, 0);
 		if (identity_kind_of(id)->aws_profiles)
 			identity_kind_of(id)->aws_profiles(id, ac);
 	}
