@@ -323,16 +323,29 @@ static int is_marker(const struct line *l)
 	return l->tlen - k >= m && memcmp(l->s + k, AWSCONFIG_MARKER, m) == 0;
 }
 
-/* A "key = value" (or "key: value") line whose key is one oktacred sets. */
-static int is_own_key(const struct line *l)
+/* Where the '=' or ':' of a "key = value" line is, or 0 when l is none. */
+static size_t setting_sep(const struct line *l)
 {
 	size_t e = 0;
 
-	if (indent(l) > 0 || is_comment(l))
+	if (indent(l) > 0 || is_comment(l) || is_header(l))
 		return 0;
 	while (e < l->tlen && l->s[e] != '=' && l->s[e] != ':')
 		e++;
-	if (e >= l->tlen)
+	return e < l->tlen ? e : 0;
+}
+
+static int is_setting(const struct line *l)
+{
+	return setting_sep(l) > 0;
+}
+
+/* A "key = value" (or "key: value") line whose key is one oktacred sets. */
+static int is_own_key(const struct line *l)
+{
+	size_t e = setting_sep(l);
+
+	if (e == 0)
 		return 0;
 	while (e > 0 && is_blank(l->s[e - 1]))
 		e--;
@@ -359,9 +372,15 @@ struct section {
 static struct section *find_sections(const struct line *lines, size_t n, size_t *ns)
 {
 	struct section *v = NULL;
+	int in_value = 0;
 
 	*ns = 0;
 	for (size_t i = 0; i < n; i++) {
+		/* An indented line after a setting continues its value, even "[...]" (as
+		 * configparser reads it). */
+		if (in_value && is_continuation(&lines[i]))
+			continue;
+		in_value = is_setting(&lines[i]);
 		if (!is_header(&lines[i]))
 			continue;
 		if (*ns)

@@ -168,7 +168,15 @@ static void remember_role(const struct identity_cfg *id, const char *arn, FILE *
 	fprintf(out, "Use it from now on when several roles match (default_role in %s)? [y/N] ",
 	        id->file);
 	fflush(out);
-	if (!fgets(line, sizeof(line), stdin) || (line[0] != 'y' && line[0] != 'Y'))
+	if (!fgets(line, sizeof(line), stdin))
+		return;
+	if (!strchr(line, '\n')) {
+		int c;
+
+		while ((c = getchar()) != EOF && c != '\n')
+			;
+	}
+	if (line[0] != 'y' && line[0] != 'Y')
 		return;
 	if (config_file_set(id->file, "identity", id->name, "default_role", arn, &err) < 0)
 		log_warn("%s: default_role not written: %s", id->name, err.msg);

@@ -157,6 +157,19 @@ Test(awsconfig, a_profile_of_the_users_is_refused_unless_forced)
 	awsconfig_free(&ac);
 }
 
+Test(awsconfig, an_indented_header_in_a_value_is_the_value)
+{
+	static const char before[] = "[profile a]\nnote =\n  [profile dev]\n";
+	struct awsconfig ac = one();
+	okc_err err;
+	char *a = merge(before, &ac, 0, &err);
+
+	cr_assert_not_null(a, "%s", err.msg);
+	cr_assert_str_eq(a, "[profile a]\nnote =\n  [profile dev]\n\n" DEV_BLOCK);
+	free(a);
+	awsconfig_free(&ac);
+}
+
 Test(awsconfig, default_is_the_default_section)
 {
 	struct awsconfig ac;
