@@ -1,6 +1,9 @@
 /* awsconfig.c: the AWS config file's profiles that run `oktacred credential-process`:
  * their text, and their merge into ~/.aws/config, touching only oktacred's own profiles
- * and keeping every other byte (`oktacred aws-config`). */
+ * and keeping every other byte (`oktacred aws-config`). _XOPEN_SOURCE for realpath(3): a
+ * linked AWS config file is replaced where the link points. */
+#define _XOPEN_SOURCE 700
+
 #include "oktacred/awsconfig.h"
 
 #include <errno.h>

@@ -17,7 +17,11 @@
  * the kind's own, and handed to the key's setter; required keys, one-of groups and
  * defaults follow, then the kind's check. References between sections are checked when
  * the file has been read. Names are found through a hash index: the whole parse is linear.
+ * _XOPEN_SOURCE for realpath(3): config_file_set replaces a linked file where the link
+ * points.
  */
+#define _XOPEN_SOURCE 700
+
 #include "oktacred/config.h"
 
 #include <ctype.h>
