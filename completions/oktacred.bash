@@ -8,8 +8,8 @@
 # `oktacred config list --names`, reading the --config FILE given on the line, if any.
 
 # The commands (and aliases), the global options, and the options of each command.
-_oktacred_commands='init login logout status whoami refresh token env exec credential-process config version
-help'
+_oktacred_commands='init login logout status whoami refresh token env exec credential-process aws-config
+config version help'
 _oktacred_global_options='--config -v --verbose --debug --no-color -h --help --version'
 
 _oktacred_command_options()
@@ -24,6 +24,7 @@ _oktacred_command_options()
 	env) printf '%s\n' '--format --unset --role' ;;
 	exec) printf '%s\n' '--server --role' ;;
 	credential-process) printf '%s\n' '--role' ;;
+	aws-config) printf '%s\n' '--write --force' ;;
 	config) printf '%s\n' '--names --json --online' ;;
 	esac
 }
@@ -153,7 +154,7 @@ _oktacred()
 			COMPREPLY=($(compgen -W '--' -- "$cur"))
 		fi
 		;;
-	logout | status | whoami | refresh)
+	logout | status | whoami | refresh | aws-config)
 		COMPREPLY=($(compgen -W "$(_oktacred_names "$cfg")" -- "$cur"))
 		;;
 	esac

@@ -83,12 +83,12 @@ function __oktacred_first
 end
 
 # Where a NAME may come: the one NAME of login, token, env, exec and credential-process,
-# any number for the others.
+# any number for the others (logout, status, refresh, aws-config).
 function __oktacred_wants_name
     set -l p (__oktacred_parse)
     test $p[4] = 0; or return 1
     test -z "$p[5]"; or return 1
-    contains -- "$p[1]" logout status whoami refresh; and return 0
+    contains -- "$p[1]" logout status whoami refresh aws-config; and return 0
     test $p[2] = 0; and contains -- "$p[1]" login token env exec credential-process
 end
 
@@ -130,6 +130,7 @@ complete -c oktacred -n __oktacred_needs_command -a token -d 'print a fresh acce
 complete -c oktacred -n __oktacred_needs_command -a env -d 'print the environment for eval'
 complete -c oktacred -n __oktacred_needs_command -a exec -d 'run CMD with the environment'
 complete -c oktacred -n __oktacred_needs_command -a credential-process -d 'AWS credentials as credential_process JSON'
+complete -c oktacred -n __oktacred_needs_command -a aws-config -d 'the ~/.aws/config profiles of the AWS identities'
 complete -c oktacred -n __oktacred_needs_command -a config -d 'check or list the configuration'
 complete -c oktacred -n __oktacred_needs_command -a version -d 'show the version'
 complete -c oktacred -n __oktacred_needs_command -a help -d 'show help'
@@ -153,6 +154,8 @@ complete -c oktacred -n '__oktacred_using env' -l format -x -a 'sh fish powershe
 complete -c oktacred -n '__oktacred_using env' -l unset -d 'print what undoes an earlier eval'
 complete -c oktacred -n '__oktacred_using env exec credential-process' -l role -x -d 'AWS: the role to assume (role_map group, role name or ARN)'
 complete -c oktacred -n '__oktacred_using exec' -l server -d 'AWS: serve credentials on a loopback endpoint, not in variables'
+complete -c oktacred -n '__oktacred_using aws-config' -l write -d 'merge the profiles into the AWS config file (a backup first)'
+complete -c oktacred -n '__oktacred_using aws-config' -l force -d '--write: also replace profiles of those names not made by oktacred'
 complete -c oktacred -n '__oktacred_using config' -l names -d 'list: only the names, one per line'
 complete -c oktacred -n '__oktacred_using config' -l json -d 'list: machine-readable output'
 complete -c oktacred -n '__oktacred_using config' -l online -d 'validate: also check each provider against its server'
@@ -161,5 +164,5 @@ complete -c oktacred -n '__oktacred_using config' -l online -d 'validate: also c
 complete -c oktacred -n __oktacred_wants_name -a '(__oktacred_names)' -d 'identity or provider'
 complete -c oktacred -n '__oktacred_first config' -a validate -d 'check the configuration'
 complete -c oktacred -n '__oktacred_first config' -a list -d 'list providers and identities'
-complete -c oktacred -n '__oktacred_first help' -a 'init login logout status whoami refresh token env exec credential-process config version help' -d 'command'
+complete -c oktacred -n '__oktacred_first help' -a 'init login logout status whoami refresh token env exec credential-process aws-config config version help' -d 'command'
 complete -c oktacred -n __oktacred_after_dashdash -a '(__oktacred_exec_command)'

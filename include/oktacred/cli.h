@@ -39,6 +39,7 @@ struct cli_ctx {
 	int has_rest;
 	const char *values[CLI_MAX_OPTIONS]; /* by index into cmd->options; flags "1" */
 	/* global options */
+	const char *argv0; /* how oktacred was run (aws-config writes it into profiles) */
 	const char *config_path;
 	int verbose;
 	int debug;
@@ -94,6 +95,7 @@ int cmd_token(struct cli_ctx *ctx);
 int cmd_env(struct cli_ctx *ctx);
 int cmd_exec(struct cli_ctx *ctx);
 int cmd_credential_process(struct cli_ctx *ctx);
+int cmd_aws_config(struct cli_ctx *ctx);
 int cmd_config(struct cli_ctx *ctx);
 int cmd_version(struct cli_ctx *ctx);
 int cmd_help(struct cli_ctx *ctx);

@@ -184,6 +184,14 @@ struct config_error {
 size_t config_errors(const struct config *cfg, const struct config_error **out);
 void config_free(struct config *cfg);
 
+/* Sets key = value in the section [TYPE NAME] of the configuration file path: the key's
+ * line replaced, or a new line after the section's last setting; every other byte kept.
+ * Written atomically with the file's mode; a symbolic link is followed and the file it
+ * names replaced. value must be one line. Exit 1 when the file cannot be read or written
+ * or lacks the section. (An interactive role choice remembered as default_role.) */
+int config_file_set(const char *path, const char *type, const char *name, const char *key,
+                    const char *value, okc_err *err);
+
 /* The warnings of the sections checked so far (every one after config_check), in the
  * order they were found: each "FILE:LINE: message", with the section (a provider_cfg or
  * identity_cfg) it is about. `config validate` prints them all; other commands print

@@ -23,6 +23,7 @@ struct identity_request {
 };
 
 struct cJSON;
+struct awsconfig;
 
 /* What `status` shows of an identity: one line of text, and members of a JSON object. */
 struct identity_status {
@@ -52,6 +53,9 @@ struct identity_kind {
 	 * forget what was derived from another session. Returns how many identities had
 	 * something to forget, or -1. Or NULL. */
 	int (*session_changed)(const struct provider_cfg *p, const char *keep, okc_err *err);
+	/* `aws-config`: adds to ac the AWS config profiles that reach the identity through
+	 * credential-process. Or NULL: none. */
+	void (*aws_profiles)(const struct identity_cfg *id, struct awsconfig *ac);
 };
 
 extern const struct identity_kind identity_api_access;
@@ -89,6 +93,7 @@ struct aws_role_cfg {
 	long duration;      /* seconds; default 3600; 900..43200 */
 	char *session_name; /* default "{email}"; {email} {sub} {preferred_username} */
 	char *sts_endpoint; /* NULL: the region's, see aws_sts_url() */
+	char *default_role; /* role_map: the role to use among several without --role */
 };
 
 /* id's aws/assume-role keys (id must be of that kind). */
@@ -125,9 +130,11 @@ int aws_role_resolve(const struct identity_cfg *id, const char *want, const char
 /* The role to assume: role_arn; or role_map applied to the ID token's groups (group names
  * case-insensitive; entries naming the same ARN count once): one match is used (*only
  * = 1); with want, the role it names, which one of the user's groups must map to (else
- * exit 1); several without want: a numbered choice on the terminal when prompt is set,
- * else exit 2 listing the choices; none: exit 1 listing the user's groups (or saying the
- * token has no groups claim). groups may be NULL. */
+ * exit 1); several without want: default_role when it is one of them, else a numbered
+ * choice on the terminal when prompt is set (which offers to remember the choice as
+ * default_role in the configuration file), else exit 2 listing the choices; none: exit 1
+ * listing the user's groups (or saying the token has no groups claim). groups may be
+ * NULL. */
 int aws_role_choose(const struct identity_cfg *id, char *const *groups, size_t ngroups,
                     const char *want, int prompt, const char **arn, int *only, okc_err *err);
 

@@ -64,6 +64,11 @@ static const struct cli_option credential_process_opts[] = {
     {"--role", 0, "ROLE", "the role to assume (role_map group, role name or ARN)"},
     {NULL, 0, NULL, NULL},
 };
+static const struct cli_option aws_config_opts[] = {
+    {"--write", 0, NULL, "merge the profiles into the AWS config file (a backup first)"},
+    {"--force", 0, NULL, "--write: also replace profiles of those names not made by oktacred"},
+    {NULL, 0, NULL, NULL},
+};
 static const struct cli_option config_opts[] = {
     {"--names", 0, NULL, "list: only the names, one per line"},
     {"--json", 0, NULL, "list: machine-readable output"},
@@ -94,6 +99,8 @@ const struct cli_command cli_commands[] = {
      CLI_TAKES_REST},
     {"credential-process", NULL, cmd_credential_process, "[NAME]",
      "AWS credentials as credential_process JSON", credential_process_opts, 0},
+    {"aws-config", NULL, cmd_aws_config, "[NAME...]",
+     "the ~/.aws/config profiles of the AWS identities", aws_config_opts, 0},
     {"config", NULL, cmd_config, "validate|list", "check or list the configuration", config_opts,
      0},
     {"version", NULL, cmd_version, "", "show the version", no_opts, 0},
@@ -367,6 +374,7 @@ int cli_main(int argc, char **argv)
 	int i, special = 0, rc;
 
 	memset(&ctx, 0, sizeof(ctx));
+	ctx.argv0 = argc > 0 ? argv[0] : NULL;
 	ctx.pos = xcalloc((size_t)argc + 1, sizeof(char *));
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i], *value = NULL;

@@ -17,7 +17,11 @@
  * the kind's own, and handed to the key's setter; required keys, one-of groups and
  * defaults follow, then the kind's check. References between sections are checked when
  * the file has been read. Names are found through a hash index: the whole parse is linear.
+ * _XOPEN_SOURCE for realpath(3): config_file_set replaces a linked file where the link
+ * points.
  */
+#define _XOPEN_SOURCE 700
+
 #include "oktacred/config.h"
 
 #include <ctype.h>
@@ -36,6 +40,7 @@
 #include "oktacred/envset.h"
 #include "oktacred/http.h"
 #include "oktacred/paths.h"
+#include "oktacred/store.h"
 #include "oktacred/util.h"
 
 #define CONFIG_MAX_SIZE (1024 * 1024)
@@ -1887,6 +1892,117 @@ static void free_section(struct section_head *head, int t, int checked)
 		head->kind->free(head->kind_cfg);
 	free(head->kind_cfg);
 	free(head->name);
+}
+
+/* ---- editing the file ---- */
+
+static const char *skip_blanks(const char *s, const char *e)
+{
+	while (s < e && isspace((unsigned char)*s))
+		s++;
+	return s;
+}
+
+/* A "key = value" line (s..e, without its newline) of that key. */
+static int line_sets(const char *s, const char *e, const char *key)
+{
+	const char *sep, *k;
+
+	s = skip_blanks(s, e);
+	if (s == e || *s == ';' || *s == '#' || *s == '[')
+		return 0;
+	for (sep = s; sep < e && *sep != '=' && *sep != ':'; sep++)
+		;
+	if (sep == e)
+		return 0;
+	for (k = sep; k > s && isspace((unsigned char)k[-1]); k--)
+		;
+	return (size_t)(k - s) == strlen(key) && memcmp(s, key, (size_t)(k - s)) == 0;
+}
+
+/* A section header: 1 for [TYPE NAME], 2 for another, 0 for no header. */
+static int line_header(const char *s, const char *e, const char *type, const char *name)
+{
+	size_t tn = strlen(type), nn = strlen(name);
+	const char *close;
+
+	s = skip_blanks(s, e);
+	if (s == e || *s != '[')
+		return 0;
+	close = memchr(s, ']', (size_t)(e - s));
+	if (!close)
+		return 0;
+	s = skip_blanks(s + 1, close);
+	if ((size_t)(close - s) < tn + 1 || memcmp(s, type, tn) != 0 || !is_blank(s[tn]))
+		return 2;
+	s = skip_blanks(s + tn, close);
+	while (close > s && is_blank(close[-1]))
+		close--;
+	return (size_t)(close - s) == nn && memcmp(s, name, nn) == 0 ? 1 : 2;
+}
+
+int config_file_set(const char *path, const char *type, const char *name, const char *key,
+                    const char *value, okc_err *err)
+{
+	struct buf old = BUF_INIT, text = BUF_INIT;
+	char *target = realpath(path, NULL), *dir = NULL, *slash;
+	size_t i, at = 0, cut = 0;
+	int fd, in = 0, seen = 0, found = 0, rc = -1;
+	struct stat st;
+
+	if (!target || stat(target, &st) < 0)
+		return okc_fail(err, OKC_EXIT_FAIL, "cannot change %s: %s", path, strerror(errno));
+	fd = open(target, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || buf_read_fd(&old, fd, CONFIG_MAX_SIZE) < 0) {
+		okc_fail(err, OKC_EXIT_FAIL, "cannot read %s: %s", target, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		goto out;
+	}
+	close(fd);
+	/* The place: the key's line in the section, else after its last setting. */
+	for (i = 0; i < old.len;) {
+		const char *s = old.data + i, *nl = memchr(s, '\n', old.len - i);
+		const char *e = nl ? nl : old.data + old.len, *t = skip_blanks(s, e);
+		size_t next = nl ? (size_t)(nl - old.data) + 1 : old.len;
+		int h = line_header(s, e, type, name);
+
+		if (h && in)
+			break;
+		if (h == 1) {
+			in = seen = 1;
+			at = next;
+		} else if (in && line_sets(s, e, key)) {
+			found = 1;
+			at = i;
+			cut = next;
+			break;
+		} else if (in && t < e && *t != ';' && *t != '#') {
+			at = next;
+		}
+		i = next;
+	}
+	if (!seen) {
+		okc_fail(err, OKC_EXIT_FAIL, "%s has no [%s %s] section", target, type, name);
+		goto out;
+	}
+	if (!found)
+		cut = at;
+	buf_append(&text, old.data, at);
+	if (at > 0 && old.data[at - 1] != '\n')
+		buf_putc(&text, '\n');
+	buf_printf(&text, "%s = %s\n", key, value);
+	buf_append(&text, old.data + cut, old.len - cut);
+	slash = strrchr(target, '/');
+	dir = xstrndup(target, slash && slash != target ? (size_t)(slash - target) : 1);
+	rc = store_replace_file(dir, slash ? slash + 1 : target, text.data, text.len,
+	                        st.st_mode & 07777, err);
+out:
+	buf_free(&old);
+	buf_free(&text);
+	free(target);
+	free(dir);
+	return rc;
 }
 
 void config_free(struct config *cfg)

@@ -1495,3 +1495,61 @@ Test(config, load_all_refuses_an_empty_file)
 	config_free(cfg);
 	free(path);
 }
+
+/* ---- config_file_set: default_role remembered ---- */
+
+static char *file_set(const char *text, const char *name, const char *value, okc_err *err)
+{
+	char *path = write_file("edit", text, 0640), *out;
+	struct stat st;
+	FILE *f;
+
+	if (config_file_set(path, "identity", name, "default_role", value, err) < 0) {
+		free(path);
+		return NULL;
+	}
+	cr_assert_eq(stat(path, &st), 0);
+	cr_assert_eq(st.st_mode & 07777, 0640, "the file's mode is kept");
+	out = xcalloc(1, 4096);
+	f = fopen(path, "rb");
+	cr_assert_not_null(f);
+	cr_assert(fread(out, 1, 4095, f) < 4095);
+	fclose(f);
+	free(path);
+	return out;
+}
+
+Test(config, file_set_adds_after_the_last_setting)
+{
+	okc_err err;
+	char *s = file_set("[identity a]\nkind = x ; note\n\n[identity  b ]\nkind = y\n"
+	                   "role_map = G=arn\n; a comment of b's\n\n[provider p]\nk = v\n",
+	                   "b", "arn:x", &err);
+
+	cr_assert_not_null(s, "%s", err.msg);
+	cr_assert_str_eq(s, "[identity a]\nkind = x ; note\n\n[identity  b ]\nkind = y\n"
+	                    "role_map = G=arn\ndefault_role = arn:x\n; a comment of b's\n\n"
+	                    "[provider p]\nk = v\n");
+	free(s);
+}
+
+Test(config, file_set_replaces_the_key_and_ends_a_last_line)
+{
+	okc_err err;
+	char *s = file_set("[identity b]\ndefault_role: old\nkind = y", "b", "new", &err);
+
+	cr_assert_str_eq(s, "[identity b]\ndefault_role = new\nkind = y");
+	free(s);
+	s = file_set("[identity b]\nkind = y", "b", "new", &err);
+	cr_assert_str_eq(s, "[identity b]\nkind = y\ndefault_role = new\n");
+	free(s);
+}
+
+Test(config, file_set_without_the_section)
+{
+	okc_err err;
+
+	cr_assert_null(file_set("[identity bb]\nkind = y\n[provider b]\n", "b", "v", &err));
+	cr_assert_eq(err.code, OKC_EXIT_FAIL);
+	cr_assert(strstr(err.msg, "has no [identity b] section"), "%s", err.msg);
+}
