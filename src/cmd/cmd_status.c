@@ -75,7 +75,8 @@ static void session_free(struct session_info *s)
 static int shows(const struct session_info *s, const struct identity_cfg *id,
                  const struct identity_kind *kind)
 {
-	if (identity_kind_of(id) != kind || !kind->status || id->provider != s->p)
+	if (identity_kind_of(id) != kind || !kind->status || id->provider != s->p ||
+	    config_section_error(s->cfg, id))
 		return 0;
 	return !s->only || s->only == id;
 }
@@ -252,26 +253,41 @@ int cmd_status(struct cli_ctx *ctx)
 {
 	const struct provider_cfg **list;
 	const struct identity_cfg *id, **only;
-	int json = cli_flag(ctx, "--json"), all_usable = 1, failed = 0;
+	int json = cli_flag(ctx, "--json"), all_usable = 1, failed = 0, broken = 0;
 	size_t n = 0, nhints = 0, i;
 	cJSON *arr = NULL;
 	const char **hints;
 
-	if (cli_config_all(ctx) < 0)
-		return -1;
+	/* A broken section is said (without NAME) and skipped: the others are shown. */
+	if (ctx->npos == 0) {
+		broken = cli_config_each(ctx);
+		if (broken < 0)
+			return -1;
+		if (!ctx->cfg->nproviders && !ctx->cfg->nidentities)
+			return config_empty(ctx->cfg, &ctx->err);
+	} else {
+		if (cli_config(ctx) < 0)
+			return -1;
+		config_check_each(ctx->cfg); /* the identities to show with each provider */
+	}
 	list = xcalloc(ctx->cfg->nproviders + (size_t)ctx->npos + 1, sizeof(*list));
 	only = xcalloc(ctx->cfg->nproviders + (size_t)ctx->npos + 1, sizeof(*only));
 	hints = xcalloc(ctx->cfg->nproviders + (size_t)ctx->npos + 1, sizeof(*hints));
 	if (ctx->npos == 0) {
 		for (i = 0; i < ctx->cfg->nproviders; i++)
-			list[n++] = &ctx->cfg->providers[i];
+			if (!config_section_error(ctx->cfg, &ctx->cfg->providers[i]))
+				list[n++] = &ctx->cfg->providers[i];
 	}
 	for (i = 0; i < (size_t)ctx->npos; i++) {
 		if (config_resolve(ctx->cfg, ctx->pos[i], &id, &list[n], &ctx->err) < 0) {
-			free(list);
-			free(only);
-			free(hints);
-			return -1;
+			/* Said, and on with the other names. */
+			log_error("%s", ctx->err.msg);
+			if (ctx->err.hint[0])
+				fprintf(stderr, "%s\n", ctx->err.hint);
+			okc_err_clear(&ctx->err);
+			list[n] = NULL;
+			broken++;
+			continue;
 		}
 		if (id && identity_kind_of(id)->status)
 			only[n] = id;
@@ -313,6 +329,10 @@ int cmd_status(struct cli_ctx *ctx)
 	free(only);
 	if (failed) {
 		ctx->err.code = failed;
+		return -1;
+	}
+	if (broken) {
+		ctx->err.code = OKC_EXIT_USAGE;
 		return -1;
 	}
 	if (!all_usable) {
