@@ -38,6 +38,7 @@ static const struct cli_option logout_opts[] = {
 };
 static const struct cli_option status_opts[] = {
     {"--json", 0, NULL, "machine-readable output"},
+    {"--short", 0, NULL, "one line for a shell prompt: NAME and time left (files only)"},
     {NULL, 0, NULL, NULL},
 };
 static const struct cli_option refresh_opts[] = {

@@ -307,7 +307,7 @@ def test_refresh_before_not_shorter_than_the_tokens_warns(logged_in):
 
 def test_an_empty_file_points_at_init_outside_validate_too(env):
     env.write_config("; nothing yet\n")
-    for args in (("token", "okta-admin"), ("env",), ("status",)):
+    for args in (("token", "okta-admin"), ("env",), ("status",), ("status", "--short")):
         r = env.run(*args)
         assert r.returncode == 2 and r.stdout == "", (args, r.stderr)
         assert r.stderr.splitlines() == [
