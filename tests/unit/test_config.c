@@ -1500,3 +1500,55 @@ Test(config, load_all_refuses_an_empty_file)
 	config_free(cfg);
 	free(path);
 }
+
+/* config_check_each (status, config list, logout --all, refresh --all): a broken section
+ * does not stop the others; an identity over a broken provider carries its error. */
+Test(config, check_each_skips_a_broken_section)
+{
+	char *path = write_file("config",
+	                        P_DC "[provider b]\nkind = okta/device-code\n"
+	                             "org_url = ${OKC_TEST_UNSET_VARIABLE}\nclient_id = c\n"
+	                             "[identity i]\nkind = okta/api-access\nprovider = b\n"
+	                             "[identity j]\nkind = okta/api-access\nprovider = p\n",
+	                        0644);
+	const struct identity_cfg *id;
+	const struct provider_cfg *p;
+	struct config *cfg = NULL;
+	const okc_err *e;
+	okc_err err = {0};
+
+	/* Group-readable: checked whole for secrets, yet a broken section does not fail it. */
+	cr_assert_eq(config_open(path, &cfg, &err), 0, "%s", err.msg);
+	cr_assert_eq(config_check_each(cfg), 2);
+	cr_assert_null(config_section_error(cfg, config_find_provider(cfg, "p")));
+	cr_assert_null(config_section_error(cfg, config_find_identity(cfg, "j")));
+	e = config_section_error(cfg, config_find_provider(cfg, "b"));
+	cr_assert_not_null(e);
+	cr_assert(strstr(e->msg, ":7: ${OKC_TEST_UNSET_VARIABLE} is not set"), "%s", e->msg);
+	cr_assert_str_eq(config_section_error(cfg, config_find_identity(cfg, "i"))->msg, e->msg);
+	cr_assert_eq(config_resolve(cfg, "j", &id, &p, &err), 0, "%s", err.msg);
+	cr_assert_str_eq(p->name, "p");
+	cr_assert_eq(config_resolve(cfg, "i", &id, &p, &err), -1);
+	cr_assert_str_eq(err.msg, e->msg);
+	config_free(cfg);
+	free(path);
+}
+
+/* A file without a section: every NAME points at oktacred init. */
+Test(config, empty_file_points_at_init)
+{
+	char *path = write_file("config", "; nothing yet\n", 0600);
+	const struct identity_cfg *id;
+	const struct provider_cfg *p;
+	struct config *cfg = NULL;
+	okc_err err = {0};
+
+	cr_assert_eq(config_open(path, &cfg, &err), 0, "%s", err.msg);
+	cr_assert_eq(config_resolve(cfg, "x", &id, &p, &err), -1);
+	cr_assert(strstr(err.msg, ": no providers or identities"), "%s", err.msg);
+	cr_assert_str_eq(err.hint, "run: oktacred init");
+	cr_assert_eq(config_resolve(cfg, NULL, &id, &p, &err), -1);
+	cr_assert_str_eq(err.hint, "run: oktacred init");
+	config_free(cfg);
+	free(path);
+}
