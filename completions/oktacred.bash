@@ -18,7 +18,7 @@ _oktacred_command_options()
 	init) printf '%s\n' '--org-url --client-id --authorization-server --name --force' ;;
 	login) printf '%s\n' '--force --no-browser --no-qr' ;;
 	logout) printf '%s\n' '--all --revoke' ;;
-	status | whoami) printf '%s\n' '--json' ;;
+	status | whoami) printf '%s\n' '--json --short' ;;
 	refresh) printf '%s\n' '--all' ;;
 	token) printf '%s\n' '--id-token --json' ;;
 	env) printf '%s\n' '--format --unset --role' ;;

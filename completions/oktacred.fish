@@ -147,6 +147,7 @@ complete -c oktacred -n '__oktacred_using login' -l no-qr -d 'do not draw the QR
 complete -c oktacred -n '__oktacred_using logout' -l all -d 'log out of every provider'
 complete -c oktacred -n '__oktacred_using logout' -l revoke -d 'also revoke the refresh token at the provider'
 complete -c oktacred -n '__oktacred_using status whoami' -l json -d 'machine-readable output'
+complete -c oktacred -n '__oktacred_using status whoami' -l short -d 'one line for a shell prompt: NAME and time left (files only)'
 complete -c oktacred -n '__oktacred_using refresh' -l all -d 'every provider that has a session'
 complete -c oktacred -n '__oktacred_using token' -l id-token -d 'the ID token instead of the access token'
 complete -c oktacred -n '__oktacred_using token' -l json -d 'the token with its type and expiry as JSON'

@@ -63,6 +63,14 @@ const char *cli_value(const struct cli_ctx *ctx, const char *name);
 int cli_config(struct cli_ctx *ctx);
 /* The same, and every section checked (commands that go through all of them). */
 int cli_config_all(struct cli_ctx *ctx);
+/* For the commands that go through every section (status, config list, logout --all,
+ * refresh --all): cli_config, then each section checked alone (config_check_each). Each
+ * broken section's error is said on stderr, one line "FILE:LINE: message" in the order of
+ * the file (an identity broken by its provider's error adds nothing), and the command goes
+ * on with the others, skipping what config_section_error() names. Returns how many errors
+ * were said (the command then exits 2 unless it has a worse failure), or -1 with ctx->err
+ * set when the file itself cannot be used. */
+int cli_config_each(struct cli_ctx *ctx);
 /* Prints the configuration's warnings (config_warnings) about the sections a and b (both
  * NULL: every one) on stderr: as warnings when loud, else only with --verbose. */
 void cli_config_warnings(struct cli_ctx *ctx, const void *a, const void *b, int loud);

@@ -38,6 +38,7 @@ static const struct cli_option logout_opts[] = {
 };
 static const struct cli_option status_opts[] = {
     {"--json", 0, NULL, "machine-readable output"},
+    {"--short", 0, NULL, "one line for a shell prompt: NAME and time left (files only)"},
     {NULL, 0, NULL, NULL},
 };
 static const struct cli_option refresh_opts[] = {
@@ -244,6 +245,40 @@ int cli_config(struct cli_ctx *ctx)
 int cli_config_all(struct cli_ctx *ctx)
 {
 	return cli_config(ctx) < 0 ? -1 : config_check(ctx->cfg, &ctx->err);
+}
+
+int cli_config_each(struct cli_ctx *ctx)
+{
+	const struct config *cfg;
+	const okc_err **said;
+	size_t nsaid = 0, i = 0, j = 0;
+
+	if (cli_config(ctx) < 0)
+		return -1;
+	cfg = ctx->cfg;
+	if (!config_check_each(ctx->cfg))
+		return 0;
+	said = xcalloc(cfg->nproviders + cfg->nidentities, sizeof(*said));
+	/* In the order of the file; an identity broken by its provider repeats its error. */
+	while (i < cfg->nproviders || j < cfg->nidentities) {
+		int prov =
+		    j >= cfg->nidentities ||
+		    (i < cfg->nproviders && cfg->providers[i].line < cfg->identities[j].line);
+		const okc_err *e = prov ? config_section_error(cfg, &cfg->providers[i++])
+		                        : config_section_error(cfg, &cfg->identities[j++]);
+		size_t k;
+
+		if (!e)
+			continue;
+		for (k = 0; k < nsaid && strcmp(said[k]->msg, e->msg) != 0; k++)
+			;
+		if (k < nsaid)
+			continue;
+		said[nsaid++] = e;
+		log_error("%s", e->msg);
+	}
+	free(said);
+	return (int)nsaid;
 }
 
 void cli_config_warnings(struct cli_ctx *ctx, const void *a, const void *b, int loud)
