@@ -85,7 +85,8 @@ class World:
         cfg = ("[defaults]\nidentity = okta-admin\n\n[provider okta-oidc]\n"
                "kind = okta/device-code\norg_url = %s\nclient_id = 0oa-test-native\n"
                "scopes = openid profile email groups offline_access\n\n"
-               "[identity okta-admin]\nkind = okta/api-access\nprovider = okta-oidc\n"
+               "[identity okta-admin]\nkind = okta/api-access\nprovider = okta-oidc\n\n"
+               "[identity k8s]\nkind = kubernetes/exec-credential\nprovider = okta-oidc\n"
                % idp.base)
         if sts:
             cfg += ("\n[identity aws-dev]\nkind = aws/assume-role\nprovider = okta-oidc\n"
@@ -270,6 +271,12 @@ def main():
         cached["oktacred token"] = spawn_measure([OKTACRED, "token"], world.env, RUNS)
         cached["oktacred env okta-admin"] = spawn_measure([OKTACRED, "env", "okta-admin"],
                                                           world.env, RUNS)
+        # What kubectl runs on every invocation, with the variable it sets.
+        kube_env = dict(world.env, KUBERNETES_EXEC_INFO=json.dumps(
+            {"kind": "ExecCredential", "apiVersion": "client.authentication.k8s.io/v1",
+             "spec": {"interactive": False}}))
+        cached["oktacred credential k8s (kubectl's exec plugin)"] = spawn_measure(
+            [OKTACRED, "credential", "k8s"], kube_env, RUNS)
         if sts:
             subprocess.run([OKTACRED, "credential-process", "aws-dev"], env=world.env,
                            check=True, capture_output=True)

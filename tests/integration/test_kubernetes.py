@@ -194,6 +194,25 @@ def test_bad_token_key(k8s, extra, says):
     assert r.returncode == 2 and says in r.stderr
 
 
+@pytest.mark.parametrize("provider,identity,says", [
+    ("kind = okta/service-account\nclient_id = 0oaCI\nclient_secret_env = S\n"
+     "scopes = api.read\n", "",
+     "token = id needs a provider with ID tokens; ci (okta/service-account) has none: "
+     "set token = access"),
+    ("kind = okta/device-code\nclient_id = 0oa1\nauthorization_server = org\n",
+     "token = access\n", "the org server's access tokens are for Okta's API only"),
+    ("kind = okta/device-code\nclient_id = 0oa1\nscopes = profile offline_access\n", "",
+     "scopes lack openid"),
+])
+def test_the_provider_must_give_a_token_the_api_server_can_verify(env, provider, identity,
+                                                                   says):
+    env.write_config("[provider ci]\norg_url = %s\n%s\n[identity k8s]\n"
+                     "kind = kubernetes/exec-credential\nprovider = ci\n%s"
+                     % (env.idp.base, provider, identity))
+    r = env.run("config", "validate", env={"S": "x"})
+    assert r.returncode == 2 and says in r.stderr, r.stderr
+
+
 def test_an_api_token_provider_is_refused(env):
     env.write_config(
         "[provider legacy]\nkind = okta/api-token\norg_url = %s\ntoken_env = T\n\n"
@@ -205,10 +224,20 @@ def test_an_api_token_provider_is_refused(env):
 
 # ---- kubeconfig ----
 
+def real_program():
+    """The file of the oktacred under test (its /proc/self/exe): OKTACRED_BIN when that is
+    a binary (the ASan build), ./oktacred when it is a wrapper script (valgrind's)."""
+    path = os.environ.get("OKTACRED_BIN") or os.path.join(ROOT, "oktacred")
+    with open(path, "rb") as f:
+        if f.read(4) != b"\x7fELF":
+            path = os.path.join(ROOT, "oktacred")
+    return os.path.realpath(path)
+
+
 def test_kubeconfig_prints_the_user_entry(k8s):
     r = k8s.run("kubeconfig", "k8s")
     assert r.returncode == 0, r.stderr
-    program = os.path.realpath(os.path.join(ROOT, "oktacred"))
+    program = real_program()
     lines = r.stdout.splitlines()
     assert lines[:11] == [
         "users:",
@@ -231,7 +260,7 @@ def test_kubeconfig_names_the_program_as_path_finds_it(k8s, tmp_path):
     """A link on PATH (a package manager's bin/) is kept, not resolved to its target."""
     bindir = tmp_path / "bin"
     bindir.mkdir()
-    os.symlink(os.path.realpath(os.path.join(ROOT, "oktacred")), bindir / "oktacred")
+    os.symlink(real_program(), bindir / "oktacred")
     r = k8s.run("kubeconfig", "k8s", env={"PATH": "%s:/usr/bin:/bin" % bindir})
     assert r.returncode == 0, r.stderr
     assert '      command: "%s"\n' % (bindir / "oktacred") in r.stdout
@@ -271,7 +300,7 @@ def test_kubeconfig_with_cluster_merges_with_kubectl(k8s, tmp_path):
     ex = view["users"][0]["user"]["exec"]
     assert view["users"][0]["name"] == "k8s"
     assert ex["apiVersion"] == V1 and ex["args"] == ["credential", "k8s"]
-    assert ex["command"] == os.path.realpath(os.path.join(ROOT, "oktacred"))
+    assert ex["command"] == real_program()
     assert ex["interactiveMode"] == "IfAvailable" and "oktacred" in ex["installHint"]
 
 
