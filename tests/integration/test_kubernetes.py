@@ -12,6 +12,7 @@ import pytest
 
 import secretscan
 from conftest import CLIENT_ID, OKTACRED, ROOT, do_login
+from test_aws import aws, sts, _reset_sts  # noqa: F401 (fixtures)
 from test_lean import heavy, run_traced
 from tlsserver import make_certs
 
@@ -167,6 +168,15 @@ def test_no_session_exits_3_with_the_hint_and_nothing_on_stdout(k8s):
     r = credential(k8s, exec_info=exec_info(interactive=True))  # but no terminal
     assert r.returncode == 3 and r.stdout == ""
     assert "run: oktacred login okta-oidc" in r.stderr
+
+
+def test_credential_of_an_aws_identity_is_the_credential_process_json(aws):
+    first = aws.run("credential-process", "aws-dev")
+    assert first.returncode == 0, first.stderr
+    r = aws.run("credential", "aws-dev")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == first.stdout  # the same cached credentials, the same JSON
+    assert json.loads(r.stdout)["Version"] == 1
 
 
 def test_credential_refuses_a_kind_without_its_own_format(k8s_in):
