@@ -1,5 +1,5 @@
 """kubernetes/exec-credential (issue 16): `oktacred credential NAME` as kubectl's exec
-credential plugin, `oktacred kubeconfig NAME`, and the real kubectl (Debian's) against a
+credential plugin, `oktacred kubeconfig NAME`, and the real kubectl (/usr/bin/kubectl) against a
 strict stand-in API server (tests/kube) that authenticates the token as kube-apiserver's
 OIDC authenticator does: `kubectl auth whoami` shows the Okta user and groups."""
 import json
@@ -28,7 +28,7 @@ except ImportError:
     HAVE_CRYPTOGRAPHY = False
 
 needs_kubectl = pytest.mark.skipif(
-    not os.access(KUBECTL, os.X_OK), reason="kubectl is not installed (Debian package kubectl)")
+    not os.access(KUBECTL, os.X_OK), reason="kubectl is not installed (/usr/bin/kubectl)")
 needs_stand_in = pytest.mark.skipif(
     not HAVE_CRYPTOGRAPHY, reason="the stand-in API server needs python3-cryptography")
 

@@ -24,7 +24,8 @@ from nodeserver import NodeServer  # noqa: E402  (tests/nodeserver.py)
 
 __all__ = ["KubeAPI", "KubeAPIError", "KUBECTL", "CLUSTER", "write_kubeconfig"]
 
-# Debian's kubectl. By its full path: another kubectl earlier in PATH may be another version.
+# The system's kubectl, by its full path: another kubectl earlier in PATH may be another
+# version.
 KUBECTL = "/usr/bin/kubectl"
 CLUSTER = "stand-in"
 

@@ -20,7 +20,8 @@ users also get the group system:authenticated, as kube-apiserver adds. A request
 valid token is answered 401 with a Status object before any routing, as kube-apiserver
 does. The review's body may be JSON or Kubernetes' protobuf (what kubectl sends: the
 envelope is decoded and its type checked); the answer is JSON, which kubectl's Accept
-allows. GET /version answers too (Debian's kubectl dispatcher asks it to pick a kubectl).
+allows. GET /version answers too (Google Cloud's kubectl package is a dispatcher that
+asks it first, to pick a kubectl of the server's version).
 Needs the `cryptography` module for RSA.
 
 Test controls (no authentication): GET /__test/log (every request: method, path, whether
@@ -45,7 +46,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 REVIEW_PATH = "/apis/authentication.k8s.io/v1/selfsubjectreviews"
 PROTOBUF = "application/vnd.kubernetes.protobuf"
-# GET /version: Debian's kubectl is a dispatcher that asks it to pick a matching kubectl.
+# GET /version: Google Cloud's kubectl package is a dispatcher that asks it to pick a kubectl.
 VERSION = {"major": "1", "minor": "32", "gitVersion": "v1.32.4", "gitCommit": "stand-in",
            "gitTreeState": "clean", "buildDate": "2025-04-22T00:00:00Z",
            "goVersion": "go1.23.8", "compiler": "gc", "platform": "linux/amd64"}
