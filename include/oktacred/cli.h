@@ -93,6 +93,11 @@ struct login_opts;
 struct provider_cfg;
 int cli_login(struct cli_ctx *ctx, const struct provider_cfg *p, struct login_opts *o);
 
+/* Runs the kind's credential() for req and prints it, the whole of stdout; a login it
+ * needs runs on the terminal when identity_may_log_in(req) and one is at hand
+ * (credential, credential-process). Returns 0 or -1 with ctx->err set. */
+int cli_credential_print(struct cli_ctx *ctx, const struct identity_request *req);
+
 /* Command entry points (cmd_*.c). */
 int cmd_init(struct cli_ctx *ctx);
 int cmd_login(struct cli_ctx *ctx);
@@ -104,6 +109,8 @@ int cmd_env(struct cli_ctx *ctx);
 int cmd_exec(struct cli_ctx *ctx);
 int cmd_credential_process(struct cli_ctx *ctx);
 int cmd_aws_config(struct cli_ctx *ctx);
+int cmd_credential(struct cli_ctx *ctx);
+int cmd_kubeconfig(struct cli_ctx *ctx);
 int cmd_config(struct cli_ctx *ctx);
 int cmd_version(struct cli_ctx *ctx);
 int cmd_help(struct cli_ctx *ctx);

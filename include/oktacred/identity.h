@@ -7,6 +7,7 @@
 #define OKTACRED_IDENTITY_H
 
 #include <stddef.h>
+#include <time.h>
 
 #include "oktacred/buf.h"
 #include "oktacred/config.h"
@@ -41,6 +42,15 @@ struct identity_kind {
 	int (*credential)(const struct identity_request *req, struct buf *out, okc_err *err);
 	/* credential is AWS's credential_process JSON: `credential-process` serves it. */
 	unsigned credential_process : 1;
+	/* Whether a login that credential() needs (exit 3) may run on the terminal, when one
+	 * is at hand: 1 or 0. Or NULL: the identity's interactive key says. */
+	int (*may_log_in)(const struct identity_request *req);
+	/* `kubeconfig`: the kubeconfig entries (YAML) whose exec block runs `program
+	 * [--config config_path] credential NAME`; with cluster (or NULL), a context too. Or
+	 * NULL: not a kind kubectl uses. */
+	int (*kubeconfig)(const struct identity_request *req, const char *program,
+	                  const char *config_path, const char *cluster, struct buf *out,
+	                  okc_err *err);
 	/* `exec --server`: runs argv as a child served credentials from a local endpoint;
 	 * returns its exit status (> 0), 0, or -1 with err. Or NULL. */
 	int (*serve)(const struct identity_request *req, char **argv, okc_err *err);
@@ -63,6 +73,8 @@ extern const struct identity_kind identity_aws_assume_role;
 
 /* The kind of req: the identity's, or okta/api-access for a provider named alone. */
 const struct identity_kind *identity_kind_of(const struct identity_cfg *id);
+/* The kind's may_log_in(), or the identity's interactive key. */
+int identity_may_log_in(const struct identity_request *req);
 /* The kind's environment(). */
 int identity_environment(const struct identity_request *req, struct envset *env, okc_err *err);
 /* Tells every identity kind that p's session changed (see session_changed). Returns the
@@ -137,5 +149,18 @@ int aws_role_resolve(const struct identity_cfg *id, const char *want, const char
  * NULL. */
 int aws_role_choose(const struct identity_cfg *id, char *const *groups, size_t ngroups,
                     const char *want, int prompt, const char **arn, int *only, okc_err *err);
+
+/* ---- kubernetes/exec-credential (src/identities/kubernetes.c) ---- */
+
+/* KUBERNETES_EXEC_INFO (the JSON ExecCredential kubectl hands its plugin; NULL when unset):
+ * *api_version client.authentication.k8s.io/v1 (also when info or its apiVersion is
+ * absent) or .../v1beta1, a static string; *interactive its spec.interactive (1 or 0), or
+ * -1 when it does not say. Not JSON, or another apiVersion: exit 2. */
+int kube_exec_info(const char *info, const char **api_version, int *interactive, okc_err *err);
+/* The ExecCredential kubectl reads: {"apiVersion", "kind": "ExecCredential", "status":
+ * {"token", "expirationTimestamp": RFC 3339 UTC, left out when exp is 0}} and a newline,
+ * printed into out (wiped when freed). 0, or -1 out of memory. */
+int kube_exec_credential_json(const char *api_version, const char *token, time_t exp,
+                              struct buf *out);
 
 #endif

@@ -70,6 +70,14 @@ static const struct cli_option aws_config_opts[] = {
     {"--force", 0, NULL, "--write: also replace profiles of those names not made by oktacred"},
     {NULL, 0, NULL, NULL},
 };
+static const struct cli_option credential_opts[] = {
+    {"--role", 0, "ROLE", "AWS: the role to assume (role_map group, role name or ARN)"},
+    {NULL, 0, NULL, NULL},
+};
+static const struct cli_option kubeconfig_opts[] = {
+    {"--cluster", 0, "CLUSTER", "also a context binding the user to this kubeconfig cluster"},
+    {NULL, 0, NULL, NULL},
+};
 static const struct cli_option config_opts[] = {
     {"--names", 0, NULL, "list: only the names, one per line"},
     {"--json", 0, NULL, "list: machine-readable output"},
@@ -102,6 +110,10 @@ const struct cli_command cli_commands[] = {
      "AWS credentials as credential_process JSON", credential_process_opts, 0},
     {"aws-config", NULL, cmd_aws_config, "[NAME...]",
      "the ~/.aws/config profiles of the AWS identities", aws_config_opts, 0},
+    {"credential", NULL, cmd_credential, "[NAME]",
+     "the credential in the format its client reads (kubectl: ExecCredential)", credential_opts, 0},
+    {"kubeconfig", NULL, cmd_kubeconfig, "[NAME]",
+     "the kubeconfig user entry that runs oktacred for kubectl", kubeconfig_opts, 0},
     {"config", NULL, cmd_config, "validate|list", "check or list the configuration", config_opts,
      0},
     {"version", NULL, cmd_version, "", "show the version", no_opts, 0},
