@@ -471,7 +471,7 @@ def run_on_a_terminal(env, argv, extra_env, user="alice"):
                 break
             tty += chunk
             if code is None:
-                m = re.search(rb"enter the code ([A-Z0-9-]+)", tty)
+                m = re.search(rb"enter the code (?:\x1b\[1m)?([A-Z0-9-]+)", tty)
                 if m:
                     code = m.group(1).decode()
                     approve(env.idp.base, code, username=user, password="correct horse")
