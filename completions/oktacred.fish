@@ -152,7 +152,7 @@ complete -c oktacred -n '__oktacred_using token' -l json -d 'the token with its 
 complete -c oktacred -n '__oktacred_using env' -l format -x -a 'sh fish powershell json dotenv' -d 'the script language'
 complete -c oktacred -n '__oktacred_using env' -l unset -d 'print what undoes an earlier eval'
 complete -c oktacred -n '__oktacred_using env exec credential-process' -l role -x -d 'AWS: the role to assume (role_map group, role name or ARN)'
-complete -c oktacred -n '__oktacred_using exec' -l server -d 'AWS: serve credentials on a loopback endpoint, not in variables'
+complete -c oktacred -n '__oktacred_using exec' -l server -d 'stay as the parent: AWS credentials or an Okta API proxy on loopback'
 complete -c oktacred -n '__oktacred_using config' -l names -d 'list: only the names, one per line'
 complete -c oktacred -n '__oktacred_using config' -l json -d 'list: machine-readable output'
 complete -c oktacred -n '__oktacred_using config' -l online -d 'validate: also check each provider against its server'
