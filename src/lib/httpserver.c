@@ -274,8 +274,13 @@ static void dispatch(const struct httpserver_opts *o, struct httpserver_conn *c)
 	j->slot = slot;
 	c->fd = -1;
 	c->data = (struct buf)BUF_INIT;
-	/* The signals we forward and SIGCHLD go to the loop's thread, never to a worker. */
-	sigfillset(&all);
+	/* The signals we forward and SIGCHLD go to the loop's thread, never to a worker (which
+	 * keeps SIGALRM: lock.c's timer ticks a flock wait on the thread that waits). */
+	sigemptyset(&all);
+	for (i = 0; i < (int)ARRAY_SIZE(forwarded); i++)
+		sigaddset(&all, forwarded[i]);
+	sigaddset(&all, SIGCHLD);
+	threads_started();
 	pthread_sigmask(SIG_BLOCK, &all, &old);
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
