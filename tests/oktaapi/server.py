@@ -55,6 +55,7 @@ def introspect(idp, token):
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     idp = None
+    token = None
 
     def log_message(self, fmt, *args):
         sys.stderr.write("%s %s\n" % (self.command, self.path))
@@ -64,6 +65,9 @@ class Handler(BaseHTTPRequestHandler):
         return "http://%s:%d" % self.server.server_address[:2]
 
     def answer(self, status, body=None, headers=(), raw=None):
+        # Logged before it is sent: whoever has the answer finds it in the log.
+        if self.path.startswith("/api/"):
+            self.record(status, self.token)
         data = raw if raw is not None else json.dumps(body).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
@@ -97,8 +101,8 @@ class Handler(BaseHTTPRequestHandler):
               and info.get("client_id") == LOGIN_CLIENT
               and isinstance(info.get("exp"), int) and info["exp"] > time.time()
               and scope in (info.get("scope") or "").split())
+        self.token = token
         if not ok:
-            self.record(401, token)
             self.answer(401, {"errorCode": "E0000011", "errorSummary": "Invalid token provided",
                               "errorLink": "E0000011", "errorId": "oae-test",
                               "errorCauses": []},
@@ -139,7 +143,6 @@ class Handler(BaseHTTPRequestHandler):
         if not auth:
             return
         token, info = auth
-        status = 200
         if url.path == "/api/v1/users/me" and self.command in ("GET", "HEAD"):
             body = {"id": info.get("sub"), "status": "ACTIVE",
                     "profile": {"login": "%s@example.com" % info.get("sub")}}
@@ -157,7 +160,6 @@ class Handler(BaseHTTPRequestHandler):
             self.answer(200, page, headers=[("Link", ", ".join(links))])
         elif url.path == "/api/v1/groups" and self.command == "POST":
             if self.headers.get("Content-Type") != "application/json":
-                status = 415
                 self.answer(415, {"errorCode": "E0000001", "errorSummary": "not JSON"})
             else:
                 sent = json.loads(data)
@@ -173,9 +175,9 @@ class Handler(BaseHTTPRequestHandler):
                 barrier.wait()
                 self.answer(200, {"together": n})
             except threading.BrokenBarrierError:
-                status = 504
                 self.answer(504, {"errorSummary": "not %d at once" % n})
         elif url.path == "/api/v1/stream":
+            self.record(200, token)
             self.send_response(200)
             self.send_header("Content-Type", "text/plain")
             self.send_header("Transfer-Encoding", "chunked")
@@ -187,12 +189,9 @@ class Handler(BaseHTTPRequestHandler):
             rest = b"the rest\n" if released else b"never released\n"
             self.wfile.write(b"%x\r\n%s\r\n0\r\n\r\n" % (len(rest), rest))
         elif url.path == "/api/v1/redirect":
-            status = 302
             self.answer(302, {}, headers=[("Location", self.base + "/api/v1/users/me")])
         else:
-            status = 404
             self.answer(404, {"errorCode": "E0000007", "errorSummary": "Not found"})
-        self.record(status, token)
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = route
 
