@@ -47,6 +47,7 @@ struct okta_proxy_req {
 	const char *target; /* path and query, as sent (in the head) */
 	size_t target_len;
 	long long content_length; /* -1: none */
+	int expect_continue;      /* "Expect: 100-continue": answered here, not passed on */
 	struct buf headers;       /* the headers to pass on, each "Name: value\r\n" */
 };
 

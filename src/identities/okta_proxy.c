@@ -182,6 +182,9 @@ int okta_proxy_judge(const char *head, size_t len, const char *secret, struct ok
 		} else if (name_is(line, (size_t)(colon - line), "Connection")) {
 			conn = v;
 			conn_len = (size_t)(ve - v);
+		} else if (name_is(line, (size_t)(colon - line), "Expect")) {
+			r->expect_continue =
+			    (size_t)(ve - v) == 12 && strncasecmp(v, "100-continue", 12) == 0;
 		} else if (name_is(line, (size_t)(colon - line), "Transfer-Encoding")) {
 			te = 1;
 		} else if (name_is(line, (size_t)(colon - line), "Content-Length")) {
@@ -336,6 +339,9 @@ static int on_header(void *ctx, long status, const char *line, size_t len)
 	colon = memchr(line, ':', len);
 	if (!colon || colon == line || line[0] == ' ' || line[0] == '\t')
 		return 0; /* folded or malformed: dropped */
+	for (v = line; v < line + len; v++)
+		if (((unsigned char)*v < 0x20 && *v != '\t') || *v == 0x7f)
+			return 0; /* a bare CR would split the head the client reads */
 	n = (size_t)(colon - line);
 	if (hop(line, n))
 		return 0;
@@ -457,6 +463,9 @@ static void serve(void *arg, struct httpserver_conn *c)
 		refuse(c->fd, status, why_refused(status));
 		goto out;
 	}
+	/* curl (the command) waits a second for this before it sends a large body. */
+	if (r.expect_continue && r.content_length > 0 && c->data.len == c->head_len)
+		httpserver_send(c->fd, "HTTP/1.1 100 Continue\r\n\r\n", 25, SEND_TIMEOUT_MS);
 	if (r.content_length > 0 && read_body(c, (size_t)r.content_length, &body) < 0) {
 		log_verbose("okta proxy: a request body did not come whole");
 		goto out;

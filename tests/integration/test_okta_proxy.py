@@ -357,3 +357,19 @@ def test_logged_out_exits_3_before_running(env, api, tmp_path):
     r = env.run("exec", "--server", "okta-admin", "--", "touch", str(marker))
     assert r.returncode == 3, r.stderr
     assert not marker.exists()
+
+
+def test_curl_as_the_child(okta, api, tmp_path):
+    """curl, as the README shows it; a large body with Expect: 100-continue goes through."""
+    body = tmp_path / "group.json"
+    body.write_text(json.dumps({"profile": {"name": "big", "description": "x" * 200000}}))
+    r = okta.run("exec", "--server", "okta-admin", "--", "sh", "-c",
+                 'curl -sS --fail-with-body -H "Authorization: Bearer $OKTA_ACCESS_TOKEN" '
+                 '-H "Content-Type: application/json" -H "Expect: 100-continue" '
+                 '--data-binary @"$1" "$OKTA_ORG_URL/api/v1/groups" && echo && '
+                 'curl -sS --fail-with-body -H "Authorization: Bearer $OKTA_ACCESS_TOKEN" '
+                 '"$OKTA_ORG_URL/api/v1/users/me"', "sh", str(body))
+    assert r.returncode == 0, r.stderr
+    created, me = r.stdout.splitlines()
+    assert json.loads(created)["profile"]["description"] == "x" * 200000
+    assert json.loads(me)["id"] == "00u-alice"

@@ -40,6 +40,7 @@ Test(okta_proxy_judge, passes_a_good_request_on_with_end_to_end_headers)
 	cr_assert_str_eq(r.method, "POST");
 	cr_assert_eq(r.target_len, strlen("/api/v1/groups?limit=2"));
 	cr_assert_eq(r.content_length, 12);
+	cr_assert_eq(r.expect_continue, 1);
 	buf_append(&r.headers, NULL, 0);
 	cr_assert_str_eq(r.headers.data, "Content-Type: application/json\r\n"
 	                                 "Accept: application/json\r\n"
