@@ -158,7 +158,7 @@ complete -c oktacred -n '__oktacred_using token' -l json -d 'the token with its 
 complete -c oktacred -n '__oktacred_using env' -l format -x -a 'sh fish powershell json dotenv' -d 'the script language'
 complete -c oktacred -n '__oktacred_using env' -l unset -d 'print what undoes an earlier eval'
 complete -c oktacred -n '__oktacred_using env exec credential-process credential' -l role -x -d 'AWS: the role to assume (role_map group, role name or ARN)'
-complete -c oktacred -n '__oktacred_using exec' -l server -d 'AWS: serve credentials on a loopback endpoint, not in variables'
+complete -c oktacred -n '__oktacred_using exec' -l server -d 'stay as the parent: AWS credentials or an Okta API proxy on loopback'
 complete -c oktacred -n '__oktacred_using aws-config' -l write -d 'merge the profiles into the AWS config file (a backup first)'
 complete -c oktacred -n '__oktacred_using aws-config' -l force -d '--write: also replace profiles of those names not made by oktacred'
 complete -c oktacred -n '__oktacred_using kubeconfig' -l cluster -x -d 'also a context binding the user to this kubeconfig cluster'

@@ -57,7 +57,7 @@ static const struct cli_option env_opts[] = {
     {NULL, 0, NULL, NULL},
 };
 static const struct cli_option exec_opts[] = {
-    {"--server", 0, NULL, "AWS: serve credentials on a loopback endpoint, not in variables"},
+    {"--server", 0, NULL, "stay as the parent: AWS credentials or an Okta API proxy on loopback"},
     {"--role", 0, "ROLE", "AWS: the role to assume (role_map group, role name or ARN)"},
     {NULL, 0, NULL, NULL},
 };

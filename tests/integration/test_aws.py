@@ -1024,11 +1024,6 @@ def test_exec_server_forwarded_term_kills_a_plain_child(aws, tmp_path):
     assert proc.returncode == 128 + signal.SIGTERM
 
 
-def test_exec_server_needs_an_aws_identity(aws):
-    r = aws.run("exec", "--server", "okta-admin", "--", "true")
-    assert r.returncode == 2
-
-
 def test_exec_server_logged_out_exits_3_before_running(env, sts, tmp_path):
     env.write_config(aws_config(env, sts))
     marker = tmp_path / "ran"
