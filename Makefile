@@ -23,12 +23,12 @@ WERROR    ?= -Werror
 WARN      := -Wall -Wextra -Wpedantic -Wshadow -Wformat=2 $(WERROR)
 CFLAGS    ?= -O2 -g
 # "override": a CFLAGS/LDFLAGS given on the command line (dpkg, rpmbuild) adds to these.
-override CFLAGS   += -std=c11 $(WARN) -fstack-protector-strong
+override CFLAGS   += -std=c11 $(WARN) -fstack-protector-strong -pthread
 override CPPFLAGS += -D_POSIX_C_SOURCE=200809L -D_FORTIFY_SOURCE=2 \
                      -DOKTACRED_VERSION='"$(VERSION)"' -Iinclude $(PKG_CFLAGS)
 override LDFLAGS  += -Wl,-z,relro,-z,now
 # -ldl: dlopen() for glibc before 2.34 (since then it is in libc and libdl.a is empty).
-override LDLIBS   += $(PKG_LIBS) -ldl
+override LDLIBS   += $(PKG_LIBS) -ldl -pthread
 
 B         := build
 LIB_SRCS  := $(filter-out src/cmd/main.c,$(wildcard src/*.c src/*/*.c))

@@ -125,7 +125,8 @@ class World:
         cfg = ("[defaults]\nidentity = okta-admin\n\n[provider okta-oidc]\n"
                "kind = okta/device-code\norg_url = %s\nclient_id = 0oa-test-native\n"
                "scopes = openid profile email groups offline_access\n\n"
-               "[identity okta-admin]\nkind = okta/api-access\nprovider = okta-oidc\n"
+               "[identity okta-admin]\nkind = okta/api-access\nprovider = okta-oidc\n\n"
+               "[identity k8s]\nkind = kubernetes/exec-credential\nprovider = okta-oidc\n"
                % idp.base)
         if sts:
             cfg += ("\n[identity aws-dev]\nkind = aws/assume-role\nprovider = okta-oidc\n"
@@ -333,6 +334,13 @@ def main():
             del floors["floor, static: open + print tokens.json"]
         named = {"oktacred token": [OKTACRED, "token"],
                  "oktacred env okta-admin": [OKTACRED, "env", "okta-admin"]}
+        # What kubectl runs on every invocation, with the variable it sets (the other
+        # commands ignore it).
+        world.env = dict(world.env, KUBERNETES_EXEC_INFO=json.dumps(
+            {"kind": "ExecCredential", "apiVersion": "client.authentication.k8s.io/v1",
+             "spec": {"interactive": False}}))
+        named["oktacred credential k8s (kubectl's exec plugin)"] = [OKTACRED, "credential",
+                                                                    "k8s"]
         if sts:
             subprocess.run([OKTACRED, "credential-process", "aws-dev"], env=world.env,
                            check=True, capture_output=True)

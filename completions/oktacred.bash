@@ -8,8 +8,8 @@
 # `oktacred config list --names`, reading the --config FILE given on the line, if any.
 
 # The commands (and aliases), the global options, and the options of each command.
-_oktacred_commands='init login logout status whoami refresh token env exec credential-process config version
-help'
+_oktacred_commands='init login logout status whoami refresh token env exec credential-process credential
+kubeconfig aws-config config version help'
 _oktacred_global_options='--config -v --verbose --debug --no-color -h --help --version'
 
 _oktacred_command_options()
@@ -18,12 +18,15 @@ _oktacred_command_options()
 	init) printf '%s\n' '--org-url --client-id --authorization-server --name --force' ;;
 	login) printf '%s\n' '--force --no-browser --no-qr' ;;
 	logout) printf '%s\n' '--all --revoke' ;;
-	status | whoami) printf '%s\n' '--json' ;;
+	status | whoami) printf '%s\n' '--json --short' ;;
 	refresh) printf '%s\n' '--all' ;;
 	token) printf '%s\n' '--id-token --json' ;;
 	env) printf '%s\n' '--format --unset --role' ;;
 	exec) printf '%s\n' '--server --role' ;;
 	credential-process) printf '%s\n' '--role' ;;
+	aws-config) printf '%s\n' '--write --force' ;;
+	credential) printf '%s\n' '--role' ;;
+	kubeconfig) printf '%s\n' '--cluster' ;;
 	config) printf '%s\n' '--names --json --online' ;;
 	esac
 }
@@ -92,7 +95,8 @@ _oktacred()
 		--config=*) cfg=${w#--config=} ;;
 		--format) [[ $cmd == env ]] && expect=--format ;;
 		--org-url | --client-id | --authorization-server | --name) [[ $cmd == init ]] && expect=$w ;;
-		--role) [[ $cmd == env || $cmd == exec || $cmd == credential-process ]] && expect=--role ;;
+		--role) [[ $cmd == env || $cmd == exec || $cmd == credential-process || $cmd == credential ]] && expect=--role ;;
+		--cluster) [[ $cmd == kubeconfig ]] && expect=--cluster ;;
 		-*) ;;
 		*)
 			if [[ -z $cmd ]]; then
@@ -117,7 +121,8 @@ _oktacred()
 		return 0
 		;;
 	--org-url | --client-id | --authorization-server | --name) return 0 ;; # free text
-	--role) return 0 ;; # an ARN, a role name or a group: nothing to offer
+	--role) return 0 ;;    # an ARN, a role name or a group: nothing to offer
+	--cluster) return 0 ;; # a kubeconfig cluster's name: free text
 	esac
 	if ((!endopts)); then
 		case $cur in
@@ -143,7 +148,7 @@ _oktacred()
 	'') COMPREPLY=($(compgen -W "$_oktacred_commands" -- "$cur")) ;;
 	help) ((npos == 0)) && COMPREPLY=($(compgen -W "$_oktacred_commands" -- "$cur")) ;;
 	config) ((npos == 0)) && COMPREPLY=($(compgen -W 'validate list' -- "$cur")) ;;
-	login | token | env | credential-process)
+	login | token | env | credential-process | credential | kubeconfig)
 		((npos == 0)) && COMPREPLY=($(compgen -W "$(_oktacred_names "$cfg")" -- "$cur"))
 		;;
 	exec)
@@ -153,7 +158,7 @@ _oktacred()
 			COMPREPLY=($(compgen -W '--' -- "$cur"))
 		fi
 		;;
-	logout | status | whoami | refresh)
+	logout | status | whoami | refresh | aws-config)
 		COMPREPLY=($(compgen -W "$(_oktacred_names "$cfg")" -- "$cur"))
 		;;
 	esac

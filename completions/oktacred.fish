@@ -42,7 +42,9 @@ function __oktacred_parse
             case --format
                 test "$cmd" = env; and set expect --format
             case --role
-                contains -- "$cmd" env exec credential-process; and set expect --role
+                contains -- "$cmd" env exec credential-process credential; and set expect --role
+            case --cluster
+                test "$cmd" = kubeconfig; and set expect --cluster
             case '-*'
             case '*'
                 if test -z "$cmd"
@@ -82,14 +84,14 @@ function __oktacred_first
     test $p[4] = 0; and test -z "$p[5]"; and test $p[2] = 0; and contains -- "$p[1]" $argv
 end
 
-# Where a NAME may come: the one NAME of login, token, env, exec and credential-process,
-# any number for the others.
+# Where a NAME may come: the one NAME of login, token, env, exec, credential-process,
+# credential and kubeconfig, any number for the others (logout, status, refresh, aws-config).
 function __oktacred_wants_name
     set -l p (__oktacred_parse)
     test $p[4] = 0; or return 1
     test -z "$p[5]"; or return 1
-    contains -- "$p[1]" logout status whoami refresh; and return 0
-    test $p[2] = 0; and contains -- "$p[1]" login token env exec credential-process
+    contains -- "$p[1]" logout status whoami refresh aws-config; and return 0
+    test $p[2] = 0; and contains -- "$p[1]" login token env exec credential-process credential kubeconfig
 end
 
 function __oktacred_names
@@ -130,6 +132,9 @@ complete -c oktacred -n __oktacred_needs_command -a token -d 'print a fresh acce
 complete -c oktacred -n __oktacred_needs_command -a env -d 'print the environment for eval'
 complete -c oktacred -n __oktacred_needs_command -a exec -d 'run CMD with the environment'
 complete -c oktacred -n __oktacred_needs_command -a credential-process -d 'AWS credentials as credential_process JSON'
+complete -c oktacred -n __oktacred_needs_command -a aws-config -d 'the ~/.aws/config profiles of the AWS identities'
+complete -c oktacred -n __oktacred_needs_command -a credential -d 'the credential in the format its client reads (kubectl: ExecCredential)'
+complete -c oktacred -n __oktacred_needs_command -a kubeconfig -d 'the kubeconfig user entry that runs oktacred for kubectl'
 complete -c oktacred -n __oktacred_needs_command -a config -d 'check or list the configuration'
 complete -c oktacred -n __oktacred_needs_command -a version -d 'show the version'
 complete -c oktacred -n __oktacred_needs_command -a help -d 'show help'
@@ -146,13 +151,17 @@ complete -c oktacred -n '__oktacred_using login' -l no-qr -d 'do not draw the QR
 complete -c oktacred -n '__oktacred_using logout' -l all -d 'log out of every provider'
 complete -c oktacred -n '__oktacred_using logout' -l revoke -d 'also revoke the refresh token at the provider'
 complete -c oktacred -n '__oktacred_using status whoami' -l json -d 'machine-readable output'
+complete -c oktacred -n '__oktacred_using status whoami' -l short -d 'one line for a shell prompt: NAME and time left (files only)'
 complete -c oktacred -n '__oktacred_using refresh' -l all -d 'every provider that has a session'
 complete -c oktacred -n '__oktacred_using token' -l id-token -d 'the ID token instead of the access token'
 complete -c oktacred -n '__oktacred_using token' -l json -d 'the token with its type and expiry as JSON'
 complete -c oktacred -n '__oktacred_using env' -l format -x -a 'sh fish powershell json dotenv' -d 'the script language'
 complete -c oktacred -n '__oktacred_using env' -l unset -d 'print what undoes an earlier eval'
-complete -c oktacred -n '__oktacred_using env exec credential-process' -l role -x -d 'AWS: the role to assume (role_map group, role name or ARN)'
-complete -c oktacred -n '__oktacred_using exec' -l server -d 'AWS: serve credentials on a loopback endpoint, not in variables'
+complete -c oktacred -n '__oktacred_using env exec credential-process credential' -l role -x -d 'AWS: the role to assume (role_map group, role name or ARN)'
+complete -c oktacred -n '__oktacred_using exec' -l server -d 'stay as the parent: AWS credentials or an Okta API proxy on loopback'
+complete -c oktacred -n '__oktacred_using aws-config' -l write -d 'merge the profiles into the AWS config file (a backup first)'
+complete -c oktacred -n '__oktacred_using aws-config' -l force -d '--write: also replace profiles of those names not made by oktacred'
+complete -c oktacred -n '__oktacred_using kubeconfig' -l cluster -x -d 'also a context binding the user to this kubeconfig cluster'
 complete -c oktacred -n '__oktacred_using config' -l names -d 'list: only the names, one per line'
 complete -c oktacred -n '__oktacred_using config' -l json -d 'list: machine-readable output'
 complete -c oktacred -n '__oktacred_using config' -l online -d 'validate: also check each provider against its server'
@@ -161,5 +170,5 @@ complete -c oktacred -n '__oktacred_using config' -l online -d 'validate: also c
 complete -c oktacred -n __oktacred_wants_name -a '(__oktacred_names)' -d 'identity or provider'
 complete -c oktacred -n '__oktacred_first config' -a validate -d 'check the configuration'
 complete -c oktacred -n '__oktacred_first config' -a list -d 'list providers and identities'
-complete -c oktacred -n '__oktacred_first help' -a 'init login logout status whoami refresh token env exec credential-process config version help' -d 'command'
+complete -c oktacred -n '__oktacred_first help' -a 'init login logout status whoami refresh token env exec credential-process credential kubeconfig aws-config config version help' -d 'command'
 complete -c oktacred -n __oktacred_after_dashdash -a '(__oktacred_exec_command)'

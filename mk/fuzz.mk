@@ -19,7 +19,8 @@ FUZZ_CC      ?= clang
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_CFLAGS  := -O1 -g -std=c11 $(WARN) $(FUZZ_SAN) -fsanitize=fuzzer-no-link
 FUZZ_CPPFLAGS = $(filter-out -D_FORTIFY_SOURCE=%,$(CPPFLAGS))
-FUZZ_TARGETS := config json token_response tokens_json jwt envset redact sts awscreds credserver
+FUZZ_TARGETS := config json token_response tokens_json jwt envset redact sts awscreds credserver \
+                okta_proxy
 FUZZ_BINS    := $(FUZZ_TARGETS:%=$(FUZZ_B)/fuzz_%)
 FUZZ_LIB_OBJS := $(LIB_SRCS:%.c=$(FUZZ_B)/%.o)
 # Every run: the same limits, quiet unless something is found.
@@ -35,6 +36,7 @@ FUZZ_DICT_redact         := tests/fuzz/redact.dict
 FUZZ_DICT_sts            := tests/fuzz/sts.dict
 FUZZ_DICT_awscreds       := tests/fuzz/json.dict
 FUZZ_DICT_credserver     := tests/fuzz/credserver.dict
+FUZZ_DICT_okta_proxy     := tests/fuzz/okta_proxy.dict
 FUZZ_ENV     := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
                 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 

@@ -73,7 +73,7 @@ def main():
                 sys.stdout.buffer.write(chunk)
                 sys.stdout.flush()
                 seen += chunk
-            m = re.search(rb"enter the code ([A-Z0-9-]+)", seen)
+            m = re.search(rb"enter the code (?:\x1b\[1m)?([A-Z0-9-]+)", seen)
             if m and code is None:
                 code = m.group(1).decode()
                 approved_at = time.monotonic() + (0 if manual else 3)

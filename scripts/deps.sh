@@ -7,7 +7,7 @@ PC_MODULES="libcurl openssl libqrencode libsecret-1 libxml-2.0 criterion"
 APT_PKGS="build-essential pkg-config libcurl4-openssl-dev libssl-dev \
 libqrencode-dev libsecret-1-dev libxml2-dev libcriterion-dev python3 python3-pytest clang \
 clang-format gnome-keyring libsecret-tools dbus-daemon \
-cppcheck dash fish zsh busybox python3-dotenv awscli python3-boto3 zbar-tools \
+cppcheck dash fish zsh busybox python3-dotenv awscli python3-boto3 python3-cryptography zbar-tools \
 scdoc mandoc debhelper dpkg-dev fakeroot lintian bash-completion valgrind libclang-rt-dev"
 DNF_LINE="sudo dnf install gcc make pkgconf-pkg-config libcurl-devel \
 openssl-devel qrencode-devel libsecret-devel libxml2-devel criterion-devel \

@@ -4,7 +4,7 @@
 
 /* In a graphical session, starts $BROWSER (or xdg-open, or open on macOS) on url,
  * detached, without a shell and with its output discarded. Returns 0 when a program
- * was started, -1 otherwise; never an error for the caller. */
+ * was started (its exec succeeded), -1 otherwise; never an error for the caller. */
 int browser_open(const char *url);
 
 #endif

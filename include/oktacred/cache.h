@@ -24,6 +24,11 @@ int cache_load(const struct provider_cfg *p, struct tokens **out, okc_err *err);
  * matches p when read back. In keyring mode the secrets go to the keyring first and never into the
  * file. */
 int cache_save(const struct provider_cfg *p, struct tokens *t, okc_err *err);
+/* tokens.json alone: read without the lock and without the keyring, so that nothing
+ * heavy is loaded (`status --short`, `config validate`'s lifetimes). With token_store =
+ * keyring the secrets are absent. 0, OKC_NOENT or -1 as cache_load (a corrupt file is
+ * set aside the same way). */
+int cache_peek(const struct provider_cfg *p, struct tokens **out, okc_err *err);
 /* The id of the provider's current session (tokens.json's "session"), read without the
  * lock and without the keyring: 0 and *session (the caller frees it); OKC_NOENT when there
  * is no session, or it is past p's session_duration; -1 for an unsafe file or directory. */

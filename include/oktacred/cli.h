@@ -39,6 +39,7 @@ struct cli_ctx {
 	int has_rest;
 	const char *values[CLI_MAX_OPTIONS]; /* by index into cmd->options; flags "1" */
 	/* global options */
+	const char *argv0; /* how oktacred was run (aws-config writes it into profiles) */
 	const char *config_path;
 	int verbose;
 	int debug;
@@ -62,6 +63,14 @@ const char *cli_value(const struct cli_ctx *ctx, const char *name);
 int cli_config(struct cli_ctx *ctx);
 /* The same, and every section checked (commands that go through all of them). */
 int cli_config_all(struct cli_ctx *ctx);
+/* For the commands that go through every section (status, config list, logout --all,
+ * refresh --all): cli_config, then each section checked alone (config_check_each). Each
+ * broken section's error is said on stderr, one line "FILE:LINE: message" in the order of
+ * the file (an identity broken by its provider's error adds nothing), and the command goes
+ * on with the others, skipping what config_section_error() names. Returns how many errors
+ * were said (the command then exits 2 unless it has a worse failure), or -1 with ctx->err
+ * set when the file itself cannot be used. */
+int cli_config_each(struct cli_ctx *ctx);
 /* Prints the configuration's warnings (config_warnings) about the sections a and b (both
  * NULL: every one) on stderr: as warnings when loud, else only with --verbose. */
 void cli_config_warnings(struct cli_ctx *ctx, const void *a, const void *b, int loud);
@@ -84,6 +93,11 @@ struct login_opts;
 struct provider_cfg;
 int cli_login(struct cli_ctx *ctx, const struct provider_cfg *p, struct login_opts *o);
 
+/* Runs the kind's credential() for req and prints it, the whole of stdout; a login it
+ * needs runs on the terminal when identity_may_log_in(req) and one is at hand
+ * (credential, credential-process). Returns 0 or -1 with ctx->err set. */
+int cli_credential_print(struct cli_ctx *ctx, const struct identity_request *req);
+
 /* Command entry points (cmd_*.c). */
 int cmd_init(struct cli_ctx *ctx);
 int cmd_login(struct cli_ctx *ctx);
@@ -94,6 +108,9 @@ int cmd_token(struct cli_ctx *ctx);
 int cmd_env(struct cli_ctx *ctx);
 int cmd_exec(struct cli_ctx *ctx);
 int cmd_credential_process(struct cli_ctx *ctx);
+int cmd_aws_config(struct cli_ctx *ctx);
+int cmd_credential(struct cli_ctx *ctx);
+int cmd_kubeconfig(struct cli_ctx *ctx);
 int cmd_config(struct cli_ctx *ctx);
 int cmd_version(struct cli_ctx *ctx);
 int cmd_help(struct cli_ctx *ctx);

@@ -159,19 +159,22 @@ int config_has_scope(const char *scopes, const char *want);
  * - a missing file: "FILE: no configuration file" with a hint to create it;
  * - the file group/other-writable or owned by another user (exit 1), or
  *   group/other-readable while it holds a secret written in it (exit 1; config_open then
- *   checks every section, to know): says `chmod 600 FILE`;
+ *   checks every section, to know, as config_check_each: a broken one is left to be
+ *   reported when used): says `chmod 600 FILE`;
  * - unknown section or key, a bad value, a duplicate section or key, a section missing a
  *   required key, an identity naming an unknown provider, an unknown kind, a key that does
- *   not belong to the section's kind, [defaults] identity naming nothing, "${VAR}" naming
- *   an unset variable, what a kind's checks refuse: all "FILE:LINE: message", the first
- *   in the file when there are several.
+ *   not belong to the section's kind (`key "role_arn" belongs to aws/assume-role, not
+ *   okta/api-access`), [defaults] identity naming nothing, "${VAR}" naming an unset
+ *   variable, what a kind's checks refuse: all "FILE:LINE: message", the first in the
+ *   file when there are several.
  * Values may use ${VAR}. Cost: linear in the size of the file. */
 int config_open(const char *path, struct config **out, okc_err *err);
 int config_check(struct config *cfg, okc_err *err);
 /* config_open and config_check. */
 int config_load(const char *path, struct config **out, okc_err *err);
 /* `config validate`: config_load, but reading on after an error, so that every error is
- * found (see config_errors), and also checking the files keys name (CK_FILE) and that the
+ * found (see config_errors; within a section too, though a kind's check runs only on a
+ * section whose keys are all good), and also checking the files keys name (CK_FILE) and that the
  * file has a section. On an error *err is the first in the file and *out is the
  * configuration holding the errors (NULL when the file could not be read); free it. */
 int config_load_all(const char *path, struct config **out, okc_err *err);
@@ -183,6 +186,14 @@ struct config_error {
 };
 size_t config_errors(const struct config *cfg, const struct config_error **out);
 void config_free(struct config *cfg);
+
+/* Sets key = value in the section [TYPE NAME] of the configuration file path: the key's
+ * line replaced, or a new line after the section's last setting; every other byte kept.
+ * Written atomically with the file's mode; a symbolic link is followed and the file it
+ * names replaced. value must be one line. Exit 1 when the file cannot be read or written
+ * or lacks the section. (An interactive role choice remembered as default_role.) */
+int config_file_set(const char *path, const char *type, const char *name, const char *key,
+                    const char *value, okc_err *err);
 
 /* The warnings of the sections checked so far (every one after config_check), in the
  * order they were found: each "FILE:LINE: message", with the section (a provider_cfg or
@@ -201,6 +212,21 @@ size_t config_warnings(const struct config *cfg, const struct config_warning **o
 const char *config_provider_string(const struct provider_cfg *p, const char *key);
 const char *config_identity_string(const struct identity_cfg *id, const char *key);
 
+/* For the commands that go through every section (status and config list without NAME,
+ * logout --all, refresh --all): checks each section alone, as config_resolve would, so
+ * that a broken one does not stop the others. Returns how many are broken; each one's
+ * error ("FILE:LINE: message") is config_section_error's. An identity whose provider is
+ * broken is broken with the provider's error. */
+size_t config_check_each(struct config *cfg);
+/* The error of a section (a provider_cfg or identity_cfg) found broken, or NULL: one not
+ * checked yet, or checked and fine. */
+const okc_err *config_section_error(const struct config *cfg, const void *section);
+/* The line a section's key was set on (0: absent), once the section is checked. */
+int config_section_key_line(const struct config *cfg, const void *section, const char *key);
+/* The error for a file without a section: "FILE: no providers or identities", with
+ * "run: oktacred init" (exit 2). Returns -1. */
+int config_empty(const struct config *cfg, okc_err *err);
+
 /* The section of that name, checked or not (config_open): for its name and kind. */
 const struct provider_cfg *config_find_provider(const struct config *cfg, const char *name);
 const struct identity_cfg *config_find_identity(const struct config *cfg, const char *name);
@@ -208,8 +234,8 @@ const struct identity_cfg *config_find_identity(const struct config *cfg, const 
 /* NAME (an identity or a provider; NULL: [defaults] identity) to what it means, checked
  * (with the identity's provider) if it was not yet. An identity sets *identity and
  * *provider; a provider sets *identity = NULL. An identity wins when both share the name.
- * Errors: no NAME and no default (exit 2, hint lists the names), unknown NAME (exit 2),
- * what checking the section found. */
+ * Errors: a file without a section (config_empty), no NAME and no default (exit 2, hint
+ * lists the names), unknown NAME (exit 2), what checking the section found. */
 int config_resolve(const struct config *cfg, const char *name, const struct identity_cfg **identity,
                    const struct provider_cfg **provider, okc_err *err);
 

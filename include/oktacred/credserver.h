@@ -1,7 +1,7 @@
 /* credserver.h: `exec --server`: the child runs with a loopback endpoint in the AWS
  * container-credentials format instead of key variables, and this process stays as its
- * parent to serve fresh credentials, forward signals and return its status. Plain
- * sockets: a tiny HTTP/1.1 server, one request per connection. */
+ * parent to serve fresh credentials, forward signals and return its status (the server:
+ * httpserver.h, answering in its loop: the answers are short). */
 #ifndef OKTACRED_CREDSERVER_H
 #define OKTACRED_CREDSERVER_H
 

@@ -16,16 +16,23 @@ struct device_auth {
 	char *verification_uri_complete; /* NULL when the server sent none */
 	long expires_in;                 /* seconds */
 	long interval;                   /* seconds; 5 when the server sent none */
+	long long answered_ms;           /* now_mono_ms() when the answer came: expiry counts
+	                                  * from there */
 };
+
+/* Told how many whole seconds (rounded up; 0 once expired) the code has left: while the
+ * poll waits, as soon as that number changes, and after each poll. */
+typedef void (*device_flow_tick_fn)(long seconds_left, void *arg);
 
 /* POSTs client_id and scope to the device authorization endpoint. */
 int device_flow_start(const struct provider_cfg *p, struct device_auth *out, okc_err *err);
 
 /* Polls the token endpoint until the person approves (0, *out set), denies (exit 5),
  * the code expires (exit 5), or SIGINT (exit 130). The first poll comes one interval
- * after the device answer; slow_down adds 5 s to the interval for every later poll. */
+ * after the device answer; slow_down adds 5 s to the interval for every later poll.
+ * tick (or NULL) is told the code's remaining lifetime, for a countdown. */
 int device_flow_poll(const struct provider_cfg *p, const struct device_auth *da,
-                     struct tokens **out, okc_err *err);
+                     device_flow_tick_fn tick, void *tick_arg, struct tokens **out, okc_err *err);
 
 void device_auth_free(struct device_auth *da);
 

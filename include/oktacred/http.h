@@ -60,8 +60,42 @@ int http_request(const struct http_opts *opts, const struct http_request *req,
                  struct http_response *resp, okc_err *err);
 void http_response_free(struct http_response *resp); /* wipes the body */
 
+/* Loads libcurl and initialises it, which is not thread-safe: before threads make requests.
+ * http_request and http_stream do it when needed. */
+int http_init(okc_err *err);
+
+/* A request passed on as it came (the `exec --server` proxy for Okta's API): any method,
+ * the caller's header lines and body, the same URL policy and TLS checks as http_request,
+ * the path sent as given (no dot-segment removal), redirects never followed, libcurl adding
+ * no Accept, Content-Type or Expect of its own; one attempt, no retries (the client decides,
+ * as it would talking to the server directly); the answer handed over as it arrives. */
+struct http_stream {
+	const char *method; /* an HTTP method, checked by the caller */
+	const char *url;
+	const char *const *headers; /* "Name: value" lines, NULL-terminated, or NULL */
+	const char *body;           /* NULL: no body */
+	size_t body_len;
+	/* The final answer's header lines, one call each (without CRLF), then one with len 0
+	 * at their end; status is the answer's (1xx answers are not passed on). -1 stops. */
+	int (*on_header)(void *ctx, long status, const char *line, size_t len);
+	/* The body as it arrives. -1 stops. */
+	int (*on_body)(void *ctx, const char *data, size_t len);
+	/* Asked about once a second and on progress: nonzero stops. Or NULL. */
+	int (*abort)(void *ctx);
+	void *ctx;
+};
+
+/* Makes the request. Returns 0 when the whole answer came (any status), or -1 with err:
+ * OKC_EXIT_NETWORK when no answer or only part of one could be had (opts->timeout_ms: the
+ * whole transfer; 0: no limit), OKC_EXIT_USAGE for a URL refused by policy, OKC_EXIT_FAIL
+ * when a callback stopped it. *started is set when the answer's head was handed over (then
+ * the caller has begun its own answer). opts->max_attempts, max_wait_ms and max_body are
+ * not used. */
+int http_stream(const struct http_opts *opts, const struct http_stream *req, int *started,
+                okc_err *err);
+
 /* Limits on the requests a command makes next, set around one step (refresh.c sets them
- * around a refresh; NULL clears). Process-wide: oktacred makes one request at a time. */
+ * around a refresh; NULL clears). Per thread. */
 struct http_limits {
 	/* CLOCK_MONOTONIC ms (now_mono_ms) after which no attempt starts and no wait ends;
 	 * each attempt's timeout is cut to fit. 0: none. */

@@ -7,6 +7,7 @@
 #define OKTACRED_IDENTITY_H
 
 #include <stddef.h>
+#include <time.h>
 
 #include "oktacred/buf.h"
 #include "oktacred/config.h"
@@ -23,6 +24,7 @@ struct identity_request {
 };
 
 struct json;
+struct awsconfig;
 
 /* What `status` shows of an identity: one line of text, and members of a JSON object. */
 struct identity_status {
@@ -40,6 +42,15 @@ struct identity_kind {
 	int (*credential)(const struct identity_request *req, struct buf *out, okc_err *err);
 	/* credential is AWS's credential_process JSON: `credential-process` serves it. */
 	unsigned credential_process : 1;
+	/* Whether a login that credential() needs (exit 3) may run on the terminal, when one
+	 * is at hand: 1 or 0. Or NULL: the identity's interactive key says. */
+	int (*may_log_in)(const struct identity_request *req);
+	/* `kubeconfig`: the kubeconfig entries (YAML) whose exec block runs `program
+	 * [--config config_path] credential NAME`; with cluster (or NULL), a context too. Or
+	 * NULL: not a kind kubectl uses. */
+	int (*kubeconfig)(const struct identity_request *req, const char *program,
+	                  const char *config_path, const char *cluster, struct buf *out,
+	                  okc_err *err);
 	/* `exec --server`: runs argv as a child served credentials from a local endpoint;
 	 * returns its exit status (> 0), 0, or -1 with err. Or NULL. */
 	int (*serve)(const struct identity_request *req, char **argv, okc_err *err);
@@ -52,6 +63,9 @@ struct identity_kind {
 	 * forget what was derived from another session. Returns how many identities had
 	 * something to forget, or -1. Or NULL. */
 	int (*session_changed)(const struct provider_cfg *p, const char *keep, okc_err *err);
+	/* `aws-config`: adds to ac the AWS config profiles that reach the identity through
+	 * credential-process. Or NULL: none. */
+	void (*aws_profiles)(const struct identity_cfg *id, struct awsconfig *ac);
 };
 
 extern const struct identity_kind identity_api_access;
@@ -59,6 +73,8 @@ extern const struct identity_kind identity_aws_assume_role;
 
 /* The kind of req: the identity's, or okta/api-access for a provider named alone. */
 const struct identity_kind *identity_kind_of(const struct identity_cfg *id);
+/* The kind's may_log_in(), or the identity's interactive key. */
+int identity_may_log_in(const struct identity_request *req);
 /* The kind's environment(). */
 int identity_environment(const struct identity_request *req, struct envset *env, okc_err *err);
 /* Tells every identity kind that p's session changed (see session_changed). Returns the
@@ -89,6 +105,7 @@ struct aws_role_cfg {
 	long duration;      /* seconds; default 3600; 900..43200 */
 	char *session_name; /* default "{email}"; {email} {sub} {preferred_username} */
 	char *sts_endpoint; /* NULL: the region's, see aws_sts_url() */
+	char *default_role; /* role_map: the role to use among several without --role */
 };
 
 /* id's aws/assume-role keys (id must be of that kind). */
@@ -125,10 +142,25 @@ int aws_role_resolve(const struct identity_cfg *id, const char *want, const char
 /* The role to assume: role_arn; or role_map applied to the ID token's groups (group names
  * case-insensitive; entries naming the same ARN count once): one match is used (*only
  * = 1); with want, the role it names, which one of the user's groups must map to (else
- * exit 1); several without want: a numbered choice on the terminal when prompt is set,
- * else exit 2 listing the choices; none: exit 1 listing the user's groups (or saying the
- * token has no groups claim). groups may be NULL. */
+ * exit 1); several without want: default_role when it is one of them, else a numbered
+ * choice on the terminal when prompt is set (which offers to remember the choice as
+ * default_role in the configuration file), else exit 2 listing the choices; none: exit 1
+ * listing the user's groups (or saying the token has no groups claim). groups may be
+ * NULL. */
 int aws_role_choose(const struct identity_cfg *id, char *const *groups, size_t ngroups,
                     const char *want, int prompt, const char **arn, int *only, okc_err *err);
+
+/* ---- kubernetes/exec-credential (src/identities/kubernetes.c) ---- */
+
+/* KUBERNETES_EXEC_INFO (the JSON ExecCredential kubectl hands its plugin; NULL when unset):
+ * *api_version client.authentication.k8s.io/v1 (also when info or its apiVersion is
+ * absent) or .../v1beta1, a static string; *interactive its spec.interactive (1 or 0), or
+ * -1 when it does not say. Not JSON, or another apiVersion: exit 2. */
+int kube_exec_info(const char *info, const char **api_version, int *interactive, okc_err *err);
+/* The ExecCredential kubectl reads: {"apiVersion", "kind": "ExecCredential", "status":
+ * {"token", "expirationTimestamp": RFC 3339 UTC, left out when exp is 0}} and a newline,
+ * printed into out (wiped when freed). 0, or -1 out of memory. */
+int kube_exec_credential_json(const char *api_version, const char *token, time_t exp,
+                              struct buf *out);
 
 #endif

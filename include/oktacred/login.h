@@ -9,10 +9,11 @@
 struct provider_cfg;
 
 struct login_opts {
-	int force;      /* log in even when the session is valid or refreshable */
-	int no_browser; /* never open a browser */
-	int no_qr;      /* no QR code */
-	FILE *out;      /* where the person reads the code; NULL: term_user_stream() */
+	int force;        /* log in even when the session is valid or refreshable */
+	int no_browser;   /* never open a browser */
+	int no_qr;        /* no QR code */
+	FILE *out;        /* where the person reads the code; NULL: term_user_stream() */
+	const char *next; /* the command to suggest once logged in, or NULL */
 	/* Told that p's session changed to the one with id session (what was derived from
 	 * the previous one may belong to another user), after the tokens were saved and the
 	 * provider's lock released. Or NULL. */
@@ -21,9 +22,11 @@ struct login_opts {
 
 /* Logs p (a provider with a person's session) in: unless force, a valid or refreshable
  * session is reused (returns 0 with a message). Otherwise runs the device flow, shows the
- * code on o->out, saves the tokens under the provider's lock, and calls
- * o->session_changed. Errors as device_flow_poll and cache_save (exit 5 denied or
- * expired, 130 interrupted). */
+ * code on o->out (the URL, the code in bold on a terminal with colour, a QR code when it
+ * fits, whether a browser was opened, then the code's lifetime counting down), saves the
+ * tokens under the provider's lock, calls o->session_changed, and says who logged in
+ * where, until when the session holds, and o->next. Errors as device_flow_poll and
+ * cache_save (exit 5 denied or expired, 130 interrupted). */
 int login_interactive(const struct provider_cfg *p, const struct login_opts *o, okc_err *err);
 
 #endif

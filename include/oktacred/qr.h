@@ -12,5 +12,8 @@
  * colours, so the code scans on light and dark terminals alike; without colour the
  * light modules are drawn (right for the common light-on-dark terminal). */
 int qr_print(FILE *out, const char *text, int utf8, int color, okc_err *err);
+/* The columns and lines qr_print(text, utf8) takes, so that a caller can tell whether it
+ * fits the terminal (a code cut or wrapped does not scan). Errors as qr_print. */
+int qr_size(const char *text, int utf8, int *cols, int *rows, okc_err *err);
 
 #endif

@@ -4,6 +4,7 @@
 #define OKTACRED_STORE_H
 
 #include <stddef.h>
+#include <sys/types.h>
 #include "oktacred/buf.h"
 #include "oktacred/err.h"
 
@@ -44,6 +45,11 @@ int store_read_in(const char *root, const char *dir, const char *name, size_t ma
  * failure the temp file is removed and dir/name is unchanged (ENOSPC says "disk full").
  * The caller holds the lock when the file is shared (see lock.h). */
 int store_write_atomic(const char *dir, const char *name, const void *data, size_t len,
+                       okc_err *err);
+
+/* The same for a file of the user's outside oktacred's tree (the AWS config file): dir is
+ * not checked, and the new file gets mode (the old file's, to keep it as it was). */
+int store_replace_file(const char *dir, const char *name, const void *data, size_t len, mode_t mode,
                        okc_err *err);
 
 /* Whether dir's filesystem has room for `need` more bytes, by reserving them in a temporary

@@ -65,6 +65,11 @@ time_t now_utc(void);
  * stretch or cut. */
 long long now_mono_ms(void);
 
+/* This process runs threads of its own (the `exec --server` proxy's answers): from then on
+ * a fork() may only be followed by an exec, and what would fork works in-process instead. */
+void threads_started(void);
+int threads_running(void);
+
 int str_eq(const char *a, const char *b); /* both may be NULL */
 int str_starts(const char *s, const char *prefix);
 /* The edit distance between a and b: insertions, deletions, substitutions and swaps of

@@ -17,6 +17,7 @@ class Oktacred < Formula
   def install
     system "make", "oktacred", "docs", "WERROR="
     system "make", "install", "PREFIX=#{prefix}", "MANDIR=#{man}"
+    doc.install "README.md", "SECURITY.md"
   end
 
   test do

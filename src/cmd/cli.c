@@ -38,6 +38,7 @@ static const struct cli_option logout_opts[] = {
 };
 static const struct cli_option status_opts[] = {
     {"--json", 0, NULL, "machine-readable output"},
+    {"--short", 0, NULL, "one line for a shell prompt: NAME and time left (files only)"},
     {NULL, 0, NULL, NULL},
 };
 static const struct cli_option refresh_opts[] = {
@@ -56,12 +57,25 @@ static const struct cli_option env_opts[] = {
     {NULL, 0, NULL, NULL},
 };
 static const struct cli_option exec_opts[] = {
-    {"--server", 0, NULL, "AWS: serve credentials on a loopback endpoint, not in variables"},
+    {"--server", 0, NULL, "stay as the parent: AWS credentials or an Okta API proxy on loopback"},
     {"--role", 0, "ROLE", "AWS: the role to assume (role_map group, role name or ARN)"},
     {NULL, 0, NULL, NULL},
 };
 static const struct cli_option credential_process_opts[] = {
     {"--role", 0, "ROLE", "the role to assume (role_map group, role name or ARN)"},
+    {NULL, 0, NULL, NULL},
+};
+static const struct cli_option aws_config_opts[] = {
+    {"--write", 0, NULL, "merge the profiles into the AWS config file (a backup first)"},
+    {"--force", 0, NULL, "--write: also replace profiles of those names not made by oktacred"},
+    {NULL, 0, NULL, NULL},
+};
+static const struct cli_option credential_opts[] = {
+    {"--role", 0, "ROLE", "AWS: the role to assume (role_map group, role name or ARN)"},
+    {NULL, 0, NULL, NULL},
+};
+static const struct cli_option kubeconfig_opts[] = {
+    {"--cluster", 0, "CLUSTER", "also a context binding the user to this kubeconfig cluster"},
     {NULL, 0, NULL, NULL},
 };
 static const struct cli_option config_opts[] = {
@@ -94,6 +108,12 @@ const struct cli_command cli_commands[] = {
      CLI_TAKES_REST},
     {"credential-process", NULL, cmd_credential_process, "[NAME]",
      "AWS credentials as credential_process JSON", credential_process_opts, 0},
+    {"aws-config", NULL, cmd_aws_config, "[NAME...]",
+     "the ~/.aws/config profiles of the AWS identities", aws_config_opts, 0},
+    {"credential", NULL, cmd_credential, "[NAME]",
+     "the credential in the format its client reads (kubectl: ExecCredential)", credential_opts, 0},
+    {"kubeconfig", NULL, cmd_kubeconfig, "[NAME]",
+     "the kubeconfig user entry that runs oktacred for kubectl", kubeconfig_opts, 0},
     {"config", NULL, cmd_config, "validate|list", "check or list the configuration", config_opts,
      0},
     {"version", NULL, cmd_version, "", "show the version", no_opts, 0},
@@ -239,6 +259,40 @@ int cli_config_all(struct cli_ctx *ctx)
 	return cli_config(ctx) < 0 ? -1 : config_check(ctx->cfg, &ctx->err);
 }
 
+int cli_config_each(struct cli_ctx *ctx)
+{
+	const struct config *cfg;
+	const okc_err **said;
+	size_t nsaid = 0, i = 0, j = 0;
+
+	if (cli_config(ctx) < 0)
+		return -1;
+	cfg = ctx->cfg;
+	if (!config_check_each(ctx->cfg))
+		return 0;
+	said = xcalloc(cfg->nproviders + cfg->nidentities, sizeof(*said));
+	/* In the order of the file; an identity broken by its provider repeats its error. */
+	while (i < cfg->nproviders || j < cfg->nidentities) {
+		int prov =
+		    j >= cfg->nidentities ||
+		    (i < cfg->nproviders && cfg->providers[i].line < cfg->identities[j].line);
+		const okc_err *e = prov ? config_section_error(cfg, &cfg->providers[i++])
+		                        : config_section_error(cfg, &cfg->identities[j++]);
+		size_t k;
+
+		if (!e)
+			continue;
+		for (k = 0; k < nsaid && strcmp(said[k]->msg, e->msg) != 0; k++)
+			;
+		if (k < nsaid)
+			continue;
+		said[nsaid++] = e;
+		log_error("%s", e->msg);
+	}
+	free(said);
+	return (int)nsaid;
+}
+
 void cli_config_warnings(struct cli_ctx *ctx, const void *a, const void *b, int loud)
 {
 	const struct config_warning *w;
@@ -367,6 +421,7 @@ int cli_main(int argc, char **argv)
 	int i, special = 0, rc;
 
 	memset(&ctx, 0, sizeof(ctx));
+	ctx.argv0 = argc > 0 ? argv[0] : NULL;
 	ctx.pos = xcalloc((size_t)argc + 1, sizeof(char *));
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i], *value = NULL;

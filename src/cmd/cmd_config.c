@@ -4,11 +4,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "oktacred/cache.h"
 #include "oktacred/cli.h"
 #include "oktacred/config.h"
 #include "oktacred/discovery.h"
 #include "oktacred/log.h"
 #include "oktacred/provider.h"
+#include "oktacred/util.h"
+
+/* Whether list shows the section: a broken one was said on stderr instead. */
+#define LISTED(cfg, section) (!config_section_error((cfg), (section)))
 
 static int config_list(struct cli_ctx *ctx)
 {
@@ -33,7 +38,11 @@ static int config_list(struct cli_ctx *ctx)
 		ps = json_add_array(root, "providers");
 		for (i = 0; i < cfg->nproviders; i++) {
 			const struct provider_cfg *p = &cfg->providers[i];
-			struct json *o = json_new(JSON_OBJECT);
+			struct json *o;
+
+			if (!LISTED(cfg, p))
+				continue;
+			o = json_new(JSON_OBJECT);
 
 			json_add_string(o, "name", p->name);
 			json_add_string(o, "kind", p->kind->name);
@@ -45,7 +54,11 @@ static int config_list(struct cli_ctx *ctx)
 		is = json_add_array(root, "identities");
 		for (i = 0; i < cfg->nidentities; i++) {
 			const struct identity_cfg *d = &cfg->identities[i];
-			struct json *o = json_new(JSON_OBJECT);
+			struct json *o;
+
+			if (!LISTED(cfg, d))
+				continue;
+			o = json_new(JSON_OBJECT);
 
 			json_add_string(o, "name", d->name);
 			json_add_string(o, "kind", d->kind->name);
@@ -61,6 +74,8 @@ static int config_list(struct cli_ctx *ctx)
 	for (i = 0; i < cfg->nproviders; i++) {
 		const struct provider_cfg *p = &cfg->providers[i];
 
+		if (!LISTED(cfg, p))
+			continue;
 		printf("provider  %-20s %-22s %s%s%s\n", p->name, p->kind->name, p->org_url,
 		       p->authorization_server ? " server=" : "",
 		       p->authorization_server ? p->authorization_server : "");
@@ -69,6 +84,8 @@ static int config_list(struct cli_ctx *ctx)
 		const struct identity_cfg *d = &cfg->identities[i];
 		int is_default = cfg->default_identity && !strcmp(cfg->default_identity, d->name);
 
+		if (!LISTED(cfg, d))
+			continue;
 		printf("identity  %-20s %-22s provider=%s%s\n", d->name, d->kind->name,
 		       d->provider_name, is_default ? " (default)" : "");
 	}
@@ -127,6 +144,34 @@ static int config_online(struct cli_ctx *ctx)
 	return 0;
 }
 
+/* Warnings only the state on disk can give: refresh_before not shorter than the lifetime
+ * of the access tokens a provider was last given (tokens.json's expires_in, read without
+ * the keyring or the lock): such tokens are renewed at half their lifetime instead. */
+static void lifetime_warnings(const struct config *cfg)
+{
+	for (size_t i = 0; i < cfg->nproviders; i++) {
+		const struct provider_cfg *p = &cfg->providers[i];
+		struct tokens *t = NULL;
+		char rb[32], life[32];
+		okc_err err;
+		int line;
+
+		if (!provider_can(p, PROVIDER_CACHED) || p->refresh_before <= 0 ||
+		    cache_peek(p, &t, &err) != 0)
+			continue;
+		if (t->expires_in > 0 && p->refresh_before >= t->expires_in) {
+			line = config_section_key_line(cfg, p, "refresh_before");
+			time_format_left(p->refresh_before, rb, sizeof(rb));
+			time_format_left(t->expires_in, life, sizeof(life));
+			log_warn("%s:%d: refresh_before %s is not shorter than the lifetime of the "
+			         "access tokens %s was last given (%s): they are renewed at half "
+			         "their lifetime instead",
+			         p->file, line ? line : p->line, rb, p->name, life);
+		}
+		tokens_free(t);
+	}
+}
+
 /* Reads the configuration finding every error: all but the last are said here, in the
  * order of the file, the last as the command's error. */
 static int validate_all(struct cli_ctx *ctx)
@@ -164,11 +209,19 @@ int cmd_config(struct cli_ctx *ctx)
 	/* Names are known without checking a section: completion works with a broken one. */
 	if (strcmp(sub, "list") == 0 && cli_flag(ctx, "--names"))
 		return cli_config(ctx) < 0 ? -1 : config_list(ctx);
-	if (strcmp(sub, "list") == 0)
-		return cli_config_all(ctx) < 0 ? -1 : config_list(ctx);
+	/* Every section that can be used; a broken one is said on stderr (exit 2). */
+	if (strcmp(sub, "list") == 0) {
+		int broken = cli_config_each(ctx);
+
+		if (broken < 0 || config_list(ctx) < 0)
+			return -1;
+		ctx->err.code = broken ? OKC_EXIT_USAGE : 0;
+		return broken ? -1 : 0;
+	}
 	if (!ctx->cfg && validate_all(ctx) < 0)
 		return -1;
 	cli_config_warnings(ctx, NULL, NULL, 1);
+	lifetime_warnings(ctx->cfg);
 	log_info("%s: valid (%zu provider%s, %zu identit%s)", ctx->cfg->path, ctx->cfg->nproviders,
 	         ctx->cfg->nproviders == 1 ? "" : "s", ctx->cfg->nidentities,
 	         ctx->cfg->nidentities == 1 ? "y" : "ies");

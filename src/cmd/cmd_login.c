@@ -1,13 +1,53 @@
 /* cmd_login.c: `oktacred login [NAME]`: the device flow for NAME's provider (login.c). */
+#include <stdlib.h>
+
+#include "oktacred/buf.h"
 #include "oktacred/cli.h"
 #include "oktacred/config.h"
 #include "oktacred/login.h"
+#include "oktacred/util.h"
+
+/* What to run once logged in: the identity's environment; for a provider, that of the
+ * identities using it (the first, naming the others); with none, its raw token. */
+static char *next_step(const struct config *cfg, const struct identity_cfg *id,
+                       const struct provider_cfg *p)
+{
+	struct buf others = BUF_INIT;
+	const char *name = id ? id->name : NULL;
+	char *s;
+	size_t i;
+
+	for (i = 0; !id && i < cfg->nidentities; i++) {
+		const struct identity_cfg *other;
+		const struct provider_cfg *its;
+		okc_err ignored;
+
+		/* Sections are checked when first named: a broken one is no suggestion. */
+		if (config_resolve(cfg, cfg->identities[i].name, &other, &its, &ignored) < 0 ||
+		    !other || its != p)
+			continue;
+		if (!name)
+			name = cfg->identities[i].name;
+		else
+			buf_printf(&others, "%s%s", others.len ? ", " : "",
+			           cfg->identities[i].name);
+	}
+	if (!name)
+		return xasprintf("oktacred token %s", p->name);
+	s = xasprintf("eval \"$(oktacred env %s)\", or oktacred exec %s -- COMMAND%s%s%s", name,
+	              name, others.len ? " (also: " : "", others.len ? others.data : "",
+	              others.len ? ")" : "");
+	buf_free(&others);
+	return s;
+}
 
 int cmd_login(struct cli_ctx *ctx)
 {
 	const struct identity_cfg *id;
 	const struct provider_cfg *p;
 	struct login_opts o = {0};
+	char *next;
+	int rc;
 
 	if (ctx->npos > 1)
 		return cli_usage_error(ctx, "too many arguments");
@@ -18,5 +58,8 @@ int cmd_login(struct cli_ctx *ctx)
 	o.force = cli_flag(ctx, "--force");
 	o.no_browser = cli_flag(ctx, "--no-browser");
 	o.no_qr = cli_flag(ctx, "--no-qr");
-	return cli_login(ctx, p, &o);
+	o.next = next = next_step(ctx->cfg, id, p);
+	rc = cli_login(ctx, p, &o);
+	free(next);
+	return rc;
 }

@@ -72,15 +72,20 @@ int cmd_logout(struct cli_ctx *ctx)
 
 	if (cli_flag(ctx, "--all")) {
 		size_t k;
+		int broken;
 
 		if (ctx->npos)
 			return cli_usage_error(ctx, "--all takes no NAME");
-		if (cli_config_all(ctx) < 0)
+		/* A broken provider is said and skipped: the others are logged out (exit 2). */
+		broken = cli_config_each(ctx);
+		if (broken < 0)
 			return -1;
 		for (k = 0; k < ctx->cfg->nproviders; k++)
-			if (logout_provider(&ctx->cfg->providers[k], revoke, &ctx->err) < 0)
+			if (!config_section_error(ctx->cfg, &ctx->cfg->providers[k]) &&
+			    logout_provider(&ctx->cfg->providers[k], revoke, &ctx->err) < 0)
 				return -1;
-		return 0;
+		ctx->err.code = broken ? OKC_EXIT_USAGE : 0;
+		return broken ? -1 : 0;
 	}
 	if (cli_config(ctx) < 0)
 		return -1;

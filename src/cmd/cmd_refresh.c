@@ -30,9 +30,9 @@ static int refresh_one(const struct provider_cfg *p, okc_err *err)
 /* --all: every provider with a person's session that has one; the others are skipped.
  * Nothing to do is success ("nothing to refresh"), so the timer never fails for a user
  * who has no session, no provider or no configuration at all. */
-static int refresh_all(struct cli_ctx *ctx)
+static int refresh_all(struct cli_ctx *ctx, int broken)
 {
-	int worst = 0, tried = 0;
+	int worst = broken ? OKC_EXIT_USAGE : 0, tried = 0;
 	size_t i;
 
 	for (i = 0; i < ctx->cfg->nproviders; i++) {
@@ -41,7 +41,8 @@ static int refresh_all(struct cli_ctx *ctx)
 		okc_err err;
 		int rc;
 
-		if (!provider_can(p, PROVIDER_LOGIN))
+		/* A broken provider was said (cli_config_each): exit 2 after the others. */
+		if (config_section_error(ctx->cfg, p) || !provider_can(p, PROVIDER_LOGIN))
 			continue;
 		rc = cache_load(p, &t, &err);
 		tokens_free(t);
@@ -64,7 +65,7 @@ static int refresh_all(struct cli_ctx *ctx)
 		ctx->err.code = worst;
 		return -1;
 	}
-	if (!tried)
+	if (!tried && !broken)
 		log_info("nothing to refresh");
 	return 0;
 }
@@ -89,7 +90,7 @@ int cmd_refresh(struct cli_ctx *ctx)
 {
 	const struct identity_cfg *id;
 	const struct provider_cfg *p;
-	int i;
+	int i, broken;
 
 	if (cli_flag(ctx, "--all")) {
 		if (ctx->npos)
@@ -98,7 +99,8 @@ int cmd_refresh(struct cli_ctx *ctx)
 			log_info("nothing to refresh (no configuration file)");
 			return 0;
 		}
-		return cli_config_all(ctx) < 0 ? -1 : refresh_all(ctx);
+		broken = cli_config_each(ctx);
+		return broken < 0 ? -1 : refresh_all(ctx, broken);
 	}
 	if (cli_config(ctx) < 0)
 		return -1;

@@ -1,7 +1,8 @@
-/* cmd_status.c: `oktacred status [NAME...] [--json]`: who is logged in where, and what the
- * identities of each provider hold (their kinds' status: the AWS credentials cached for
- * aws/assume-role identities). What the ID token and STS said is shown escaped
- * (text_escape), in the text and in the JSON. */
+/* cmd_status.c: `oktacred status [NAME...] [--json|--short]`: who is logged in where, and
+ * what the identities of each provider hold (their kinds' status: the AWS credentials
+ * cached for aws/assume-role identities). What the ID token and STS said is shown escaped
+ * (text_escape), in the text and in the JSON. --short is one line for a shell prompt, read
+ * from the files alone. */
 #include "oktacred/json.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,7 +76,8 @@ static void session_free(struct session_info *s)
 static int shows(const struct session_info *s, const struct identity_cfg *id,
                  const struct identity_kind *kind)
 {
-	if (identity_kind_of(id) != kind || !kind->status || id->provider != s->p)
+	if (identity_kind_of(id) != kind || !kind->status || id->provider != s->p ||
+	    config_section_error(s->cfg, id))
 		return 0;
 	return !s->only || s->only == id;
 }
@@ -248,30 +250,173 @@ static int seen_before(const char **names, size_t i)
 	return 0;
 }
 
+/* ---- --short ---- */
+
+/* What status --short says of a NAME: its remaining time, "stale" or "ok" (usable), or
+ * "expired"; nothing when there is no session. */
+enum short_state { SHORT_NONE, SHORT_EXPIRED, SHORT_USABLE };
+
+/* The seconds left of what an identity's kind caches for the session (its status'
+ * "expires_in": AWS credentials); 0 when it has nothing cached. */
+static long identity_left(const struct identity_cfg *id, const char *session)
+{
+	const struct identity_kind *kind = identity_kind_of(id);
+	struct identity_status st;
+	const struct json *cached, *in;
+	long left = 0;
+
+	if (!kind->status)
+		return 0;
+	st.line[0] = '\0';
+	st.obj = json_new(JSON_OBJECT);
+	kind->status(id, session, &st);
+	cached = json_member(st.obj, "cached");
+	in = json_member(st.obj, "expires_in");
+	if (json_is(cached, JSON_TRUE) && json_is(in, JSON_NUMBER))
+		left = (long)in->num;
+	json_free(st.obj);
+	return left > 0 ? left : 0;
+}
+
+/* NAME's state and, when usable, what to print after it. Reads tokens.json (and an
+ * identity's cached credentials) only: no lock, no keyring, no network. */
+static int short_state(struct cli_ctx *ctx, const struct identity_cfg *id,
+                       const struct provider_cfg *p, char *text, size_t n)
+{
+	struct tokens *t = NULL;
+	time_t now = now_utc();
+	long left;
+	int rc, renewable;
+
+	if (!provider_can(p, PROVIDER_CACHED)) {
+		const struct provider_kind *kind = provider_kind_of(p);
+		char problem[256];
+
+		snprintf(text, n, "ok");
+		return kind->status && kind->status(p, problem, sizeof(problem)) ? SHORT_USABLE
+		                                                                 : SHORT_NONE;
+	}
+	rc = cache_peek(p, &t, &ctx->err);
+	if (rc < 0)
+		return -1;
+	if (rc == OKC_NOENT)
+		return SHORT_NONE;
+	if (tokens_session_over(t, p, now)) {
+		tokens_free(t);
+		return SHORT_EXPIRED;
+	}
+	left = tokens_access_left(t, now);
+	/* Renewed at the next use without a login: with a refresh token (in the keyring, not
+	 * in the file, when offline_access was granted), or by a kind that fetches its
+	 * tokens when needed. */
+	renewable =
+	    !provider_can(p, PROVIDER_LOGIN) || t->refresh_token ||
+	    (p->token_store == TOKEN_STORE_KEYRING && config_has_scope(t->scope, "offline_access"));
+	if (t->refresh_expires_at && t->refresh_expires_at <= now)
+		renewable = 0;
+	if (id && identity_kind_of(id)->status) {
+		/* What the identity hands out: its cached credentials, renewed from a session
+		 * that is usable. */
+		renewable = renewable || left > 0;
+		left = identity_left(id, t->session);
+	}
+	if (left > 0 && p->session_duration > 0) {
+		time_t start = t->session_started_at ? t->session_started_at : t->obtained_at;
+
+		if (start + p->session_duration - now < left)
+			left = (long)(start + p->session_duration - now);
+	}
+	tokens_free(t);
+	if (left > 0) {
+		time_format_left(left, text, n);
+		return SHORT_USABLE;
+	}
+	snprintf(text, n, "stale");
+	return renewable ? SHORT_USABLE : SHORT_EXPIRED;
+}
+
+/* `status --short [NAME...]`: "NAME LEFT" for each NAME (default: [defaults] identity)
+ * that has a session, on one line; exit 3 when one has none or it has expired. */
+static int status_short(struct cli_ctx *ctx)
+{
+	const struct identity_cfg *id;
+	const struct provider_cfg *p;
+	int i, worst = 0, printed = 0;
+
+	if (cli_flag(ctx, "--json"))
+		return cli_usage_error(ctx, "--short and --json: choose one");
+	if (cli_config(ctx) < 0)
+		return -1;
+	for (i = 0; i < (ctx->npos ? ctx->npos : 1); i++) {
+		char text[32];
+		int st;
+
+		if (config_resolve(ctx->cfg, ctx->npos ? ctx->pos[i] : NULL, &id, &p, &ctx->err) <
+		    0)
+			return -1;
+		st = short_state(ctx, id, p, text, sizeof(text));
+		if (st < 0)
+			return -1;
+		if (st == SHORT_NONE) {
+			worst = OKC_EXIT_LOGIN;
+			continue;
+		}
+		if (st == SHORT_EXPIRED) {
+			worst = OKC_EXIT_LOGIN;
+			snprintf(text, sizeof(text), "expired");
+		}
+		printf("%s%s %s", printed++ ? " " : "", id ? id->name : p->name, text);
+	}
+	if (printed)
+		putchar('\n');
+	if (worst) {
+		ctx->err.code = worst;
+		return -1;
+	}
+	return 0;
+}
+
 int cmd_status(struct cli_ctx *ctx)
 {
 	const struct provider_cfg **list;
 	const struct identity_cfg *id, **only;
-	int json = cli_flag(ctx, "--json"), all_usable = 1, failed = 0;
+	int json = cli_flag(ctx, "--json"), all_usable = 1, failed = 0, broken = 0;
 	size_t n = 0, nhints = 0, i;
 	struct json *arr = NULL;
 	const char **hints;
 
-	if (cli_config_all(ctx) < 0)
-		return -1;
+	if (cli_flag(ctx, "--short"))
+		return status_short(ctx);
+	/* A broken section is said (without NAME) and skipped: the others are shown. */
+	if (ctx->npos == 0) {
+		broken = cli_config_each(ctx);
+		if (broken < 0)
+			return -1;
+		if (!ctx->cfg->nproviders && !ctx->cfg->nidentities)
+			return config_empty(ctx->cfg, &ctx->err);
+	} else {
+		if (cli_config(ctx) < 0)
+			return -1;
+		config_check_each(ctx->cfg); /* the identities to show with each provider */
+	}
 	list = xcalloc(ctx->cfg->nproviders + (size_t)ctx->npos + 1, sizeof(*list));
 	only = xcalloc(ctx->cfg->nproviders + (size_t)ctx->npos + 1, sizeof(*only));
 	hints = xcalloc(ctx->cfg->nproviders + (size_t)ctx->npos + 1, sizeof(*hints));
 	if (ctx->npos == 0) {
 		for (i = 0; i < ctx->cfg->nproviders; i++)
-			list[n++] = &ctx->cfg->providers[i];
+			if (!config_section_error(ctx->cfg, &ctx->cfg->providers[i]))
+				list[n++] = &ctx->cfg->providers[i];
 	}
 	for (i = 0; i < (size_t)ctx->npos; i++) {
 		if (config_resolve(ctx->cfg, ctx->pos[i], &id, &list[n], &ctx->err) < 0) {
-			free(list);
-			free(only);
-			free(hints);
-			return -1;
+			/* Said, and on with the other names. */
+			log_error("%s", ctx->err.msg);
+			if (ctx->err.hint[0])
+				fprintf(stderr, "%s\n", ctx->err.hint);
+			okc_err_clear(&ctx->err);
+			list[n] = NULL;
+			broken++;
+			continue;
 		}
 		if (id && identity_kind_of(id)->status)
 			only[n] = id;
@@ -314,6 +459,10 @@ int cmd_status(struct cli_ctx *ctx)
 	free(only);
 	if (failed) {
 		ctx->err.code = failed;
+		return -1;
+	}
+	if (broken) {
+		ctx->err.code = OKC_EXIT_USAGE;
 		return -1;
 	}
 	if (!all_usable) {

@@ -1,11 +1,14 @@
 /* api_access.c: the okta/api-access identity: Okta's own API for the Terraform okta
  * provider, the SDKs and curl (DESIGN.md section 5.1). */
 #include <ctype.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "oktacred/config.h"
+#include "oktacred/http.h"
 #include "oktacred/identity.h"
+#include "oktacred/okta_proxy.h"
 #include "oktacred/paths.h"
 #include "oktacred/provider.h"
 #include "oktacred/util.h"
@@ -60,6 +63,19 @@ int okta_org_split(const char *org_url, char **org_name, char **base_url)
 	return 0;
 }
 
+/* The kind's own keys. */
+struct api_access_cfg {
+	char *api_url; /* NULL: the provider's org_url */
+};
+
+/* Where Okta's API is: api_url, else the org URL. A provider named alone has no key. */
+static const char *api_url(const struct identity_request *req)
+{
+	const struct api_access_cfg *a = req->id ? req->id->kind_cfg : NULL;
+
+	return a && a->api_url ? a->api_url : req->p->org_url;
+}
+
 static int api_access_environment(const struct identity_request *req, struct envset *env,
                                   okc_err *err)
 {
@@ -75,8 +91,8 @@ static int api_access_environment(const struct identity_request *req, struct env
 		tokens_free(t);
 		return -1;
 	}
-	envset_put(env, "OKTA_ORG_URL", p->org_url, 0);
-	if (okta_org_split(p->org_url, &org_name, &base_url) == 0) {
+	envset_put(env, "OKTA_ORG_URL", api_url(req), 0);
+	if (okta_org_split(api_url(req), &org_name, &base_url) == 0) {
 		envset_put(env, "OKTA_ORG_NAME", org_name, 0);
 		envset_put(env, "OKTA_BASE_URL", base_url, 0);
 	} else {
@@ -87,8 +103,8 @@ static int api_access_environment(const struct identity_request *req, struct env
 	for (i = 0; i < ARRAY_SIZE(conflicting); i++)
 		envset_put(env, conflicting[i], NULL, 0);
 	/* The Okta SDKs' own names, in both spellings (see conflicting[]). */
-	envset_put(env, "OKTA_CLIENT_ORGURL", p->org_url, 0);
-	envset_put(env, "OKTA_CLIENT_ORG_URL", p->org_url, 0);
+	envset_put(env, "OKTA_CLIENT_ORGURL", api_url(req), 0);
+	envset_put(env, "OKTA_CLIENT_ORG_URL", api_url(req), 0);
 	envset_put(env, "OKTA_CLIENT_TOKEN", t ? t->access_token : "", 1);
 	envset_put(env, "OKTA_CLIENT_AUTHORIZATIONMODE", ssws ? "SSWS" : "Bearer", 0);
 	envset_put(env, "OKTA_CLIENT_AUTHORIZATION_MODE", ssws ? "SSWS" : "Bearer", 0);
@@ -109,6 +125,75 @@ static int api_access_environment(const struct identity_request *req, struct env
 	return 0;
 }
 
+/* ---- exec --server: the proxy ---- */
+
+/* The session is read (and refreshed, under the provider's lock, and saved) for each
+ * request passed on, one request at a time: many at once make one refresh, the others then
+ * read its tokens. */
+struct serve_state {
+	const struct identity_request *req;
+	pthread_mutex_t mu;
+};
+
+static int serve_authorize(void *arg, const char *method, const char *url, struct buf *lines,
+                           okc_err *err)
+{
+	struct serve_state *st = arg;
+	const struct provider_cfg *p = st->req->p;
+	struct tokens *t = NULL;
+	int rc;
+
+	(void)method;
+	(void)url;
+	pthread_mutex_lock(&st->mu);
+	rc = provider_tokens(p, NEED_ACCESS_TOKEN, &t, err);
+	pthread_mutex_unlock(&st->mu);
+	if (rc < 0)
+		return -1;
+	/* The scheme is the provider's; a DPoP-bound token would add its proof here. */
+	buf_printf(lines, "Authorization: %s %s\r\n",
+	           provider_can(p, PROVIDER_SSWS) ? "SSWS" : "Bearer", t->access_token);
+	tokens_free(t);
+	return 0;
+}
+
+static int api_access_serve(const struct identity_request *r, char **argv, okc_err *err)
+{
+	struct identity_request req = *r;
+	struct okta_proxy_opts o = {0};
+	struct http_opts ho = {0};
+	struct serve_state st;
+	struct tokens *t = NULL;
+	struct envset env;
+	int status;
+
+	/* A session now: a login that is needed is said before the command starts. */
+	if (provider_tokens(req.p, NEED_ACCESS_TOKEN, &t, err) < 0)
+		return -1;
+	tokens_free(t);
+	req.names_only = 1;
+	envset_init(&env);
+	if (api_access_environment(&req, &env, err) < 0) {
+		envset_free(&env);
+		return -1;
+	}
+	req.names_only = 0;
+	st.req = &req;
+	pthread_mutex_init(&st.mu, NULL);
+	ho.ca_bundle = req.p->ca_bundle;
+	o.argv = argv;
+	o.env = &env;
+	o.upstream = api_url(&req);
+	o.authorize = serve_authorize;
+	o.arg = &st;
+	o.http = &ho;
+	okc_err_clear(err);
+	status = okta_proxy_run(&o, err);
+	pthread_mutex_destroy(&st.mu);
+	envset_free(&env);
+	return status;
+}
+
 /* Okta's API takes only the org authorization server's access tokens: a custom server's
  * work for the resource servers that trust it. Allowed (the variables are still useful to
  * a tool that calls such a server), but worth saying. */
@@ -124,9 +209,18 @@ static int check_provider(struct config_ctx *c, const struct identity_cfg *id,
 	return 0;
 }
 
-static const struct config_key keys[] = {{NULL, NULL, 0, 0, NULL, NULL, 0, 0}};
+static const struct config_key keys[] = {
+    /* Where Okta's API is, when not at the org URL (a test stand-in; a proxy of one's own). */
+    {"api_url", config_set_origin, offsetof(struct api_access_cfg, api_url), CK_STRING, NULL, NULL,
+     0, 0},
+    {NULL, NULL, 0, 0, NULL, NULL, 0, 0},
+};
 
 const struct identity_kind identity_api_access = {
-    .config = {.name = "okta/api-access", .keys = keys, .check_provider = check_provider},
+    .config = {.name = "okta/api-access",
+               .keys = keys,
+               .size = sizeof(struct api_access_cfg),
+               .check_provider = check_provider},
     .environment = api_access_environment,
+    .serve = api_access_serve,
 };

@@ -9,6 +9,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "oktacred/awsconfig.h"
 #include "oktacred/awscreds.h"
 #include "oktacred/config.h"
 #include "oktacred/credserver.h"
@@ -73,13 +74,32 @@ static void list_roles(const struct identity_cfg *id, const struct role_mapping 
 	}
 }
 
+/* The role of role_map that want names (see aws_role_resolve): ROLE_FOUND with *arn,
+ * ROLE_NONE, or ROLE_SEVERAL. */
+enum { ROLE_FOUND, ROLE_NONE, ROLE_SEVERAL };
+
+static int match_role(const struct aws_role_cfg *a, const char *want, const char **arn)
+{
+	const char *found = NULL;
+
+	for (size_t i = 0; i < a->nroles; i++) {
+		if (!names_role(a->roles[i].role_arn, a->roles[i].group, want))
+			continue;
+		if (found && strcmp(found, a->roles[i].role_arn) != 0)
+			return ROLE_SEVERAL;
+		found = a->roles[i].role_arn;
+	}
+	*arn = found;
+	return found ? ROLE_FOUND : ROLE_NONE;
+}
+
 int aws_role_resolve(const struct identity_cfg *id, const char *want, const char **arn,
                      okc_err *err)
 {
 	const struct aws_role_cfg *a = aws_role_cfg(id);
 	const char *found = NULL;
 	char list[400];
-	size_t i;
+	int m;
 
 	*arn = NULL;
 	if (a->role_arn) {
@@ -92,18 +112,14 @@ int aws_role_resolve(const struct identity_cfg *id, const char *want, const char
 	}
 	if (!want)
 		return 0;
-	for (i = 0; i < a->nroles; i++) {
-		if (!names_role(a->roles[i].role_arn, a->roles[i].group, want))
-			continue;
-		if (found && strcmp(found, a->roles[i].role_arn) != 0) {
-			okc_fail(err, OKC_EXIT_USAGE, "%s: --role %s names more than one role",
-			         id->name, want);
-			okc_hint(err, "give the role's ARN");
-			return -1;
-		}
-		found = a->roles[i].role_arn;
+	m = match_role(a, want, &found);
+	if (m == ROLE_SEVERAL) {
+		okc_fail(err, OKC_EXIT_USAGE, "%s: --role %s names more than one role", id->name,
+		         want);
+		okc_hint(err, "give the role's ARN");
+		return -1;
 	}
-	if (!found) {
+	if (m == ROLE_NONE) {
 		okc_fail(err, OKC_EXIT_USAGE, "%s: --role %s names no role of role_map", id->name,
 		         want);
 		list_roles(id, NULL, 0, list, sizeof(list));
@@ -140,6 +156,35 @@ static void list_groups(char *const *groups, size_t ngroups, char *out, size_t l
 	}
 }
 
+/* Offers to write the role chosen as the identity's default_role, so that the question
+ * is not asked again. Whatever happens, the role chosen is used. */
+static void remember_role(const struct identity_cfg *id, const char *arn, FILE *out)
+{
+	char line[16];
+	okc_err err;
+
+	if (!id->file)
+		return;
+	fprintf(out, "Use it from now on when several roles match (default_role in %s)? [y/N] ",
+	        id->file);
+	fflush(out);
+	if (!fgets(line, sizeof(line), stdin))
+		return;
+	if (!strchr(line, '\n')) {
+		int c;
+
+		while ((c = getchar()) != EOF && c != '\n')
+			;
+	}
+	if (line[0] != 'y' && line[0] != 'Y')
+		return;
+	if (config_file_set(id->file, "identity", id->name, "default_role", arn, &err) < 0)
+		log_warn("%s: default_role not written: %s", id->name, err.msg);
+	else
+		fprintf(out, "default_role = %s written to [identity %s] in %s\n", arn, id->name,
+		        id->file);
+}
+
 /* A numbered choice on the terminal; the answer from stdin. */
 static int prompt_role(const struct identity_cfg *id, const struct role_mapping *const *m, size_t n,
                        const char **arn, okc_err *err)
@@ -168,6 +213,7 @@ static int prompt_role(const struct identity_cfg *id, const struct role_mapping 
 			end++;
 		if (end != line && *end == '\0' && k >= 1 && (size_t)k <= n) {
 			*arn = m[k - 1]->role_arn;
+			remember_role(id, *arn, out);
 			return 0;
 		}
 		if (!strchr(line, '\n')) {
@@ -182,12 +228,28 @@ static int prompt_role(const struct identity_cfg *id, const struct role_mapping 
 	return -1;
 }
 
+/* default_role's ARN (checked with the configuration), or NULL. */
+static const char *default_arn(const struct aws_role_cfg *a)
+{
+	const char *arn = NULL;
+
+	return a->default_role && match_role(a, a->default_role, &arn) == ROLE_FOUND ? arn : NULL;
+}
+
+static int has_role(const struct role_mapping *const *m, size_t n, const char *arn)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(m[i]->role_arn, arn) == 0)
+			return 1;
+	return 0;
+}
+
 int aws_role_choose(const struct identity_cfg *id, char *const *groups, size_t ngroups,
                     const char *want, int prompt, const char **arn, int *only, okc_err *err)
 {
 	const struct aws_role_cfg *a = aws_role_cfg(id);
 	const struct role_mapping **m;
-	const char *wanted = NULL;
+	const char *wanted = NULL, *def;
 	char list[400];
 	size_t i, k, n = 0;
 	int rc = 0;
@@ -227,6 +289,8 @@ int aws_role_choose(const struct identity_cfg *id, char *const *groups, size_t n
 	} else if (n == 1) {
 		*arn = m[0]->role_arn;
 		*only = 1;
+	} else if (n > 1 && (def = default_arn(a)) && has_role(m, n, def)) {
+		*arn = def;
 	} else if (n == 0) {
 		if (!groups) {
 			rc = okc_fail(err, OKC_EXIT_FAIL,
@@ -424,8 +488,10 @@ static int fits(const struct identity_cfg *id, const struct awscreds *c, const c
 		return 0;
 	if (arn)
 		return str_eq(c->role_arn, arn);
-	/* role_map without --role: only a role that was the user's only match, and is
-	 * still in the map. */
+	/* role_map without --role: default_role (the role used when several match), or
+	 * only a role that was the user's only match, and is still in the map. */
+	if (default_arn(a) && str_eq(c->role_arn, default_arn(a)))
+		return 1;
 	if (c->choice != AWSCREDS_ROLE_ONLY)
 		return 0;
 	for (i = 0; i < a->nroles; i++)
@@ -517,7 +583,12 @@ static int aws_credentials_once(const struct identity_request *req, struct awscr
 	if (rc < 0)
 		goto out;
 	if (rc == 0 && fits(id, c, arn, endpoint) && provider_session_current(req->p, c->session)) {
-		log_verbose("%s: cached AWS credentials", id->name);
+		if (log_get_level() >= LOG_VERBOSE) {
+			char left[32];
+
+			time_format_left(awscreds_left(c, now_utc()), left, sizeof(left));
+			log_verbose("%s: cached, %s left", id->name, left);
+		}
 		*out = c;
 		c = NULL;
 		goto out;
@@ -845,6 +916,13 @@ static int set_region(struct config_ctx *c, const struct config_key *k, void *ob
 	                          "an AWS region (like us-east-1)");
 }
 
+/* Any text: aws_check holds it against role_map, which may be set after it. */
+static int set_default_role(struct config_ctx *c, const struct config_key *k, void *obj,
+                            const char *v)
+{
+	return config_set_checked(c, k, obj, v, 1, "a role");
+}
+
 /* Literal characters STS accepts in a session name, and {email} / {sub} /
  * {preferred_username} from the ID token. */
 static int set_session_name(struct config_ctx *c, const struct config_key *k, void *obj,
@@ -916,6 +994,79 @@ static int aws_check_provider(struct config_ctx *c, const struct identity_cfg *i
 	                      p->name, id->name);
 }
 
+/* default_role names one role of role_map, as --role would. */
+static int aws_check(struct config_ctx *c, void *section)
+{
+	const struct identity_cfg *id = section;
+	const struct aws_role_cfg *a = aws_role_cfg(id);
+	const char *arn;
+	char tmp[80];
+	int line;
+
+	if (!a->default_role)
+		return 0;
+	line = config_key_line(c, id, "default_role");
+	if (!a->role_map)
+		return config_fail_at(c, line,
+		                      "default_role is for role_map; identity %s has one role "
+		                      "(role_arn)",
+		                      id->name);
+	switch (match_role(a, a->default_role, &arn)) {
+	case ROLE_NONE:
+		return config_fail_at(c, line, "default_role \"%s\" names no role of role_map",
+		                      CONFIG_SHOW(a->default_role, tmp));
+	case ROLE_SEVERAL:
+		config_fail_at(c, line, "default_role \"%s\" names more than one role of role_map",
+		               CONFIG_SHOW(a->default_role, tmp));
+		config_hint(c, "give the role's ARN");
+		return -1;
+	default: return 0;
+	}
+}
+
+/* ---- aws-config ---- */
+
+/* The account of arn:aws:iam::ACCOUNT:role/NAME (checked by valid_role_arn). */
+static const char *arn_account(const char *arn, char out[13])
+{
+	const char *p = strstr(arn, ":iam::");
+
+	snprintf(out, 13, "%.12s", p ? p + 6 : "");
+	return out;
+}
+
+/* NAME for the identity (default_role, or the user's only role); with role_map also
+ * NAME-ROLE for each role (NAME-ACCOUNT-ROLE when two accounts have a role of that name),
+ * with --role ROLE (the ARN where the name would be ambiguous). */
+static void aws_profiles(const struct identity_cfg *id, struct awsconfig *ac)
+{
+	const struct aws_role_cfg *a = aws_role_cfg(id);
+
+	awsconfig_add(ac, id->name, id->name, NULL, a->region);
+	for (size_t i = 0; i < a->nroles; i++) {
+		const char *arn = a->roles[i].role_arn, *name = role_name(arn), *found = NULL;
+		int twin = 0;
+		char acct[13], *profile;
+		size_t k;
+
+		for (k = 0; k < i && strcmp(a->roles[k].role_arn, arn) != 0; k++)
+			;
+		if (k < i)
+			continue; /* an ARN of an earlier entry */
+		for (k = 0; k < a->nroles; k++)
+			if (strcmp(a->roles[k].role_arn, arn) != 0 &&
+			    strcasecmp(role_name(a->roles[k].role_arn), name) == 0)
+				twin = 1;
+		profile = twin ? xasprintf("%s-%s-%s", id->name, arn_account(arn, acct), name)
+		               : xasprintf("%s-%s", id->name, name);
+		awsconfig_add(ac, profile, id->name,
+		              match_role(a, name, &found) == ROLE_FOUND && str_eq(found, arn) ? name
+		                                                                              : arn,
+		              a->region);
+		free(profile);
+	}
+}
+
 static void aws_free(void *kind_cfg)
 {
 	struct aws_role_cfg *a = kind_cfg;
@@ -940,6 +1091,7 @@ static const struct config_key keys[] = {
     AWS_KEY("duration", config_set_duration, duration, 0, "1h", NULL, 900, 43200),
     AWS_KEY("session_name", set_session_name, session_name, CK_STRING, "{email}", NULL, 0, 0),
     AWS_KEY("sts_endpoint", config_set_url, sts_endpoint, CK_STRING, NULL, NULL, 0, 0),
+    AWS_KEY("default_role", set_default_role, default_role, CK_STRING, NULL, NULL, 0, 0),
     {NULL, NULL, 0, 0, NULL, NULL, 0, 0},
 };
 
@@ -947,6 +1099,7 @@ const struct identity_kind identity_aws_assume_role = {
     .config = {.name = "aws/assume-role",
                .keys = keys,
                .size = sizeof(struct aws_role_cfg),
+               .check = aws_check,
                .check_provider = aws_check_provider,
                .free = aws_free},
     .takes_role = 1,
@@ -957,4 +1110,5 @@ const struct identity_kind identity_aws_assume_role = {
     .status_label = "aws",
     .status = aws_status,
     .session_changed = aws_session_changed,
+    .aws_profiles = aws_profiles,
 };

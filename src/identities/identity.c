@@ -2,9 +2,12 @@
  * to the kinds. */
 #include "oktacred/identity.h"
 
+extern const struct identity_kind identity_kubernetes_exec_credential;
+
 const struct config_kind *const config_identity_kinds[] = {
     &identity_api_access.config,
     &identity_aws_assume_role.config,
+    &identity_kubernetes_exec_credential.config,
     NULL,
 };
 
@@ -20,6 +23,15 @@ const struct identity_kind *identity_kind_of(const struct identity_cfg *id)
 	if (!id)
 		return &identity_api_access; /* a provider named alone */
 	return (const struct identity_kind *)(const void *)id->kind;
+}
+
+int identity_may_log_in(const struct identity_request *req)
+{
+	const struct identity_kind *kind = identity_kind_of(req->id);
+
+	if (kind->may_log_in)
+		return kind->may_log_in(req);
+	return req->id && req->id->interactive;
 }
 
 int identity_environment(const struct identity_request *req, struct envset *env, okc_err *err)

@@ -451,7 +451,9 @@ static int on_debug(CURL *h, curl_infotype type, char *data, size_t size, void *
 
 /* ---- retries ---- */
 
-static struct http_limits *limits;
+/* Per thread: the `exec --server` proxy refreshes on one thread while others pass requests
+ * on (those never read limits). */
+static _Thread_local struct http_limits *limits;
 
 struct http_limits *http_limits_get(void)
 {
@@ -991,6 +993,227 @@ out:
 	buf_free(&pass);
 	buf_free(&attempt_body);
 	xfer_clear_headers(&x);
+	free(host);
+	return rc;
+}
+
+/* ---- passing a request on (http_stream) ---- */
+
+struct stream_xfer {
+	const struct http_stream *req;
+	long status;   /* of the answer whose head is being read */
+	int head_done; /* the final answer's head was handed over */
+	int stopped;   /* a callback said to stop */
+};
+
+/* The status of a status line ("HTTP/1.1 200 OK", "HTTP/2 404"), or -1. */
+static long status_of(const char *line, size_t len)
+{
+	const char *sp = memchr(line, ' ', len);
+	long v = 0;
+	int digits = 0;
+
+	if (len < 5 || memcmp(line, "HTTP/", 5) != 0 || !sp)
+		return -1;
+	for (sp++; sp < line + len && *sp >= '0' && *sp <= '9' && digits < 3; sp++, digits++)
+		v = v * 10 + (*sp - '0');
+	return digits == 3 ? v : -1;
+}
+
+static size_t on_stream_header(char *data, size_t size, size_t n, void *p)
+{
+	struct stream_xfer *x = p;
+	size_t len = size * n, l = len;
+
+	if (x->head_done)
+		return len; /* trailers */
+	while (l > 0 && (data[l - 1] == '\n' || data[l - 1] == '\r'))
+		l--;
+	if (len >= 5 && memcmp(data, "HTTP/", 5) == 0) {
+		x->status = status_of(data, l);
+		return len;
+	}
+	if (x->status < 200)
+		return len; /* 100 Continue and the like: not the answer */
+	if (l == 0)
+		x->head_done = 1;
+	if (x->req->on_header(x->req->ctx, x->status, data, l) < 0) {
+		x->stopped = 1;
+		return 0;
+	}
+	return len;
+}
+
+static size_t on_stream_body(char *data, size_t size, size_t n, void *p)
+{
+	struct stream_xfer *x = p;
+	size_t len = size * n;
+
+	if (len && x->req->on_body(x->req->ctx, data, len) < 0) {
+		x->stopped = 1;
+		return 0;
+	}
+	return len;
+}
+
+static int on_stream_progress(void *p, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                              curl_off_t ulnow)
+{
+	struct stream_xfer *x = p;
+
+	(void)dltotal;
+	(void)dlnow;
+	(void)ultotal;
+	(void)ulnow;
+	if (x->req->abort && x->req->abort(x->req->ctx)) {
+		x->stopped = 1;
+		return 1;
+	}
+	return 0;
+}
+
+static int has_header(const char *const *headers, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (; headers && *headers; headers++)
+		if (strlen(*headers) > n && (*headers)[n] == ':' && span_eq_ci(*headers, n, name))
+			return 1;
+	return 0;
+}
+
+int http_init(okc_err *err)
+{
+	return global_init(err);
+}
+
+int http_stream(const struct http_opts *opts, const struct http_stream *req, int *started,
+                okc_err *err)
+{
+	struct http_opts o = {0};
+	struct stream_xfer x;
+	struct http_url u;
+	struct curl_slist *headers = NULL;
+	const char *const *hp;
+	const char *why;
+	char errbuf[CURL_ERROR_SIZE];
+	CURLU *cu = NULL;
+	CURL *h = NULL;
+	CURLcode cc = CURLE_OK;
+	char *host = NULL;
+	int rc = -1;
+
+	*started = 0;
+	memset(&x, 0, sizeof(x));
+	x.req = req;
+	if (opts)
+		o = *opts;
+	if (o.connect_timeout_ms <= 0)
+		o.connect_timeout_ms = DEFAULT_CONNECT_TIMEOUT_MS;
+	if (http_url_allowed(req->url, err) < 0)
+		return -1;
+	http_url_check(req->url, &u, &why);
+	if (global_init(err) < 0)
+		return -1;
+	host = xstrndup(u.authority, u.authority_len);
+	errbuf[0] = '\0';
+	cu = curl_url();
+	h = curl_easy_init();
+	if (!cu || !h) {
+		okc_fail(err, OKC_EXIT_FAIL, "cannot initialise libcurl");
+		goto out;
+	}
+	/* As given: the caller checked the path, and libcurl must not make another of it. */
+	if (curl_url_set(cu, CURLUPART_URL, req->url, CURLU_PATH_AS_IS) != CURLUE_OK ||
+	    !curl_url_agrees(cu, &u)) {
+		okc_fail(err, OKC_EXIT_USAGE, "invalid URL for %s", host);
+		goto out;
+	}
+	for (hp = req->headers; hp && *hp; hp++) {
+		if (!header_ok(*hp) || !strchr(*hp, ':')) {
+			okc_fail(err, OKC_EXIT_FAIL, "invalid HTTP header given");
+			goto out;
+		}
+		if (add_line(&headers, *hp) < 0)
+			goto oom;
+	}
+	/* libcurl's own defaults would speak for the client: none it did not send. */
+	if (add_line(&headers, "Expect:") < 0 ||
+	    (!has_header(req->headers, "Accept") && add_line(&headers, "Accept:") < 0) ||
+	    (!has_header(req->headers, "Content-Type") && add_line(&headers, "Content-Type:") < 0))
+		goto oom;
+
+#define SET(opt, val)                                                                              \
+	do {                                                                                       \
+		if (cc == CURLE_OK)                                                                \
+			cc = curl_easy_setopt(h, opt, val);                                        \
+	} while (0)
+	SET(CURLOPT_CURLU, cu);
+#if LIBCURL_VERSION_NUM >= 0x075500
+	SET(CURLOPT_PROTOCOLS_STR, "http,https");
+#else
+	SET(CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
+	SET(CURLOPT_FOLLOWLOCATION, 0L);
+	SET(CURLOPT_PATH_AS_IS, 1L);
+	if (strncmp(req->url, "http://", 7) == 0)
+		SET(CURLOPT_NOPROXY, "*");
+	SET(CURLOPT_SSL_VERIFYPEER, 1L);
+	SET(CURLOPT_SSL_VERIFYHOST, 2L);
+	if (o.ca_bundle)
+		SET(CURLOPT_CAINFO, o.ca_bundle);
+	SET(CURLOPT_CONNECTTIMEOUT_MS, o.connect_timeout_ms);
+	SET(CURLOPT_TIMEOUT_MS, o.timeout_ms > 0 ? o.timeout_ms : 0L);
+	SET(CURLOPT_NOSIGNAL, 1L);
+	SET(CURLOPT_USERAGENT, http_user_agent());
+	SET(CURLOPT_HTTPHEADER, headers);
+	SET(CURLOPT_ERRORBUFFER, errbuf);
+	SET(CURLOPT_WRITEFUNCTION, on_stream_body);
+	SET(CURLOPT_WRITEDATA, &x);
+	SET(CURLOPT_HEADERFUNCTION, on_stream_header);
+	SET(CURLOPT_HEADERDATA, &x);
+	SET(CURLOPT_NOPROGRESS, 0L);
+	SET(CURLOPT_XFERINFOFUNCTION, on_stream_progress);
+	SET(CURLOPT_XFERINFODATA, &x);
+	if (strcmp(req->method, "HEAD") == 0) {
+		SET(CURLOPT_NOBODY, 1L);
+	} else {
+		if (req->body) {
+			/* Not copied by libcurl: the body stays the caller's. */
+			SET(CURLOPT_POSTFIELDS, req->body);
+			SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
+		} else {
+			SET(CURLOPT_HTTPGET, 1L);
+		}
+		if (strcmp(req->method, "GET") != 0 || req->body)
+			SET(CURLOPT_CUSTOMREQUEST, req->method);
+	}
+#undef SET
+	if (cc != CURLE_OK) {
+		okc_fail(err, OKC_EXIT_FAIL, "cannot set up the HTTP request: %s",
+		         curl_easy_strerror(cc));
+		goto out;
+	}
+	log_debug("%s %s (passed on)", req->method, host);
+	cc = curl_easy_perform(h);
+	*started = x.head_done;
+	if (cc == CURLE_OK && x.head_done) {
+		rc = 0;
+	} else if (x.stopped) {
+		okc_fail(err, OKC_EXIT_FAIL, "the transfer from %s was stopped", host);
+	} else if (cc == CURLE_OK) {
+		okc_fail(err, OKC_EXIT_NETWORK, "%s sent no answer", host);
+	} else {
+		fail_transport(err, host, cc, errbuf);
+	}
+	goto out;
+oom:
+	okc_fail(err, OKC_EXIT_FAIL, "out of memory");
+out:
+	if (h)
+		curl_easy_cleanup(h);
+	curl_url_cleanup(cu);
+	free_headers(headers);
 	free(host);
 	return rc;
 }

@@ -11,7 +11,7 @@
 #include "oktacred/util.h"
 
 static enum log_level log_level = LOG_NORMAL;
-static int log_use_color;
+static int log_use_color, log_want_color, status_line;
 
 void log_init(enum log_level level, int color)
 {
@@ -19,7 +19,8 @@ void log_init(enum log_level level, int color)
 
 	log_level = level;
 	/* no-color.org: NO_COLOR set to anything non-empty turns colour off. */
-	log_use_color = color && !(no_color && *no_color) && isatty(STDERR_FILENO);
+	log_want_color = color && !(no_color && *no_color);
+	log_use_color = log_want_color && isatty(STDERR_FILENO);
 }
 
 enum log_level log_get_level(void)
@@ -30,6 +31,16 @@ enum log_level log_get_level(void)
 int log_color(void)
 {
 	return log_use_color;
+}
+
+int log_color_for(FILE *stream)
+{
+	return log_want_color && stream && isatty(fileno(stream));
+}
+
+void log_status_line(int on)
+{
+	status_line = on;
 }
 
 /* One write per line, so lines from concurrent processes do not interleave mid-line. */
@@ -51,6 +62,8 @@ static void log_emit(const char *prefix, const char *fmt, va_list ap)
 		msg = big = xmalloc((size_t)n + 1);
 		vsnprintf(msg, (size_t)n + 1, fmt, ap);
 	}
+	if (status_line)
+		buf_puts(&line, "\r\033[K");
 	buf_puts(&line, prefix);
 	buf_append(&line, msg, (size_t)n);
 	buf_putc(&line, '\n');

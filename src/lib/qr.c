@@ -33,16 +33,41 @@ static int light(const QRcode *qr, int x, int y)
 	return !(qr->data[y * w + x] & 1);
 }
 
+/* text as a QR code, or NULL with err set. */
+static QRcode *encode(const char *text, okc_err *err)
+{
+	QRcode *qr;
+
+	if (dl_open(&libqrencode, err) < 0)
+		return NULL;
+	qr = QRcode_encodeString(text, 0, QR_ECLEVEL_L, QR_MODE_8, 1);
+	if (!qr)
+		okc_fail(err, OKC_EXIT_FAIL, "cannot draw the QR code");
+	return qr;
+}
+
+int qr_size(const char *text, int utf8, int *cols, int *rows, okc_err *err)
+{
+	QRcode *qr = encode(text, err);
+	int size;
+
+	if (!qr)
+		return -1;
+	size = qr->width + 2 * QUIET;
+	*cols = utf8 ? size : 2 * size;
+	*rows = utf8 ? (size + 1) / 2 : size;
+	QRcode_free(qr);
+	return 0;
+}
+
 int qr_print(FILE *out, const char *text, int utf8, int color, okc_err *err)
 {
 	QRcode *qr;
 	int size, x, y;
 
-	if (dl_open(&libqrencode, err) < 0)
-		return -1;
-	qr = QRcode_encodeString(text, 0, QR_ECLEVEL_L, QR_MODE_8, 1);
+	qr = encode(text, err);
 	if (!qr)
-		return okc_fail(err, OKC_EXIT_FAIL, "cannot draw the QR code");
+		return -1;
 	size = qr->width + 2 * QUIET;
 	for (y = 0; y < size; y += utf8 ? 2 : 1) {
 		if (color)

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "oktacred/banned.h"
@@ -35,6 +36,18 @@ FILE *term_user_stream(void)
 int term_is_tty(FILE *stream)
 {
 	return stream && isatty(fileno(stream));
+}
+
+int term_size(FILE *stream, int *cols, int *rows)
+{
+	struct winsize ws;
+
+	if (!term_is_tty(stream) || ioctl(fileno(stream), TIOCGWINSZ, &ws) < 0 || ws.ws_col == 0 ||
+	    ws.ws_row == 0)
+		return -1;
+	*cols = ws.ws_col;
+	*rows = ws.ws_row;
+	return 0;
 }
 
 int term_utf8(void)

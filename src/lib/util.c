@@ -381,6 +381,18 @@ long long now_mono_ms(void)
 	return (long long)ts.tv_sec * 1000LL + ts.tv_nsec / 1000000L;
 }
 
+static volatile int threaded;
+
+void threads_started(void)
+{
+	threaded = 1;
+}
+
+int threads_running(void)
+{
+	return threaded;
+}
+
 int str_eq(const char *a, const char *b)
 {
 	if (!a || !b)

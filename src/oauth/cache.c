@@ -140,6 +140,15 @@ int cache_load(const struct provider_cfg *p, struct tokens **out, okc_err *err)
 	return rc;
 }
 
+int cache_peek(const struct provider_cfg *p, struct tokens **out, okc_err *err)
+{
+	char *path = NULL;
+	int rc = load_file(p, out, &path, err);
+
+	free(path);
+	return rc;
+}
+
 int cache_session(const struct provider_cfg *p, char **session, okc_err *err)
 {
 	struct tokens *t = NULL;

@@ -148,14 +148,49 @@ int device_flow_start(const struct provider_cfg *p, struct device_auth *out, okc
 		return -1;
 	rc = parse_device_answer(&json, out, err);
 	buf_free(&json);
+	out->answered_ms = now_mono_ms();
 	return rc;
 }
 
-int device_flow_poll(const struct provider_cfg *p, const struct device_auth *da,
-                     struct tokens **out, okc_err *err)
+/* Whole seconds from now to deadline, rounded up; 0 once it has passed. */
+static long seconds_until(long long deadline, long long now)
 {
-	long long start = now_mono_ms();
-	long interval = da->interval, deadline_ms = da->expires_in * 1000L;
+	return deadline > now ? (long)((deadline - now + 999) / 1000) : 0;
+}
+
+/* Sleeps until the monotonic time until (or a signal: -1), telling tick about the code's
+ * lifetime (ending at deadline) each time its number of seconds changes. */
+static int wait_until(long long until, long long deadline, device_flow_tick_fn tick, void *tick_arg)
+{
+	for (;;) {
+		long long now = now_mono_ms();
+		long step;
+
+		if (tick)
+			tick(seconds_until(deadline, now), tick_arg);
+		if (now >= until)
+			return 0;
+		step = (long)(until - now);
+		if (tick && deadline > now) {
+			/* Wake when the count of seconds left goes down by one. */
+			long next = (long)((deadline - now) % 1000);
+
+			if (next > 0 && next < step)
+				step = next;
+			else if (next == 0 && step > 1000)
+				step = 1000;
+		}
+		if (sig_sleep_ms(step) < 0)
+			return -1;
+	}
+}
+
+int device_flow_poll(const struct provider_cfg *p, const struct device_auth *da,
+                     device_flow_tick_fn tick, void *tick_arg, struct tokens **out, okc_err *err)
+{
+	long long start = da->answered_ms ? da->answered_ms : now_mono_ms();
+	long long deadline = start + da->expires_in * 1000LL, next_poll = start;
+	long interval = da->interval;
 	struct buf form = BUF_INIT;
 	int rc = -1;
 
@@ -165,11 +200,12 @@ int device_flow_poll(const struct provider_cfg *p, const struct device_auth *da,
 	for (;;) {
 		struct oauth_error oerr;
 
-		if (sig_sleep_ms(interval * 1000L) < 0) {
+		next_poll += interval * 1000LL;
+		if (wait_until(next_poll, deadline, tick, tick_arg) < 0) {
 			rc = okc_fail(err, OKC_EXIT_INTERRUPTED, "login interrupted");
 			break;
 		}
-		if (now_mono_ms() - start >= deadline_ms) {
+		if (now_mono_ms() >= deadline) {
 			rc = okc_fail(err, OKC_EXIT_DENIED,
 			              "login not completed: the code expired after %ld s",
 			              da->expires_in);
@@ -177,6 +213,8 @@ int device_flow_poll(const struct provider_cfg *p, const struct device_auth *da,
 			break;
 		}
 		rc = oauth_token_request(p, &form, out, &oerr, err);
+		/* The next poll: one interval after this answer, however long it took. */
+		next_poll = now_mono_ms();
 		if (rc != OAUTH_ERROR)
 			break; /* tokens (0) or a failure the http module already retried */
 		if (strcmp(oerr.error, "authorization_pending") == 0) {

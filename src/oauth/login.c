@@ -4,7 +4,9 @@
 #include "oktacred/login.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "oktacred/browser.h"
 #include "oktacred/cache.h"
@@ -13,29 +15,152 @@
 #include "oktacred/idtoken.h"
 #include "oktacred/jwt.h"
 #include "oktacred/log.h"
+#include "oktacred/oauth.h"
 #include "oktacred/qr.h"
 #include "oktacred/refresh.h"
 #include "oktacred/term.h"
 #include "oktacred/util.h"
 
+/* The code, emphasised where the person reads it on a terminal that may have colour. */
+static void show_user_code(const char *code, FILE *out)
+{
+	if (log_color_for(out))
+		fprintf(out, "\033[1m%s\033[0m", code);
+	else
+		fputs(code, out);
+}
+
+/* A QR code of url, when it fits the terminal whole (a cut or wrapped code does not scan;
+ * a line stays free under it). Not a terminal, or one that does not say its size: drawn
+ * as it is. */
+static void show_qr(const char *url, FILE *out)
+{
+	int utf8 = term_utf8(), cols, rows, need_cols, need_rows;
+	okc_err qerr;
+
+	if (term_size(out, &cols, &rows) == 0) {
+		if (qr_size(url, utf8, &need_cols, &need_rows, &qerr) < 0) {
+			log_warn("%s", qerr.msg);
+			return;
+		}
+		if (need_cols > cols || need_rows >= rows) {
+			fprintf(out,
+			        "(no QR code: it needs %dx%d characters and the terminal is %dx%d; "
+			        "enlarge the window or open the URL above)\n",
+			        need_cols, need_rows + 1, cols, rows);
+			return;
+		}
+	}
+	fputs("or scan this code with your phone:\n\n", out);
+	if (qr_print(out, url, utf8, log_color_for(out), &qerr) < 0)
+		log_warn("%s", qerr.msg);
+}
+
 static void show_code(const struct device_auth *da, int no_qr, FILE *out)
 {
 	const char *complete = da->verification_uri_complete;
 
-	fprintf(out, "\nTo sign in, open %s and enter the code %s\n", da->verification_uri,
-	        da->user_code);
+	fprintf(out, "\nTo sign in, open %s and enter the code ", da->verification_uri);
+	show_user_code(da->user_code, out);
+	fputc('\n', out);
 	if (complete)
 		fprintf(out, "or open %s\n", complete);
-	if (!no_qr && complete) {
-		okc_err qerr;
-
-		fputs("or scan this code with your phone:\n\n", out);
-		if (qr_print(out, complete, term_utf8(), log_color() && term_is_tty(out), &qerr) <
-		    0)
-			log_warn("%s", qerr.msg);
-	}
-	fputs("\nWaiting for approval (Ctrl-C to cancel)...\n", out);
+	if (!no_qr && complete)
+		show_qr(complete, out);
+	fputc('\n', out);
 	fflush(out);
+}
+
+/* Opens the verification page unless told not to, and says whether it did. */
+static void open_browser(const struct device_auth *da, int no_browser, FILE *out)
+{
+	const char *url =
+	    da->verification_uri_complete ? da->verification_uri_complete : da->verification_uri;
+
+	if (no_browser)
+		fputs("No browser opened (--no-browser).\n", out);
+	else if (!term_graphical())
+		fputs("No browser opened: no graphical session (DISPLAY and WAYLAND_DISPLAY are "
+		      "unset).\n",
+		      out);
+	else if (browser_open(url) == 0)
+		fputs("Opened the verification page in your browser.\n", out);
+	else
+		fputs("Could not open a browser: open the URL yourself.\n", out);
+}
+
+/* "10 min", "1 min 2 s", "45 s". */
+static void format_lifetime(long s, char *out, size_t n)
+{
+	if (s < 60)
+		snprintf(out, n, "%ld s", s);
+	else if (s % 60 == 0)
+		snprintf(out, n, "%ld min", s / 60);
+	else
+		snprintf(out, n, "%ld min %ld s", s / 60, s % 60);
+}
+
+/* The code's remaining lifetime while the poll waits: on a terminal one line rewritten in
+ * place whenever the number of seconds changes; elsewhere (a log, a pipe) a line each
+ * time a whole minute is reached, so that a captured output does not fill up. */
+struct countdown {
+	FILE *out;
+	int tty;
+	long shown;     /* the seconds on the terminal's line; -1: none yet */
+	long next_mark; /* not a terminal: the next whole minute to say, in seconds; 0: none */
+};
+
+static void countdown_tick(long left, void *arg)
+{
+	struct countdown *c = arg;
+
+	if (c->tty) {
+		if (left == c->shown)
+			return;
+		c->shown = left;
+		if (left >= 3600)
+			fprintf(c->out, "\r\033[Kthe code expires in %ld:%02ld:%02ld", left / 3600,
+			        left % 3600 / 60, left % 60);
+		else
+			fprintf(c->out, "\r\033[Kthe code expires in %ld:%02ld", left / 60,
+			        left % 60);
+		fflush(c->out);
+		if (c->out == stderr)
+			log_status_line(1);
+		return;
+	}
+	if (c->next_mark <= 0 || left > c->next_mark || left <= 0)
+		return;
+	fprintf(c->out, "the code expires in %ld min\n", (left + 59) / 60);
+	fflush(c->out);
+	c->next_mark = ((left + 59) / 60 - 1) * 60;
+}
+
+static void countdown_start(struct countdown *c, FILE *out, long lifetime)
+{
+	char when[32];
+
+	c->out = out;
+	/* A terminal that cannot move its cursor gets the lines a log gets. */
+	c->tty = term_is_tty(out) && !str_eq(getenv("TERM"), "dumb");
+	c->shown = -1;
+	c->next_mark = lifetime > 0 ? (lifetime - 1) / 60 * 60 : 0;
+	fputs("Waiting for approval (Ctrl-C to cancel)...\n", out);
+	if (!c->tty) {
+		format_lifetime(lifetime, when, sizeof(when));
+		fprintf(out, "the code expires in %s\n", when);
+	}
+	fflush(out);
+}
+
+/* The countdown's line gives way to what comes next: the result, or the error. */
+static void countdown_end(struct countdown *c)
+{
+	if (c->tty && c->shown >= 0) {
+		fputs("\r\033[K", c->out);
+		fflush(c->out);
+	}
+	log_status_line(0);
 }
 
 /* The person behind the tokens, for the closing message: escaped, as the claims are the
@@ -53,6 +178,58 @@ static void describe_user(const struct tokens *t, char *out, size_t n)
 	else
 		snprintf(out, n, "%s", "(unknown subject)");
 	jwt_claims_free(&c);
+}
+
+/* When the session ends, as far as is known: the first of session_duration's end and the
+ * refresh token's expiry; without a refresh token, the access token's. 0: it renews
+ * itself for as long as the Okta policy allows, which Okta does not say. */
+static time_t session_end(const struct provider_cfg *p, const struct tokens *t)
+{
+	time_t end, start;
+
+	if (!t->refresh_token)
+		return t->expires_at;
+	end = t->refresh_expires_at;
+	if (p->session_duration > 0) {
+		start = t->session_started_at ? t->session_started_at : t->obtained_at;
+		if (!end || start + p->session_duration < end)
+			end = start + p->session_duration;
+	}
+	return end;
+}
+
+/* Who logged in where, until when, and what to run next. */
+static void show_result(const struct provider_cfg *p, const struct tokens *t, const char *next,
+                        FILE *out)
+{
+	struct oauth_endpoints ep;
+	struct tm tm;
+	char who[256], when[64], left[32];
+	time_t end = session_end(p, t), now = now_utc();
+	okc_err ignored;
+	int have_ep = oauth_endpoints_for(p, &ep, &ignored) == 0;
+
+	describe_user(t, who, sizeof(who));
+	fprintf(out, "Logged in to %s (%s) as %s", p->name, have_ep ? ep.issuer : p->org_url, who);
+	if (end > 0) {
+		if (!localtime_r(&end, &tm) ||
+		    !strftime(when, sizeof(when), "%Y-%m-%d %H:%M %Z", &tm))
+			time_format_utc(end, when);
+		time_format_left((long)(end - now), left, sizeof(left));
+		fprintf(out, "; session valid until %s (%s%s)%s.\n", when, end > now ? "in " : "",
+		        left, t->refresh_token ? "" : ": no refresh token, log in again then");
+	} else {
+		time_format_left(tokens_access_left(t, now), left, sizeof(left));
+		fprintf(out,
+		        "; the access token is valid for %s and renewed with the refresh token "
+		        "for as long as the Okta policy allows.\n",
+		        left);
+	}
+	if (next)
+		fprintf(out, "next: %s\n", next);
+	fflush(out);
+	if (have_ep)
+		oauth_endpoints_free(&ep);
 }
 
 static int existing_session(const struct provider_cfg *p, okc_err *err)
@@ -98,7 +275,7 @@ int login_interactive(const struct provider_cfg *p, const struct login_opts *o, 
 	struct device_auth da;
 	struct tokens *t = NULL;
 	struct lock lk = LOCK_INIT;
-	char who[256];
+	struct countdown cd;
 	FILE *out = o->out ? o->out : term_user_stream();
 	okc_err derr;
 	int rc;
@@ -117,11 +294,10 @@ int login_interactive(const struct provider_cfg *p, const struct login_opts *o, 
 	if (device_flow_start(p, &da, err) < 0)
 		return -1;
 	show_code(&da, o->no_qr, out);
-	if (!o->no_browser &&
-	    browser_open(da.verification_uri_complete ? da.verification_uri_complete
-	                                              : da.verification_uri) == 0)
-		log_verbose("opened the verification page in a browser");
-	rc = device_flow_poll(p, &da, &t, err);
+	open_browser(&da, o->no_browser, out);
+	countdown_start(&cd, out, da.expires_in);
+	rc = device_flow_poll(p, &da, countdown_tick, &cd, &t, err);
+	countdown_end(&cd);
 	device_auth_free(&da);
 	if (rc < 0)
 		return -1;
@@ -138,9 +314,7 @@ int login_interactive(const struct provider_cfg *p, const struct login_opts *o, 
 		 * provider. */
 		if (o->session_changed && o->session_changed(p, t->session, &derr) < 0)
 			log_warn("%s", derr.msg);
-		describe_user(t, who, sizeof(who));
-		fprintf(out, "Logged in to %s as %s.\n", p->org_url, who);
-		fflush(out);
+		show_result(p, t, o->next, out);
 	}
 	tokens_free(t);
 	return rc;

@@ -310,7 +310,8 @@ static ssize_t read_result(int fd, struct detached_result *r, long ms)
 /* An advisory refresh: made by a child process that finishes it whatever happens to us, so
  * that the answer to a refresh that went out is saved even when we stop waiting after 10 s
  * (the rotated refresh token is in that answer). Only where fork() is safe: a process that
- * has loaded libsecret (token_store = keyring) has GLib's threads, and refreshes here. */
+ * has loaded libsecret (token_store = keyring) has GLib's threads, and one serving `exec
+ * --server` requests on threads has its own; both refresh here. */
 static int renew_detached(const struct provider_cfg *p, enum refresh_need need,
                           refresh_renew_fn renew, struct tokens **t, okc_err *err)
 {
@@ -320,7 +321,7 @@ static int renew_detached(const struct provider_cfg *p, enum refresh_need need,
 	ssize_t n;
 
 	*t = NULL;
-	if (p->token_store == TOKEN_STORE_KEYRING || pipe(fds) < 0)
+	if (p->token_store == TOKEN_STORE_KEYRING || threads_running() || pipe(fds) < 0)
 		return renew_locked(p, need, 0, renew, ADVISORY_BUDGET_MS, t, err);
 	fflush(NULL);
 	pid = fork();
@@ -389,6 +390,13 @@ int refresh_with(const struct provider_cfg *p, enum refresh_need need, int force
 			return session_over(p, err);
 		}
 		if (rc == 0 && !is_due(p, t, need)) {
+			if (log_get_level() >= LOG_VERBOSE) {
+				char left[32];
+
+				time_format_left(refresh_token_left(t, need, now_utc()), left,
+				                 sizeof(left));
+				log_verbose("%s: cached, %s left", p->name, left);
+			}
 			*out = t;
 			return 0;
 		}

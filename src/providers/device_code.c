@@ -1,6 +1,7 @@
 /* device_code.c: the okta/device-code provider: a person's session from `oktacred login`,
  * kept fresh by refresh.c. */
 #include "oktacred/provider.h"
+#include "oktacred/util.h"
 
 #define DEFAULT_SCOPES "openid profile email offline_access"
 
@@ -12,6 +13,20 @@ static int device_code_tokens(const struct provider_cfg *p, enum refresh_need ne
 
 static int check(struct config_ctx *c, void *section)
 {
+	const struct provider_cfg *p = section;
+
+	/* A warning: the session works, but refresh_before cannot do what it says. */
+	if (p->session_duration > 0 && p->refresh_before >= p->session_duration) {
+		int line = config_key_line(c, p, "refresh_before");
+		char rb[32], sd[32];
+
+		time_format_left(p->refresh_before, rb, sizeof(rb));
+		time_format_left(p->session_duration, sd, sizeof(sd));
+		config_warn_at(c, line ? line : config_key_line(c, p, "session_duration"),
+		               "refresh_before %s is not shorter than session_duration %s, the "
+		               "longest a session lasts",
+		               rb, sd);
+	}
 	return provider_check_scopes(c, section);
 }
 

@@ -17,7 +17,11 @@
  * the kind's own, and handed to the key's setter; required keys, one-of groups and
  * defaults follow, then the kind's check. References between sections are checked when
  * the file has been read. Names are found through a hash index: the whole parse is linear.
+ * _XOPEN_SOURCE for realpath(3): config_file_set replaces a linked file where the link
+ * points.
  */
+#define _XOPEN_SOURCE 700
+
 #include "oktacred/config.h"
 
 #include <ctype.h>
@@ -36,6 +40,7 @@
 #include "oktacred/envset.h"
 #include "oktacred/http.h"
 #include "oktacred/paths.h"
+#include "oktacred/store.h"
 #include "oktacred/util.h"
 
 #define CONFIG_MAX_SIZE (1024 * 1024)
@@ -943,6 +948,31 @@ static int unknown_key(struct config_ctx *c, const char *key)
 	return fail_here(c, "unknown key \"%s\" in %s", SHOW(key, tmp), sec);
 }
 
+/* A key of other kinds of the section's type: `key "role_arn" belongs to aws/assume-role,
+ * not okta/api-access`. */
+static int other_kind_key(struct config_ctx *c, int t, const struct config_kind *kind,
+                          const char *key)
+{
+	const struct config_kind *const *k;
+	char owners[200];
+	size_t o = 0, count = 0, j = 0;
+
+	for (k = sections[t].kinds; *k; k++)
+		count += find_in((*k)->keys, key) != NULL;
+	owners[0] = '\0';
+	for (k = sections[t].kinds; *k && o < sizeof(owners); k++) {
+		if (!find_in((*k)->keys, key))
+			continue;
+		o += (size_t)snprintf(owners + o, sizeof(owners) - o, "%s%s",
+		                      j == 0           ? ""
+		                      : j + 1 == count ? " or "
+		                                       : ", ",
+		                      (*k)->name);
+		j++;
+	}
+	return fail_here(c, "key \"%s\" belongs to %s, not %s", key, owners, kind->name);
+}
+
 /* The kind line. */
 static int set_kind(struct config_ctx *c, struct section_head *head, const char *raw)
 {
@@ -1001,7 +1031,8 @@ static int set_keys(struct config_ctx *c)
 			head->kind_cfg = xcalloc(1, kind->size);
 	}
 
-	for (size_t i = 0; i < c->nentries && !c->failed; i++) {
+	/* config_load_all reads the whole section: every error of it is said. */
+	for (size_t i = 0; i < c->nentries && (!c->failed || c->priv->collect); i++) {
 		const struct entry *e = &c->entries[i];
 		const struct config_key *k;
 		struct seen_key *s;
@@ -1011,13 +1042,16 @@ static int set_keys(struct config_ctx *c)
 		c->lineno = e->line;
 		c->raw = e->raw;
 		if (strcmp(e->key, "kind") == 0) {
-			if (kind_line)
-				return fail_here(c, "duplicate key kind (first set on line %d)",
-				                 kind_line);
+			if (kind_line) {
+				fail_here(c, "duplicate key kind (first set on line %d)",
+				          kind_line);
+				continue;
+			}
 			kind_line = e->line;
 			seen_add(m, "kind", e->line, 0);
+			/* A kind that is not one is not empty: its line said what is wrong. */
 			if (set_kind(c, head, e->raw) < 0)
-				return -1;
+				continue;
 			m->keys[m->nkeys - 1].empty = head->kind == NULL;
 			kind = head->kind;
 			continue;
@@ -1025,18 +1059,20 @@ static int set_keys(struct config_ctx *c)
 		k = find_key(t, kind, e->key);
 		if (!k) {
 			if (!type_has_key(t, e->key))
-				return unknown_key(c, e->key);
-			if (kind)
-				return fail_here(c, "%s is not a key of %s %s", e->key, kind->name,
-				                 sections[t].plural);
+				unknown_key(c, e->key);
+			else if (kind)
+				other_kind_key(c, t, kind, e->key);
 			continue; /* the kind is missing or wrong: that is the error */
 		}
 		s = seen_find(m, k->name);
-		if (s)
-			return fail_here(c, "duplicate key %s (first set on line %d)", k->name,
-			                 s->line);
-		if (expand_vars(c, e->raw, &v) < 0)
-			return -1;
+		if (s) {
+			fail_here(c, "duplicate key %s (first set on line %d)", k->name, s->line);
+			continue;
+		}
+		if (expand_vars(c, e->raw, &v) < 0) {
+			seen_add(m, k->name, e->line, 0); /* set, though not usable */
+			continue;
+		}
 		seen_add(m, k->name, e->line, *v == '\0');
 		/* An empty value means "not set"; required keys are checked when the section
 		 * ends. */
@@ -1046,8 +1082,7 @@ static int set_keys(struct config_ctx *c)
 			free_secret(v);
 		else
 			free(v);
-		if (rc < 0)
-			return -1;
+		(void)rc; /* config_fail said it; c->failed ends the loop unless collecting */
 	}
 	c->raw = NULL;
 	return c->failed ? -1 : 0;
@@ -1116,6 +1151,8 @@ static int finish_section(struct config_ctx *c)
 	if (!head->kind) {
 		const struct seen_key *s = seen_find(m, "kind");
 
+		if (s && !s->empty)
+			return -1; /* a kind that is none: said at its line */
 		if (s)
 			config_fail_at(c, s->line, "kind is empty");
 		else
@@ -1142,22 +1179,29 @@ static int finish_section(struct config_ctx *c)
 					     g->name && !first; g++)
 						if (g->group && strcmp(g->group, k->group) == 0)
 							first = g;
-				if (first == k && check_group(c, head, t, lists, k->group) < 0)
+				if (first == k && check_group(c, head, t, lists, k->group) < 0 &&
+				    !c->priv->collect)
 					return -1;
 			} else if ((k->flags & CK_REQUIRED) && !set) {
 				if (s)
-					return config_fail_at(c, s->line, "%s is empty", k->name);
-				return config_fail_at(c, line, "%s %s (%s) has no %s",
-				                      sections[t].word, head->name,
-				                      head->kind->name, k->name);
+					config_fail_at(c, s->line, "%s is empty", k->name);
+				else
+					config_fail_at(c, line, "%s %s (%s) has no %s",
+					               sections[t].word, head->name,
+					               head->kind->name, k->name);
+				if (!c->priv->collect)
+					return -1;
 			} else if (!set && k->def) {
 				c->lineno = line;
-				if (k->set(c, k, obj, k->def) < 0)
+				if (k->set(c, k, obj, k->def) < 0 && !c->priv->collect)
 					return -1;
 			}
 		}
 	}
 	c->lineno = line;
+	/* A kind's check may count on the section's keys being set: only when they are. */
+	if (c->failed)
+		return -1;
 	return head->kind->check ? head->kind->check(c, head) : 0;
 }
 
@@ -1472,7 +1516,10 @@ static int check_keys(struct config *cfg, int t, size_t i, int flush, okc_err *e
 		return 0;
 	ctx_init(&c, cfg, err);
 	ctx_section(&c, t, i);
-	if (set_keys(&c) < 0 || (!flush && finish_section(&c) < 0)) {
+	/* Collecting, the required keys are judged after a bad one too. */
+	if ((set_keys(&c) == 0 || cfg->priv->collect) && !flush)
+		finish_section(&c);
+	if (c.failed) {
 		mark_broken(m, err);
 		return -1;
 	}
@@ -1680,6 +1727,46 @@ int config_check(struct config *cfg, okc_err *err)
 	return 0;
 }
 
+size_t config_check_each(struct config *cfg)
+{
+	size_t broken = 0;
+	okc_err err;
+
+	for (int t = 0; t < 2; t++) {
+		size_t n = t == SEC_PROVIDER ? cfg->nproviders : cfg->nidentities;
+
+		for (size_t i = 0; i < n; i++)
+			broken += ready(cfg, t, i, &err) < 0;
+	}
+	return broken;
+}
+
+const okc_err *config_section_error(const struct config *cfg, const void *section)
+{
+	struct config_ctx c;
+	const struct section_meta *m;
+
+	if (!cfg || !cfg->priv)
+		return NULL;
+	memset(&c, 0, sizeof(c));
+	c.cfg = (struct config *)(uintptr_t)cfg;
+	c.priv = cfg->priv;
+	m = meta_of(&c, section, NULL);
+	return m && m->state == BROKEN ? m->err : NULL;
+}
+
+int config_section_key_line(const struct config *cfg, const void *section, const char *key)
+{
+	struct config_ctx c;
+
+	if (!cfg || !cfg->priv)
+		return 0;
+	memset(&c, 0, sizeof(c));
+	c.cfg = (struct config *)(uintptr_t)cfg;
+	c.priv = cfg->priv;
+	return config_key_line(&c, section, key);
+}
+
 /* ---- the file ---- */
 
 /* Opens and reads the file, refusing one that others could have written. The file may be a
@@ -1791,10 +1878,10 @@ static int open_config(const char *path, int collect, struct config **out, okc_e
 	}
 	if (!ctx.failed && (st.st_mode & (S_IRGRP | S_IROTH))) {
 		/* Others may read it: it must not hold a secret of its own, which only checking
-		 * every section can tell. */
-		if (config_check(cfg, err) < 0) {
-			ctx.failed = 1;
-		} else if (cfg->priv->secret_key) {
+		 * every section can tell. A broken section stays for its users to find (its
+		 * secret, if any, is found once it is fixed). */
+		config_check_each(cfg);
+		if (cfg->priv->secret_key) {
 			okc_fail(err, OKC_EXIT_FAIL,
 			         "%s: holds %s and is readable by group or others", cfg->path,
 			         cfg->priv->secret_key);
@@ -1825,11 +1912,8 @@ int config_load_all(const char *path, struct config **out, okc_err *err)
 		return -1;
 	cfg = *out;
 	rc = config_check(cfg, err);
-	if (rc == 0 && !cfg->nproviders && !cfg->nidentities) {
-		okc_fail(err, OKC_EXIT_USAGE, "%s: no providers or identities", cfg->path);
-		okc_hint(err, "run: oktacred init");
-		return -1;
-	}
+	if (rc == 0 && !cfg->nproviders && !cfg->nidentities)
+		return config_empty(cfg, err);
 	if (rc == 0 && cfg->priv->secret_key && (cfg->priv->mode & (S_IRGRP | S_IROTH))) {
 		okc_fail(err, OKC_EXIT_FAIL, "%s: holds %s and is readable by group or others",
 		         cfg->path, cfg->priv->secret_key);
@@ -1887,6 +1971,117 @@ static void free_section(struct section_head *head, int t, int checked)
 		head->kind->free(head->kind_cfg);
 	free(head->kind_cfg);
 	free(head->name);
+}
+
+/* ---- editing the file ---- */
+
+static const char *skip_blanks(const char *s, const char *e)
+{
+	while (s < e && isspace((unsigned char)*s))
+		s++;
+	return s;
+}
+
+/* A "key = value" line (s..e, without its newline) of that key. */
+static int line_sets(const char *s, const char *e, const char *key)
+{
+	const char *sep, *k;
+
+	s = skip_blanks(s, e);
+	if (s == e || *s == ';' || *s == '#' || *s == '[')
+		return 0;
+	for (sep = s; sep < e && *sep != '=' && *sep != ':'; sep++)
+		;
+	if (sep == e)
+		return 0;
+	for (k = sep; k > s && isspace((unsigned char)k[-1]); k--)
+		;
+	return (size_t)(k - s) == strlen(key) && memcmp(s, key, (size_t)(k - s)) == 0;
+}
+
+/* A section header: 1 for [TYPE NAME], 2 for another, 0 for no header. */
+static int line_header(const char *s, const char *e, const char *type, const char *name)
+{
+	size_t tn = strlen(type), nn = strlen(name);
+	const char *close;
+
+	s = skip_blanks(s, e);
+	if (s == e || *s != '[')
+		return 0;
+	close = memchr(s, ']', (size_t)(e - s));
+	if (!close)
+		return 0;
+	s = skip_blanks(s + 1, close);
+	if ((size_t)(close - s) < tn + 1 || memcmp(s, type, tn) != 0 || !is_blank(s[tn]))
+		return 2;
+	s = skip_blanks(s + tn, close);
+	while (close > s && is_blank(close[-1]))
+		close--;
+	return (size_t)(close - s) == nn && memcmp(s, name, nn) == 0 ? 1 : 2;
+}
+
+int config_file_set(const char *path, const char *type, const char *name, const char *key,
+                    const char *value, okc_err *err)
+{
+	struct buf old = BUF_INIT, text = BUF_INIT;
+	char *target = realpath(path, NULL), *dir = NULL, *slash;
+	size_t i, at = 0, cut = 0;
+	int fd, in = 0, seen = 0, found = 0, rc = -1;
+	struct stat st;
+
+	if (!target || stat(target, &st) < 0)
+		return okc_fail(err, OKC_EXIT_FAIL, "cannot change %s: %s", path, strerror(errno));
+	fd = open(target, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || buf_read_fd(&old, fd, CONFIG_MAX_SIZE) < 0) {
+		okc_fail(err, OKC_EXIT_FAIL, "cannot read %s: %s", target, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		goto out;
+	}
+	close(fd);
+	/* The place: the key's line in the section, else after its last setting. */
+	for (i = 0; i < old.len;) {
+		const char *s = old.data + i, *nl = memchr(s, '\n', old.len - i);
+		const char *e = nl ? nl : old.data + old.len, *t = skip_blanks(s, e);
+		size_t next = nl ? (size_t)(nl - old.data) + 1 : old.len;
+		int h = line_header(s, e, type, name);
+
+		if (h && in)
+			break;
+		if (h == 1) {
+			in = seen = 1;
+			at = next;
+		} else if (in && line_sets(s, e, key)) {
+			found = 1;
+			at = i;
+			cut = next;
+			break;
+		} else if (in && t < e && *t != ';' && *t != '#') {
+			at = next;
+		}
+		i = next;
+	}
+	if (!seen) {
+		okc_fail(err, OKC_EXIT_FAIL, "%s has no [%s %s] section", target, type, name);
+		goto out;
+	}
+	if (!found)
+		cut = at;
+	buf_append(&text, old.data, at);
+	if (at > 0 && old.data[at - 1] != '\n')
+		buf_putc(&text, '\n');
+	buf_printf(&text, "%s = %s\n", key, value);
+	buf_append(&text, old.data + cut, old.len - cut);
+	slash = strrchr(target, '/');
+	dir = xstrndup(target, slash && slash != target ? (size_t)(slash - target) : 1);
+	rc = store_replace_file(dir, slash ? slash + 1 : target, text.data, text.len,
+	                        st.st_mode & 07777, err);
+out:
+	buf_free(&old);
+	buf_free(&text);
+	free(target);
+	free(dir);
+	return rc;
 }
 
 void config_free(struct config *cfg)
@@ -1985,6 +2180,13 @@ const struct identity_cfg *config_find_identity(const struct config *cfg, const 
 	return i < 0 ? NULL : &cfg->identities[i];
 }
 
+int config_empty(const struct config *cfg, okc_err *err)
+{
+	okc_fail(err, OKC_EXIT_USAGE, "%s: no providers or identities", cfg->path);
+	okc_hint(err, "run: oktacred init");
+	return -1;
+}
+
 int config_resolve(const struct config *ccfg, const char *name,
                    const struct identity_cfg **identity, const struct provider_cfg **provider,
                    okc_err *err)
@@ -1997,6 +2199,8 @@ int config_resolve(const struct config *ccfg, const char *name,
 
 	*identity = NULL;
 	*provider = NULL;
+	if (!cfg->nproviders && !cfg->nidentities)
+		return config_empty(cfg, err);
 	if (!name) {
 		name = cfg->default_identity;
 		by_default = 1;

@@ -82,10 +82,13 @@ static void on_tick(int signo)
  * with token_store = keyring, must not take its signal) interrupts the wait every
  * LOCK_TICK_MS, which bounds both the deadline and a Ctrl-C that arrived just before the
  * call or on another thread. SIGALRM is used by nothing else here (libcurl runs with
- * CURLOPT_NOSIGNAL); its disposition is put back afterwards. */
+ * CURLOPT_NOSIGNAL); its handler stays installed afterwards: putting the default back
+ * could end the process when a tick of another thread's wait (exec --server's proxy
+ * threads) arrives after it, while a stray tick to the no-op handler costs nothing. An
+ * exec resets it for the child. */
 static int block_for_lock(int fd, const char *path, long long start, long timeout_ms, okc_err *err)
 {
-	struct sigaction sa, old_sa;
+	struct sigaction sa;
 	struct sigevent sev;
 	struct itimerspec its;
 	timer_t timer;
@@ -98,12 +101,8 @@ static int block_for_lock(int fd, const char *path, long long start, long timeou
 	sa.sa_handler = on_tick;
 	sigemptyset(&sa.sa_mask);
 	sa.sa_flags = 0; /* no SA_RESTART: the tick must end the flock call */
-	if (sigaction(SIGALRM, &sa, &old_sa) < 0)
+	if (sigaction(SIGALRM, &sa, NULL) < 0 || timer_create(CLOCK_MONOTONIC, &sev, &timer) < 0)
 		return poll_for_lock(fd, path, start, timeout_ms, err);
-	if (timer_create(CLOCK_MONOTONIC, &sev, &timer) < 0) {
-		sigaction(SIGALRM, &old_sa, NULL);
-		return poll_for_lock(fd, path, start, timeout_ms, err);
-	}
 	its.it_value.tv_sec = its.it_interval.tv_sec = LOCK_TICK_MS / 1000;
 	its.it_value.tv_nsec = its.it_interval.tv_nsec = (LOCK_TICK_MS % 1000) * 1000000L;
 	timer_settime(timer, 0, &its, NULL);
@@ -126,10 +125,7 @@ static int block_for_lock(int fd, const char *path, long long start, long timeou
 			break;
 		}
 	}
-	/* Deleting the timer first: a tick generated before is delivered to on_tick (this
-	 * thread does not block SIGALRM), never to the restored default, which would end us. */
 	timer_delete(timer);
-	sigaction(SIGALRM, &old_sa, NULL);
 	return rc;
 }
 #endif

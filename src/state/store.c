@@ -367,15 +367,16 @@ static int fail_write(const char *path, int e, okc_err *err)
 	return okc_fail(err, OKC_EXIT_FAIL, "cannot write %s: %s", path, strerror(e));
 }
 
-int store_write_atomic(const char *dir, const char *name, const void *data, size_t len,
-                       okc_err *err)
+/* check_dir: dir is under oktacred's root (store_check_dir); mode: the new file's. */
+static int write_atomic(const char *dir, const char *name, const void *data, size_t len,
+                        int check_dir, mode_t mode, okc_err *err)
 {
 	const char *p = data;
 	char *final = paths_join(dir, name);
 	char *tmp = NULL;
 	int fd = -1, dfd, rc;
 
-	rc = store_check_dir(dir, err);
+	rc = check_dir ? store_check_dir(dir, err) : 0;
 	if (rc == OKC_NOENT)
 		rc = okc_fail(err, OKC_EXIT_FAIL, "cannot write %s: %s does not exist", final, dir);
 	if (rc < 0)
@@ -388,7 +389,7 @@ int store_write_atomic(const char *dir, const char *name, const void *data, size
 		goto out;
 	}
 	/* The umask may have taken bits we want; it cannot have added any. */
-	if (fchmod(fd, 0600) < 0) {
+	if (fchmod(fd, mode) < 0) {
 		rc = okc_fail(err, OKC_EXIT_FAIL, "cannot chmod %s: %s", tmp, strerror(errno));
 		goto fail;
 	}
@@ -443,6 +444,18 @@ out:
 	free(tmp);
 	free(final);
 	return rc;
+}
+
+int store_write_atomic(const char *dir, const char *name, const void *data, size_t len,
+                       okc_err *err)
+{
+	return write_atomic(dir, name, data, len, 1, 0600, err);
+}
+
+int store_replace_file(const char *dir, const char *name, const void *data, size_t len, mode_t mode,
+                       okc_err *err)
+{
+	return write_atomic(dir, name, data, len, 0, mode & 07777, err);
 }
 
 int store_remove(const char *dir, const char *name, okc_err *err)

@@ -22,7 +22,7 @@ private keys, client assertions, AWS secret keys and session tokens. Found by:
   exactly 43 base64url characters (the test provider's opaque tokens and codes).
 
 Where a secret may appear: nowhere on stderr; on stdout only for commands whose job is to
-print one (token, env, credential-process, exec: the child's output) and then only access
+print one (token, env, credential-process, credential, exec: the child's output) and then only access
 and ID tokens, SSWS API tokens and AWS credentials, never a refresh token, device code,
 client secret, private key or client assertion.
 """
@@ -37,7 +37,7 @@ import tempfile
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 ENABLED = os.environ.get("OKTACRED_TEST_DEBUG") == "1"
-PRINTING_COMMANDS = {"token", "env", "credential-process", "exec"}
+PRINTING_COMMANDS = {"token", "env", "credential-process", "credential", "exec"}
 
 JWT_RE = re.compile(rb"eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*")
 OPAQUE_RE = re.compile(rb"(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{43}(?![A-Za-z0-9_=-])")

@@ -17,7 +17,10 @@ import time
 
 import pytest
 
-from conftest import CLIENT_ID, OKTACRED, OKTACRED_UNWRAPPED, ROOT, do_login, not_under
+import secretscan
+
+from conftest import (CLIENT_ID, OKTACRED, OKTACRED_UNWRAPPED, ROOT, SANITIZER, do_login,
+                      not_under)
 
 sys.path.insert(0, os.path.join(ROOT, "tests", "sts"))
 from sts_harness import AWS_CLI, FakeSTS, aws_cli_env, write_aws_config  # noqa: E402
@@ -151,6 +154,18 @@ def test_second_call_is_served_from_the_cache(aws):
     assert aws.sts.log() == [] and aws.idp.log() == []
 
 
+def test_verbose_cached_call_says_how_long_is_left(aws):
+    """-v on a cache hit: `aws-dev: cached, 59m left` on stderr (issue 15)."""
+    first = process(aws)
+    assert first.returncode == 0, first.stderr
+    r = process(aws, "aws-dev", "-v")
+    assert r.returncode == 0, r.stderr
+    assert re.search(r"^oktacred: aws-dev: cached, (\d+m|\d+h\d\dm) left$", r.stderr, re.M), \
+        r.stderr
+    if not secretscan.ENABLED:  # which adds -v to every run
+        assert "cached" not in process(aws).stderr
+
+
 def test_concurrent_callers_make_one_sts_call(aws):
     aws.sts.settings(response_delay_ms=300)
     procs = [aws.start("credential-process", "aws-dev") for _ in range(8)]
@@ -278,7 +293,8 @@ def test_interactive_login_on_the_terminal(env, sts):
                 break
             tty += chunk
             import re
-            m = re.search(rb"enter the code ([A-Z0-9-]+)", tty)
+            # The code is bold on a terminal: \x1b[1mCODE\x1b[0m.
+            m = re.search(rb"enter the code (?:\x1b\[1m)?([A-Z0-9-]+)", tty)
             if m:
                 code = m.group(1).decode()
         assert code, tty
@@ -1008,11 +1024,6 @@ def test_exec_server_forwarded_term_kills_a_plain_child(aws, tmp_path):
     assert proc.returncode == 128 + signal.SIGTERM
 
 
-def test_exec_server_needs_an_aws_identity(aws):
-    r = aws.run("exec", "--server", "okta-admin", "--", "true")
-    assert r.returncode == 2
-
-
 def test_exec_server_logged_out_exits_3_before_running(env, sts, tmp_path):
     env.write_config(aws_config(env, sts))
     marker = tmp_path / "ran"
@@ -1345,3 +1356,263 @@ def test_exec_server_outlives_a_client_gone_before_its_answer(aws):
     r = aws.run("exec", "--server", "aws-dev", "--", "/usr/bin/python3", "-c", child,
                 aws.sts.base, timeout=120)
     assert r.returncode == 7, r.stderr
+
+
+# ---- aws-config: the ~/.aws/config profiles ----
+
+MARKER = "# managed by oktacred aws-config"
+FOREIGN = (
+    "# my AWS settings\n"
+    "[default]\nregion = eu-west-1\noutput = json\n\n"
+    "[profile work]\nsso_session = corp\nsso_account_id = 111111111111\n"
+    "sso_role_name = ReadOnly\n\n"
+    "[sso-session corp]\nsso_start_url = https://corp.awsapps.com/start\n"
+    "sso_region = eu-west-1\n"
+    "; the last line has no newline\n"
+    "[profile legacy]\naws_access_key_id = AKIAEXAMPLE"
+)
+
+
+def aws_config_file(env, text=None, mode=0o644):
+    path = env.home / ".aws" / "config"
+    if text is not None:
+        path.parent.mkdir(mode=0o755, exist_ok=True)
+        path.write_text(text)
+        os.chmod(path, mode)
+    return path
+
+
+def aws_config_run(env, *args, path=None):
+    path = path or aws_config_file(env)
+    return env.run("aws-config", *args, env={"AWS_CONFIG_FILE": str(path)})
+
+
+def aws_cli(env, profile, path=None):
+    """The real AWS CLI with that profile of the AWS config file aws-config wrote."""
+    e = aws_cli_env(str(path or aws_config_file(env)), home=str(env.home),
+                    extra={"XDG_CONFIG_HOME": str(env.xdg)})
+    return subprocess.run([AWS_CLI, "sts", "get-caller-identity", "--profile", profile,
+                           "--endpoint-url", env.sts.base, "--output", "json"],
+                          env=e, capture_output=True, text=True, timeout=120)
+
+
+def profiles_of(text):
+    """{profile: {key: value}} of an AWS config file, as botocore reads it."""
+    import configparser
+    cp = configparser.RawConfigParser()
+    cp.read_string(text)
+    return {s.split(None, 1)[1] if s.startswith("profile ") else s: dict(cp[s])
+            for s in cp.sections()}
+
+
+def test_aws_config_prints_the_profiles(aws):
+    r = aws.run("aws-config")
+    assert r.returncode == 0, r.stderr
+    assert r.stderr == ""
+    got = profiles_of(r.stdout)
+    assert list(got) == ["aws-dev", "aws-mapped", "aws-mapped-Admin", "aws-mapped-Dev"]
+    exe = shlex_split(got["aws-dev"]["credential_process"])[0]
+    assert os.path.isabs(exe) and os.access(exe, os.X_OK)
+    assert shlex_split(got["aws-dev"]["credential_process"])[1:] == [
+        "credential-process", "aws-dev"]
+    assert got["aws-dev"]["region"] == "us-east-1"
+    assert shlex_split(got["aws-mapped"]["credential_process"])[1:] == [
+        "credential-process", "aws-mapped"]
+    assert shlex_split(got["aws-mapped-Admin"]["credential_process"])[1:] == [
+        "credential-process", "aws-mapped", "--role", "Admin"]
+    assert shlex_split(got["aws-mapped-Dev"]["credential_process"])[1:] == [
+        "credential-process", "aws-mapped", "--role", "Dev"]
+    for block in r.stdout.split("\n\n"):
+        assert block.splitlines()[1].startswith(MARKER), block
+    # named identities only; an identity of another kind is a usage error
+    r = aws.run("aws-config", "aws-dev")
+    assert r.returncode == 0 and list(profiles_of(r.stdout)) == ["aws-dev"]
+    r = aws.run("aws-config", "okta-admin")
+    assert r.returncode == 2 and r.stdout == ""
+    assert "not an aws/assume-role identity" in r.stderr
+    # --force is for --write
+    assert aws.run("aws-config", "--force").returncode == 2
+
+
+def shlex_split(s):
+    import shlex
+    return shlex.split(s)
+
+
+def test_aws_config_with_another_config_file_passes_it_on(aws, tmp_path):
+    other = tmp_path / "other.ini"
+    other.write_text(aws.config.read_text())
+    os.chmod(other, 0o600)
+    r = aws.run("--config", str(other), "aws-config", "aws-dev")
+    assert r.returncode == 0, r.stderr
+    words = shlex_split(profiles_of(r.stdout)["aws-dev"]["credential_process"])
+    assert words[1:] == ["--config", str(other), "credential-process", "aws-dev"]
+
+
+@pytest.mark.skipif(not os.path.exists(AWS_CLI), reason="/usr/bin/aws is not installed")
+def test_aws_config_write_keeps_the_file_and_the_aws_cli_uses_it(aws):
+    path = aws_config_file(aws, FOREIGN)
+    r = aws_config_run(aws, "--write")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == ""
+    text = path.read_text()
+    # every byte that was there is there, the new profiles after it
+    assert text.startswith(FOREIGN + "\n\n[profile aws-dev]\n"), text
+    assert list(profiles_of(text)) == ["default", "work", "sso-session corp", "legacy",
+                                       "aws-dev", "aws-mapped", "aws-mapped-Admin",
+                                       "aws-mapped-Dev"]
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o644, "the file's mode is kept"
+    backup = path.parent / "config.oktacred-bak"
+    assert backup.read_text() == FOREIGN
+    assert stat.S_IMODE(os.stat(backup).st_mode) == 0o600
+    assert str(backup) in r.stderr
+    # again: nothing to change, nothing written
+    before = os.stat(path)
+    r = aws_config_run(aws, "--write")
+    assert r.returncode == 0, r.stderr
+    assert "up to date" in r.stderr
+    assert path.read_text() == text
+    assert os.stat(path).st_ino == before.st_ino
+    # the AWS CLI runs the profile it wrote
+    r = aws_cli(aws, "aws-dev")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["Arn"] == \
+        f"arn:aws:sts::{ACCOUNT}:assumed-role/Dev/alice@example.com"
+
+
+@pytest.mark.skipif(not os.path.exists(AWS_CLI), reason="/usr/bin/aws is not installed")
+def test_aws_config_role_map_has_a_profile_per_role(aws):
+    login_as(aws, "bob")  # AWS-Admins and AWS-Dev: two roles
+    path = aws_config_file(aws, "")
+    assert aws_config_run(aws, "--write").returncode == 0
+    for profile, role in (("aws-mapped-Admin", "Admin"), ("aws-mapped-Dev", "Dev")):
+        r = aws_cli(aws, profile)
+        assert r.returncode == 0, r.stderr
+        assert json.loads(r.stdout)["Arn"] == \
+            f"arn:aws:sts::{ACCOUNT}:assumed-role/{role}/bob@example.com"
+    # the identity's own profile needs a choice: none without default_role
+    r = aws_cli(aws, "aws-mapped")
+    assert r.returncode != 0 and "several roles match" in r.stderr
+    # with default_role, that one; the file aws-config wrote is the same
+    aws.write_config(aws.config.read_text() + "default_role = aws-admins\n")
+    r = aws_cli(aws, "aws-mapped")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["Arn"] == \
+        f"arn:aws:sts::{ACCOUNT}:assumed-role/Admin/bob@example.com"
+    text = path.read_text()
+    assert "up to date" in aws_config_run(aws, "--write").stderr
+    assert path.read_text() == text
+
+
+def test_aws_config_leaves_a_profile_of_the_users_unless_forced(aws):
+    mine = ("[profile aws-dev]\ncredential_process = /opt/other-tool aws-dev\n"
+            "output = table\n\n[profile work]\nregion = eu-west-1\n")
+    path = aws_config_file(aws, mine, mode=0o600)
+    r = aws_config_run(aws, "--write")
+    assert r.returncode == 1
+    assert "profile aws-dev is not managed by oktacred" in r.stderr
+    assert "--force" in r.stderr
+    assert path.read_text() == mine
+    assert not (path.parent / "config.oktacred-bak").exists()
+    r = aws_config_run(aws, "--write", "--force", "aws-dev")
+    assert r.returncode == 0, r.stderr
+    got = profiles_of(path.read_text())
+    assert got["aws-dev"]["output"] == "table", "the user's other settings are kept"
+    assert "credential-process aws-dev" in got["aws-dev"]["credential_process"]
+    assert got["work"] == {"region": "eu-west-1"}
+    assert path.read_text().endswith("[profile work]\nregion = eu-west-1\n")
+    # now it is oktacred's: no --force needed
+    assert aws_config_run(aws, "--write", "aws-dev").returncode == 0
+
+
+def test_aws_config_makes_the_directory(aws):
+    path = aws.home / "new" / "dir" / "config"
+    r = aws_config_run(aws, "--write", "aws-dev", path=path)
+    assert r.returncode == 0, r.stderr
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert stat.S_IMODE(os.stat(path.parent).st_mode) == 0o700
+    assert list(profiles_of(path.read_text())) == ["aws-dev"]
+
+
+@not_under("valgrind", "the binary itself must be linked from a path with a space")
+@pytest.mark.skipif(not os.path.exists(AWS_CLI), reason="/usr/bin/aws is not installed")
+def test_aws_config_quotes_a_path_the_aws_cli_splits_back(aws, tmp_path):
+    """oktacred found through PATH in a directory whose name has a space and a quote: the
+    profile names that path (not the file the link points to), quoted so that botocore's
+    shlex.split gives it back."""
+    real = os.environ.get("OKTACRED_BIN") or os.path.join(ROOT, "oktacred")
+    bindir = tmp_path / "my tools" / "it's"
+    bindir.mkdir(parents=True)
+    (bindir / "oktacred").symlink_to(real)
+    e = dict(aws.env, PATH=f"{bindir}:/usr/bin:/bin")
+    r = subprocess.run(["oktacred", "aws-config", "aws-dev"], env=e, capture_output=True,
+                       text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    line = profiles_of(r.stdout)["aws-dev"]["credential_process"]
+    assert shlex_split(line) == [str(bindir / "oktacred"), "credential-process", "aws-dev"]
+    path = aws_config_file(aws)
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(r.stdout)
+    r = aws_cli(aws, "aws-dev")
+    assert r.returncode == 0, r.stderr
+
+
+def test_default_role_is_checked_against_role_map(env, sts):
+    env.write_config(aws_config(env, sts) + "default_role = nobody\n")
+    r = env.run("config", "validate")
+    assert r.returncode == 2
+    assert "default_role \"nobody\" names no role of role_map" in r.stderr
+    env.write_config(aws_config(env, sts, extra_dev="default_role = Dev\n"))
+    r = env.run("config", "validate")
+    assert r.returncode == 2 and "default_role is for role_map" in r.stderr
+
+
+def test_a_role_chosen_on_the_terminal_is_remembered(aws):
+    """With several roles and a terminal, env asks which one, then offers to write it as
+    default_role; after that credential-process (no terminal) uses it."""
+    import pty
+
+    login_as(aws, "bob")
+    before = aws.config.read_text()
+    rd, wr = os.pipe()
+    pid, master = pty.fork()
+    if pid == 0:
+        os.environ.clear()
+        os.environ.update(aws.env)
+        os.close(rd)
+        os.dup2(wr, 1)
+        # Not the capturing wrapper of OKTACRED_TEST_DEBUG=1: its stderr is a pipe.
+        os.execv(OKTACRED_UNWRAPPED, [OKTACRED_UNWRAPPED, "env", "aws-mapped"])
+    os.close(wr)
+    tty = b""
+    answers = [(rb"Choose a role \[1-2\]: ", b"1\n"), (rb"\[y/N\] ", b"y\n")]
+    deadline = time.monotonic() + 60
+    try:
+        while time.monotonic() < deadline:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            tty += chunk
+            if answers and re.search(answers[0][0], tty):
+                os.write(master, answers.pop(0)[1])
+        _, status = os.waitpid(pid, 0)
+        with os.fdopen(rd, "rb") as f:
+            rd = None
+            out = f.read()
+    finally:
+        os.close(master)
+        if rd is not None:
+            os.close(rd)
+    assert os.WEXITSTATUS(status) == 0, tty
+    assert not answers, tty
+    assert b"AWS_ACCESS_KEY_ID" in out
+    # the first role offered is Admin (role_map's order)
+    assert before + f"default_role = {ADMIN}\n" == aws.config.read_text()
+    assert stat.S_IMODE(os.stat(aws.config).st_mode) == 0o600
+    aws.sts.reset()
+    r = process(aws, "aws-mapped")
+    assert r.returncode == 0, r.stderr
+    assert assume_calls(aws.sts) == [], "the credentials env got are the default role's"

@@ -69,8 +69,12 @@ kind = aws/assume-role
 provider = okta-oidc
 role_arn = arn:aws:iam::123456789012:role/OktaFederated
 region = us-east-1
+
+[identity k8s]
+kind = kubernetes/exec-credential
+provider = okta-oidc
 """
-NAMES = {"okta-admin", "okta-oidc", "legacy", "aws-dev"}
+NAMES = {"okta-admin", "okta-oidc", "legacy", "aws-dev", "k8s"}
 # Another file, for --config FILE on the command line.
 OTHER_CONFIG = """\
 [provider other-org]
@@ -300,7 +304,8 @@ def test_man_environment_lists_what_env_sets(cli, world):
     lists under "Variables set for KIND identities"."""
     env_section = sections(sections(read(MAN1))["ENVIRONMENT"], "##")
     for kind, names in (("okta/api-access", ["okta-admin", "okta-oidc", "legacy"]),
-                        ("aws/assume-role", ["aws-dev"])):
+                        ("aws/assume-role", ["aws-dev"]),
+                        ("kubernetes/exec-credential", ["k8s"])):
         title = "Variables set for %s identities" % kind
         assert title in env_section, "oktacred(1) has no ENVIRONMENT subsection %r" % title
         real = set()
@@ -376,7 +381,7 @@ def documented_keys(section_text, all_kinds):
     for title, body in sections(section_text, "##").items():
         if not title.startswith("Keys of"):
             continue
-        kinds = set(re.findall(r"(?:okta|aws)/[a-z-]+", title))
+        kinds = set(re.findall(r"(?:okta|aws|kubernetes)/[a-z-]+", title))
         if "every" in title:
             kinds = set(all_kinds)
         assert kinds, title

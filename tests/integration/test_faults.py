@@ -13,6 +13,7 @@ import time
 
 import pytest
 
+from conftest import SANITIZER
 from checks import (assert_one_clear_line, real_session, session_json, snapshot,
                     without_lock, write_session)
 from harness import generate_key, jwk_from_pem
@@ -138,7 +139,9 @@ def test_real_rate_limit_window_is_waited_out(session):
     """The provider's own limiter (1 request per 3 s window): the window is used up by
     another client, oktacred's refresh gets 429 and retries once the window resets."""
     env = session
-    env.idp.settings(rate_limit={"limit": 1, "window_s": 3})
+    # The window must outlast oktacred's start-up, which valgrind stretches to seconds
+    # on a busy machine: else the refresh arrives after the reset and is never refused.
+    env.idp.settings(rate_limit={"limit": 1, "window_s": 20 if SANITIZER == "valgrind" else 3})
     status, _, headers = env.idp.post_form(env.idp.endpoint("default", "token"),
                                            {"grant_type": "client_credentials"})
     reset = int(headers["X-Rate-Limit-Reset"])

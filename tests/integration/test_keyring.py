@@ -104,7 +104,7 @@ def test_login_status_logout_cycle(kenv):
     env.idp.settings(interval=1)
     rc, out, err = do_login(env)
     assert rc == 0, err
-    assert "Logged in to %s as alice@example.com" % env.idp.base in err
+    assert "Logged in to okta-oidc (%s/oauth2/default) as alice@example.com;" % env.idp.base in err
 
     # The keyring holds the three tokens, and they are the real ones.
     s = secrets(env)

@@ -25,7 +25,7 @@ def test_full_login_saves_tokens_privately(env):
     rc, out, err = do_login(env)
     assert rc == 0, err
     assert out == "", "login must print nothing on stdout"
-    assert "Logged in to %s as alice@example.com" % env.idp.base in err
+    assert "Logged in to okta-oidc (%s/oauth2/default) as alice@example.com;" % env.idp.base in err
     t = env.tokens()
     for key in ("access_token", "refresh_token", "id_token"):
         assert isinstance(t[key], str) and t[key]

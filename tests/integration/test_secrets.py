@@ -286,7 +286,7 @@ def test_browser_and_every_process_argv_hold_no_device_code(env, tmp_path):
     [note] = list(tmp_path.glob("browser-*.json"))
     seen = json.loads(note.read_text())
     assert len(seen["args"]) == 1 and seen["args"][0].startswith(env.idp.base + "/activate?user_code=")
-    assert "opened the verification page in a browser" in err
+    assert "Opened the verification page in your browser." in err
     t = env.tokens()
     blob = note.read_text()
     for key in ("access_token", "refresh_token", "id_token"):

@@ -78,7 +78,8 @@ def test_login_says_who_logged_in_escaped(hostile):
     out, err = hostile.login_output
     assert_terminal_safe(out, "login stdout")
     err = assert_terminal_safe(err, "login stderr")
-    assert "Logged in to %s as %s." % (hostile.idp.base, SHOWN_EMAIL) in err, err
+    assert "Logged in to okta-oidc (%s/oauth2/default) as %s;" % (hostile.idp.base, SHOWN_EMAIL) \
+        in err, err
 
 
 def test_login_again_says_who_is_logged_in_escaped(hostile):
@@ -119,7 +120,7 @@ def test_subject_without_email(env):
     rc, out, err = login_raw(env)
     assert rc == 0, err
     assert_terminal_safe(out, "login stdout")
-    assert "as %s." % SHOWN_SUB in assert_terminal_safe(err, "login stderr")
+    assert "as %s;" % SHOWN_SUB in assert_terminal_safe(err, "login stderr")
     rc, out, err = run_raw(env, "status")
     assert rc == 0, err
     assert "  user:     %s\n" % SHOWN_SUB in assert_terminal_safe(out, "status stdout")

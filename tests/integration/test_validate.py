@@ -202,10 +202,12 @@ def test_validate_reports_every_error_with_suggestions(env):
     r = env.run("config", "validate")
     assert r.returncode == 2, r.stderr
     errors = [line for line in r.stderr.splitlines() if line.startswith("oktacred: ")]
-    assert [e.split(":")[2] for e in errors] == ["1", "4", "8"], r.stderr
+    # provider q's missing client_id too (item 4: every error of a section).
+    assert [e.split(":")[2] for e in errors] == ["1", "4", "5", "8"], r.stderr
     assert "(did you mean provider?)" in errors[0]
     assert "(did you mean okta/device-code?)" in errors[1]
-    assert 'unknown key "clientid" in [provider q] (did you mean client_id?)' in errors[2]
+    assert "provider q (okta/device-code) has no client_id" in errors[2]
+    assert 'unknown key "clientid" in [provider q] (did you mean client_id?)' in errors[3]
     # Other commands say the first error only.
     r = env.run("config", "list")
     assert r.returncode == 2 and r.stderr.count("oktacred: ") == 1, r.stderr
@@ -232,3 +234,82 @@ def test_empty_or_missing_config_points_at_init(env):
     env.config.unlink()
     r = env.run("config", "validate")
     assert r.returncode == 2 and "run: oktacred init" in r.stderr, r.stderr
+
+
+def test_validate_reports_every_error_of_a_section(env):
+    # Issue 15, item 4: checking a section does not stop at its first error.
+    env.write_config("[provider p]\nkind = okta/device-code\norg_url = ftp://x.okta.com\n"
+                     "client_id = a b\nrefresh_before = soon\ncolour = blue\n")
+    r = env.run("config", "validate")
+    assert r.returncode == 2, r.stderr
+    errors = [line for line in r.stderr.splitlines() if line.startswith("oktacred: ")]
+    assert [e.split(":")[2] for e in errors] == ["3", "4", "5", "6"], r.stderr
+    assert "client_id must not contain spaces" in errors[1]
+    assert 'refresh_before "soon" is not a duration' in errors[2]
+    # A required key that is missing is said too, beside the bad ones.
+    env.write_config("[provider p]\nkind = okta/device-code\norg_url = ftp://x.okta.com\n")
+    r = env.run("config", "validate")
+    errors = [line for line in r.stderr.splitlines() if line.startswith("oktacred: ")]
+    assert [e.split(":")[2] for e in errors] == ["1", "3"], r.stderr
+    assert "provider p (okta/device-code) has no client_id" in errors[0]
+    # Other commands say the first one only.
+    r = env.run("token", "p")
+    assert r.returncode == 2 and r.stderr.count("oktacred: ") == 1, r.stderr
+
+
+def test_a_key_of_another_kind_names_its_kind(env):
+    env.write_config(env.config.read_text() +
+                     "role_arn = arn:aws:iam::123456789012:role/Dev\n")
+    r = env.run("config", "validate")
+    assert r.returncode == 2, r.stderr
+    assert first_error(r) == ('oktacred: %s:14: key "role_arn" belongs to aws/assume-role, '
+                              'not okta/api-access' % env.config), r.stderr
+    env.write_config(extra="token_env = OKTA_API_TOKEN")
+    r = env.run("config", "validate")
+    assert r.returncode == 2, r.stderr
+    assert first_error(r) == ('oktacred: %s:10: key "token_env" belongs to okta/api-token, '
+                              'not okta/device-code' % env.config), r.stderr
+
+
+def warnings(r):
+    return [line for line in r.stderr.splitlines() if "warning:" in line]
+
+
+def test_refresh_before_not_shorter_than_session_duration_warns(env):
+    env.write_config(server="org", extra="session_duration = 1h\nrefresh_before = 1h")
+    r = env.run("config", "validate")
+    assert r.returncode == 0, r.stderr
+    assert warnings(r) == ["oktacred: warning: %s:11: refresh_before 1h00m is not shorter "
+                           "than session_duration 1h00m, the longest a session lasts"
+                           % env.config], r.stderr
+    env.write_config(server="org", extra="session_duration = 1h\nrefresh_before = 59m")
+    r = env.run("config", "validate")
+    assert r.returncode == 0 and warnings(r) == [], r.stderr
+
+
+def test_refresh_before_not_shorter_than_the_tokens_warns(logged_in):
+    # The identity provider's access tokens last an hour; validate knows it from the
+    # cache (tokens.json's expires_in), without a request.
+    env = logged_in
+    env.write_config(extra="refresh_before = 1h")
+    env.idp.reset()
+    r = env.run("config", "validate")
+    assert r.returncode == 0, r.stderr
+    assert [w for w in warnings(r) if "is not shorter" in w] == [
+        "oktacred: warning: %s:10: refresh_before 1h00m is not shorter than the lifetime of "
+        "the access tokens okta-oidc was last given (1h00m): they are renewed at half their "
+        "lifetime instead" % env.config], r.stderr
+    assert env.idp.log() == []
+    env.write_config(extra="refresh_before = 30m")
+    r = env.run("config", "validate")
+    assert r.returncode == 0 and "is not shorter" not in r.stderr, r.stderr
+
+
+def test_an_empty_file_points_at_init_outside_validate_too(env):
+    env.write_config("; nothing yet\n")
+    for args in (("token", "okta-admin"), ("env",), ("status",), ("status", "--short")):
+        r = env.run(*args)
+        assert r.returncode == 2 and r.stdout == "", (args, r.stderr)
+        assert r.stderr.splitlines() == [
+            "oktacred: %s: no providers or identities" % env.config,
+            "run: oktacred init"], (args, r.stderr)

@@ -645,20 +645,21 @@ static const struct err_case error_cases[] = {
      "identity is a key of [defaults], not of [identity i]"},
     {"aws key in api-access",
      P_DC "[identity i]\nkind = okta/api-access\nprovider = p\nrole_arn = " ROLE "\n", 8,
-     "role_arn is not a key of okta/api-access identities"},
+     "key \"role_arn\" belongs to aws/assume-role, not okta/api-access"},
     {"aws key before kind",
      P_DC "[identity i]\nprovider = p\nregion = us-east-1\nsts_endpoint = "
           "https://sts.example.com\nkind = okta/api-access\n",
-     7, "region is not a key of okta/api-access identities"},
+     7, "key \"region\" belongs to aws/assume-role, not okta/api-access"},
     {"token_env in device-code", P_DC "token_env = T\n", 5,
-     "token_env is not a key of okta/device-code providers"},
+     "key \"token_env\" belongs to okta/api-token, not okta/device-code"},
     {"client_secret before kind",
      "[provider p]\norg_url = https://x.okta.com\nclient_secret = s\nclient_id = "
      "a\nkind = okta/device-code\n",
-     3, "client_secret is not a key of okta/device-code providers"},
+     3, "key \"client_secret\" belongs to okta/service-account, not okta/device-code"},
     {"client_id in api-token",
      "[provider t]\nkind = okta/api-token\norg_url = https://x.okta.com\nclient_id = a\n", 4,
-     "client_id is not a key of okta/api-token providers"},
+     "key \"client_id\" belongs to okta/device-code or okta/service-account, not "
+     "okta/api-token"},
     /* kinds */
     {"provider without kind", "[provider p]\norg_url = https://x.okta.com\n\n[identity i]\n", 1,
      "provider p has no kind"},
@@ -750,7 +751,8 @@ static const struct err_case error_cases[] = {
      "session_duration 30s must be between 1m and 365d"},
     {"session_duration of a service account",
      P_SAS("r") "client_secret = s\nsession_duration = 8h\n", 7,
-     "session_duration is not a key of okta/service-account providers"},
+     "key \"session_duration\" belongs to okta/device-code, not "
+     "okta/service-account"},
     {"key id without key", P_SAS("r") "private_key_id = kid\nclient_secret = s\n", 6,
      "private_key_id is set but private_key is not"},
     {"private_key relative", P_SA("r") "private_key = keys/robot.pem\n", 6,
@@ -975,7 +977,8 @@ Test(config, registry)
 {
 	static const char *const providers[] = {"okta/device-code", "okta/service-account",
 	                                        "okta/api-token", NULL};
-	static const char *const identities[] = {"okta/api-access", "aws/assume-role", NULL};
+	static const char *const identities[] = {"okta/api-access", "aws/assume-role",
+	                                         "kubernetes/exec-credential", NULL};
 	size_t i;
 
 	for (i = 0; providers[i]; i++)
@@ -1430,13 +1433,16 @@ Test(config, load_all_collects_every_error)
 	cr_assert_eq(config_load_all(path, &cfg, &err), -1);
 	cr_assert_not_null(cfg);
 	n = config_errors(cfg, &e);
-	cr_assert_eq(n, 3, "%zu errors", n);
+	cr_assert_eq(n, 4, "%zu errors", n);
 	cr_assert_eq(e[0].line, 1);
 	cr_assert(strstr(e[0].text, "unknown section [provder x] (did you mean provider?)"));
 	cr_assert_eq(e[1].line, 4);
 	cr_assert(strstr(e[1].text, "(did you mean okta/device-code?)"), "%s", e[1].text);
-	cr_assert_eq(e[2].line, 8);
-	cr_assert(strstr(e[2].text, "unknown key \"clientid\" in [provider q] (did you mean "
+	cr_assert_eq(e[2].line, 5);
+	cr_assert(strstr(e[2].text, "provider q (okta/device-code) has no client_id"), "%s",
+	          e[2].text);
+	cr_assert_eq(e[3].line, 8);
+	cr_assert(strstr(e[3].text, "unknown key \"clientid\" in [provider q] (did you mean "
 	                            "client_id?)"));
 	cr_assert(strstr(err.msg, ":1: unknown section"));
 	config_free(cfg);
@@ -1491,6 +1497,116 @@ Test(config, load_all_refuses_an_empty_file)
 
 	cr_assert_eq(config_load_all(path, &cfg, &err), -1);
 	cr_assert(strstr(err.msg, "no providers or identities"));
+	cr_assert_str_eq(err.hint, "run: oktacred init");
+	config_free(cfg);
+	free(path);
+}
+
+/* ---- config_file_set: default_role remembered ---- */
+
+static char *file_set(const char *text, const char *name, const char *value, okc_err *err)
+{
+	char *path = write_file("edit", text, 0640), *out;
+	struct stat st;
+	FILE *f;
+
+	if (config_file_set(path, "identity", name, "default_role", value, err) < 0) {
+		free(path);
+		return NULL;
+	}
+	cr_assert_eq(stat(path, &st), 0);
+	cr_assert_eq(st.st_mode & 07777, 0640, "the file's mode is kept");
+	out = xcalloc(1, 4096);
+	f = fopen(path, "rb");
+	cr_assert_not_null(f);
+	cr_assert(fread(out, 1, 4095, f) < 4095);
+	fclose(f);
+	free(path);
+	return out;
+}
+
+Test(config, file_set_adds_after_the_last_setting)
+{
+	okc_err err;
+	char *s = file_set("[identity a]\nkind = x ; note\n\n[identity  b ]\nkind = y\n"
+	                   "role_map = G=arn\n; a comment of b's\n\n[provider p]\nk = v\n",
+	                   "b", "arn:x", &err);
+
+	cr_assert_not_null(s, "%s", err.msg);
+	cr_assert_str_eq(s, "[identity a]\nkind = x ; note\n\n[identity  b ]\nkind = y\n"
+	                    "role_map = G=arn\ndefault_role = arn:x\n; a comment of b's\n\n"
+	                    "[provider p]\nk = v\n");
+	free(s);
+}
+
+Test(config, file_set_replaces_the_key_and_ends_a_last_line)
+{
+	okc_err err;
+	char *s = file_set("[identity b]\ndefault_role: old\nkind = y", "b", "new", &err);
+
+	cr_assert_str_eq(s, "[identity b]\ndefault_role = new\nkind = y");
+	free(s);
+	s = file_set("[identity b]\nkind = y", "b", "new", &err);
+	cr_assert_str_eq(s, "[identity b]\nkind = y\ndefault_role = new\n");
+	free(s);
+}
+
+Test(config, file_set_without_the_section)
+{
+	okc_err err;
+
+	cr_assert_null(file_set("[identity bb]\nkind = y\n[provider b]\n", "b", "v", &err));
+	cr_assert_eq(err.code, OKC_EXIT_FAIL);
+	cr_assert(strstr(err.msg, "has no [identity b] section"), "%s", err.msg);
+}
+
+/* config_check_each (status, config list, logout --all, refresh --all): a broken section
+ * does not stop the others; an identity over a broken provider carries its error. */
+Test(config, check_each_skips_a_broken_section)
+{
+	char *path = write_file("config",
+	                        P_DC "[provider b]\nkind = okta/device-code\n"
+	                             "org_url = ${OKC_TEST_UNSET_VARIABLE}\nclient_id = c\n"
+	                             "[identity i]\nkind = okta/api-access\nprovider = b\n"
+	                             "[identity j]\nkind = okta/api-access\nprovider = p\n",
+	                        0644);
+	const struct identity_cfg *id;
+	const struct provider_cfg *p;
+	struct config *cfg = NULL;
+	const okc_err *e;
+	okc_err err = {0};
+
+	/* Group-readable: checked whole for secrets, yet a broken section does not fail it. */
+	cr_assert_eq(config_open(path, &cfg, &err), 0, "%s", err.msg);
+	cr_assert_eq(config_check_each(cfg), 2);
+	cr_assert_null(config_section_error(cfg, config_find_provider(cfg, "p")));
+	cr_assert_null(config_section_error(cfg, config_find_identity(cfg, "j")));
+	e = config_section_error(cfg, config_find_provider(cfg, "b"));
+	cr_assert_not_null(e);
+	cr_assert(strstr(e->msg, ":7: ${OKC_TEST_UNSET_VARIABLE} is not set"), "%s", e->msg);
+	cr_assert_str_eq(config_section_error(cfg, config_find_identity(cfg, "i"))->msg, e->msg);
+	cr_assert_eq(config_resolve(cfg, "j", &id, &p, &err), 0, "%s", err.msg);
+	cr_assert_str_eq(p->name, "p");
+	cr_assert_eq(config_resolve(cfg, "i", &id, &p, &err), -1);
+	cr_assert_str_eq(err.msg, e->msg);
+	config_free(cfg);
+	free(path);
+}
+
+/* A file without a section: every NAME points at oktacred init. */
+Test(config, empty_file_points_at_init)
+{
+	char *path = write_file("config", "; nothing yet\n", 0600);
+	const struct identity_cfg *id;
+	const struct provider_cfg *p;
+	struct config *cfg = NULL;
+	okc_err err = {0};
+
+	cr_assert_eq(config_open(path, &cfg, &err), 0, "%s", err.msg);
+	cr_assert_eq(config_resolve(cfg, "x", &id, &p, &err), -1);
+	cr_assert(strstr(err.msg, ": no providers or identities"), "%s", err.msg);
+	cr_assert_str_eq(err.hint, "run: oktacred init");
+	cr_assert_eq(config_resolve(cfg, NULL, &id, &p, &err), -1);
 	cr_assert_str_eq(err.hint, "run: oktacred init");
 	config_free(cfg);
 	free(path);

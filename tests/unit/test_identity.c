@@ -1,6 +1,8 @@
-/* Unit tests: the org URL split the Terraform okta provider needs. */
+/* Unit tests: the org URL split the Terraform okta provider needs, the STS URL, and the
+ * kubernetes/exec-credential formats. */
 #include <criterion/criterion.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "oktacred/identity.h"
 
@@ -82,4 +84,70 @@ Test(sts_url, endpoint_wins)
 	url = aws_sts_url(&a);
 	cr_assert_str_eq(url, "https://sts.example.test/");
 	free(url);
+}
+
+/* ---- kubernetes/exec-credential ---- */
+
+static void exec_info(const char *info, const char *api, int interactive)
+{
+	const char *got = NULL;
+	int inter = 7;
+	okc_err err = {0};
+
+	cr_assert_eq(kube_exec_info(info, &got, &inter, &err), 0, "%s: %s", info, err.msg);
+	cr_assert_str_eq(got, api, "%s", info ? info : "(unset)");
+	cr_assert_eq(inter, interactive, "%s", info ? info : "(unset)");
+}
+
+static void exec_info_fails(const char *info, const char *msg)
+{
+	const char *got = NULL;
+	int inter = 7;
+	okc_err err = {0};
+
+	cr_assert_eq(kube_exec_info(info, &got, &inter, &err), -1, "%s", info);
+	cr_assert_eq(err.code, OKC_EXIT_USAGE);
+	cr_assert(strstr(err.msg, msg), "%s: %s", info, err.msg);
+}
+
+Test(kube, exec_info_api_version_and_interactive)
+{
+	exec_info(NULL, "client.authentication.k8s.io/v1", -1);
+	exec_info("{}", "client.authentication.k8s.io/v1", -1);
+	exec_info("{\"kind\":\"ExecCredential\",\"apiVersion\":\"client.authentication.k8s.io/"
+	          "v1\",\"spec\":{\"interactive\":true}}",
+	          "client.authentication.k8s.io/v1", 1);
+	exec_info("{\"apiVersion\":\"client.authentication.k8s.io/v1beta1\",\"spec\":"
+	          "{\"interactive\":false,\"cluster\":{\"server\":\"https://x\"}}}",
+	          "client.authentication.k8s.io/v1beta1", 0);
+	exec_info("{\"apiVersion\":\"client.authentication.k8s.io/v1\",\"spec\":"
+	          "{\"interactive\":\"yes\"}}",
+	          "client.authentication.k8s.io/v1", -1);
+}
+
+Test(kube, exec_info_refuses_what_it_does_not_speak)
+{
+	exec_info_fails("{\"apiVersion\":\"client.authentication.k8s.io/v1alpha1\"}",
+	                "apiVersion \"client.authentication.k8s.io/v1alpha1\" is not one");
+	exec_info_fails("{\"apiVersion\":\"v1\\u001b[31m\"}", "apiVersion \"v1?[31m\"");
+	exec_info_fails("{\"apiVersion\":1}", "apiVersion is not a string");
+	exec_info_fails("[]", "is not a JSON object");
+	exec_info_fails("", "is not a JSON object");
+}
+
+Test(kube, exec_credential_json)
+{
+	struct buf out = BUF_INIT;
+
+	cr_assert_eq(kube_exec_credential_json("client.authentication.k8s.io/v1beta1", "a.b.c",
+	                                       1767225600, &out),
+	             0);
+	cr_assert_str_eq(out.data,
+	                 "{\"apiVersion\":\"client.authentication.k8s.io/v1beta1\",\"kind\":"
+	                 "\"ExecCredential\",\"status\":{\"token\":\"a.b.c\","
+	                 "\"expirationTimestamp\":\"2026-01-01T00:00:00Z\"}}\n");
+	buf_free(&out);
+	cr_assert_eq(kube_exec_credential_json("client.authentication.k8s.io/v1", "t", 0, &out), 0);
+	cr_assert(!strstr(out.data, "expirationTimestamp"), "%s", out.data);
+	buf_free(&out);
 }

@@ -112,3 +112,31 @@ Test(log, no_colour_when_not_a_terminal_or_no_color)
 	log_init(LOG_NORMAL, 0);
 	cr_expect_eq(log_color(), 0);
 }
+
+Test(log, a_message_clears_the_status_line_first)
+{
+	char *out;
+
+	log_init(LOG_NORMAL, 0);
+	capture_start();
+	log_status_line(1);
+	log_info("one");
+	log_status_line(0);
+	log_info("two");
+	out = capture_end();
+	cr_expect_str_eq(out, "\r\033[Koktacred: one\n"
+	                      "oktacred: two\n");
+	free(out);
+}
+
+Test(log, colour_for_another_stream_needs_a_terminal_and_no_no_color)
+{
+	FILE *f = tmpfile();
+
+	cr_assert_not_null(f);
+	unsetenv("NO_COLOR");
+	log_init(LOG_NORMAL, 1);
+	cr_expect_eq(log_color_for(f), 0); /* not a terminal */
+	cr_expect_eq(log_color_for(NULL), 0);
+	fclose(f);
+}

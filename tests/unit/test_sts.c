@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "oktacred/awsconfig.h"
 #include "oktacred/config.h"
 #include "oktacred/identity.h"
 #include "oktacred/sts.h"
@@ -367,6 +368,33 @@ Test(role_map, role_the_user_has_no_group_for)
 	cr_assert(strstr(err.hint, "Everyone, aws-dev"), "%s", err.hint);
 }
 
+Test(role_map, default_role_among_several)
+{
+	struct aws_role_cfg a = mapped_aws;
+	struct identity_cfg id = mapped();
+	const char *arn;
+	int only;
+	okc_err err;
+
+	id.kind_cfg = &a;
+	a.default_role = "aws-admins";
+	cr_assert_eq(aws_role_choose(&id, bob, 3, NULL, 0, &arn, &only, &err), 0, "%s", err.msg);
+	cr_assert_str_eq(arn, "arn:aws:iam::111111111111:role/Admin");
+	cr_assert_eq(only, 0);
+	/* --role still wins */
+	cr_assert_eq(aws_role_choose(&id, bob, 3, "AWS-Dev", 0, &arn, &only, &err), 0);
+	cr_assert_str_eq(arn, "arn:aws:iam::111111111111:role/Dev");
+	/* one role: that one, whatever default_role says */
+	cr_assert_eq(aws_role_choose(&id, alice, 2, NULL, 0, &arn, &only, &err), 0);
+	cr_assert_str_eq(arn, "arn:aws:iam::111111111111:role/Dev");
+	cr_assert_eq(only, 1);
+	/* a default_role the user has no group for: the choice is the user's again */
+	a.default_role = "arn:aws:iam::222222222222:role/Dev";
+	cr_assert_eq(aws_role_choose(&id, bob, 3, NULL, 0, &arn, &only, &err), -1);
+	cr_assert_eq(err.code, OKC_EXIT_USAGE);
+	cr_assert(strstr(err.msg, "several roles"), "%s", err.msg);
+}
+
 Test(role_map, unknown_role_is_a_usage_error)
 {
 	struct identity_cfg id = mapped();
@@ -421,4 +449,31 @@ Test(role_arn, fixed_role_and_role_option)
 	cr_assert_eq(aws_role_choose(&id, NULL, 0, "oktafederated", 0, &arn, &only, &err), 0);
 	cr_assert_eq(aws_role_choose(&id, NULL, 0, "Other", 0, &arn, &only, &err), -1);
 	cr_assert_eq(err.code, OKC_EXIT_USAGE);
+}
+
+/* ---- aws-config: the profiles of an identity ---- */
+
+Test(role_map, aws_profiles_one_per_role)
+{
+	struct identity_cfg id = mapped();
+	struct awsconfig ac;
+	static const char *const want[][3] = {
+	    {"aws-dev", NULL},
+	    {"aws-dev-Admin", "Admin"},
+	    {"aws-dev-111111111111-Dev", "arn:aws:iam::111111111111:role/Dev"},
+	    {"aws-dev-222222222222-Dev", "arn:aws:iam::222222222222:role/Dev"},
+	};
+
+	memset(&ac, 0, sizeof(ac));
+	identity_aws_assume_role.aws_profiles(&id, &ac);
+	cr_assert_eq(ac.n, 4, "the Dev of two groups once, the Dev of another account apart");
+	for (size_t i = 0; i < ac.n; i++) {
+		cr_assert_str_eq(ac.profiles[i].name, want[i][0]);
+		cr_assert_str_eq(ac.profiles[i].identity, "aws-dev");
+		if (want[i][1])
+			cr_assert_str_eq(ac.profiles[i].role, want[i][1]);
+		else
+			cr_assert_null(ac.profiles[i].role);
+	}
+	awsconfig_free(&ac);
 }
