@@ -4,6 +4,7 @@
 #define OKTACRED_UTIL_H
 
 #include <stddef.h>
+#include <sys/types.h>
 #include <time.h>
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -64,6 +65,8 @@ time_t now_utc(void);
 /* Milliseconds of CLOCK_MONOTONIC: for deadlines and windows that a clock change must not
  * stretch or cut. */
 long long now_mono_ms(void);
+/* geteuid(), asked once: it never changes here, and every file check wants it. */
+uid_t my_euid(void);
 
 /* This process runs threads of its own (the `exec --server` proxy's answers): from then on
  * a fork() may only be followed by an exec, and what would fork works in-process instead. */

@@ -373,6 +373,16 @@ time_t now_utc(void)
 	return time(NULL);
 }
 
+uid_t my_euid(void)
+{
+	static _Atomic long euid = -1; /* atomic: exec --server's threads ask too */
+	long v = euid;
+
+	if (v < 0)
+		euid = v = (long)geteuid();
+	return (uid_t)v;
+}
+
 long long now_mono_ms(void)
 {
 	struct timespec ts;
