@@ -22,7 +22,7 @@
 #define CLIENT "0oa-client"
 #define NOW    ((time_t)1767225600) /* 2026-01-01T00:00:00Z */
 
-static const struct idtoken_want want = {ISS, CLIENT};
+static const struct idtoken_want want = {ISS, CLIENT, NULL};
 
 static EVP_PKEY *gen(const char *type)
 {
