@@ -1,7 +1,9 @@
-/* cmd_login.c: `oktacred login [NAME]`: the device flow for NAME's provider (login.c). */
+/* cmd_login.c: `oktacred login [NAME]`: the login of NAME's provider (login.c). */
 #include "oktacred/cli.h"
 #include "oktacred/config.h"
 #include "oktacred/login.h"
+
+#include <string.h>
 
 int cmd_login(struct cli_ctx *ctx)
 {
@@ -18,5 +20,9 @@ int cmd_login(struct cli_ctx *ctx)
 	o.force = cli_flag(ctx, "--force");
 	o.no_browser = cli_flag(ctx, "--no-browser");
 	o.no_qr = cli_flag(ctx, "--no-qr");
+	o.flow = cli_value(ctx, "--flow");
+	if (o.flow && strcmp(o.flow, "device") != 0 && strcmp(o.flow, "browser") != 0 &&
+	    strcmp(o.flow, "paste") != 0)
+		return cli_usage_error(ctx, "--flow must be device, browser or paste");
 	return cli_login(ctx, p, &o);
 }
