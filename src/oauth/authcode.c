@@ -347,8 +347,7 @@ static int on_request(void *vctx, const char *target, struct loopback_reply *r, 
 	}
 	rc = authcode_answer(w->ac, target[plen] ? target + plen + 1 : "", &w->code, err);
 	if (rc == AUTHCODE_WRONG_STATE) {
-		log_warn("refused an answer on %s that does not belong to this login (%s)",
-		         w->ac->redirect_uri, err->msg);
+		log_warn("refused a request to %s: %s", w->ac->redirect_uri, err->msg);
 		okc_err_clear(err);
 		r->status = 400;
 		r->title = "Sign-in not accepted";
@@ -437,6 +436,7 @@ int authcode_read_paste(const struct authcode *ac, int fd, long long deadline_ms
 		buf_free(&line);
 		return -1;
 	}
+	buf_putc(&line, '\0');
 	s = line.data;
 	while (*s == ' ' || *s == '\t')
 		s++;
@@ -456,6 +456,8 @@ int authcode_read_paste(const struct authcode *ac, int fd, long long deadline_ms
 		log_verbose("only a code was pasted: its state cannot be checked");
 		*code = xstrdup(s);
 		rc = 0;
+	} else if (!*s) {
+		rc = okc_fail(err, OKC_EXIT_DENIED, "login not completed: nothing was pasted");
 	} else {
 		rc = okc_fail(err, OKC_EXIT_FAIL,
 		              "what was pasted is neither the address the browser was sent to nor "
