@@ -21,6 +21,8 @@ static void check(const char *as, const char *issuer, const char *prefix)
 	p.authorization_server = (char *)as;
 	cr_assert_eq(oauth_endpoints_for(&p, &e, &err), 0);
 	cr_assert_str_eq(e.issuer, issuer);
+	snprintf(want, sizeof(want), "%s/authorize", prefix);
+	cr_assert_str_eq(e.authorize, want);
 	snprintf(want, sizeof(want), "%s/device/authorize", prefix);
 	cr_assert_str_eq(e.device_authorize, want);
 	snprintf(want, sizeof(want), "%s/token", prefix);
