@@ -51,10 +51,9 @@ static int check(struct config_ctx *c, void *section)
 	return provider_check_scopes(c, section);
 }
 
-/* The device grant (flow = auto, device); the browser flow's authorization_code is not
- * asked of the server, since auto does without it when the device grant is there. */
-static const char *const grants[] = {"urn:ietf:params:oauth:grant-type:device_code",
-                                     "refresh_token", NULL};
+static const char *const device_grants[] = {"urn:ietf:params:oauth:grant-type:device_code",
+                                            "refresh_token", NULL};
+static const char *const browser_grants[] = {"authorization_code", "refresh_token", NULL};
 
 /* A public client: no client authentication. */
 static const char *auth_method(const struct provider_cfg *p)
@@ -63,12 +62,30 @@ static const char *auth_method(const struct provider_cfg *p)
 	return "none";
 }
 
-/* login (device authorization, token), refresh (token), logout --revoke (revoke). */
-static const struct oauth_expect online = {
-    .endpoints = OAUTH_USES_TOKEN | OAUTH_USES_DEVICE | OAUTH_USES_REVOKE,
-    .grants = grants,
+/* flow = browser: login (authorization, token), refresh (token), logout --revoke. */
+static const struct oauth_expect online_browser = {
+    .endpoints = OAUTH_USES_TOKEN | OAUTH_USES_REVOKE,
+    .grants = browser_grants,
     .auth_method = auth_method,
 };
+
+static const struct oauth_expect *online_of(const struct provider_cfg *p);
+
+/* flow = device or auto (which takes the device grant when the server offers it): login
+ * (device authorization, token), refresh (token), logout --revoke (revoke). */
+static const struct oauth_expect online = {
+    .endpoints = OAUTH_USES_TOKEN | OAUTH_USES_DEVICE | OAUTH_USES_REVOKE,
+    .grants = device_grants,
+    .auth_method = auth_method,
+    .of_provider = online_of,
+};
+
+static const struct oauth_expect *online_of(const struct provider_cfg *p)
+{
+	const char *flow = config_provider_string(p, "flow");
+
+	return flow && strcmp(flow, "browser") == 0 ? &online_browser : &online;
+}
 
 static const struct config_key keys[] = {
     PROVIDER_KEY_CLIENT_ID,

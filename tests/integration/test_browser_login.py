@@ -399,3 +399,28 @@ def test_bad_flow_keys_are_configuration_errors(env, key, value, why):
 def test_bad_flow_option_is_a_usage_error(env):
     r = env.run("login", "--flow", "magic")
     assert r.returncode == 2 and "--flow must be device, browser or paste" in r.stderr
+
+
+def test_validate_online_asks_a_browser_provider_for_the_authorization_code_grant(web):
+    """An org whose server does not offer the device grant: fine for flow = browser, not
+    for flow = device; and a server without authorization_code is wrong for browser."""
+    path = "/oauth2/default/.well-known/openid-configuration"
+    doc = json.loads(urllib.request.build_opener(urllib.request.ProxyHandler({})).open(
+        web.idp.base + path, timeout=10).read())
+    no_device = dict(doc, grant_types_supported=[
+        g for g in doc["grant_types_supported"] if not g.endswith("device_code")])
+    del no_device["device_authorization_endpoint"]
+    no_code = dict(doc, grant_types_supported=[
+        g for g in doc["grant_types_supported"] if g != "authorization_code"])
+    for flow, served, ok, why in (("browser", no_device, True, None),
+                                  ("device", no_device, False, "device authorization"),
+                                  ("browser", no_code, False, "authorization_code grant")):
+        write_web_config(web, flow=flow)
+        web.idp.fault(path, status=200, body=json.dumps(served),
+                      headers={"Content-Type": "application/json"})
+        r = web.run("config", "validate", "--online")
+        assert (r.returncode == 0) == ok, (flow, r.stdout, r.stderr)
+        if ok:
+            assert "okta-oidc: ok" in r.stdout
+        else:
+            assert why in r.stdout + r.stderr, (flow, r.stdout, r.stderr)
