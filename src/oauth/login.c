@@ -164,10 +164,13 @@ static void show_url(const struct authcode *ac, int paste, FILE *out)
 		        "and press Enter:\n",
 		        ac->url, ac->redirect_uri);
 	else
-		fprintf(out,
-		        "\nTo sign in, open this address in a browser on this machine:\n\n  %s\n\n"
-		        "Waiting for the browser to come back to %s (Ctrl-C to cancel)...\n",
-		        ac->url, ac->redirect_uri);
+		fprintf(
+		    out,
+		    "\nTo sign in, open this address in a browser on this machine:\n\n  %s\n\n"
+		    "Waiting for the browser to come back to %s (Ctrl-C to cancel)...\n"
+		    "(If Okta says the redirect URI is not allowed, add it to the app's sign-in "
+		    "redirect URIs.)\n",
+		    ac->url, ac->redirect_uri);
 	fflush(out);
 }
 
