@@ -230,7 +230,8 @@ static char *decode(const char *s, size_t n)
 	*o = '\0';
 	return out;
 bad:
-	free_secret(out);
+	wipe(out, n + 1); /* not yet a string */
+	free(out);
 	return NULL;
 }
 

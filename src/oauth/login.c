@@ -135,6 +135,7 @@ static int choose_flow(const struct provider_cfg *p, const struct login_opts *o,
 			return 0;
 		}
 	} else {
+		oauth_discovery_free(&d); /* its url, kept for messages */
 		log_verbose("%s", derr.msg);
 	}
 	rc = device_flow_start(p, da, err);

@@ -66,7 +66,7 @@ static const char *none_auth(const struct provider_cfg *p)
 }
 
 static const struct oauth_expect dc_expect = {
-    OAUTH_USES_TOKEN | OAUTH_USES_DEVICE | OAUTH_USES_REVOKE, dc_grants, none_auth};
+    OAUTH_USES_TOKEN | OAUTH_USES_DEVICE | OAUTH_USES_REVOKE, dc_grants, none_auth, NULL};
 
 static char *grants_ok[] = {"refresh_token", "urn:ietf:params:oauth:grant-type:device_code"};
 static char *auth_ok[] = {"client_secret_basic", "none"};
