@@ -100,7 +100,9 @@ static const struct config_key keys[] = {
 };
 
 const struct provider_kind provider_device_code = {
+    /* okta/oidc: what the kind is called where it signs in through the browser. */
     .config = {.name = "okta/device-code",
+               .alias = "okta/oidc",
                .keys = keys,
                .size = sizeof(struct device_code_cfg),
                .check = check},

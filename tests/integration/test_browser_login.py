@@ -424,3 +424,12 @@ def test_validate_online_asks_a_browser_provider_for_the_authorization_code_gran
             assert "okta-oidc: ok" in r.stdout
         else:
             assert why in r.stdout + r.stderr, (flow, r.stdout, r.stderr)
+
+
+def test_okta_oidc_is_another_name_of_the_kind(web):
+    web.write_config(text=web.config.read_text().replace(
+        "kind = okta/device-code", "kind = okta/oidc"))
+    rc, out, err, back = browser_login(web)
+    assert rc == 0, err
+    r = web.run("status")
+    assert "okta-oidc (okta/device-code, " in r.stdout and "browser flow" in r.stdout
