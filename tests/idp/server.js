@@ -139,11 +139,12 @@ const DEFAULT_SETTINGS = Object.freeze({
 //   foreign_key  signed by a key that is not in the JWKS, under the JWKS key's kid
 //   unknown_kid  signed by a key that is not in the JWKS, under a kid that is not either
 //   wrong_aud    aud another client;  wrong_iss  iss the other authorization server
-//   wrong_azp    azp another client;  expired    exp 10 minutes ago
+//   wrong_azp    azp another client;  wrong_nonce  nonce another login's
+//   expired    exp 10 minutes ago
 //   future_iat   issued 10 minutes from now;  alg_none  "alg": "none", no signature
 //   alg_hs256    HMAC-signed with the client id as the secret
 const ID_TOKEN_FAULTS = new Set(['foreign_key', 'unknown_kid', 'wrong_aud', 'wrong_iss', 'wrong_azp',
-  'expired', 'future_iat', 'alg_none', 'alg_hs256']);
+  'wrong_nonce', 'expired', 'future_iat', 'alg_none', 'alg_hs256']);
 
 // X-Rate-Limit-* values when rate_limit is off (counted, never enforced).
 const DEFAULT_RATE = Object.freeze({ limit: 600, window_s: 60 });
@@ -545,6 +546,7 @@ async function reissueIdToken(server, idToken) {
     case 'wrong_aud': payload.aud = '0oa-someone-else'; break;
     case 'wrong_iss': payload.iss = server.name === 'org' ? `${BASE}/oauth2/default` : BASE; break;
     case 'wrong_azp': payload.azp = '0oa-someone-else'; break;
+    case 'wrong_nonce': payload.nonce = 'the-nonce-of-another-login'; break;
     case 'expired': payload.iat = now - 3600; payload.exp = now - 600; break;
     case 'future_iat': payload.iat = now + 600; payload.exp = now + 4200; break;
     case 'alg_none': alg = 'none'; break;

@@ -433,3 +433,17 @@ def test_okta_oidc_is_another_name_of_the_kind(web):
     assert rc == 0, err
     r = web.run("status")
     assert "okta-oidc (okta/device-code, " in r.stdout and "browser flow" in r.stdout
+
+
+def test_an_id_token_with_another_logins_nonce_is_refused(web):
+    web.idp.settings(id_token_fault="wrong_nonce")
+    login = BrowserLogin(web, "--flow", "browser")
+    try:
+        status, page = open_url(sign_in(login.wait_for_url(), web.redirect))
+        assert status == 200
+        rc, out, err = login.finish()
+    finally:
+        login.kill()
+    assert rc == 4, err
+    assert "invalid ID token: its nonce is not the one this login sent" in err
+    assert not web.tokens_path().exists()
