@@ -18,6 +18,7 @@
 #define REQUEST_MAX     8192 /* a browser's GET with its headers fits easily */
 #define REQUEST_WAIT_MS 5000 /* a connection that sends no request in time is dropped */
 #define POLL_SLICE_MS   250  /* how soon a signal is noticed when it lands before poll() */
+#define MAX_CLIENTS     8    /* connections read at once */
 
 static int bind_one(int family, const char *addr, int port, int *out)
 {
@@ -168,103 +169,136 @@ static void answer(int fd, const struct loopback_reply *r)
 	buf_free(&body);
 }
 
-/* Reads a request head (up to the blank line) into req. 0, or -1: nothing usable came. */
-static int read_request(int fd, long long deadline_ms, struct buf *req)
+/* The request a connection has sent so far. */
+struct client {
+	int fd;          /* -1: a free slot */
+	long long until; /* dropped when its request is not whole by then */
+	struct buf req;
+};
+
+static void client_close(struct client *c)
 {
-	long long until = now_mono_ms() + REQUEST_WAIT_MS;
-	char chunk[1024];
-
-	if (until > deadline_ms)
-		until = deadline_ms;
-	while (!req->data || !strstr(req->data, "\r\n\r\n")) {
-		struct pollfd pfd = {fd, POLLIN, 0};
-		long long left = until - now_mono_ms();
-		ssize_t n;
-
-		if (left <= 0 || sig_interrupted() || req->len >= REQUEST_MAX)
-			return -1;
-		if (poll(&pfd, 1, (int)(left < POLL_SLICE_MS ? left : POLL_SLICE_MS)) <= 0)
-			continue;
-		n = recv(fd, chunk, sizeof(chunk), 0);
-		if (n < 0 && (errno == EINTR || errno == EAGAIN))
-			continue;
-		if (n <= 0)
-			return -1;
-		buf_append(req, chunk, (size_t)n);
-	}
-	wipe(chunk, sizeof(chunk));
-	return 0;
+	shutdown(c->fd, SHUT_WR);
+	close(c->fd);
+	buf_free(&c->req);
+	c->fd = -1;
 }
 
-/* One connection: its request handed to handler unless it is bad. Returns 1 when the
- * handler is done, 0 to go on listening, -1 on the handler's error. */
-static int serve_one(int fd, long long deadline_ms, loopback_handler handler, void *ctx,
-                     okc_err *err)
+/* A whole request head: answered (its target handed to handler unless it is bad).
+ * Returns 1 when the handler is done, 0 to go on listening, -1 on the handler's error. */
+static int serve_request(struct client *c, loopback_handler handler, void *ctx, okc_err *err)
 {
-	struct buf req = BUF_INIT;
 	struct loopback_reply r = {400, "Bad request", "This address serves one sign-in only.", 0};
-	char *target = NULL, *sp, *end;
+	const char *data = c->req.data, *end = strstr(data, "\r\n"), *sp;
+	char *target = NULL;
 	int rc = 0;
 
-	(void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-	if (read_request(fd, deadline_ms, &req) < 0)
-		goto out;
-	end = strstr(req.data, "\r\n");
-	if (!str_starts(req.data, "GET ")) {
+	if (!str_starts(data, "GET ")) {
 		r.status = 405;
 		r.title = "Method not allowed";
-		goto answer;
+	} else if ((sp = memchr(data + 4, ' ', (size_t)(end - (data + 4)))) && data[4] == '/') {
+		target = xstrndup(data + 4, (size_t)(sp - (data + 4)));
+		rc = handler(ctx, target, &r, err) < 0 ? -1 : r.done;
 	}
-	sp = memchr(req.data + 4, ' ', (size_t)(end - (req.data + 4)));
-	if (!sp || req.data[4] != '/')
-		goto answer;
-	target = xstrndup(req.data + 4, (size_t)(sp - (req.data + 4)));
-	rc = handler(ctx, target, &r, err) < 0 ? -1 : r.done;
-answer:
-	answer(fd, &r);
-out:
+	answer(c->fd, &r);
 	free_secret(target);
-	buf_free(&req);
+	client_close(c);
 	return rc;
 }
 
+/* Reads what c sent. 1: its request head is whole; 0: not yet; -1: c is gone or bad. */
+static int client_read(struct client *c)
+{
+	char chunk[1024];
+	ssize_t n = recv(c->fd, chunk, sizeof(chunk), 0);
+
+	if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
+		return 0;
+	if (n <= 0)
+		return -1;
+	buf_append(&c->req, chunk, (size_t)n);
+	wipe(chunk, sizeof(chunk));
+	if (c->req.len > REQUEST_MAX || memchr(c->req.data, '\0', c->req.len))
+		return -1;
+	return strstr(c->req.data, "\r\n\r\n") ? 1 : 0;
+}
+
+/* Several connections are read at once: a browser may open one it sends nothing on (a
+ * preconnect) beside the one that carries the redirect. */
 int loopback_serve(struct loopback *lb, long long deadline_ms, loopback_handler handler, void *ctx,
                    okc_err *err)
 {
-	for (;;) {
-		struct pollfd pfd[2];
-		long long left = deadline_ms - now_mono_ms();
-		int i, n = 0;
+	struct client clients[MAX_CLIENTS];
+	int i, rc = 0;
 
-		if (sig_interrupted())
-			return okc_fail(err, OKC_EXIT_INTERRUPTED, "login interrupted");
-		if (left <= 0)
-			return okc_fail(
-			    err, OKC_EXIT_DENIED,
-			    "login not completed: no answer came back from the browser");
+	for (i = 0; i < MAX_CLIENTS; i++) {
+		clients[i].fd = -1;
+		clients[i].req = (struct buf)BUF_INIT;
+	}
+	for (;;) {
+		struct pollfd pfd[2 + MAX_CLIENTS];
+		int who[2 + MAX_CLIENTS];
+		long long now = now_mono_ms(), left = deadline_ms - now;
+		int n = 0;
+
+		if (sig_interrupted()) {
+			rc = okc_fail(err, OKC_EXIT_INTERRUPTED, "login interrupted");
+			break;
+		}
+		if (left <= 0) {
+			rc = okc_fail(err, OKC_EXIT_DENIED,
+			              "login not completed: no answer came back from the browser");
+			break;
+		}
 		for (i = 0; i < 2; i++)
 			if (lb->fd[i] >= 0) {
-				pfd[n].fd = lb->fd[i];
-				pfd[n].events = POLLIN;
-				pfd[n].revents = 0;
-				n++;
+				pfd[n] = (struct pollfd){lb->fd[i], POLLIN, 0};
+				who[n++] = -1;
 			}
+		for (i = 0; i < MAX_CLIENTS; i++) {
+			if (clients[i].fd >= 0 && now >= clients[i].until)
+				client_close(&clients[i]); /* it said nothing in time */
+			if (clients[i].fd >= 0) {
+				pfd[n] = (struct pollfd){clients[i].fd, POLLIN, 0};
+				who[n++] = i;
+			}
+		}
 		if (poll(pfd, (nfds_t)n, (int)(left < POLL_SLICE_MS ? left : POLL_SLICE_MS)) <= 0)
 			continue;
-		for (i = 0; i < n; i++) {
-			int c, rc;
+		for (i = 0; i < n && rc == 0; i++) {
+			struct client *c;
+			int got, slot;
 
-			if (!(pfd[i].revents & POLLIN))
+			if (!pfd[i].revents)
 				continue;
-			c = accept(pfd[i].fd, NULL, NULL);
-			if (c < 0)
+			if (who[i] >= 0) {
+				c = &clients[who[i]];
+				got = client_read(c);
+				if (got < 0)
+					client_close(c);
+				else if (got > 0)
+					rc = serve_request(c, handler, ctx, err);
 				continue;
-			(void)fcntl(c, F_SETFD, FD_CLOEXEC);
-			rc = serve_one(c, deadline_ms, handler, ctx, err);
-			shutdown(c, SHUT_WR);
-			close(c);
-			if (rc != 0)
-				return rc > 0 ? 0 : -1;
+			}
+			for (slot = 0; slot < MAX_CLIENTS && clients[slot].fd >= 0; slot++)
+				;
+			got = accept(pfd[i].fd, NULL, NULL);
+			if (got < 0)
+				continue;
+			if (slot == MAX_CLIENTS) {
+				close(got); /* more at once than a browser opens */
+				continue;
+			}
+			(void)fcntl(got, F_SETFD, FD_CLOEXEC);
+			(void)fcntl(got, F_SETFL, fcntl(got, F_GETFL) | O_NONBLOCK);
+			clients[slot].fd = got;
+			clients[slot].until = now_mono_ms() + REQUEST_WAIT_MS;
 		}
+		if (rc != 0)
+			break;
 	}
+	for (i = 0; i < MAX_CLIENTS; i++)
+		if (clients[i].fd >= 0)
+			client_close(&clients[i]);
+	return rc > 0 ? 0 : rc;
 }

@@ -419,3 +419,28 @@ Test(authcode, wait_browser_refuses_a_wrong_state_and_goes_on)
 	free_secret(code);
 	authcode_free(&a);
 }
+
+Test(loopback, a_silent_connection_does_not_hold_up_the_others)
+{
+	struct loopback lb;
+	struct seen s = {{{0}}, 0};
+	okc_err err;
+	int port = free_port(), quiet, c1, c2;
+	char *a2;
+
+	cr_assert_eq(loopback_listen(&lb, "127.0.0.1", port, &err), 0, "%s", err.msg);
+	/* A browser's preconnect: a connection that sends nothing (yet). */
+	quiet = send_request(port, "");
+	c1 = send_request(port, "GET /one HTTP/1.1\r\n\r\n");
+	c2 = send_request(port, "GET /two HTTP/1.1\r\n\r\n");
+	/* The deadline is shorter than the time a silent connection is given: served one
+	 * after the other, the two requests would never be reached. */
+	cr_assert_eq(loopback_serve(&lb, now_mono_ms() + 3000, record, &s, &err), 0, "%s", err.msg);
+	loopback_close(&lb);
+	cr_assert_eq(s.n, 2);
+	a2 = read_all(c2);
+	cr_assert(str_starts(a2, "HTTP/1.1 200 "), "%s", a2);
+	free(a2);
+	free(read_all(c1));
+	free(read_all(quiet));
+}
