@@ -172,7 +172,7 @@ static int aud_has(const cJSON *aud, const char *client_id)
 /* The claims of OIDC Core 3.1.3.7 items 2, 3, 4 (azp), 9 and 10. */
 static int check_claims(const cJSON *c, const struct idtoken_want *want, time_t now, okc_err *err)
 {
-	const char *iss, *azp;
+	const char *iss, *azp, *nonce;
 	char text[256], when[21];
 	double exp, iat;
 	int r;
@@ -195,7 +195,8 @@ static int check_claims(const cJSON *c, const struct idtoken_want *want, time_t 
 	}
 	/* OIDC Core 3.1.3.7 item 11: the nonce this login sent, so that an ID token of
 	 * another login (injected into this one's redirect) is refused. */
-	if (want->nonce && (json_get_string(c, "nonce", &azp) != 1 || !str_eq_ct(azp, want->nonce)))
+	if (want->nonce &&
+	    (json_get_string(c, "nonce", &nonce) != 1 || !str_eq_ct(nonce, want->nonce)))
 		return invalid(err, "its nonce is not the one this login sent");
 	if (json_get_number(c, "exp", 0, 1e11, &exp) != 1)
 		return invalid(err, "it has no valid expiry (exp)");

@@ -2,7 +2,6 @@
  * kept fresh by refresh.c. */
 #include "oktacred/provider.h"
 
-#include <stdio.h>
 #include <string.h>
 
 #include "oktacred/authcode.h"
