@@ -16,7 +16,7 @@ _oktacred_command_options()
 {
 	case $1 in
 	init) printf '%s\n' '--org-url --client-id --authorization-server --name --force' ;;
-	login) printf '%s\n' '--force --no-browser --no-qr' ;;
+	login) printf '%s\n' '--force --no-browser --no-qr --flow' ;;
 	logout) printf '%s\n' '--all --revoke' ;;
 	status | whoami) printf '%s\n' '--json --short' ;;
 	refresh) printf '%s\n' '--all' ;;
@@ -94,6 +94,7 @@ _oktacred()
 		--config) expect=--config ;;
 		--config=*) cfg=${w#--config=} ;;
 		--format) [[ $cmd == env ]] && expect=--format ;;
+		--flow) [[ $cmd == login ]] && expect=--flow ;;
 		--org-url | --client-id | --authorization-server | --name) [[ $cmd == init ]] && expect=$w ;;
 		--role) [[ $cmd == env || $cmd == exec || $cmd == credential-process || $cmd == credential ]] && expect=--role ;;
 		--cluster) [[ $cmd == kubeconfig ]] && expect=--cluster ;;
@@ -120,6 +121,10 @@ _oktacred()
 		COMPREPLY=($(compgen -W 'sh fish powershell json dotenv' -- "$cur"))
 		return 0
 		;;
+	--flow)
+		COMPREPLY=($(compgen -W 'device browser paste' -- "$cur"))
+		return 0
+		;;
 	--org-url | --client-id | --authorization-server | --name) return 0 ;; # free text
 	--role) return 0 ;;    # an ARN, a role name or a group: nothing to offer
 	--cluster) return 0 ;; # a kubeconfig cluster's name: free text
@@ -129,6 +134,11 @@ _oktacred()
 		--config=*)
 			compopt -o filenames 2>/dev/null
 			COMPREPLY=($(compgen -P --config= -f -- "${cur#*=}"))
+			return 0
+			;;
+		--flow=*)
+			[[ $cmd == login ]] &&
+				COMPREPLY=($(compgen -P --flow= -W 'device browser paste' -- "${cur#*=}"))
 			return 0
 			;;
 		--format=*)

@@ -41,6 +41,8 @@ function __oktacred_parse
                 set cfg (string replace -- --config= '' $w)
             case --format
                 test "$cmd" = env; and set expect --format
+            case --flow
+                test "$cmd" = login; and set expect --flow
             case --role
                 contains -- "$cmd" env exec credential-process credential; and set expect --role
             case --cluster
@@ -123,7 +125,7 @@ complete -c oktacred -n __oktacred_before_dashdash -l version -d 'show the versi
 
 # Commands.
 complete -c oktacred -n __oktacred_needs_command -a init -d 'write a first configuration (asks what options do not say)'
-complete -c oktacred -n __oktacred_needs_command -a login -d 'log in with the device flow and cache the tokens'
+complete -c oktacred -n __oktacred_needs_command -a login -d 'log in (device code, browser or paste) and cache the tokens'
 complete -c oktacred -n __oktacred_needs_command -a logout -d 'delete cached tokens'
 complete -c oktacred -n __oktacred_needs_command -a status -d 'who is logged in where'
 complete -c oktacred -n __oktacred_needs_command -a whoami -d 'who is logged in where (status)'
@@ -148,6 +150,7 @@ complete -c oktacred -n '__oktacred_using init' -l force -d 'replace an existing
 complete -c oktacred -n '__oktacred_using login' -l force -d 'log in again even when the session is valid'
 complete -c oktacred -n '__oktacred_using login' -l no-browser -d 'do not open a browser'
 complete -c oktacred -n '__oktacred_using login' -l no-qr -d 'do not draw the QR code'
+complete -c oktacred -n '__oktacred_using login' -l flow -x -a 'device browser paste' -d 'how to sign in'
 complete -c oktacred -n '__oktacred_using logout' -l all -d 'log out of every provider'
 complete -c oktacred -n '__oktacred_using logout' -l revoke -d 'also revoke the refresh token at the provider'
 complete -c oktacred -n '__oktacred_using status whoami' -l json -d 'machine-readable output'

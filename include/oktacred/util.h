@@ -74,6 +74,9 @@ void threads_started(void);
 int threads_running(void);
 
 int str_eq(const char *a, const char *b); /* both may be NULL */
+/* 1 when a equals b, in a time that does not depend on where they differ (for state
+ * and nonce values an attacker may be guessing). */
+int str_eq_ct(const char *a, const char *b);
 int str_starts(const char *s, const char *prefix);
 /* The edit distance between a and b: insertions, deletions, substitutions and swaps of
  * two neighbours ("logni" is 1 from "login"), for "did you mean" hints. Strings longer

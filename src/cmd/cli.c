@@ -29,6 +29,7 @@ static const struct cli_option login_opts[] = {
     {"--force", 0, NULL, "log in again even when the session is valid"},
     {"--no-browser", 0, NULL, "do not open a browser"},
     {"--no-qr", 0, NULL, "do not draw the QR code"},
+    {"--flow", 0, "FLOW", "device, browser or paste (default: the provider's flow key)"},
     {NULL, 0, NULL, NULL},
 };
 static const struct cli_option logout_opts[] = {
@@ -97,8 +98,8 @@ static const struct cli_option no_opts[] = {{NULL, 0, NULL, NULL}};
 const struct cli_command cli_commands[] = {
     {"init", NULL, cmd_init, "", "write a first configuration (asks what options do not say)",
      init_opts, 0},
-    {"login", NULL, cmd_login, "[NAME]", "log in with the device flow and cache the tokens",
-     login_opts, 0},
+    {"login", NULL, cmd_login, "[NAME]",
+     "log in (device code, browser or paste) and cache the tokens", login_opts, 0},
     {"logout", NULL, cmd_logout, "[NAME...]", "delete cached tokens", logout_opts, 0},
     {"status", "whoami", cmd_status, "[NAME...]", "who is logged in where", status_opts, 0},
     {"refresh", NULL, cmd_refresh, "[NAME...]", "refresh sessions now", refresh_opts, 0},

@@ -410,6 +410,16 @@ int str_eq(const char *a, const char *b)
 	return strcmp(a, b) == 0;
 }
 
+int str_eq_ct(const char *a, const char *b)
+{
+	size_t na = strlen(a), nb = strlen(b), i;
+	unsigned char diff = (unsigned char)(na != nb);
+
+	for (i = 0; i < na && i < nb; i++)
+		diff |= (unsigned char)(a[i] ^ b[i]);
+	return diff == 0;
+}
+
 int str_starts(const char *s, const char *prefix)
 {
 	return s && strncmp(s, prefix, strlen(prefix)) == 0;

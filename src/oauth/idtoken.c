@@ -172,7 +172,7 @@ static int aud_has(const cJSON *aud, const char *client_id)
 /* The claims of OIDC Core 3.1.3.7 items 2, 3, 4 (azp), 9 and 10. */
 static int check_claims(const cJSON *c, const struct idtoken_want *want, time_t now, okc_err *err)
 {
-	const char *iss, *azp;
+	const char *iss, *azp, *nonce;
 	char text[256], when[21];
 	double exp, iat;
 	int r;
@@ -193,6 +193,11 @@ static int check_claims(const cJSON *c, const struct idtoken_want *want, time_t 
 		return invalid(err, "its authorized party (azp) is \"%s\", not the client id %s",
 		               text, want->client_id);
 	}
+	/* OIDC Core 3.1.3.7 item 11: the nonce this login sent, so that an ID token of
+	 * another login (injected into this one's redirect) is refused. */
+	if (want->nonce &&
+	    (json_get_string(c, "nonce", &nonce) != 1 || !str_eq_ct(nonce, want->nonce)))
+		return invalid(err, "its nonce is not the one this login sent");
 	if (json_get_number(c, "exp", 0, 1e11, &exp) != 1)
 		return invalid(err, "it has no valid expiry (exp)");
 	if (json_get_number(c, "iat", 0, 1e11, &iat) != 1)
@@ -400,6 +405,12 @@ static cJSON *fetch(const struct provider_cfg *p, const struct jwks_place *pl, o
 
 int idtoken_verify(const struct provider_cfg *p, const char *jwt, int *invalid_out, okc_err *err)
 {
+	return idtoken_verify_nonce(p, jwt, NULL, invalid_out, err);
+}
+
+int idtoken_verify_nonce(const struct provider_cfg *p, const char *jwt, const char *nonce,
+                         int *invalid_out, okc_err *err)
+{
 	struct oauth_endpoints ep;
 	struct idtoken_want want;
 	struct jwks_place pl = {0};
@@ -417,6 +428,7 @@ int idtoken_verify(const struct provider_cfg *p, const char *jwt, int *invalid_o
 	pl.url = xstrdup(ep.keys);
 	want.issuer = ep.issuer;
 	want.client_id = p->client_id;
+	want.nonce = nonce;
 	jwks = load_cached(&pl, now);
 	if (!jwks) {
 		jwks = fetch(p, &pl, err);

@@ -45,6 +45,7 @@ static const struct string_field {
     {"authorization_server", FIELD_TEXT, offsetof(struct tokens, authorization_server)},
     {"scopes", FIELD_TEXT, offsetof(struct tokens, scopes)},
     {"session", FIELD_TOKEN, offsetof(struct tokens, session)},
+    {"flow", FIELD_TEXT, offsetof(struct tokens, flow)},
 };
 #define ANSWER_STRINGS 5
 
@@ -95,6 +96,7 @@ void tokens_free(struct tokens *t)
 	free(t->authorization_server);
 	free(t->scopes);
 	free(t->session);
+	free(t->flow);
 	wipe(t, sizeof(*t));
 	free(t);
 }
@@ -188,17 +190,18 @@ int tokens_to_json(const struct tokens *t, int with_secrets, struct buf *out)
 	    json_add_string(root, "authorization_server", t->authorization_server) < 0 ||
 	    json_add_string(root, "scopes", t->scopes) < 0 ||
 	    json_add_string(root, "session", t->session) < 0 ||
+	    (t->flow && json_add_string(root, "flow", t->flow) < 0) ||
 	    (t->session_started_at &&
 	     json_add_time(root, "session_started_at", t->session_started_at) < 0))
 		goto out;
 
-	rc = json_print_secret(root,
-	                       json_len0(t->access_token) + json_len0(t->token_type) +
-	                           json_len0(t->refresh_token) + json_len0(t->id_token) +
-	                           json_len0(t->scope) + json_len0(t->org_url) +
-	                           json_len0(t->client_id) + json_len0(t->authorization_server) +
-	                           json_len0(t->scopes) + json_len0(t->session),
-	                       out);
+	rc = json_print_secret(
+	    root,
+	    json_len0(t->access_token) + json_len0(t->token_type) + json_len0(t->refresh_token) +
+	        json_len0(t->id_token) + json_len0(t->scope) + json_len0(t->org_url) +
+	        json_len0(t->client_id) + json_len0(t->authorization_server) +
+	        json_len0(t->scopes) + json_len0(t->session) + json_len0(t->flow),
+	    out);
 out:
 	json_free_secret(root);
 	return rc;
@@ -268,6 +271,8 @@ out:
 
 void tokens_continue_session(struct tokens *fresh, const struct tokens *old)
 {
+	if (!fresh->flow && old && old->flow)
+		fresh->flow = xstrdup(old->flow);
 	if (!fresh->session && old && old->session) {
 		fresh->session = xstrdup(old->session);
 		fresh->session_started_at =

@@ -766,7 +766,8 @@ static int type_has_key(int t, const char *name)
 static const struct config_kind *find_kind(int t, const char *name)
 {
 	for (const struct config_kind *const *k = sections[t].kinds; *k; k++)
-		if (strcmp((*k)->name, name) == 0)
+		if (strcmp((*k)->name, name) == 0 ||
+		    ((*k)->alias && strcmp((*k)->alias, name) == 0))
 			return *k;
 	return NULL;
 }
