@@ -140,7 +140,7 @@ def test_browser_login_saves_tokens(web):
     rc, out, err, back = browser_login(web)
     assert rc == 0, err
     assert out == "", "login must print nothing on stdout"
-    assert "Logged in to %s as alice@example.com" % web.idp.base in err
+    assert "Logged in to okta-oidc (%s/oauth2/default) as alice@example.com" % web.idp.base in err
     t = web.tokens()
     for key in ("access_token", "refresh_token", "id_token"):
         assert isinstance(t[key], str) and t[key]
