@@ -594,20 +594,23 @@ static int contains_ci(const char *hay, const char *needle)
 
 static void fail_transport(okc_err *err, const char *host, CURLcode cc, char *errbuf)
 {
-	const char *why = curl_easy_strerror(cc), *detail = errbuf, *last;
+	const char *why = curl_easy_strerror(cc), *detail = errbuf;
 	size_t n = strlen(errbuf);
-	char shown[2 * CURL_ERROR_SIZE];
+	char shown[2 * CURL_ERROR_SIZE], name[256], *last;
 
 	while (n > 0 && (errbuf[n - 1] == '\n' || errbuf[n - 1] == '\r' || errbuf[n - 1] == ' '))
 		errbuf[--n] = '\0';
 	/* Said once: "Failed to connect to HOST port P after N ms: WHY" adds only its last
-	 * part (ECONNREFUSED's "Connection refused") to the host we name; a failed lookup's
-	 * "Could not resolve host: HOST" adds nothing; a detail holding libcurl's own text
-	 * adds nothing either. */
-	if (cc == CURLE_COULDNT_CONNECT && (last = strrchr(errbuf, ':')) && last[1] == ' ')
+	 * part (ECONNREFUSED's "Connection refused") to the host we name (a proxy's name is
+	 * kept); a failed lookup's "Could not resolve host: HOST" adds nothing; a detail
+	 * holding libcurl's own text adds nothing either. */
+	snprintf(name, sizeof(name), "%s", host[0] == '[' ? host + 1 : host);
+	if ((last = strrchr(name, host[0] == '[' ? ']' : ':')))
+		*last = '\0';
+	if (cc == CURLE_COULDNT_CONNECT && strstr(errbuf, name) && (last = strrchr(errbuf, ':')) &&
+	    last[1] == ' ')
 		detail = last + 2;
-	if (cc == CURLE_COULDNT_RESOLVE_HOST || cc == CURLE_COULDNT_RESOLVE_PROXY ||
-	    contains_ci(detail, why))
+	if (cc == CURLE_COULDNT_RESOLVE_HOST || contains_ci(detail, why))
 		detail = "";
 	/* libcurl's detail can quote a proxy URL with its user and password: leave it out. It
 	 * can also quote the server (a certificate's subject name): escaped. */
