@@ -220,9 +220,9 @@ def test_exec_without_dashdash(logged_in, tmp_path):
     e = {"PATH": "%s:%s" % (bin_dir, env.env["PATH"])}
     show = 'printf "%s|" "$OKTACRED_IDENTITY" "$@"'
     for args, want in [
-            (["okta-other", "sh", "-c", show, "sh", "--recursive", "--server", "-v", "--"],
-             "okta-other|--recursive|--server|-v|--|"),
-            (["sh", "-c", show, "sh", "okta-other", "--debug"], "okta-admin|okta-other|--debug|"),
+            (["okta-other", "sh", "-c", show, "sh", "--recursive", "--server", "-x", "--"],
+             "okta-other|--recursive|--server|-x|--|"),
+            (["sh", "-c", show, "sh", "okta-other", "--role"], "okta-admin|okta-other|--role|"),
             (["okta-other", "--", "sh", "-c", show, "sh", "x"], "okta-other|x|"),
             (["--", "okta-other"], "program\n"),
             (["okta-oidc", "okta-other", "x"], "program\n"),
