@@ -46,7 +46,18 @@ _oktacred_names()
 	fi
 }
 
-# Completes the command line that follows `exec [NAME] --`, from word $1 on.
+# Whether $2 is an identity or a provider of the configuration ($1: --config FILE).
+_oktacred_is_name()
+{
+	local n
+	while IFS= read -r n; do
+		[[ $n == "$2" ]] && return 0
+	done < <(_oktacred_names "$1")
+	return 1
+}
+
+# Completes exec's CMD: the command line from word $1 on (after `--`, after NAME, or from
+# the first word that is not a NAME).
 _oktacred_exec_command()
 {
 	local offset=$1
@@ -102,6 +113,14 @@ _oktacred()
 		*)
 			if [[ -z $cmd ]]; then
 				cmd=$w
+			elif [[ $cmd == exec ]]; then
+				# A first word that names a section is NAME; any other starts CMD.
+				if ((npos == 0)) && _oktacred_is_name "$cfg" "$w"; then
+					npos=1
+				else
+					_oktacred_exec_command "$i"
+					return 0
+				fi
 			else
 				((npos++))
 			fi
@@ -162,10 +181,11 @@ _oktacred()
 		((npos == 0)) && COMPREPLY=($(compgen -W "$(_oktacred_names "$cfg")" -- "$cur"))
 		;;
 	exec)
+		# NAME or CMD first; after NAME, CMD.
 		if ((npos == 0)); then
-			COMPREPLY=($(compgen -W "$(_oktacred_names "$cfg") --" -- "$cur"))
+			COMPREPLY=($(compgen -W "$(_oktacred_names "$cfg") --" -- "$cur") $(compgen -c -- "$cur"))
 		else
-			COMPREPLY=($(compgen -W '--' -- "$cur"))
+			_oktacred_exec_command "$COMP_CWORD"
 		fi
 		;;
 	logout | status | whoami | refresh | aws-config)

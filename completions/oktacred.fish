@@ -6,7 +6,8 @@
 # --config FILE given on the line, if any.
 
 # What the tokens before the cursor say, one per line: the command, how many NAMEs
-# follow it, the --config FILE, the index of the first token after exec's "--" (0: none),
+# follow it, the --config FILE, the index of the first token of exec's CMD (0: none; CMD
+# follows "--", or is the first word that is not NAME, a first word that names a section),
 # and the option waiting for its value.
 function __oktacred_parse
     set -l tokens (commandline -opc)
@@ -51,6 +52,13 @@ function __oktacred_parse
             case '*'
                 if test -z "$cmd"
                     set cmd $w
+                else if test "$cmd" = exec
+                    if test $npos = 0; and contains -- $w (__oktacred_config_names $cfg)
+                        set npos 1
+                    else
+                        set dashdash $i
+                        break
+                    end
                 else
                     set npos (math $npos + 1)
                 end
@@ -96,16 +104,27 @@ function __oktacred_wants_name
     test $p[2] = 0; and contains -- "$p[1]" login token env exec credential-process credential kubeconfig
 end
 
-function __oktacred_names
-    set -l p (__oktacred_parse)
-    if test -n "$p[3]"
-        command oktacred --config $p[3] config list --names 2>/dev/null
+# The names of the configuration ($argv[1]: the --config FILE, or empty).
+function __oktacred_config_names
+    if test -n "$argv[1]"
+        command oktacred --config $argv[1] config list --names 2>/dev/null
     else
         command oktacred config list --names 2>/dev/null
     end
 end
 
-# The command line after exec's "--", completed as a command line of its own.
+function __oktacred_names
+    set -l p (__oktacred_parse)
+    __oktacred_config_names "$p[3]"
+end
+
+# Where exec's CMD may start: in place of NAME, or after it.
+function __oktacred_exec_wants_command
+    set -l p (__oktacred_parse)
+    test "$p[1]" = exec; and test $p[4] = 0; and test -z "$p[5]"
+end
+
+# exec's CMD, completed as a command line of its own.
 function __oktacred_exec_command
     set -l p (__oktacred_parse)
     set -l tokens (commandline -opc)
@@ -175,3 +194,4 @@ complete -c oktacred -n '__oktacred_first config' -a validate -d 'check the conf
 complete -c oktacred -n '__oktacred_first config' -a list -d 'list providers and identities'
 complete -c oktacred -n '__oktacred_first help' -a 'init login logout status whoami refresh token env exec credential-process credential kubeconfig aws-config config version help' -d 'command'
 complete -c oktacred -n __oktacred_after_dashdash -a '(__oktacred_exec_command)'
+complete -c oktacred -n __oktacred_exec_wants_command -a '(__fish_complete_command)'

@@ -265,7 +265,7 @@ int idtoken_check(const char *jwt, const struct idtoken_want *want, const cJSON 
 	key = find_key(jwks, alg, kid);
 	if (!key) {
 		rc = IDTOKEN_NO_KEY;
-		invalid(err, "no %s key %s%s%s in the identity provider's JWKS", alg,
+		invalid(err, "no %s key %s%s%s in the JWKS", alg,
 		        kid ? "with kid \"" : "(the token names no kid)", kid ? text : "",
 		        kid ? "\"" : "");
 		goto out;
@@ -274,7 +274,7 @@ int idtoken_check(const char *jwt, const struct idtoken_want *want, const cJSON 
 	if (r < 0)
 		goto out;
 	if (r == 0) {
-		invalid(err, "its signature does not verify with the identity provider's key%s%s%s",
+		invalid(err, "its signature does not verify with the JWKS key%s%s%s",
 		        kid ? " \"" : "", kid ? text : "", kid ? "\"" : "");
 		goto out;
 	}

@@ -215,8 +215,9 @@ static int post_form(const struct provider_cfg *p, const char *url, const struct
 	if (resp.status == 404) {
 		/* Every URL is org_url's and authorization_server's: one of them is wrong. */
 		if (okta)
-			okc_fail(err, OKC_EXIT_USAGE, "%s: not found (HTTP 404): %s (%s)", host,
-			         oerr->description, oerr->error);
+			okc_fail(err, OKC_EXIT_USAGE, "%s: HTTP 404: %s (%s)", host,
+			         oerr->description,
+			         oerr->error); /* Okta's summary says "Not found: ..." */
 		else
 			okc_fail(err, OKC_EXIT_USAGE, "%s: not found (HTTP 404, %s): \"%s\"", host,
 			         ctype, excerpt);

@@ -477,6 +477,22 @@ int store_remove(const char *dir, const char *name, okc_err *err)
 	return rc;
 }
 
+int store_dir_only(const char *dir, const char *name)
+{
+	struct dirent *de;
+	DIR *d = opendir(dir);
+	int only = 1;
+
+	if (!d)
+		return 0;
+	while (only && (de = readdir(d)))
+		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0 &&
+		    strcmp(de->d_name, name) != 0)
+			only = 0;
+	closedir(d);
+	return only;
+}
+
 /* ".NAME.XXXXXX" as create_temp makes them. */
 static int is_temp_name(const char *n)
 {

@@ -183,7 +183,7 @@ Test(idtoken, foreign_key_and_unknown_kid)
 	okc_err err;
 
 	expect_invalid(check(other, "ES256", "k1", c, jwks, NOW, &err), &err,
-	               "its signature does not verify with the identity provider's key \"k1\"");
+	               "its signature does not verify with the JWKS key \"k1\"");
 	cr_assert_eq(check(k, "ES256", "k2", c, jwks, NOW, &err), IDTOKEN_NO_KEY);
 	cr_assert_not_null(strstr(err.msg, "no ES256 key with kid \"k2\""), "%s", err.msg);
 	free(c);
