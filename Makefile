@@ -140,6 +140,7 @@ help:
 	@echo 'make            build ./oktacred'
 	@echo 'make check      install missing dependencies (as root), build, run every test'
 	@echo 'make demo       log in against the bundled local identity provider'
+	@echo '                (DEMO_FLOW=browser: through the browser flow; DEMO_MANUAL=1: by hand)'
 	@echo 'make deps       install the build and test dependencies'
 	@echo 'make lint       clang-format check, cppcheck, banned functions'
 	@echo 'make install    install under PREFIX ($(PREFIX)), honouring DESTDIR'

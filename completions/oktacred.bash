@@ -16,7 +16,7 @@ _oktacred_command_options()
 {
 	case $1 in
 	init) printf '%s\n' '--org-url --client-id --authorization-server --name --force' ;;
-	login) printf '%s\n' '--force --no-browser --no-qr' ;;
+	login) printf '%s\n' '--force --no-browser --no-qr --flow' ;;
 	logout) printf '%s\n' '--all --revoke' ;;
 	status | whoami) printf '%s\n' '--json --short' ;;
 	refresh) printf '%s\n' '--all' ;;
@@ -46,7 +46,18 @@ _oktacred_names()
 	fi
 }
 
-# Completes the command line that follows `exec [NAME] --`, from word $1 on.
+# Whether $2 is an identity or a provider of the configuration ($1: --config FILE).
+_oktacred_is_name()
+{
+	local n
+	while IFS= read -r n; do
+		[[ $n == "$2" ]] && return 0
+	done < <(_oktacred_names "$1")
+	return 1
+}
+
+# Completes exec's CMD: the command line from word $1 on (after `--`, after NAME, or from
+# the first word that is not a NAME).
 _oktacred_exec_command()
 {
 	local offset=$1
@@ -94,6 +105,7 @@ _oktacred()
 		--config) expect=--config ;;
 		--config=*) cfg=${w#--config=} ;;
 		--format) [[ $cmd == env ]] && expect=--format ;;
+		--flow) [[ $cmd == login ]] && expect=--flow ;;
 		--org-url | --client-id | --authorization-server | --name) [[ $cmd == init ]] && expect=$w ;;
 		--role) [[ $cmd == env || $cmd == exec || $cmd == credential-process || $cmd == credential ]] && expect=--role ;;
 		--cluster) [[ $cmd == kubeconfig ]] && expect=--cluster ;;
@@ -101,6 +113,14 @@ _oktacred()
 		*)
 			if [[ -z $cmd ]]; then
 				cmd=$w
+			elif [[ $cmd == exec ]]; then
+				# A first word that names a section is NAME; any other starts CMD.
+				if ((npos == 0)) && _oktacred_is_name "$cfg" "$w"; then
+					npos=1
+				else
+					_oktacred_exec_command "$i"
+					return 0
+				fi
 			else
 				((npos++))
 			fi
@@ -120,6 +140,10 @@ _oktacred()
 		COMPREPLY=($(compgen -W 'sh fish powershell json dotenv' -- "$cur"))
 		return 0
 		;;
+	--flow)
+		COMPREPLY=($(compgen -W 'device browser paste' -- "$cur"))
+		return 0
+		;;
 	--org-url | --client-id | --authorization-server | --name) return 0 ;; # free text
 	--role) return 0 ;;    # an ARN, a role name or a group: nothing to offer
 	--cluster) return 0 ;; # a kubeconfig cluster's name: free text
@@ -129,6 +153,11 @@ _oktacred()
 		--config=*)
 			compopt -o filenames 2>/dev/null
 			COMPREPLY=($(compgen -P --config= -f -- "${cur#*=}"))
+			return 0
+			;;
+		--flow=*)
+			[[ $cmd == login ]] &&
+				COMPREPLY=($(compgen -P --flow= -W 'device browser paste' -- "${cur#*=}"))
 			return 0
 			;;
 		--format=*)
@@ -152,10 +181,11 @@ _oktacred()
 		((npos == 0)) && COMPREPLY=($(compgen -W "$(_oktacred_names "$cfg")" -- "$cur"))
 		;;
 	exec)
+		# NAME or CMD first; after NAME, CMD.
 		if ((npos == 0)); then
-			COMPREPLY=($(compgen -W "$(_oktacred_names "$cfg") --" -- "$cur"))
+			COMPREPLY=($(compgen -W "$(_oktacred_names "$cfg") --" -- "$cur") $(compgen -c -- "$cur"))
 		else
-			COMPREPLY=($(compgen -W '--' -- "$cur"))
+			_oktacred_exec_command "$COMP_CWORD"
 		fi
 		;;
 	logout | status | whoami | refresh | aws-config)

@@ -6,7 +6,8 @@
 # --config FILE given on the line, if any.
 
 # What the tokens before the cursor say, one per line: the command, how many NAMEs
-# follow it, the --config FILE, the index of the first token after exec's "--" (0: none),
+# follow it, the --config FILE, the index of the first token of exec's CMD (0: none; CMD
+# follows "--", or is the first word that is not NAME, a first word that names a section),
 # and the option waiting for its value.
 function __oktacred_parse
     set -l tokens (commandline -opc)
@@ -41,6 +42,8 @@ function __oktacred_parse
                 set cfg (string replace -- --config= '' $w)
             case --format
                 test "$cmd" = env; and set expect --format
+            case --flow
+                test "$cmd" = login; and set expect --flow
             case --role
                 contains -- "$cmd" env exec credential-process credential; and set expect --role
             case --cluster
@@ -49,6 +52,13 @@ function __oktacred_parse
             case '*'
                 if test -z "$cmd"
                     set cmd $w
+                else if test "$cmd" = exec
+                    if test $npos = 0; and contains -- $w (__oktacred_config_names $cfg)
+                        set npos 1
+                    else
+                        set dashdash $i
+                        break
+                    end
                 else
                     set npos (math $npos + 1)
                 end
@@ -94,16 +104,27 @@ function __oktacred_wants_name
     test $p[2] = 0; and contains -- "$p[1]" login token env exec credential-process credential kubeconfig
 end
 
-function __oktacred_names
-    set -l p (__oktacred_parse)
-    if test -n "$p[3]"
-        command oktacred --config $p[3] config list --names 2>/dev/null
+# The names of the configuration ($argv[1]: the --config FILE, or empty).
+function __oktacred_config_names
+    if test -n "$argv[1]"
+        command oktacred --config $argv[1] config list --names 2>/dev/null
     else
         command oktacred config list --names 2>/dev/null
     end
 end
 
-# The command line after exec's "--", completed as a command line of its own.
+function __oktacred_names
+    set -l p (__oktacred_parse)
+    __oktacred_config_names "$p[3]"
+end
+
+# Where exec's CMD may start: in place of NAME, or after it.
+function __oktacred_exec_wants_command
+    set -l p (__oktacred_parse)
+    test "$p[1]" = exec; and test $p[4] = 0; and test -z "$p[5]"
+end
+
+# exec's CMD, completed as a command line of its own.
 function __oktacred_exec_command
     set -l p (__oktacred_parse)
     set -l tokens (commandline -opc)
@@ -123,7 +144,7 @@ complete -c oktacred -n __oktacred_before_dashdash -l version -d 'show the versi
 
 # Commands.
 complete -c oktacred -n __oktacred_needs_command -a init -d 'write a first configuration (asks what options do not say)'
-complete -c oktacred -n __oktacred_needs_command -a login -d 'log in with the device flow and cache the tokens'
+complete -c oktacred -n __oktacred_needs_command -a login -d 'log in (device code, browser or paste) and cache the tokens'
 complete -c oktacred -n __oktacred_needs_command -a logout -d 'delete cached tokens'
 complete -c oktacred -n __oktacred_needs_command -a status -d 'who is logged in where'
 complete -c oktacred -n __oktacred_needs_command -a whoami -d 'who is logged in where (status)'
@@ -148,6 +169,7 @@ complete -c oktacred -n '__oktacred_using init' -l force -d 'replace an existing
 complete -c oktacred -n '__oktacred_using login' -l force -d 'log in again even when the session is valid'
 complete -c oktacred -n '__oktacred_using login' -l no-browser -d 'do not open a browser'
 complete -c oktacred -n '__oktacred_using login' -l no-qr -d 'do not draw the QR code'
+complete -c oktacred -n '__oktacred_using login' -l flow -x -a 'device browser paste' -d 'how to sign in'
 complete -c oktacred -n '__oktacred_using logout' -l all -d 'log out of every provider'
 complete -c oktacred -n '__oktacred_using logout' -l revoke -d 'also revoke the refresh token at the provider'
 complete -c oktacred -n '__oktacred_using status whoami' -l json -d 'machine-readable output'
@@ -172,3 +194,4 @@ complete -c oktacred -n '__oktacred_first config' -a validate -d 'check the conf
 complete -c oktacred -n '__oktacred_first config' -a list -d 'list providers and identities'
 complete -c oktacred -n '__oktacred_first help' -a 'init login logout status whoami refresh token env exec credential-process credential kubeconfig aws-config config version help' -d 'command'
 complete -c oktacred -n __oktacred_after_dashdash -a '(__oktacred_exec_command)'
+complete -c oktacred -n __oktacred_exec_wants_command -a '(__fish_complete_command)'

@@ -5,6 +5,7 @@
 #ifndef OKTACRED_ASSERTION_H
 #define OKTACRED_ASSERTION_H
 
+#include <stddef.h>
 #include <time.h>
 #include "oktacred/buf.h"
 #include "oktacred/err.h"
@@ -43,5 +44,9 @@ struct jwk_public {
  * another alg); -1 with err when libcrypto cannot be loaded or runs out of memory. */
 int jws_verify(const struct jwk_public *k, const void *data, size_t len, const unsigned char *sig,
                size_t sig_len, okc_err *err);
+
+/* out = SHA-256(data) (the PKCE code challenge, RFC 7636). Returns 0, or -1 with err when
+ * libcrypto cannot be loaded. */
+int sha256_digest(const void *data, size_t len, unsigned char out[32], okc_err *err);
 
 #endif

@@ -98,5 +98,12 @@ int awscreds_lock(const struct identity_cfg *id, struct lock *l, okc_err *err);
  * under it) that its session is still current before it saves. Credentials of the session
  * `keep` (a login's new one; NULL: none) stay. Returns how many were deleted, or -1. */
 int awscreds_delete_for_provider(const struct provider_cfg *p, const char *keep, okc_err *err);
+/* logout --all, for the state root root, after every provider's logout: each
+ * aws/<identity> directory, under its lock, loses credentials obtained through a provider
+ * cfg no longer has (said on stderr), and goes when nothing but its lock is left in it
+ * (configured identities' too: it is made again when needed). Returns 0, or -1 for an
+ * unsafe file or directory. */
+struct config;
+int awscreds_sweep(const char *root, const struct config *cfg, okc_err *err);
 
 #endif

@@ -37,6 +37,17 @@ int cache_session(const struct provider_cfg *p, char **session, okc_err *err);
  * mode both the items and the file; the file is removed even when the keyring cannot be
  * reached, and then the keyring's error is returned. */
 int cache_delete(const struct provider_cfg *p, okc_err *err);
+/* logout --all, for the state root root: every okta/<NAME> directory whose NAME no
+ * provider of cfg has (a provider taken out of the configuration) loses its session under
+ * its lock: tokens.json and jwks.json, and the keyring's items of NAME (required when
+ * tokens.json held only metadata, as keyring mode writes it: an unreachable Secret Service
+ * is then an error, after the file is removed; else looked for when a Secret Service can
+ * be reached; keyring items of a name without a directory are not looked for); then the
+ * directory, when nothing else is in it. A configured provider's
+ * directory that holds only its lock goes too. Says which were logged out on stderr. Returns 0, or
+ * -1 for an unsafe file or directory or a keyring that fails. */
+struct config;
+int cache_sweep(const char *root, const struct config *cfg, okc_err *err);
 /* Creates the provider's directory when needed and takes its lock. */
 int cache_lock(const struct provider_cfg *p, struct lock *l, okc_err *err);
 /* The same, giving up after timeout_ms (0: the default two minutes). */

@@ -16,7 +16,10 @@ struct cli_option {
 };
 
 #define CLI_MAX_OPTIONS 16
-#define CLI_TAKES_REST  1 /* everything after "--" goes to the command (exec) */
+/* exec: the command is what follows "--", or the first word that is not an option and
+ * does not name an identity or a provider (the first word that names one is NAME), with
+ * every word after it. */
+#define CLI_TAKES_REST 1
 
 struct cli_ctx;
 
@@ -34,7 +37,7 @@ struct cli_ctx {
 	const struct cli_command *cmd;
 	char **pos; /* positional arguments */
 	int npos;
-	char **rest; /* after "--" (CLI_TAKES_REST), or NULL */
+	char **rest; /* the command (CLI_TAKES_REST), or NULL */
 	int nrest;
 	int has_rest;
 	const char *values[CLI_MAX_OPTIONS]; /* by index into cmd->options; flags "1" */

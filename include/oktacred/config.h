@@ -88,6 +88,7 @@ struct config_key {
 
 struct config_kind {
 	const char *name;              /* "okta/device-code" */
+	const char *alias;             /* another name `kind =` takes ("okta/oidc"), or NULL */
 	const struct config_key *keys; /* ended by {NULL} */
 	size_t size;                   /* of the kind's own struct; 0: none */
 	/* After the section's keys are set: rules beyond required and one-of. Or NULL. */

@@ -24,7 +24,11 @@ struct device_auth {
  * poll waits, as soon as that number changes, and after each poll. */
 typedef void (*device_flow_tick_fn)(long seconds_left, void *arg);
 
-/* POSTs client_id and scope to the device authorization endpoint. */
+/* POSTs client_id and scope to the device authorization endpoint. Returns 0, -1 with
+ * err, or DEVICE_FLOW_REFUSED (err set as for -1, exit 2) when the server answered
+ * unauthorized_client: the app may not use the device grant (flow = auto then takes the
+ * browser). */
+#define DEVICE_FLOW_REFUSED (-2)
 int device_flow_start(const struct provider_cfg *p, struct device_auth *out, okc_err *err);
 
 /* Polls the token endpoint until the person approves (0, *out set), denies (exit 5),

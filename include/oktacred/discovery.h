@@ -24,6 +24,9 @@ struct oauth_expect {
 	/* The token endpoint client authentication p uses ("none", "private_key_jwt",
 	 * "client_secret_basic"), or NULL: not checked. */
 	const char *(*auth_method)(const struct provider_cfg *p);
+	/* The expectations of p when they depend on its keys (a device-code provider's
+	 * flow), or NULL: these. */
+	const struct oauth_expect *(*of_provider)(const struct provider_cfg *p);
 };
 
 struct oauth_discovery {

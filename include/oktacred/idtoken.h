@@ -23,6 +23,7 @@ struct provider_cfg;
 struct idtoken_want {
 	const char *issuer;    /* iss, exactly: ORG (org server) or ORG/oauth2/ID */
 	const char *client_id; /* in aud; azp, when present, equal to it */
+	const char *nonce;     /* the login's nonce, which the token must carry; NULL: none sent */
 };
 
 /* check's answer when the JWKS holds no usable key for the token (its kid unknown): the
@@ -49,5 +50,9 @@ int idtoken_check(const char *jwt, const struct idtoken_want *want, const struct
  * to 1 when invalid is not NULL), or the keys could not be had (exit 4 naming the URL;
  * *invalid 0). */
 int idtoken_verify(const struct provider_cfg *p, const char *jwt, int *invalid, okc_err *err);
+/* idtoken_verify of the ID token a login that sent nonce (the authorization code flow)
+ * got: its nonce claim must be that one. nonce NULL: idtoken_verify. */
+int idtoken_verify_nonce(const struct provider_cfg *p, const char *jwt, const char *nonce,
+                         int *invalid, okc_err *err);
 
 #endif

@@ -12,6 +12,7 @@ struct provider_cfg;
 
 struct oauth_endpoints {
 	char *issuer;
+	char *authorize; /* the authorization code flow's browser page */
 	char *device_authorize;
 	char *token;
 	char *revoke;

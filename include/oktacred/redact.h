@@ -39,7 +39,9 @@ void redact_form(struct buf *out, const char *text, size_t len);
 /* JSON, parsed (json.h) and printed compactly: objects and arrays are walked at any depth
  * and every key is shown; a string or number is shown only when the key it is under (the
  * nearest one, for the elements of an array) is allow-listed, else it reads "<redacted>" (a
- * JSON string, so the output stays valid JSON). true, false, null and "" are shown: they
+ * JSON string, so the output stays valid JSON); in a string shown, every echo of a string
+ * hidden (of 8 bytes or more) reads "<redacted>" too (a device answer's user code in a
+ * verification URI). true, false, null and "" are shown: they
  * hide nothing. Text that is not exactly one JSON value (invalid, truncated, trailing data,
  * a NUL byte or a \u0000 escape) shows only its length: "<N bytes of invalid JSON>". */
 void redact_json(struct buf *out, const char *text, size_t len);

@@ -63,6 +63,9 @@ int store_remove(const char *dir, const char *name, okc_err *err);
  * the same secrets: name.corrupt and temporary files a killed write left. The caller holds
  * the directory's lock. */
 int store_remove_in(const char *root, const char *dir, const char *name, okc_err *err);
+/* 1 when dir holds nothing but name (or nothing at all), else 0 (also when it cannot be
+ * read). */
+int store_dir_only(const char *dir, const char *name);
 /* Removes dir/.NAME.XXXXXX files, the temporaries of a write that was killed before its
  * rename (they may hold live tokens). Only safe under the directory's lock: every write
  * there happens under it. Returns how many were removed. */

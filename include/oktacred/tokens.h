@@ -31,6 +31,9 @@ struct tokens {
 	 * account's first grant) is saved, kept by every refresh. What was derived from a
 	 * session (AWS credentials) records it, and is used only while it is still current. */
 	char *session;
+	/* How the session's login was made: "device", "browser" or "paste"; kept by every
+	 * refresh. NULL: unknown (a file from before the field, a service account). */
+	char *flow;
 };
 
 /* Wipes every secret, frees everything; NULL is fine. */
@@ -53,8 +56,8 @@ int tokens_from_response(const char *json, size_t len, time_t now, struct tokens
 /* tokens.json, DESIGN.md section 4: access_token, token_type, expires_in, expires_at
  * (RFC 3339 UTC), refresh_token, id_token, scope, obtained_at, refresh_token_expires_at
  * (when known), org_url, client_id, authorization_server, scopes, session,
- * session_started_at (when known). with_secrets 0 leaves out access_token, refresh_token
- * and id_token (the keyring keeps them). */
+ * session_started_at (when known), flow (when known). with_secrets 0 leaves out access_token,
+ * refresh_token and id_token (the keyring keeps them). */
 int tokens_to_json(const struct tokens *t, int with_secrets, struct buf *out);
 /* Parses tokens.json. Every field type-checked; expires_at required; the refresh token's
  * expiry also under its earlier name refresh_expires_at (refresh_token_expires_at wins).

@@ -4,6 +4,7 @@
 #define OKTACRED_UTIL_H
 
 #include <stddef.h>
+#include <sys/types.h>
 #include <time.h>
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -64,6 +65,8 @@ time_t now_utc(void);
 /* Milliseconds of CLOCK_MONOTONIC: for deadlines and windows that a clock change must not
  * stretch or cut. */
 long long now_mono_ms(void);
+/* geteuid(), asked once: it never changes here, and every file check wants it. */
+uid_t my_euid(void);
 
 /* This process runs threads of its own (the `exec --server` proxy's answers): from then on
  * a fork() may only be followed by an exec, and what would fork works in-process instead. */
@@ -71,6 +74,9 @@ void threads_started(void);
 int threads_running(void);
 
 int str_eq(const char *a, const char *b); /* both may be NULL */
+/* 1 when a equals b, in a time that does not depend on where they differ (for state
+ * and nonce values an attacker may be guessing). */
+int str_eq_ct(const char *a, const char *b);
 int str_starts(const char *s, const char *prefix);
 /* The edit distance between a and b: insertions, deletions, substitutions and swaps of
  * two neighbours ("logni" is 1 from "login"), for "did you mean" hints. Strings longer

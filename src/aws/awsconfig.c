@@ -585,7 +585,7 @@ int awsconfig_write(const char *path, const struct awsconfig *ac, int force, int
 		okc_fail(err, OKC_EXIT_FAIL, "%s is not a regular file", target);
 		goto out;
 	}
-	if (exists && st.st_uid != geteuid()) {
+	if (exists && st.st_uid != my_euid()) {
 		okc_fail(err, OKC_EXIT_FAIL, "%s belongs to another user (uid %ld); not changed",
 		         target, (long)st.st_uid);
 		goto out;

@@ -370,8 +370,10 @@ static int delete_if_provider(const char *dir, const struct provider_cfg *p, con
 		return 0;
 	}
 	awscreds_free(c);
-	if (lock_acquire(&lk, dir, 0, err) < 0)
-		return -1;
+	rc = lock_acquire(&lk, dir, 0, err);
+	if (rc != 0)
+		return rc == OKC_NOENT ? 0
+		                       : -1; /* removed meanwhile (logout --all): nothing there */
 	/* Read again under the lock: it may have been written or replaced meanwhile. */
 	c = recorded(dir);
 	if (c && str_eq(c->provider, p->name) && !(keep && awscreds_of_session(c, keep))) {
@@ -431,4 +433,64 @@ int awscreds_delete_for_provider(const struct provider_cfg *p, const char *keep,
 	free(aws);
 	free(root);
 	return n;
+}
+
+/* One aws/<identity> directory, under its lock: credentials of a provider the configuration
+ * no longer has go (no logout can reach them any more), and so does the directory when
+ * nothing but its lock is left in it. */
+static int sweep_one(const char *dir, const char *name, const struct config *cfg, okc_err *err)
+{
+	struct lock lk = LOCK_INIT;
+	struct awscreds *c;
+	int rc = lock_acquire(&lk, dir, 0, err);
+
+	if (rc != 0)
+		return rc == OKC_NOENT ? 0 : -1;
+	c = recorded(dir);
+	if (c && c->provider && !config_find_provider(cfg, c->provider)) {
+		rc = store_remove(dir, CREDS_FILE, err);
+		if (rc >= 0 && store_remove(dir, CREDS_FILE ".corrupt", err) < 0)
+			rc = -1;
+		if (rc == 0) {
+			char *shown = text_escape_dup(name), *prov = text_escape_dup(c->provider);
+
+			log_info("%s: deleted the AWS credentials of %s, no longer in the "
+			         "configuration",
+			         shown, prov);
+			free(prov);
+			free(shown);
+		}
+	}
+	awscreds_free(c);
+	if (rc >= 0 && store_dir_only(dir, ".lock") && lock_remove(&lk, dir) == 0)
+		log_verbose("removed %s: it held only its lock", dir);
+	lock_release(&lk);
+	return rc < 0 ? -1 : 0;
+}
+
+int awscreds_sweep(const char *root, const struct config *cfg, okc_err *err)
+{
+	char *aws = paths_join(root, "aws");
+	struct dirent *de;
+	DIR *d;
+	int rc = store_check_tree(root, aws, err);
+
+	if (rc != 0 || !(d = opendir(aws))) {
+		free(aws);
+		return rc < 0 ? -1 : 0;
+	}
+	while (rc >= 0 && (de = readdir(d))) {
+		char *dir;
+
+		if (de->d_name[0] == '.')
+			continue;
+		dir = paths_join(aws, de->d_name);
+		rc = store_check_dir(dir, err);
+		if (rc == 0)
+			rc = sweep_one(dir, de->d_name, cfg, err);
+		free(dir);
+	}
+	closedir(d);
+	free(aws);
+	return rc < 0 ? -1 : 0;
 }

@@ -481,7 +481,8 @@ static int attempt(const struct sts_request *r, const struct buf *form, const ch
 		/* http.c's hint names a provider's ca_bundle; STS's CAs are AWS_CA_BUNDLE. */
 		if (strstr(err->hint, "ca_bundle"))
 			okc_hint(err, "for a private CA, set AWS_CA_BUNDLE=FILE");
-		return okc_wrap(err, "cannot reach STS at %s", host);
+		/* http.c's message names the host, and says what went wrong with it. */
+		return okc_wrap(err, "STS");
 	}
 	memset(serr, 0, sizeof(*serr));
 	rc = parse(resp.body.data, resp.body.len, form, out, serr, &why);

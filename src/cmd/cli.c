@@ -29,6 +29,7 @@ static const struct cli_option login_opts[] = {
     {"--force", 0, NULL, "log in again even when the session is valid"},
     {"--no-browser", 0, NULL, "do not open a browser"},
     {"--no-qr", 0, NULL, "do not draw the QR code"},
+    {"--flow", 0, "FLOW", "device, browser or paste (default: the provider's flow key)"},
     {NULL, 0, NULL, NULL},
 };
 static const struct cli_option logout_opts[] = {
@@ -97,14 +98,14 @@ static const struct cli_option no_opts[] = {{NULL, 0, NULL, NULL}};
 const struct cli_command cli_commands[] = {
     {"init", NULL, cmd_init, "", "write a first configuration (asks what options do not say)",
      init_opts, 0},
-    {"login", NULL, cmd_login, "[NAME]", "log in with the device flow and cache the tokens",
-     login_opts, 0},
+    {"login", NULL, cmd_login, "[NAME]",
+     "log in (device code, browser or paste) and cache the tokens", login_opts, 0},
     {"logout", NULL, cmd_logout, "[NAME...]", "delete cached tokens", logout_opts, 0},
     {"status", "whoami", cmd_status, "[NAME...]", "who is logged in where", status_opts, 0},
     {"refresh", NULL, cmd_refresh, "[NAME...]", "refresh sessions now", refresh_opts, 0},
     {"token", NULL, cmd_token, "[NAME]", "print a fresh access (or ID) token", token_opts, 0},
     {"env", NULL, cmd_env, "[NAME]", "print the environment for eval", env_opts, 0},
-    {"exec", NULL, cmd_exec, "[NAME] -- CMD [ARGS...]", "run CMD with the environment", exec_opts,
+    {"exec", NULL, cmd_exec, "[NAME] [--] CMD [ARGS...]", "run CMD with the environment", exec_opts,
      CLI_TAKES_REST},
     {"credential-process", NULL, cmd_credential_process, "[NAME]",
      "AWS credentials as credential_process JSON", credential_process_opts, 0},
@@ -399,6 +400,16 @@ static int apply_global(struct cli_ctx *ctx, int index, const char *value)
 	return 0;
 }
 
+/* Whether word names an identity or a provider of the configuration (read here, with the
+ * --config given so far): 1 or 0, or -1 when the configuration cannot be read. A name
+ * wins over a program of the same name. */
+static int names_section(struct cli_ctx *ctx, const char *word)
+{
+	if (cli_config(ctx) < 0)
+		return -1;
+	return config_find_identity(ctx->cfg, word) || config_find_provider(ctx->cfg, word);
+}
+
 static int report(struct cli_ctx *ctx, int rc)
 {
 	if (rc == 0)
@@ -440,6 +451,11 @@ int cli_main(int argc, char **argv)
 			break;
 		}
 		m = match_option(cli_global_options, argc, argv, &i, &index, &value);
+		if (m > 0 && ctx.cfg && strcmp(cli_global_options[index].name, "--config") == 0) {
+			/* exec read the configuration at its NAME, which came first. */
+			rc = cli_usage_error(&ctx, "--config goes before NAME");
+			goto out;
+		}
 		if (m > 0) {
 			int s = apply_global(&ctx, index, value);
 
@@ -458,7 +474,10 @@ int cli_main(int argc, char **argv)
 			goto out;
 		}
 		if (a[0] == '-' && a[1] != '\0') {
-			rc = cli_usage_error(&ctx, "unknown option %s", a);
+			rc = cli_usage_error(&ctx, "unknown option %s%s", a,
+			                     ctx.cmd && (ctx.cmd->flags & CLI_TAKES_REST)
+			                         ? " (a command that starts with - goes after --)"
+			                         : "");
 			goto out;
 		}
 		if (!ctx.cmd) {
@@ -468,6 +487,25 @@ int cli_main(int argc, char **argv)
 				goto out;
 			}
 			continue;
+		}
+		if (ctx.cmd->flags & CLI_TAKES_REST) {
+			/* exec: a first word that names an identity or a provider is NAME; any
+			 * other word starts the command, which takes every word after it as they
+			 * are. */
+			int is_name = ctx.npos == 0 && !special ? names_section(&ctx, a) : 0;
+
+			if (is_name < 0) {
+				rc = -1;
+				goto out;
+			}
+			if (is_name) {
+				ctx.pos[ctx.npos++] = argv[i];
+				continue;
+			}
+			ctx.has_rest = 1;
+			ctx.rest = argv + i;
+			ctx.nrest = argc - i;
+			break;
 		}
 		ctx.pos[ctx.npos++] = argv[i];
 	}

@@ -1,4 +1,5 @@
-/* cmd_exec.c: `oktacred exec [NAME] [--server] -- CMD [ARGS...]`: CMD runs with the
+/* cmd_exec.c: `oktacred exec [--server] [NAME] [--] CMD [ARGS...]` (cli.c splits NAME from
+ * CMD: a first word naming an identity or a provider is NAME): CMD runs with the
  * identity's environment in our place (execvp), so its exit status and signals are its own;
  * with --server (kinds that can: AWS identities) we stay as its parent and serve it
  * credentials on a loopback endpoint instead. */
@@ -40,10 +41,7 @@ int cmd_exec(struct cli_ctx *ctx)
 	int rc, saved_errno;
 
 	if (!ctx->has_rest || ctx->nrest == 0)
-		return cli_usage_error(ctx,
-		                       "no command given: oktacred exec [NAME] -- CMD [ARGS...]");
-	if (ctx->npos > 1)
-		return cli_usage_error(ctx, "one NAME at most before --");
+		return cli_usage_error(ctx, "no command given");
 	/* CMD's status is what we are for: a stderr nobody reads any more (`2>&1 | head -1`)
 	 * must fail our log lines, not end us with SIGPIPE before CMD runs, or while --server
 	 * serves it. CMD gets SIGPIPE back at its default (here, and in credserver.c). */

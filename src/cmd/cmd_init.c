@@ -181,9 +181,9 @@ static int check_discovery(const struct init_answers *a, okc_err *err)
 	if (!d.device_authorization_endpoint ||
 	    (d.grant_types && !listed(d.grant_types, d.ngrant_types, DEVICE_GRANT))) {
 		rc = okc_fail(err, OKC_EXIT_USAGE,
-		              "init: the authorization server '%s' of %s does not advertise the "
-		              "device authorization grant (%s)",
-		              a->server, a->org_url, d.url);
+		              "init: authorization server '%s' does not advertise the device "
+		              "authorization grant (%s)",
+		              a->server, d.url);
 		okc_hint(err, "enable the Device Authorization grant on the application and in the "
 		              "authorization server's access policy, or pick another server "
 		              "(--authorization-server)");

@@ -1,4 +1,4 @@
-/* cmd_login.c: `oktacred login [NAME]`: the device flow for NAME's provider (login.c). */
+/* cmd_login.c: `oktacred login [NAME]`: the login of NAME's provider (login.c). */
 #include <stdlib.h>
 
 #include "oktacred/buf.h"
@@ -41,6 +41,8 @@ static char *next_step(const struct config *cfg, const struct identity_cfg *id,
 	return s;
 }
 
+#include <string.h>
+
 int cmd_login(struct cli_ctx *ctx)
 {
 	const struct identity_cfg *id;
@@ -58,6 +60,10 @@ int cmd_login(struct cli_ctx *ctx)
 	o.force = cli_flag(ctx, "--force");
 	o.no_browser = cli_flag(ctx, "--no-browser");
 	o.no_qr = cli_flag(ctx, "--no-qr");
+	o.flow = cli_value(ctx, "--flow");
+	if (o.flow && strcmp(o.flow, "device") != 0 && strcmp(o.flow, "browser") != 0 &&
+	    strcmp(o.flow, "paste") != 0)
+		return cli_usage_error(ctx, "--flow must be device, browser or paste");
 	o.next = next = next_step(ctx->cfg, id, p);
 	rc = cli_login(ctx, p, &o);
 	free(next);

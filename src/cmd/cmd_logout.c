@@ -1,27 +1,40 @@
-/* cmd_logout.c: `oktacred logout [NAME...] [--all]`: delete cached tokens, and tell the
- * identities (which delete what they derived from them: AWS credentials). */
+/* cmd_logout.c: `oktacred logout [NAME...] [--all] [--revoke]`: delete cached tokens, and
+ * tell the identities (which delete what they derived from them: AWS credentials); --all
+ * also sweeps what the configuration no longer names. */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
+#include "oktacred/awscreds.h"
 #include "oktacred/cache.h"
 #include "oktacred/cli.h"
 #include "oktacred/config.h"
 #include "oktacred/identity.h"
 #include "oktacred/log.h"
+#include "oktacred/oauth.h"
+#include "oktacred/paths.h"
 #include "oktacred/provider.h"
+#include "oktacred/util.h"
 
-/* RFC 7009: revoke the refresh token (Okta then also revokes its access tokens). The
- * caller holds the lock. Nothing is deleted when this fails, so it can be retried. */
+/* RFC 7009: revoke the refresh token (Okta then also revokes its access tokens), or the
+ * access token of a session without one, and say so. The caller holds the lock. Nothing is
+ * deleted when this fails, so it can be retried. */
 static int revoke_session(const struct provider_cfg *p, okc_err *err)
 {
 	struct tokens *t = NULL;
+	struct oauth_endpoints ep = {0};
+	const char *what = NULL;
 	int rc = cache_load(p, &t, err);
 
 	if (rc != 0)
 		return rc < 0 ? -1 : 0;
-	if (t->refresh_token)
+	if (t->refresh_token) {
 		rc = provider_revoke(p, t->refresh_token, "refresh_token", err);
-	else if (t->access_token)
+		what = "the refresh and access tokens";
+	} else if (t->access_token) {
 		rc = provider_revoke(p, t->access_token, "access_token", err);
+		what = "the access token";
+	}
 	tokens_free(t);
 	if (rc < 0) {
 		okc_wrap(err, "%s: cannot revoke the session", p->name);
@@ -32,7 +45,13 @@ static int revoke_session(const struct provider_cfg *p, okc_err *err)
 			         p->name);
 		return -1;
 	}
-	log_verbose("%s: revoked at the identity provider", p->name);
+	/* Said, not only done: the person asked for it. */
+	if (what && oauth_endpoints_for(p, &ep, err) == 0)
+		log_info("%s: revoked %s at %s", p->name, what, ep.issuer);
+	else if (what)
+		log_info("%s: revoked %s at the identity provider", p->name, what);
+	oauth_endpoints_free(&ep);
+	okc_err_clear(err);
 	return 0;
 }
 
@@ -64,6 +83,39 @@ static int logout_provider(const struct provider_cfg *p, int revoke, okc_err *er
 	return 0;
 }
 
+/* --all, after every provider's logout: what no configured provider's logout reaches (the
+ * sessions of providers taken out of the configuration, AWS credentials obtained through
+ * them) and identity directories that hold only their lock, under the default state root
+ * and every base_path. */
+static int sweep(const struct config *cfg, okc_err *err)
+{
+	char **roots = xcalloc(cfg->nproviders + 1, sizeof(char *));
+	size_t n = 0, k, j;
+	int rc = paths_provider_root(NULL, &roots[n++], err);
+
+	for (k = 0; rc == 0 && k < cfg->nproviders; k++) {
+		if (config_section_error(cfg, &cfg->providers[k]))
+			continue; /* said already; its name still keeps its directory */
+		if (paths_provider_root(cfg->providers[k].base_path, &roots[n], err) < 0) {
+			rc = -1;
+			break;
+		}
+		for (j = 0; j < n && strcmp(roots[j], roots[n]) != 0; j++)
+			;
+		if (j < n)
+			free(roots[n]);
+		else
+			n++;
+	}
+	for (k = 0; rc == 0 && k < n; k++)
+		if (cache_sweep(roots[k], cfg, err) < 0 || awscreds_sweep(roots[k], cfg, err) < 0)
+			rc = -1;
+	for (k = 0; k < n; k++)
+		free(roots[k]);
+	free(roots);
+	return rc;
+}
+
 int cmd_logout(struct cli_ctx *ctx)
 {
 	const struct identity_cfg *id;
@@ -84,6 +136,8 @@ int cmd_logout(struct cli_ctx *ctx)
 			if (!config_section_error(ctx->cfg, &ctx->cfg->providers[k]) &&
 			    logout_provider(&ctx->cfg->providers[k], revoke, &ctx->err) < 0)
 				return -1;
+		if (sweep(ctx->cfg, &ctx->err) < 0)
+			return -1;
 		ctx->err.code = broken ? OKC_EXIT_USAGE : 0;
 		return broken ? -1 : 0;
 	}

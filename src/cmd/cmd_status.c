@@ -186,6 +186,12 @@ static void print_text(const struct session_info *s, int first)
 	} else {
 		printf("  refresh:  none (log in again when the access token expires)\n");
 	}
+	if (s->t->flow) {
+		char *flow = text_escape_dup(s->t->flow);
+
+		printf("  login:    %s flow\n", flow);
+		free(flow);
+	}
 	if (p->session_duration > 0) {
 		time_t start =
 		    s->t->session_started_at ? s->t->session_started_at : s->t->obtained_at;
@@ -238,6 +244,8 @@ static struct json *to_json(const struct session_info *s)
 	}
 	if (s->t->scope)
 		add_escaped(o, "scope", s->t->scope);
+	if (s->t->flow)
+		add_escaped(o, "flow", s->t->flow);
 	return o;
 }
 

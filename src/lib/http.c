@@ -577,18 +577,47 @@ static int curl_retryable(CURLcode cc)
 	}
 }
 
+/* Whether hay holds needle, ASCII case aside. */
+static int contains_ci(const char *hay, const char *needle)
+{
+	size_t n = strlen(needle), i;
+
+	for (; *hay; hay++) {
+		for (i = 0;
+		     i < n && hay[i] &&
+		     ascii_lower((unsigned char)hay[i]) == ascii_lower((unsigned char)needle[i]);
+		     i++)
+			;
+		if (i == n)
+			return 1;
+	}
+	return n == 0;
+}
+
 static void fail_transport(okc_err *err, const char *host, CURLcode cc, char *errbuf)
 {
-	const char *why = curl_easy_strerror(cc);
+	const char *why = curl_easy_strerror(cc), *detail = errbuf;
 	size_t n = strlen(errbuf);
-	char shown[2 * CURL_ERROR_SIZE];
+	char shown[2 * CURL_ERROR_SIZE], name[256], *last;
 
 	while (n > 0 && (errbuf[n - 1] == '\n' || errbuf[n - 1] == '\r' || errbuf[n - 1] == ' '))
 		errbuf[--n] = '\0';
+	/* Said once: "Failed to connect to HOST port P after N ms: WHY" adds only its last
+	 * part (ECONNREFUSED's "Connection refused") to the host we name (a proxy's name is
+	 * kept); a failed lookup's "Could not resolve host: HOST" adds nothing; a detail
+	 * holding libcurl's own text adds nothing either. */
+	snprintf(name, sizeof(name), "%s", host[0] == '[' ? host + 1 : host);
+	if ((last = strrchr(name, host[0] == '[' ? ']' : ':')))
+		*last = '\0';
+	if (cc == CURLE_COULDNT_CONNECT && strstr(errbuf, name) && (last = strrchr(errbuf, ':')) &&
+	    last[1] == ' ')
+		detail = last + 2;
+	if (cc == CURLE_COULDNT_RESOLVE_HOST || contains_ci(detail, why))
+		detail = "";
 	/* libcurl's detail can quote a proxy URL with its user and password: leave it out. It
 	 * can also quote the server (a certificate's subject name): escaped. */
-	text_escape(shown, sizeof(shown), errbuf);
-	if (n && strcmp(errbuf, why) != 0 && !strchr(errbuf, '@'))
+	text_escape(shown, sizeof(shown), detail);
+	if (detail[0] && !strchr(errbuf, '@'))
 		okc_fail(err, OKC_EXIT_NETWORK, "cannot reach %s: %s (%s)", host, why, shown);
 	else
 		okc_fail(err, OKC_EXIT_NETWORK, "cannot reach %s: %s", host, why);

@@ -19,8 +19,9 @@
  * client_secret, client_assertion, assertion, subject_token, actor_token, code_verifier,
  * code_challenge, nonce, WebIdentityToken, SecretAccessKey, SessionToken, Token and any name
  * nobody has thought of yet. user_code and verification_uri_complete (which holds it) are
- * hidden too: the user sees them on the terminal already, and a trace pasted into a bug
- * report should not carry a code someone could still approve. */
+ * hidden too, wherever the code appears in the answer (a value shown never repeats one
+ * hidden: see json_hidden): the user sees them on the terminal already, and a trace pasted
+ * into a bug report should not carry a code someone could still approve. */
 
 /* JSON keys whose string and number values are shown. */
 static const char *const json_allow[] = {
@@ -288,11 +289,41 @@ static void echoes_add(struct echoes *e, const char *s, size_t n, int encoded)
 	e->v[e->n++] = b;
 }
 
+static void echoes_free(struct echoes *e)
+{
+	for (size_t k = 0; k < e->n; k++)
+		buf_free(&e->v[k]);
+	free(e->v);
+}
+
+/* Appends text to out with every echo of e's secrets replaced by REDACTED. */
+static void echoes_replace(struct buf *out, const char *text, size_t len, const struct echoes *e)
+{
+	size_t i, k;
+
+	buf_append(out, NULL, 0);
+	for (i = 0; i < len;) {
+		size_t best = 0;
+
+		/* The longest secret that starts here. */
+		for (k = 0; k < e->n; k++)
+			if (e->v[k].len > best && len - i >= e->v[k].len &&
+			    memcmp(text + i, e->v[k].data, e->v[k].len) == 0)
+				best = e->v[k].len;
+		if (best) {
+			buf_puts(out, REDACTED);
+			i += best;
+		} else {
+			buf_putc(out, text[i++]);
+		}
+	}
+}
+
 void redact_echoes(struct buf *out, const char *text, size_t len, const char *form, size_t form_len,
                    const char *extra)
 {
 	struct echoes e = {NULL, 0, 0};
-	size_t i = 0, k;
+	size_t i = 0;
 
 	/* Every value redact_form hides is a secret to look for. */
 	while (form && i < form_len) {
@@ -310,25 +341,8 @@ void redact_echoes(struct buf *out, const char *text, size_t len, const char *fo
 	}
 	if (extra)
 		echoes_add(&e, extra, strlen(extra), 0);
-	buf_append(out, NULL, 0);
-	for (i = 0; i < len;) {
-		size_t best = 0;
-
-		/* The longest secret that starts here. */
-		for (k = 0; k < e.n; k++)
-			if (e.v[k].len > best && len - i >= e.v[k].len &&
-			    memcmp(text + i, e.v[k].data, e.v[k].len) == 0)
-				best = e.v[k].len;
-		if (best) {
-			buf_puts(out, REDACTED);
-			i += best;
-		} else {
-			buf_putc(out, text[i++]);
-		}
-	}
-	for (k = 0; k < e.n; k++)
-		buf_free(&e.v[k]);
-	free(e.v);
+	echoes_replace(out, text, len, &e);
+	echoes_free(&e);
 }
 
 /* ---- JSON ---- */
@@ -367,11 +381,29 @@ static void json_put_number(struct buf *out, double v)
 		buf_printf(out, "%.17g", v);
 }
 
+/* Adds the strings json_put hides under item to e: a value that is shown must not repeat
+ * one (a device answer's verification_uri_complete holds its user_code). */
+static void json_hidden(struct echoes *e, const struct json *item, int shown)
+{
+	const struct json *c;
+
+	if (json_is(item, JSON_OBJECT) || json_is(item, JSON_ARRAY)) {
+		for (c = item->child; c; c = c->next)
+			json_hidden(e, c,
+			            json_is(item, JSON_OBJECT)
+			                ? json_key_allowed(c->key ? c->key : "")
+			                : shown);
+	} else if (!shown && json_is(item, JSON_STRING) && item->str) {
+		echoes_add(e, item->str, strlen(item->str), 0);
+	}
+}
+
 /* item under the key `shown` says whether its scalars may be shown (0: hidden). Objects and
  * arrays are walked whatever the key: each member is judged by its own key, the elements of
- * an array by the array's. The parser nests at most JSON_MAX_DEPTH deep, which bounds the
- * recursion. */
-static void json_put(struct buf *out, const struct json *item, int shown)
+ * an array by the array's; a string shown has the hidden ones (json_hidden) redacted in it.
+ * The parser nests at most JSON_MAX_DEPTH deep, which bounds the recursion. */
+static void json_put(struct buf *out, const struct json *item, int shown,
+                     const struct echoes *hidden)
 {
 	const struct json *c;
 
@@ -391,7 +423,7 @@ static void json_put(struct buf *out, const struct json *item, int shown)
 				buf_putc(out, ':');
 				sub = json_key_allowed(key);
 			}
-			json_put(out, c, sub);
+			json_put(out, c, sub, hidden);
 		}
 		buf_putc(out, obj ? '}' : ']');
 	} else if (json_is(item, JSON_TRUE)) {
@@ -401,7 +433,11 @@ static void json_put(struct buf *out, const struct json *item, int shown)
 	} else if (json_is(item, JSON_STRING) && item->str && !*item->str) {
 		buf_puts(out, "\"\"");
 	} else if (shown && json_is(item, JSON_STRING) && item->str) {
-		json_put_string(out, item->str);
+		struct buf v = BUF_INIT;
+
+		echoes_replace(&v, item->str, item->len, hidden);
+		json_put_string(out, v.data);
+		buf_free(&v);
 	} else if (shown && json_is(item, JSON_NUMBER)) {
 		json_put_number(out, item->num);
 	} else if (json_is(item, JSON_STRING) || json_is(item, JSON_NUMBER)) {
@@ -424,9 +460,13 @@ static int json_or_not(struct buf *out, const char *text, size_t len)
 {
 	struct json *root = json_parse(text, len);
 
+	struct echoes hidden = {NULL, 0, 0};
+
 	if (!root)
 		return -2;
-	json_put(out, root, 0);
+	json_hidden(&hidden, root, 0);
+	json_put(out, root, 0, &hidden);
+	echoes_free(&hidden);
 	json_free_secret(root);
 	return 0;
 }

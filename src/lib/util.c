@@ -373,6 +373,16 @@ time_t now_utc(void)
 	return time(NULL);
 }
 
+uid_t my_euid(void)
+{
+	static _Atomic long euid = -1; /* atomic: exec --server's threads ask too */
+	long v = euid;
+
+	if (v < 0)
+		euid = v = (long)geteuid();
+	return (uid_t)v;
+}
+
 long long now_mono_ms(void)
 {
 	struct timespec ts;
@@ -398,6 +408,16 @@ int str_eq(const char *a, const char *b)
 	if (!a || !b)
 		return a == b;
 	return strcmp(a, b) == 0;
+}
+
+int str_eq_ct(const char *a, const char *b)
+{
+	size_t na = strlen(a), nb = strlen(b), i;
+	unsigned char diff = (unsigned char)(na != nb);
+
+	for (i = 0; i < na && i < nb; i++)
+		diff |= (unsigned char)(a[i] ^ b[i]);
+	return diff == 0;
 }
 
 int str_starts(const char *s, const char *prefix)

@@ -45,6 +45,7 @@
 	X(ECDSA_SIG_new)                                                                           \
 	X(ECDSA_SIG_set0)                                                                          \
 	X(ERR_clear_error)                                                                         \
+	X(EVP_Digest)                                                                              \
 	X(EVP_DigestSign)                                                                          \
 	X(EVP_DigestSignInit)                                                                      \
 	X(EVP_DigestVerify)                                                                        \
@@ -92,6 +93,7 @@ DL_LIBRARY(libcrypto, CRYPTO_SYMBOLS, "libcrypto (OpenSSL 3)",
 #define ECDSA_SIG_new                    (*sym_ECDSA_SIG_new)
 #define ECDSA_SIG_set0                   (*sym_ECDSA_SIG_set0)
 #define ERR_clear_error                  (*sym_ERR_clear_error)
+#define EVP_Digest                       (*sym_EVP_Digest)
 #define EVP_DigestSign                   (*sym_EVP_DigestSign)
 #define EVP_DigestSignInit               (*sym_EVP_DigestSignInit)
 #define EVP_DigestVerify                 (*sym_EVP_DigestVerify)
@@ -656,4 +658,17 @@ out:
 	EVP_MD_CTX_free(md);
 	EVP_PKEY_free(pkey);
 	return rc;
+}
+
+int sha256_digest(const void *data, size_t len, unsigned char out[32], okc_err *err)
+{
+	unsigned int n = 0;
+
+	if (dl_open(&libcrypto, err) < 0)
+		return -1;
+	if (EVP_Digest(data, len, out, &n, EVP_sha256(), NULL) != 1 || n != 32) {
+		ERR_clear_error();
+		return okc_fail(err, OKC_EXIT_FAIL, "SHA-256 failed");
+	}
+	return 0;
 }

@@ -2,12 +2,15 @@
  * secrets in that file or (token_store = keyring) in the Secret Service; the provider's lock. */
 #include "oktacred/cache.h"
 
+#include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <unistd.h>
 
 #include "oktacred/config.h"
+#include "oktacred/idtoken.h"
+#include "oktacred/json.h"
 #include "oktacred/keyring.h"
 #include "oktacred/log.h"
 #include "oktacred/paths.h"
@@ -329,4 +332,113 @@ int cache_lock_within(const struct provider_cfg *p, struct lock *l, long timeout
 	free(dir);
 	free(root);
 	return rc;
+}
+
+/* Whether dir's tokens.json is keyring mode's: metadata without the tokens. */
+static int holds_metadata_only(const char *root, const char *dir)
+{
+	struct buf data = BUF_INIT;
+	struct json *json = NULL;
+	okc_err ignored;
+	int meta = 0;
+
+	if (store_read_in(root, dir, TOKENS_FILE, TOKENS_MAX, &data, NULL, &ignored) == 0 &&
+	    (json = json_parse_object(data.data, data.len)))
+		meta = !json_member(json, "access_token");
+	json_free_secret(json);
+	buf_free(&data);
+	return meta;
+}
+
+/* An orphan's session, under its lock: the file store's tokens.json (with its corrupt copy
+ * and temporaries) and jwks.json, and the keyring's items of that name. The configuration
+ * that said which store it used is gone: a tokens.json without tokens says keyring (its
+ * items must go, as for cache_delete: an unreachable Secret Service is an error, after the
+ * file is removed); otherwise they are looked for when a Secret Service is reachable. Then
+ * the directory, when nothing else is left in it. */
+static int sweep_one(const char *root, const char *dir, const char *name, okc_err *err)
+{
+	struct lock lk = LOCK_INIT;
+	char *shown;
+	okc_err kerr;
+	int rc, gone = 0, keyring;
+
+	rc = lock_acquire(&lk, dir, 0, err);
+	if (rc != 0)
+		return rc == OKC_NOENT ? 0 : -1;
+	keyring = holds_metadata_only(root, dir);
+	rc = store_remove_in(root, dir, TOKENS_FILE, err);
+	gone = rc == 0;
+	if (rc >= 0)
+		rc = store_remove_in(root, dir, IDTOKEN_JWKS_FILE, err);
+	if (rc >= 0 && (keyring || keyring_check(name, &kerr) == 0)) {
+		int krc = keyring_delete_all(name, err);
+
+		if (krc < 0) {
+			shown = text_escape_dup(name);
+			okc_wrap(err,
+			         "%s (no longer in the configuration; its tokens were in the "
+			         "keyring)",
+			         shown);
+			free(shown);
+		}
+		gone |= krc == 0;
+		rc = krc < 0 ? -1 : rc;
+	}
+	if (rc < 0) {
+		lock_release(&lk);
+		return -1;
+	}
+	shown = text_escape_dup(name);
+	if (gone)
+		log_info("%s: logged out (no longer in the configuration)", shown);
+	if (store_dir_only(dir, ".lock") && lock_remove(&lk, dir) == 0)
+		log_verbose("removed %s: no provider of the configuration has that name", dir);
+	lock_release(&lk);
+	free(shown);
+	return 0;
+}
+
+/* A configured provider's directory that holds only its lock (a logout made it): gone,
+ * under the lock. It is made again when needed. */
+static int remove_if_only_lock(const char *dir, okc_err *err)
+{
+	struct lock lk = LOCK_INIT;
+	int rc = lock_acquire(&lk, dir, 0, err);
+
+	if (rc != 0)
+		return rc == OKC_NOENT ? 0 : -1;
+	if (store_dir_only(dir, ".lock"))
+		lock_remove(&lk, dir);
+	lock_release(&lk);
+	return 0;
+}
+
+int cache_sweep(const char *root, const struct config *cfg, okc_err *err)
+{
+	char *okta = paths_join(root, "okta");
+	struct dirent *de;
+	DIR *d;
+	int rc = store_check_tree(root, okta, err);
+
+	if (rc != 0 || !(d = opendir(okta))) {
+		free(okta);
+		return rc < 0 ? -1 : 0;
+	}
+	while (rc >= 0 && (de = readdir(d))) {
+		char *dir;
+
+		if (de->d_name[0] == '.')
+			continue;
+		dir = paths_join(okta, de->d_name);
+		rc = store_check_dir(dir, err);
+		if (rc == 0 && !config_find_provider(cfg, de->d_name))
+			rc = sweep_one(root, dir, de->d_name, err);
+		else if (rc == 0 && store_dir_only(dir, ".lock"))
+			rc = remove_if_only_lock(dir, err);
+		free(dir);
+	}
+	closedir(d);
+	free(okta);
+	return rc < 0 ? -1 : 0;
 }

@@ -142,7 +142,7 @@ int device_flow_start(const struct provider_cfg *p, struct device_auth *out, okc
 			err->code = OKC_EXIT_USAGE;
 			okc_hint(err, CLIENT_HINT, p->name);
 		}
-		return -1;
+		return strcmp(oerr.error, "unauthorized_client") == 0 ? DEVICE_FLOW_REFUSED : -1;
 	}
 	if (rc < 0)
 		return -1;

@@ -175,6 +175,8 @@ int oauth_discovery_check(const struct provider_cfg *p, const struct oauth_disco
 	char shown[200];
 	int ok = 0;
 
+	if (want->of_provider)
+		want = want->of_provider(p);
 	if (oauth_endpoints_for(p, &ep, &err) < 0) {
 		snprintf(problem, n, "%s", err.msg);
 		return -1;

@@ -171,7 +171,7 @@ static int aud_has(const struct json *aud, const char *client_id)
 static int check_claims(const struct json *c, const struct idtoken_want *want, time_t now,
                         okc_err *err)
 {
-	const char *iss, *azp;
+	const char *iss, *azp, *nonce;
 	char text[256], when[21];
 	double exp, iat;
 	int r;
@@ -192,6 +192,11 @@ static int check_claims(const struct json *c, const struct idtoken_want *want, t
 		return invalid(err, "its authorized party (azp) is \"%s\", not the client id %s",
 		               text, want->client_id);
 	}
+	/* OIDC Core 3.1.3.7 item 11: the nonce this login sent, so that an ID token of
+	 * another login (injected into this one's redirect) is refused. */
+	if (want->nonce &&
+	    (json_get_string(c, "nonce", &nonce) != 1 || !str_eq_ct(nonce, want->nonce)))
+		return invalid(err, "its nonce is not the one this login sent");
 	if (json_get_number(c, "exp", 0, 1e11, &exp) != 1)
 		return invalid(err, "it has no valid expiry (exp)");
 	if (json_get_number(c, "iat", 0, 1e11, &iat) != 1)
@@ -259,7 +264,7 @@ int idtoken_check(const char *jwt, const struct idtoken_want *want, const struct
 	key = find_key(jwks, alg, kid);
 	if (!key) {
 		rc = IDTOKEN_NO_KEY;
-		invalid(err, "no %s key %s%s%s in the identity provider's JWKS", alg,
+		invalid(err, "no %s key %s%s%s in the JWKS", alg,
 		        kid ? "with kid \"" : "(the token names no kid)", kid ? text : "",
 		        kid ? "\"" : "");
 		goto out;
@@ -268,7 +273,7 @@ int idtoken_check(const char *jwt, const struct idtoken_want *want, const struct
 	if (r < 0)
 		goto out;
 	if (r == 0) {
-		invalid(err, "its signature does not verify with the identity provider's key%s%s%s",
+		invalid(err, "its signature does not verify with the JWKS key%s%s%s",
 		        kid ? " \"" : "", kid ? text : "", kid ? "\"" : "");
 		goto out;
 	}
@@ -399,6 +404,12 @@ static struct json *fetch(const struct provider_cfg *p, const struct jwks_place 
 
 int idtoken_verify(const struct provider_cfg *p, const char *jwt, int *invalid_out, okc_err *err)
 {
+	return idtoken_verify_nonce(p, jwt, NULL, invalid_out, err);
+}
+
+int idtoken_verify_nonce(const struct provider_cfg *p, const char *jwt, const char *nonce,
+                         int *invalid_out, okc_err *err)
+{
 	struct oauth_endpoints ep;
 	struct idtoken_want want;
 	struct jwks_place pl = {0};
@@ -416,6 +427,7 @@ int idtoken_verify(const struct provider_cfg *p, const char *jwt, int *invalid_o
 	pl.url = xstrdup(ep.keys);
 	want.issuer = ep.issuer;
 	want.client_id = p->client_id;
+	want.nonce = nonce;
 	jwks = load_cached(&pl, now);
 	if (!jwks) {
 		jwks = fetch(p, &pl, err);

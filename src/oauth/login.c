@@ -1,23 +1,28 @@
-/* login.c: the interactive device-flow login: the code shown where the person can see it,
- * the approval awaited, the tokens saved, whoever derived something from the previous
- * session told. */
+/* login.c: the interactive login: the flow chosen (device, browser, paste), the code or
+ * the sign-in address shown where the person can see it, the approval awaited, the tokens
+ * saved, whoever derived something from the previous session told. */
 #include "oktacred/login.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "oktacred/authcode.h"
 #include "oktacred/browser.h"
 #include "oktacred/cache.h"
 #include "oktacred/config.h"
 #include "oktacred/device_flow.h"
+#include "oktacred/discovery.h"
 #include "oktacred/idtoken.h"
 #include "oktacred/jwt.h"
 #include "oktacred/log.h"
 #include "oktacred/oauth.h"
 #include "oktacred/qr.h"
 #include "oktacred/refresh.h"
+#include "oktacred/sig.h"
 #include "oktacred/term.h"
 #include "oktacred/util.h"
 
@@ -270,15 +275,164 @@ static int existing_session(const struct provider_cfg *p, okc_err *err)
 	return 0;
 }
 
+enum flow { FLOW_DEVICE, FLOW_BROWSER, FLOW_PASTE };
+static const char *const flow_names[] = {"device", "browser", "paste"};
+
+/* The flow: --flow, else the provider's flow key; auto asks the server (its discovery
+ * document, then the device authorization itself) and says what it chose. A device flow
+ * auto started is handed on in da (*started 1). */
+static int choose_flow(const struct provider_cfg *p, const struct login_opts *o, FILE *out,
+                       struct device_auth *da, int *started, enum flow *f, okc_err *err)
+{
+	const char *flow = o->flow ? o->flow : config_provider_string(p, "flow");
+	struct oauth_discovery d;
+	okc_err derr;
+	int rc;
+
+	*started = 0;
+	if (flow && strcmp(flow, "device") == 0) {
+		*f = FLOW_DEVICE;
+		return 0;
+	}
+	if (flow && (strcmp(flow, "browser") == 0 || strcmp(flow, "paste") == 0)) {
+		*f = strcmp(flow, "browser") == 0 ? FLOW_BROWSER : FLOW_PASTE;
+		return 0;
+	}
+	*f = FLOW_BROWSER;
+	/* A discovery document that cannot be read leaves the device flow to say what is
+	 * wrong with the server. */
+	if (oauth_discover(p, &d, &derr) == 0) {
+		int offered = d.device_authorization_endpoint != NULL;
+
+		oauth_discovery_free(&d);
+		if (!offered) {
+			fprintf(out, "Signing in with the browser (flow = auto: the authorization "
+			             "server offers no device authorization).\n");
+			return 0;
+		}
+	} else {
+		oauth_discovery_free(&d); /* its url, kept for messages */
+		log_verbose("%s", derr.msg);
+	}
+	rc = device_flow_start(p, da, err);
+	if (rc == DEVICE_FLOW_REFUSED) {
+		log_verbose("%s", err->msg);
+		okc_err_clear(err);
+		fprintf(out, "Signing in with the browser (flow = auto: the identity provider "
+		             "refused the device grant for this app).\n");
+		return 0;
+	}
+	if (rc < 0)
+		return -1;
+	*started = 1;
+	*f = FLOW_DEVICE;
+	fprintf(out, "Signing in with the device code (flow = auto).\n");
+	return 0;
+}
+
+static void show_url(const struct authcode *ac, int paste, FILE *out)
+{
+	if (paste)
+		fprintf(out,
+		        "\nTo sign in, open this address in a browser, on any machine:\n\n  %s\n\n"
+		        "After the sign-in the browser is sent to %s, a page that will not load "
+		        "unless oktacred listens on that machine: that is expected. Copy the "
+		        "address from the browser's address bar, paste it here (or only its code) "
+		        "and press Enter:\n",
+		        ac->url, ac->redirect_uri);
+	else
+		fprintf(
+		    out,
+		    "\nTo sign in, open this address in a browser on this machine:\n\n  %s\n\n"
+		    "Waiting for the browser to come back to %s (Ctrl-C to cancel)...\n"
+		    "(If Okta says the redirect URI is not allowed, add it to the app's sign-in "
+		    "redirect URIs.)\n",
+		    ac->url, ac->redirect_uri);
+	fflush(out);
+}
+
+/* Where the paste is read: the terminal the person sees the prompt on (stdin when it is
+ * one; /dev/tty when the prompt went there), else stdin. *opened: a descriptor to close. */
+static int paste_fd(FILE *out, int *opened)
+{
+	*opened = -1;
+	if (!isatty(STDIN_FILENO) && out != stderr && term_is_tty(out)) {
+		*opened = open("/dev/tty", O_RDONLY | O_NOCTTY | O_CLOEXEC);
+		if (*opened >= 0)
+			return *opened;
+	}
+	return STDIN_FILENO;
+}
+
+/* The authorization code flow (browser or paste) up to its tokens, and the nonce their ID
+ * token must carry. Signals are deferred on return 0 (sig_defer): the code is spent. */
+static int run_authcode(const struct provider_cfg *p, const struct login_opts *o, FILE *out,
+                        int paste, struct tokens **t, char **nonce, okc_err *err)
+{
+	struct authcode ac;
+	struct loopback lb = {{-1, -1}};
+	const char *redirect = config_provider_string(p, "redirect_uri");
+	long long deadline = now_mono_ms() + AUTHCODE_DEADLINE_S * 1000;
+	char *code = NULL;
+	int rc, fd, opened;
+
+	if (authcode_start(p, redirect ? redirect : AUTHCODE_DEFAULT_REDIRECT, &ac, err) < 0)
+		return -1;
+	/* Listening before the address is shown: a busy port is said at once. */
+	if (!paste && authcode_listen(p, &ac, &lb, err) < 0) {
+		authcode_free(&ac);
+		return -1;
+	}
+	show_url(&ac, paste, out);
+	if (paste) {
+		fd = paste_fd(out, &opened);
+		rc = authcode_read_paste(&ac, fd, deadline, &code, err);
+		if (opened >= 0)
+			close(opened);
+	} else {
+		if (!o->no_browser && browser_open(ac.url) == 0)
+			log_verbose("opened the sign-in page in a browser");
+		rc = authcode_wait_browser(&ac, &lb, deadline, &code, err);
+	}
+	loopback_close(&lb);
+	if (rc == 0) {
+		sig_defer(1);
+		rc = authcode_exchange(p, &ac, code, t, err);
+		if (rc < 0)
+			sig_defer(0);
+	}
+	free_secret(code);
+	if (rc == 0)
+		*nonce = xstrdup(ac.nonce);
+	authcode_free(&ac);
+	return rc;
+}
+
+static int run_device(const struct provider_cfg *p, const struct login_opts *o, FILE *out,
+                      struct device_auth *da, struct tokens **t, okc_err *err)
+{
+	struct countdown cd;
+	int rc;
+
+	show_code(da, o->no_qr, out);
+	open_browser(da, o->no_browser, out);
+	countdown_start(&cd, out, da->expires_in);
+	rc = device_flow_poll(p, da, countdown_tick, &cd, t, err);
+	countdown_end(&cd);
+	device_auth_free(da);
+	return rc;
+}
+
 int login_interactive(const struct provider_cfg *p, const struct login_opts *o, okc_err *err)
 {
 	struct device_auth da;
 	struct tokens *t = NULL;
 	struct lock lk = LOCK_INIT;
-	struct countdown cd;
+	char *nonce = NULL;
 	FILE *out = o->out ? o->out : term_user_stream();
 	okc_err derr;
-	int rc;
+	enum flow flow;
+	int rc, started;
 
 	if (!o->force) {
 		rc = existing_session(p, err);
@@ -291,30 +445,41 @@ int login_interactive(const struct provider_cfg *p, const struct login_opts *o, 
 	 * person. */
 	if (cache_check_writable(p, err) < 0)
 		return -1;
-	if (device_flow_start(p, &da, err) < 0)
+	if (choose_flow(p, o, out, &da, &started, &flow, err) < 0)
 		return -1;
-	show_code(&da, o->no_qr, out);
-	open_browser(&da, o->no_browser, out);
-	countdown_start(&cd, out, da.expires_in);
-	rc = device_flow_poll(p, &da, countdown_tick, &cd, &t, err);
-	countdown_end(&cd);
-	device_auth_free(&da);
+	if (flow == FLOW_DEVICE) {
+		if (!started && device_flow_start(p, &da, err) < 0)
+			return -1;
+		rc = run_device(p, o, out, &da, &t, err);
+		if (rc == 0)
+			sig_defer(1);
+	} else {
+		rc = run_authcode(p, o, out, flow == FLOW_PASTE, &t, &nonce, err);
+	}
 	if (rc < 0)
 		return -1;
+	/* From the token answer until it is saved, a signal waits: the grant is spent. */
+	free(t->flow);
+	t->flow = xstrdup(flow_names[flow]);
 	rc = cache_lock(p, &lk, err);
 	/* OIDC Core 3.1.3.7: the ID token is checked before anything is saved (the JWKS
 	 * cache is written under the lock). */
 	if (rc == 0 && t->id_token)
-		rc = idtoken_verify(p, t->id_token, NULL, err);
+		rc = idtoken_verify_nonce(p, t->id_token, nonce, NULL, err);
 	if (rc == 0)
 		rc = cache_save(p, t, err);
 	lock_release(&lk);
+	sig_defer(0);
+	free(nonce);
 	if (rc == 0) {
 		/* After the provider's lock is released: the lock order is identity, then
 		 * provider. */
 		if (o->session_changed && o->session_changed(p, t->session, &derr) < 0)
 			log_warn("%s", derr.msg);
 		show_result(p, t, o->next, out);
+		if (sig_interrupted())
+			rc = okc_fail(err, OKC_EXIT_INTERRUPTED,
+			              "login interrupted (after its tokens were saved)");
 	}
 	tokens_free(t);
 	return rc;

@@ -27,6 +27,7 @@ int oauth_endpoints_for(const struct provider_cfg *p, struct oauth_endpoints *ou
 		out->issuer = xasprintf("%s/oauth2/%s", p->org_url, as);
 		base = xasprintf("%s/oauth2/%s/v1", p->org_url, as);
 	}
+	out->authorize = xasprintf("%s/authorize", base);
 	out->device_authorize = xasprintf("%s/device/authorize", base);
 	out->token = xasprintf("%s/token", base);
 	out->revoke = xasprintf("%s/revoke", base);
@@ -41,6 +42,7 @@ void oauth_endpoints_free(struct oauth_endpoints *e)
 	if (!e)
 		return;
 	free(e->issuer);
+	free(e->authorize);
 	free(e->device_authorize);
 	free(e->token);
 	free(e->revoke);
@@ -213,8 +215,9 @@ static int post_form(const struct provider_cfg *p, const char *url, const struct
 	if (resp.status == 404) {
 		/* Every URL is org_url's and authorization_server's: one of them is wrong. */
 		if (okta)
-			okc_fail(err, OKC_EXIT_USAGE, "%s: not found (HTTP 404): %s (%s)", host,
-			         oerr->description, oerr->error);
+			okc_fail(err, OKC_EXIT_USAGE, "%s: HTTP 404: %s (%s)", host,
+			         oerr->description,
+			         oerr->error); /* Okta's summary says "Not found: ..." */
 		else
 			okc_fail(err, OKC_EXIT_USAGE, "%s: not found (HTTP 404, %s): \"%s\"", host,
 			         ctype, excerpt);

@@ -45,6 +45,7 @@ static const struct string_field {
     {"authorization_server", FIELD_TEXT, offsetof(struct tokens, authorization_server)},
     {"scopes", FIELD_TEXT, offsetof(struct tokens, scopes)},
     {"session", FIELD_TOKEN, offsetof(struct tokens, session)},
+    {"flow", FIELD_TEXT, offsetof(struct tokens, flow)},
 };
 #define ANSWER_STRINGS 5
 
@@ -95,6 +96,7 @@ void tokens_free(struct tokens *t)
 	free(t->authorization_server);
 	free(t->scopes);
 	free(t->session);
+	free(t->flow);
 	wipe(t, sizeof(*t));
 	free(t);
 }
@@ -188,6 +190,7 @@ int tokens_to_json(const struct tokens *t, int with_secrets, struct buf *out)
 	json_add_string(root, "authorization_server", t->authorization_server);
 	json_add_string(root, "scopes", t->scopes);
 	json_add_string(root, "session", t->session);
+	json_add_string(root, "flow", t->flow);
 	if (t->session_started_at)
 		json_add_time(root, "session_started_at", t->session_started_at);
 	json_print_secret(root, out);
@@ -259,6 +262,8 @@ out:
 
 void tokens_continue_session(struct tokens *fresh, const struct tokens *old)
 {
+	if (!fresh->flow && old && old->flow)
+		fresh->flow = xstrdup(old->flow);
 	if (!fresh->session && old && old->session) {
 		fresh->session = xstrdup(old->session);
 		fresh->session_started_at =

@@ -766,7 +766,8 @@ static int type_has_key(int t, const char *name)
 static const struct config_kind *find_kind(int t, const char *name)
 {
 	for (const struct config_kind *const *k = sections[t].kinds; *k; k++)
-		if (strcmp((*k)->name, name) == 0)
+		if (strcmp((*k)->name, name) == 0 ||
+		    ((*k)->alias && strcmp((*k)->alias, name) == 0))
 			return *k;
 	return NULL;
 }
@@ -1642,10 +1643,10 @@ static void check_file_key(struct config_ctx *c, const void *section, const stru
 		config_fail_at(c, line, "%s %s: not a regular file", k->name, path);
 		return;
 	}
-	if (st.st_uid != geteuid()) {
+	if (st.st_uid != my_euid()) {
 		config_fail_at(c, line, "%s %s: is owned by another user (uid %ld)", k->name, path,
 		               (long)st.st_uid);
-		config_hint(c, "run: chown %ld %s", (long)geteuid(),
+		config_hint(c, "run: chown %ld %s", (long)my_euid(),
 		            shell_quoted(path, q, sizeof(q)));
 		return;
 	}
@@ -1799,11 +1800,11 @@ static int read_config_file(const char *path, char **data, size_t *len, struct s
 		okc_fail(err, OKC_EXIT_USAGE, "%s: not a regular file", path);
 		goto fail;
 	}
-	if (st->st_uid != geteuid()) {
+	if (st->st_uid != my_euid()) {
 		okc_fail(err, OKC_EXIT_FAIL, "%s: is owned by another user (uid %ld)", path,
 		         (long)st->st_uid);
 		okc_hint(err, "it must be yours and not writable by others: run: chown %ld %s",
-		         (long)geteuid(), shell_quoted(path, q, sizeof(q)));
+		         (long)my_euid(), shell_quoted(path, q, sizeof(q)));
 		goto fail;
 	}
 	if (st->st_mode & (S_IWGRP | S_IWOTH)) {

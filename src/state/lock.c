@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -147,16 +148,29 @@ static int wait_for_lock(int fd, const char *path, long timeout_ms, okc_err *err
 #endif
 }
 
-int lock_acquire(struct lock *l, const char *dir, long timeout_ms, okc_err *err)
+/* Whether the file fd has locked is still path: lock_remove unlinks a lock file while
+ * holding it, and whoever was waiting on that file then holds a lock nobody else sees. */
+static int still_there(int fd, const char *path)
+{
+	struct stat a, b;
+
+	return fstat(fd, &a) == 0 && lstat(path, &b) == 0 && a.st_dev == b.st_dev &&
+	       a.st_ino == b.st_ino;
+}
+
+/* One try: 0 with the lock held, OKC_NOENT when dir is gone or the file locked was removed
+ * meanwhile (lock_remove), -1 on failure. */
+static int acquire_once(struct lock *l, const char *dir, long timeout_ms, okc_err *err)
 {
 	char *path = paths_join(dir, ".lock");
 	int fd;
 
-	l->fd = -1;
-	if (timeout_ms <= 0)
-		timeout_ms = LOCK_DEFAULT_TIMEOUT_MS;
 	/* O_NONBLOCK only so that a FIFO planted here cannot hang the open. */
 	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0600);
+	if (fd < 0 && errno == ENOENT) {
+		free(path);
+		return OKC_NOENT;
+	}
 	if (fd < 0) {
 		if (errno == ELOOP)
 			okc_fail(err, OKC_EXIT_FAIL,
@@ -173,6 +187,11 @@ int lock_acquire(struct lock *l, const char *dir, long timeout_ms, okc_err *err)
 		free(path);
 		return -1;
 	}
+	if (!still_there(fd, path)) {
+		close(fd);
+		free(path);
+		return OKC_NOENT;
+	}
 	free(path);
 	l->fd = fd;
 	/* Every write in dir happens under this lock: a temporary file there now is one that
@@ -181,13 +200,55 @@ int lock_acquire(struct lock *l, const char *dir, long timeout_ms, okc_err *err)
 	return 0;
 }
 
+int lock_acquire(struct lock *l, const char *dir, long timeout_ms, okc_err *err)
+{
+	int rc, tries;
+
+	l->fd = -1;
+	if (timeout_ms <= 0)
+		timeout_ms = LOCK_DEFAULT_TIMEOUT_MS;
+	/* The file locked was removed: lock the one there now, if dir is still there. */
+	for (tries = 0; (rc = acquire_once(l, dir, timeout_ms, err)) == OKC_NOENT && tries < 100;
+	     tries++) {
+		struct stat st;
+
+		if (lstat(dir, &st) < 0)
+			return OKC_NOENT;
+	}
+	if (rc == OKC_NOENT)
+		return okc_fail(err, OKC_EXIT_FAIL, "cannot lock %s/.lock: it keeps being removed",
+		                dir);
+	return rc;
+}
+
 int lock_acquire_in(struct lock *l, const char *root, const char *dir, long timeout_ms,
                     okc_err *err)
 {
+	int rc, tries = 0;
+
 	l->fd = -1;
-	if (store_ensure_dir(root, dir, err) < 0)
-		return -1;
-	return lock_acquire(l, dir, timeout_ms, err);
+	/* dir removed by lock_remove while we waited: made again, and locked again. */
+	do {
+		if (store_ensure_dir(root, dir, err) < 0)
+			return -1;
+		rc = lock_acquire(l, dir, timeout_ms, err);
+	} while (rc == OKC_NOENT && ++tries < 100);
+	if (rc == OKC_NOENT)
+		return okc_fail(err, OKC_EXIT_FAIL, "cannot lock %s/.lock: it keeps being removed",
+		                dir);
+	return rc;
+}
+
+int lock_remove(struct lock *l, const char *dir)
+{
+	char *path = paths_join(dir, ".lock");
+	int rc = -1;
+
+	if (l->fd >= 0 && still_there(l->fd, path) && unlink(path) == 0)
+		rc = rmdir(dir) == 0 ? 0 : OKC_NOENT;
+	free(path);
+	lock_release(l);
+	return rc;
 }
 
 void lock_release(struct lock *l)

@@ -74,9 +74,9 @@ static int check_stat(const char *path, const struct stat *st, int what, okc_err
 		return okc_fail(err, OKC_EXIT_FAIL, "%s is not a directory", path);
 	if (!want_dir && !S_ISREG(st->st_mode))
 		return okc_fail(err, OKC_EXIT_FAIL, "%s is not a regular file", path);
-	if (st->st_uid != geteuid())
+	if (st->st_uid != my_euid())
 		return okc_fail(err, OKC_EXIT_FAIL, "%s is owned by uid %ld, not you (uid %ld)",
-		                path, (long)st->st_uid, (long)geteuid());
+		                path, (long)st->st_uid, (long)my_euid());
 	if (st->st_mode & refused) {
 		okc_fail(err, OKC_EXIT_FAIL, "%s has mode %04o%s", path,
 		         (unsigned)(st->st_mode & 07777),
@@ -165,7 +165,7 @@ static int ensure_one(const char *path, int is_root, okc_err *err)
 		return okc_fail(err, OKC_EXIT_FAIL, "cannot read %s: %s", path, strerror(errno));
 	/* A umask such as 0277 would leave our own directory unwritable: we made it, so we
 	 * set its mode to exactly 0700. Nothing else can reach into the 0700 parent. */
-	if (created && S_ISDIR(st.st_mode) && st.st_uid == geteuid() &&
+	if (created && S_ISDIR(st.st_mode) && st.st_uid == my_euid() &&
 	    (st.st_mode & 07777) != 0700) {
 		if (chmod(path, 0700) < 0)
 			return okc_fail(err, OKC_EXIT_FAIL, "cannot chmod %s: %s", path,
@@ -477,6 +477,22 @@ int store_remove(const char *dir, const char *name, okc_err *err)
 	return rc;
 }
 
+int store_dir_only(const char *dir, const char *name)
+{
+	struct dirent *de;
+	DIR *d = opendir(dir);
+	int only = 1;
+
+	if (!d)
+		return 0;
+	while (only && (de = readdir(d)))
+		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0 &&
+		    strcmp(de->d_name, name) != 0)
+			only = 0;
+	closedir(d);
+	return only;
+}
+
 /* ".NAME.XXXXXX" as create_temp makes them. */
 static int is_temp_name(const char *n)
 {
@@ -508,7 +524,7 @@ int store_remove_temps(const char *dir)
 		path = paths_join(dir, de->d_name);
 		/* Only our own regular files; a link is removed, never followed. */
 		if (lstat(path, &st) == 0 && (S_ISREG(st.st_mode) || S_ISLNK(st.st_mode)) &&
-		    st.st_uid == geteuid() && unlink(path) == 0) {
+		    st.st_uid == my_euid() && unlink(path) == 0) {
 			log_verbose("removed %s, left by an interrupted write", path);
 			n++;
 		}

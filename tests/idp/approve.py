@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""Approve (or deny) a device login on the test identity provider, as a person would.
+"""Approve (or deny) a device login on the test identity provider, as a person would; or
+sign in through an authorization code flow's pages (sign_in).
 
 Drives http://127.0.0.1:N/activate with plain HTTP: GET the page, parse its forms
 with html.parser, POST them with cookies, follow redirects. Standard library only.
@@ -11,6 +12,8 @@ Library use:
     from approve import approve
     approve(base, user_code)                    # alice approves
     approve(base, user_code, deny=True)         # the person clicks "Deny"
+    sign_in(authorize_url, "http://127.0.0.1:8000/callback")
+                                                # the address the browser is sent back to
 """
 
 import argparse
@@ -21,7 +24,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
-__all__ = ["approve", "ApproveError", "PASSWORDS"]
+__all__ = ["approve", "sign_in", "ApproveError", "PASSWORDS"]
 
 # The test users (see server.js).
 PASSWORDS = {"alice": "correct horse", "bob": "battery staple"}
@@ -105,12 +108,33 @@ class _PageParser(html.parser.HTMLParser):
             self._button[2] += data
 
 
+class _Arrived(Exception):
+    """The browser was sent to the redirect URI: where, instead of following it."""
+
+    def __init__(self, url):
+        super().__init__(url)
+        self.url = url
+
+
+class _StopAt(urllib.request.HTTPRedirectHandler):
+    """Follows redirects, except to an address that starts with one of stop_at."""
+
+    def __init__(self, stop_at):
+        super().__init__()
+        self.stop_at = stop_at
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        if any(newurl.startswith(p) for p in self.stop_at):
+            raise _Arrived(newurl)
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
 class _Browser:
-    def __init__(self, timeout):
+    def __init__(self, timeout, stop_at=()):
         self.jar = http.cookiejar.CookieJar()
         self.opener = urllib.request.build_opener(
             urllib.request.HTTPCookieProcessor(self.jar),
-            urllib.request.HTTPRedirectHandler(),
+            _StopAt(stop_at),
             urllib.request.ProxyHandler({}),  # never through a proxy: loopback only
         )
         self.timeout = timeout
@@ -216,6 +240,41 @@ def approve(base, user_code, username="alice", password=None, deny=False, timeou
         resp = _submit(browser, url, form, button, overrides)
         status, url, page, text = resp
     raise ApproveError(f"too many steps; requests: {browser.trail}")
+
+
+def sign_in(authorize_url, redirect_uri, username="alice", password=None, deny=False,
+            timeout=10.0):
+    """Open authorize_url (an authorization code flow's address) as a browser would, sign
+    in on the login page (deny=True: click "Cancel" there), and return the address the
+    identity provider sends the browser to (redirect_uri?code=...&state=... or
+    ?error=access_denied...), without opening it. Both loopback spellings of
+    redirect_uri's host count. Raises ApproveError when a page is not as expected."""
+    if password is None:
+        password = PASSWORDS.get(username, "")
+    alt = {"localhost": "127.0.0.1", "127.0.0.1": "localhost"}
+    parts = urllib.parse.urlsplit(redirect_uri)
+    stops = [redirect_uri]
+    if parts.hostname in alt:
+        stops.append(redirect_uri.replace(parts.hostname, alt[parts.hostname], 1))
+    browser = _Browser(timeout, stop_at=stops)
+    try:
+        status, url, page, text = browser.request("GET", authorize_url)
+        for _ in range(MAX_STEPS):
+            if page.error:
+                kind, msg = page.error
+                raise ApproveError(f"{url}: HTTP {status}, error {kind}: {msg}")
+            forms = {f.id: f for f in page.forms}
+            if "login-form" not in forms:
+                raise ApproveError(
+                    f"unexpected page at {url} (HTTP {status}, title {page.title.strip()!r}): "
+                    f"{text[:300]!r}")
+            form = forms["login-form"]
+            button = _find_button(form, "cancel" if deny else "login")
+            status, url, page, text = _submit(
+                browser, url, form, button, {"username": username, "password": password})
+        raise ApproveError(f"too many steps; requests: {browser.trail}")
+    except _Arrived as arrived:
+        return arrived.url
 
 
 def main(argv=None):

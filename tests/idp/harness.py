@@ -199,6 +199,22 @@ class IdP(NodeServer):
         jwks={"keys": [public_jwk]})."""
         return self._control("POST", "client", {"server": server, **metadata})
 
+    def add_browser_client(self, port, client_id=None, server="both"):
+        """Register a public native client for the authorization code flow with PKCE whose
+        sign-in redirect URIs are http://localhost:PORT/callback and
+        http://127.0.0.1:PORT/callback (compared exactly, as Okta does), with the device
+        grant and refresh tokens too. Returns its client id (default 0oa-test-web-PORT)."""
+        client_id = client_id or "0oa-test-web-%d" % port
+        self.add_client(
+            server=server, client_id=client_id, client_name="oktacred test (browser)",
+            application_type="native", token_endpoint_auth_method="none",
+            grant_types=["urn:ietf:params:oauth:grant-type:device_code",
+                         "authorization_code", "refresh_token"],
+            response_types=["code"],
+            redirect_uris=["http://localhost:%d/callback" % port,
+                           "http://127.0.0.1:%d/callback" % port])
+        return client_id
+
     def add_service_client(self, client_id, public_jwk, server="org", scope=None, **metadata):
         """Register a service account: private_key_jwt, client_credentials, the one
         public key public_jwk (a dict: kty/n/e or kty/crv/x/y, kid; see jwk_from_pem).

@@ -76,9 +76,12 @@ const CLIENTS = [
     client_name: 'oktacred test (native)',
     application_type: 'native',
     token_endpoint_auth_method: 'none',
-    grant_types: [DEVICE_GRANT, 'refresh_token'],
-    response_types: [],
-    redirect_uris: [],
+    // The authorization code grant (with PKCE: required of public clients, as Okta does)
+    // for oktacred's default redirect URI; tests that listen elsewhere register a client
+    // with their own port (harness.py's add_browser_client()).
+    grant_types: [DEVICE_GRANT, 'authorization_code', 'refresh_token'],
+    response_types: ['code'],
+    redirect_uris: ['http://localhost:8000/callback', 'http://127.0.0.1:8000/callback'],
   },
   {
     client_id: '0oa-test-secret',
@@ -127,17 +130,21 @@ const DEFAULT_SETTINGS = Object.freeze({
   poll_error: null, // an OAuth error code: device-code polls answer it (e.g. invalid_client)
   jwks_max_age: 3600, // Cache-Control: max-age of the keys endpoints' answers
   id_token_fault: null, // every ID token issued is made invalid this way (ID_TOKEN_FAULTS)
+  // The device authorization endpoint answers unauthorized_client, as Okta does for an app
+  // whose Device Authorization grant is off (the discovery document still lists it).
+  refuse_device_grant: false,
 });
 
 // What id_token_fault can do to the ID token of a token answer (login or refresh):
 //   foreign_key  signed by a key that is not in the JWKS, under the JWKS key's kid
 //   unknown_kid  signed by a key that is not in the JWKS, under a kid that is not either
 //   wrong_aud    aud another client;  wrong_iss  iss the other authorization server
-//   wrong_azp    azp another client;  expired    exp 10 minutes ago
+//   wrong_azp    azp another client;  wrong_nonce  nonce another login's
+//   expired    exp 10 minutes ago
 //   future_iat   issued 10 minutes from now;  alg_none  "alg": "none", no signature
 //   alg_hs256    HMAC-signed with the client id as the secret
 const ID_TOKEN_FAULTS = new Set(['foreign_key', 'unknown_kid', 'wrong_aud', 'wrong_iss', 'wrong_azp',
-  'expired', 'future_iat', 'alg_none', 'alg_hs256']);
+  'wrong_nonce', 'expired', 'future_iat', 'alg_none', 'alg_hs256']);
 
 // X-Rate-Limit-* values when rate_limit is off (counted, never enforced).
 const DEFAULT_RATE = Object.freeze({ limit: 600, window_s: 60 });
@@ -416,7 +423,8 @@ function buildProvider(server, base) {
       Session: 24 * 3600,
       Grant: 30 * 24 * 3600,
     },
-    pkce: { required: () => false },
+    // Okta requires PKCE of public clients (native apps) and takes S256 only.
+    pkce: { required: (ctx, client) => client.tokenEndpointAuthMethod === 'none' },
     responseTypes: ['code'],
     enabledJWA: { clientAuthSigningAlgValues: CLIENT_AUTH_ALGS },
     // oidc-provider accepts the issuer, the token endpoint or the endpoint called as
@@ -439,6 +447,12 @@ function buildProvider(server, base) {
 
   const provider = new Provider(issuer, configuration);
   provider.proxy = false;
+  // Okta compares a redirect URI exactly with those registered, port included
+  // (oidc-provider, following RFC 8252 7.3, would let a native app's loopback URI take
+  // any port).
+  provider.Client.prototype.redirectUriAllowed = function exactRedirect(value) {
+    return this.redirectUris.includes(value);
+  };
 
   // Runs before the provider's own routes, inside its Koa app.
   provider.use(async (ctx, next) => {
@@ -532,6 +546,7 @@ async function reissueIdToken(server, idToken) {
     case 'wrong_aud': payload.aud = '0oa-someone-else'; break;
     case 'wrong_iss': payload.iss = server.name === 'org' ? `${BASE}/oauth2/default` : BASE; break;
     case 'wrong_azp': payload.azp = '0oa-someone-else'; break;
+    case 'wrong_nonce': payload.nonce = 'the-nonce-of-another-login'; break;
     case 'expired': payload.iat = now - 3600; payload.exp = now - 600; break;
     case 'future_iat': payload.iat = now + 600; payload.exp = now + 4200; break;
     case 'alg_none': alg = 'none'; break;
@@ -740,6 +755,11 @@ function applySettings(obj) {
     if (k === 'poll_error') {
       if (v !== null && !(typeof v === 'string' && /^[a-z_]{1,64}$/.test(v))) throw new Error('poll_error must be null or an OAuth error code');
       next.poll_error = v;
+      continue;
+    }
+    if (k === 'refuse_device_grant') {
+      if (typeof v !== 'boolean') throw new Error('refuse_device_grant must be true or false');
+      next.refuse_device_grant = v;
       continue;
     }
     if (k === 'id_token_fault') {
@@ -1221,6 +1241,14 @@ async function handle(req, res) {
     }
   }
 
+  if (cls && cls.endpoint === 'device' && settings.refuse_device_grant) {
+    sendJson(res, 400, {
+      error: 'unauthorized_client',
+      error_description: 'The client is not authorized to use the provided grant type. Configured grant types: [authorization_code, refresh_token].',
+    });
+    return;
+  }
+
   if (cls && (cls.endpoint === 'device' || cls.endpoint === 'token') && params.scope) {
     const unknown = params.scope.split(/\s+/).filter((s) => s && !cls.server.scopes.includes(s));
     if (unknown.length) {
@@ -1242,6 +1270,16 @@ async function handle(req, res) {
   }
 
   const server = serverFor(pathname);
+  if (req.method === 'GET' && pathname === `${server.mount}${server.routePrefix}/authorize`) {
+    // Okta issues a refresh token to an authorization code login that asks for
+    // offline_access; oidc-provider only when the request also says prompt=consent
+    // (consent is implied here: see handleInteraction).
+    const q = url.searchParams;
+    if ((q.get('scope') || '').split(' ').includes('offline_access') && !q.has('prompt')) {
+      q.set('prompt', 'consent');
+      req.url = `${pathname}?${q.toString()}`;
+    }
+  }
   if (server.mount) {
     req.originalUrl = req.url;
     req.url = req.url.slice(server.mount.length) || '/';

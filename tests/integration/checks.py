@@ -92,6 +92,36 @@ def without_lock(snap):
             if v[0] != "dir" and os.path.basename(k) != ".lock"}
 
 
+STOP_WORDS = {"a", "an", "the", "of", "to", "at", "in", "on", "is", "for", "and", "or",
+              "not", "no", "by", "with", "from", "as", "it", "its", "be"}
+
+
+def repeated_phrase(line):
+    """A phrase said twice in line, or None: three words in a row, or two that are not both
+    small words ("cannot reach X: cannot reach X: ...", "Couldn't connect to server (...:
+    Couldn't connect to server)"). Quoted server text (an excerpt of an answer, from its
+    first quote to the last) and the redaction markers are left out: the server's to repeat."""
+    line = re.sub(r'".*"', " ", line.replace("<redacted>", " "))
+    words = re.findall(r"[a-z0-9][a-z0-9'._/-]*", line.lower())
+    words = [w.rstrip(".") for w in words]
+    seen = set()
+    for n in (3, 2):
+        for i in range(len(words) - n + 1):
+            gram = tuple(words[i:i + n])
+            if n == 2 and all(w in STOP_WORDS for w in gram):
+                continue
+            if gram in seen:
+                return " ".join(gram)
+            seen.add(gram)
+    return None
+
+
+def assert_says_once(line):
+    """Messages say a thing once: each layer adds context once."""
+    again = repeated_phrase(line)
+    assert again is None, "%r said twice in %r" % (again, line)
+
+
 def assert_one_clear_line(r, *needles, hint=None):
     """The failure contract: nothing on stdout; on stderr one line "oktacred: what: why"
     (plus at most one hint line), printable, containing every needle (case-insensitive)."""
@@ -105,6 +135,7 @@ def assert_one_clear_line(r, *needles, hint=None):
         "control characters reached the terminal: %r" % r.stderr
     for n in needles:
         assert n.lower() in lines[0].lower(), (n, r.stderr)
+    assert_says_once(lines[0])
     if hint is not None:
         assert len(lines) == 2 and hint.lower() in lines[1].lower(), r.stderr
     return lines[0]

@@ -19,7 +19,8 @@ private keys, client assertions, AWS secret keys and session tokens. Found by:
   PEM keys under the test's directory and in the environment given to oktacred;
 - hash: device codes, by the sha256 prefix the identity provider logs (device_code_hash);
 - shape: any JWT (an ID token, a JWT access token, a client assertion), and any word of
-  exactly 43 base64url characters (the test provider's opaque tokens and codes).
+  exactly 43 base64url characters (the test provider's opaque tokens and codes), but for
+  the PKCE code_challenge of an authorization URL (public by design).
 
 Where a secret may appear: nowhere on stderr; on stdout only for commands whose job is to
 print one (token, env, credential-process, credential, exec: the child's output) and then only access
@@ -42,6 +43,9 @@ PRINTING_COMMANDS = {"token", "env", "credential-process", "credential", "exec"}
 JWT_RE = re.compile(rb"eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*")
 OPAQUE_RE = re.compile(rb"(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{43}(?![A-Za-z0-9_=-])")
 WORD_RE = re.compile(rb"[A-Za-z0-9_.~+/=-]{16,}")
+# The PKCE code challenge of the authorization URL the browser and paste flows print: 43
+# base64url characters too, but a SHA-256 of the verifier, made to travel in the open.
+PUBLIC_43 = b"code_challenge="
 MIN_SECRET = 16  # shorter "tokens" are test fakes like "abc": too short to search for
 
 # Values of these keys are secrets; the first set may be printed by a printing command.
@@ -160,6 +164,8 @@ def scan(argv, stdout, stderr, found):
         if not may_print:
             for m in OPAQUE_RE.finditer(data):
                 w = m.group(0)
+                if data[max(0, m.start() - len(PUBLIC_43)):m.start()] == PUBLIC_43:
+                    continue
                 leaks.append("%s: %s holds a token-like word (%s...)"
                              % (cmd, name, w[:12].decode()))
         if found["device_hashes"]:

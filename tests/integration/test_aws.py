@@ -793,6 +793,53 @@ def test_logout_deletes_the_derived_credentials(aws):
     assert r.returncode == 3
 
 
+def test_logout_all_sweeps_what_the_configuration_no_longer_names(aws):
+    """A provider taken out of the configuration after a login: logout --all still deletes
+    its session and the AWS credentials obtained through it, and no directory is left
+    behind that holds only a lock (identities', and a provider's that a logout made)."""
+    env = aws
+    assert process(env).returncode == 0
+    assert process(env, "aws-mapped").returncode == 0
+    (env.root / "aws" / "gone-identity").mkdir(mode=0o700)
+    (env.root / "aws" / "gone-identity" / ".lock").touch(mode=0o600)
+    base = env.idp.base
+    env.write_config(
+        "[provider okta-new]\nkind = okta/device-code\n"
+        f"org_url = {base}\nclient_id = {CLIENT_ID}\nauthorization_server = default\n"
+        "scopes = openid profile email groups offline_access\n")
+    assert env.tokens_path().exists() and creds_path(env).exists()
+    r = env.run("logout", "--all")
+    assert r.returncode == 0, r.stderr
+    lines = r.stderr.splitlines()
+    assert "oktacred: okta-new: not logged in" in lines, r.stderr
+    assert "oktacred: okta-oidc: logged out (no longer in the configuration)" in lines
+    for ident in ("aws-dev", "aws-mapped"):
+        assert ("oktacred: %s: deleted the AWS credentials of okta-oidc, no longer in the "
+                "configuration" % ident) in lines, r.stderr
+    assert len(lines) == 4, r.stderr
+    assert not (env.root / "okta" / "okta-oidc").exists()
+    assert not (env.root / "okta" / "okta-new").exists(), "a directory holding only a lock"
+    assert os.listdir(env.root / "aws") == []
+    # Nothing left to sweep: said once.
+    r = env.run("logout", "--all")
+    assert r.returncode == 0 and r.stderr == "oktacred: okta-new: not logged in\n", r.stderr
+
+
+def test_logout_all_leaves_what_it_does_not_know(aws):
+    """A directory under okta/ or aws/ holding a file oktacred did not write keeps it."""
+    env = aws
+    assert process(env).returncode == 0
+    (env.provider_dir() / "notes.txt").write_text("mine\n")
+    (env.root / "aws" / "aws-dev" / "notes.txt").write_text("mine\n")
+    env.write_config("[provider okta-new]\nkind = okta/device-code\n"
+                     f"org_url = {env.idp.base}\nclient_id = {CLIENT_ID}\n"
+                     "scopes = openid offline_access\n")
+    r = env.run("logout", "--all")
+    assert r.returncode == 0, r.stderr
+    assert sorted(os.listdir(env.provider_dir())) == [".lock", "notes.txt"]
+    assert sorted(os.listdir(env.root / "aws" / "aws-dev")) == [".lock", "notes.txt"]
+
+
 def test_status_shows_the_cached_credentials(aws):
     r = aws.run("status", "aws-dev")
     assert "aws-dev: no cached credentials" in r.stdout

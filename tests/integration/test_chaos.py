@@ -154,7 +154,7 @@ class Chaos:
         self.events.append(ev)
         if ev.rc != 0:
             self.problem("login as %s failed: %r %s" % (user, ev, ev.err))
-        elif "as %s@example.com." % user not in ev.err:
+        elif "as %s@example.com;" % user not in ev.err:
             self.problem("login as %s logged in someone else: %r %s" % (user, ev, ev.err))
         return ev
 

@@ -551,10 +551,13 @@ def test_bash_completion(cli, world, helpers):
              ("other-config-after", ["oktacred", "token", "--config", world["other"], ""]),
              ("config-sub", ["oktacred", "config", ""]),
              ("help-cmd", ["oktacred", "help", ""]),
-             ("exec-name", ["oktacred", "exec", ""]),
-             ("exec-after-name", ["oktacred", "exec", "okta-admin", ""]),
+             ("exec-name", ["oktacred", "exec", "okta-"]),
+             ("exec-name-or-cmd", ["oktacred", "exec", "oktacre"]),
+             ("exec-after-name", ["oktacred", "exec", "okta-admin", "oktacre"]),
+             ("exec-no-name", ["oktacred", "exec", "ls", "/tm"]),
+             ("exec-name-arg", ["oktacred", "exec", "okta-admin", "ls", "/tm"]),
              ("exec-cmd", ["oktacred", "exec", "okta-admin", "--", "oktacre"]),
-             ("exec-server", ["oktacred", "exec", "--server", ""]),
+             ("exec-server", ["oktacred", "exec", "--server", "okta-"]),
              ("exec-arg", ["oktacred", "exec", "okta-admin", "--", "ls", "/tm"])]
     for word in sorted(cli.command_words):
         cases.append(("opts-" + word, ["oktacred", word, "--"]))
@@ -574,9 +577,14 @@ def test_bash_completion(cli, world, helpers):
     assert got["other-config-after"] == OTHER_NAMES
     assert got["config-sub"] == {"validate", "list"}
     assert got["help-cmd"] == cli.command_words
-    assert got["exec-name"] == NAMES | {"--"}
-    assert got["exec-after-name"] == {"--"}
-    assert got["exec-server"] == NAMES | {"--"}
+    # exec: NAME or CMD first (a first word that names a section is NAME), then CMD.
+    okta_names = {n for n in NAMES if n.startswith("okta-")}
+    assert okta_names and got["exec-name"] >= okta_names
+    assert got["exec-name-or-cmd"] == {"oktacred"}
+    assert got["exec-after-name"] == {"oktacred"}
+    assert got["exec-no-name"] == {"/tmp"}
+    assert got["exec-name-arg"] == {"/tmp"}
+    assert got["exec-server"] >= okta_names
     # After "--", another command's line: not oktacred's words.
     assert got["exec-cmd"] == {"oktacred"}
     assert got["exec-arg"] == {"/tmp"}
@@ -613,7 +621,9 @@ def test_fish_completion(cli, world):
     global_long = set(cli.global_options)
     lines = ["oktacred ", "oktacred lo", "oktacred env --format ", "oktacred status ",
              "oktacred --config %s status " % world["other"], "oktacred token okta-admin ",
-             "oktacred config ", "oktacred help ", "oktacred exec okta-admin -- oktacre"]
+             "oktacred config ", "oktacred help ", "oktacred exec okta-admin -- oktacre",
+             "oktacred exec okta-admin oktacre", "oktacred exec oktacre",
+             "oktacred exec ls /tm", "oktacred exec okta-admin ls /tm"]
     lines += ["oktacred %s --" % w for w in sorted(cli.command_words)]
     got = fish_complete(world["env"], lines)
     assert got["oktacred "] == cli.command_words
@@ -627,6 +637,10 @@ def test_fish_completion(cli, world):
     assert got["oktacred config "] == {"validate", "list"}
     assert got["oktacred help "] == cli.command_words
     assert got["oktacred exec okta-admin -- oktacre"] == {"oktacred"}
+    assert got["oktacred exec okta-admin oktacre"] == {"oktacred"}
+    assert got["oktacred exec oktacre"] == {"oktacred"}
+    assert got["oktacred exec ls /tm"] == {"/tmp/"}
+    assert got["oktacred exec okta-admin ls /tm"] == {"/tmp/"}
 
 
 # ---- zsh completion ----
@@ -720,6 +734,9 @@ def test_zsh_completion(cli, world):
     assert zsh_complete(env, "oktacred config ") == {"validate", "list"}
     assert zsh_complete(env, "oktacred help ") == cli.command_words
     assert zsh_complete(env, "oktacred exec okta-admin -- oktacre") == {"oktacred"}
+    assert zsh_complete(env, "oktacred exec okta-admin oktacre") == {"oktacred"}
+    assert zsh_complete(env, "oktacred exec oktacre") == {"oktacred"}
+    assert zsh_complete(env, "oktacred exec okta-admin ls /tm") == {"tmp"}  # after "/"
 
 
 # ---- make docs, the man pages, install ----

@@ -201,6 +201,54 @@ def test_exec_without_command_is_a_usage_error(logged_in):
     assert logged_in.run("exec", "okta-admin", "--").returncode == 2
 
 
+def with_second_identity(env):
+    env.write_config(env.config.read_text() +
+                     "\n[identity okta-other]\nkind = okta/api-access\nprovider = okta-oidc\n")
+
+
+def test_exec_without_dashdash(logged_in, tmp_path):
+    """The first word names an identity or a provider: NAME, and the command is the next
+    word; any other word is the command, for the default identity. A name wins over a
+    program of that name; the command's own options are its own."""
+    env = logged_in
+    with_second_identity(env)
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for prog in ("okta-other", "okta-oidc"):
+        (bin_dir / prog).write_text("#!/bin/sh\necho program\n")
+        os.chmod(bin_dir / prog, 0o755)
+    e = {"PATH": "%s:%s" % (bin_dir, env.env["PATH"])}
+    show = 'printf "%s|" "$OKTACRED_IDENTITY" "$@"'
+    for args, want in [
+            (["okta-other", "sh", "-c", show, "sh", "--recursive", "--server", "-x", "--"],
+             "okta-other|--recursive|--server|-x|--|"),
+            (["sh", "-c", show, "sh", "okta-other", "--role"], "okta-admin|okta-other|--role|"),
+            (["okta-other", "--", "sh", "-c", show, "sh", "x"], "okta-other|x|"),
+            (["--", "okta-other"], "program\n"),
+            (["okta-oidc", "okta-other", "x"], "program\n"),
+            (["okta-admin", "okta-other"], "program\n")]:
+        r = env.run("exec", *args, env=e)
+        assert (r.returncode, r.stdout, r.stderr) == (0, want, ""), args
+    r = env.run("exec", "okta-oidc", "printenv", "OKTA_OAUTH2_ACCESS_TOKEN", env=e)
+    assert r.returncode == 0 and r.stdout == env.tokens()["access_token"] + "\n", r.stderr
+
+
+def test_exec_options_before_the_command(logged_in):
+    """exec's own options come before NAME and CMD, or between NAME and "--"; a command
+    that starts with "-" needs "--"."""
+    env = logged_in
+    r = env.run("exec", "-v", "okta-admin", "--debug", "--", "true")
+    assert r.returncode == 0, r.stderr
+    r = env.run("exec", "okta-admin", "-x")
+    assert r.returncode == 2 and "-x" in r.stderr and "--" in r.stderr, r.stderr
+    r = env.run("exec", "okta-admin", "--config", str(env.config), "true")
+    assert r.returncode == 2 and "--config goes before NAME" in r.stderr, r.stderr
+    r = env.run("exec", "--config", str(env.config), "okta-admin", "true")
+    assert r.returncode == 0, r.stderr
+    r = env.run("exec", "--", "-x")
+    assert r.returncode == 127 and "-x: command not found" in r.stderr, r.stderr
+
+
 def test_nested_exec_reads_the_cache(logged_in):
     logged_in.idp.reset()
     r = logged_in.run("exec", "okta-admin", "--", OKTACRED, "exec", "okta-admin", "--",

@@ -13,9 +13,9 @@ import time
 
 import pytest
 
-from conftest import SANITIZER
-from checks import (assert_one_clear_line, real_session, session_json, snapshot,
-                    without_lock, write_session)
+from checks import (assert_one_clear_line, assert_says_once, real_session, session_json,
+                    snapshot, without_lock, write_session)
+from conftest import CLIENT_ID, SANITIZER
 from harness import generate_key, jwk_from_pem
 from tlsserver import Answer, CannedServer, SilentListener, closed_port, make_certs
 
@@ -564,3 +564,63 @@ def test_sts_untrusted_certificate_is_rejected_then_accepted_with_aws_ca_bundle(
         assert j["AccessKeyId"] == "ASIACANNEDCANNED0001"
         [(_, _, _, body)] = srv.posts()
         assert b"Action=AssumeRoleWithWebIdentity" in body
+
+
+# -- each layer adds its context once (issue 15, item 10) ---------------------------------
+
+HTML_500 = b"<html><head><title>500 Internal Server Error</title></head><body>oops</body></html>"
+
+
+def every_caller_at(env, url):
+    """A person's provider, a service account and an AWS identity, each reaching url: the
+    Okta org of the first two, STS of the third (over a live session of the real
+    provider)."""
+    env.write_config(aws_config(env, _At(url)) +
+                     "\n[provider at-url]\nkind = okta/device-code\n"
+                     f"org_url = {url}\nclient_id = {CLIENT_ID}\n"
+                     "authorization_server = default\nscopes = openid offline_access\n"
+                     "\n[provider robot-at-url]\nkind = okta/service-account\n"
+                     f"org_url = {url}\nclient_id = 0oa-robot\nclient_secret = s3cr3t-robot\n"
+                     "authorization_server = default\nscopes = robot.read\n")
+    os.chmod(env.config, 0o600)
+    real_session(env, expired=False)
+    env.idp.reset()
+
+
+SAYS_ONCE_COMMANDS = [("login", "--no-browser", "at-url"), ("token", "robot-at-url"),
+                      ("credential-process", "aws-dev")]
+
+
+@need_aws
+@pytest.mark.parametrize("args", SAYS_ONCE_COMMANDS, ids=lambda a: a[0])
+def test_an_unreachable_server_is_said_once(env, args):
+    """Nothing listens: "cannot reach HOST: why", with no layer saying it again."""
+    port = closed_port()
+    every_caller_at(env, "http://127.0.0.1:%d" % port)
+    r = env.run(*args)
+    assert r.returncode == 4, r.stderr
+    line = assert_one_clear_line(r, "cannot reach 127.0.0.1:%d" % port)
+    assert line.lower().count("cannot reach") == 1
+    assert line.lower().count("connect") <= 1, line
+
+
+@need_aws
+@pytest.mark.parametrize("args", SAYS_ONCE_COMMANDS, ids=lambda a: a[0])
+def test_an_html_500_is_said_once(env, args):
+    with CannedServer() as srv:
+        every_caller_at(env, srv.url)
+        for _ in range(8):
+            srv.answers.append(Answer(500, body=HTML_500, content_type="text/html"))
+        r = env.run(*args)
+    assert r.returncode == 4, r.stderr
+    assert_one_clear_line(r, "127.0.0.1:%d" % srv.port, "500")
+
+
+def test_config_validate_online_says_each_problem_once(env):
+    port = closed_port()
+    env.write_config(env.config.read_text().replace(env.idp.base, "http://127.0.0.1:%d" % port))
+    r = env.run("config", "validate", "--online")
+    assert r.returncode == 4, r.stderr
+    assert r.stdout.startswith("okta-oidc: cannot reach 127.0.0.1:%d" % port), r.stdout
+    for line in r.stdout.splitlines() + r.stderr.splitlines():
+        assert_says_once(line)

@@ -9,6 +9,7 @@ import time
 
 import pytest
 
+from checks import assert_says_once
 from conftest import do_login
 from harness import decode_jwt
 
@@ -141,6 +142,7 @@ def test_unknown_kid_refetches_the_jwks_once_then_refuses(logged_in):
     env.idp.settings(id_token_fault="unknown_kid")
     r = env.run("refresh")
     assert r.returncode == 4 and "no RS256 key with kid" in r.stderr, r.stderr
+    assert_says_once(r.stderr.splitlines()[0])
     assert len(env.idp.keys_log()) == 1
 
 
@@ -150,6 +152,7 @@ def test_a_signature_by_a_foreign_key_needs_no_refetch(logged_in):
     env.idp.settings(id_token_fault="foreign_key")
     r = env.run("refresh")
     assert r.returncode == 4 and "its signature does not verify" in r.stderr, r.stderr
+    assert_says_once(r.stderr.splitlines()[0])
     assert env.idp.keys_log() == [], "the kid is known: the cached key decides"
 
 

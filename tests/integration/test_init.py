@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+from checks import assert_says_once
 from conftest import CLIENT_ID, OKTACRED, Env
 
 
@@ -79,6 +80,7 @@ def test_init_without_the_device_grant_exits_2(fresh):
     r = init(fresh)
     assert r.returncode == 2, r.stderr
     assert "does not advertise the device authorization grant" in r.stderr
+    assert_says_once(r.stderr.splitlines()[0])
     assert not fresh.config.exists()
 
 

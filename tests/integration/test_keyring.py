@@ -155,6 +155,42 @@ def test_login_status_logout_cycle(kenv):
     assert r.returncode == 0 and "not logged in" in r.stderr
 
 
+def test_logout_all_wipes_the_keyring_of_a_provider_no_longer_configured(klogged_in):
+    """The configuration that said token_store = keyring is gone with the provider: logout
+    --all wipes that name's items in the Secret Service as well as its directory."""
+    env = klogged_in
+    assert all(secrets(env).values())
+    env.write_config(
+        "[provider okta-new]\nkind = okta/device-code\n"
+        f"org_url = {env.idp.base}\nclient_id = 0oa-test-native\n"
+        "scopes = openid offline_access\n")
+    r = env.run("logout", "--all")
+    assert r.returncode == 0, r.stderr
+    assert "oktacred: okta-oidc: logged out (no longer in the configuration)" in r.stderr
+    assert secrets(env) == {k: None for k in KINDS}
+    assert not env.provider_dir().exists()
+
+
+def test_logout_all_of_a_keyring_orphan_without_a_secret_service_says_so(klogged_in):
+    """Its tokens.json held no tokens: they were in the keyring, which must be reached to
+    forget them, as for a configured provider's logout."""
+    env = klogged_in
+    env.write_config(
+        "[provider okta-new]\nkind = okta/device-code\n"
+        f"org_url = {env.idp.base}\nclient_id = 0oa-test-native\n"
+        "scopes = openid offline_access\n")
+    r = env.run("logout", "--all", env=NO_BUS)
+    assert r.returncode == 1, r.stderr
+    assert "okta-oidc (no longer in the configuration; its tokens were in the keyring)" \
+        in r.stderr and "Secret Service" in r.stderr, r.stderr
+    assert all(secrets(env).values()), "nothing could be deleted there"
+    r = env.run("logout", "--all")
+    assert r.returncode == 0, r.stderr
+    assert "oktacred: okta-oidc: logged out (no longer in the configuration)" in r.stderr
+    assert secrets(env) == {k: None for k in KINDS}
+    assert not env.provider_dir().exists()
+
+
 def test_refresh_replaces_the_keyring_secrets(klogged_in):
     env = klogged_in
     old = secrets(env)

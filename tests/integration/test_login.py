@@ -222,6 +222,44 @@ def test_debug_trace_redacts_every_secret(env):
     assert "device_code=<redacted>" in err or '"device_code":"<redacted>"' in err.replace(" ", "")
 
 
+def debug_trace(err):
+    return [line for line in err.splitlines() if line.startswith("oktacred: debug:")]
+
+
+def test_debug_trace_hides_the_user_code_everywhere(env):
+    """The user code is hidden in the --debug trace wherever it appears: user_code and
+    verification_uri_complete (whose ?user_code= holds it) alike. The prompt shows it: it
+    is there to be typed."""
+    env.idp.settings(interval=1)
+    rc, out, err = do_login(env, "--debug", "--no-qr")
+    assert rc == 0, err
+    code = re.search(r"enter the code (\S+)", err).group(1)
+    answer = [line for line in debug_trace(err) if '"user_code":' in line]
+    assert len(answer) == 1, err
+    assert '"user_code":"<redacted>"' in answer[0]
+    assert '"verification_uri_complete":"<redacted>"' in answer[0]
+    assert not [line for line in debug_trace(err) if code in line or "user_code=" in line]
+    assert len([line for line in err.splitlines() if code in line]) == 2, err
+
+
+def test_debug_trace_hides_the_user_code_in_any_value(env):
+    """A server that puts the code in verification_uri too: hidden there as well."""
+    code = "WDJBMJHT"
+    env.idp.fault(path="/oauth2/default/v1/device/authorize", status=200, body=json.dumps({
+        "device_code": "d" * 43, "user_code": code, "expires_in": 600, "interval": 1,
+        "verification_uri": env.idp.base + "/activate?user_code=" + code}),
+        headers={"Content-Type": "application/json"})
+    login = Login(env.start("--debug", "login", "--no-browser", "--no-qr"))
+    try:
+        login.wait_for_code()
+    finally:
+        login.kill()
+    trace = debug_trace(login.err.decode())
+    assert any('"verification_uri":"%s/activate?user_code=<redacted>"' % env.idp.base in line
+               for line in trace), trace
+    assert not [line for line in trace if code in line]
+
+
 @pytest.mark.parametrize("error,code", [
     ("invalid_client", 2), ("unauthorized_client", 2), ("invalid_grant", 1)])
 def test_poll_errors_other_than_denial_are_not_exit_5(env, error, code):

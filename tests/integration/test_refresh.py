@@ -162,6 +162,18 @@ def test_logout_revoke_kills_the_refresh_token(logged_in):
     assert any(e["endpoint"] == "revoke" for e in env.idp.log())
     status, body = env.idp.refresh(rt)
     assert status == 400 and body["error"] == "invalid_grant"
+    # Said, not only done; a plain logout says nothing of the kind.
+    assert r.stderr.splitlines() == [
+        "oktacred: okta-oidc: revoked the refresh and access tokens at %s/oauth2/default"
+        % env.idp.base,
+        "oktacred: okta-oidc: logged out"], r.stderr
+
+
+def test_logout_without_revoke_says_nothing_was_revoked(logged_in):
+    r = logged_in.run("logout")
+    assert r.returncode == 0, r.stderr
+    assert r.stderr == "oktacred: okta-oidc: logged out\n"
+    assert not [e for e in logged_in.idp.log() if e["endpoint"] == "revoke"]
 
 
 def test_kill_during_refresh_never_loses_the_session(logged_in):

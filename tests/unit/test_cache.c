@@ -4,14 +4,18 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "oktacred/buf.h"
 #include "oktacred/cache.h"
 #include "oktacred/config.h"
+#include "oktacred/lock.h"
 #include "oktacred/provider.h"
 #include "oktacred/paths.h"
 #include "oktacred/store.h"
@@ -315,6 +319,88 @@ Test(cache, lock_creates_dir_and_locks)
 	lock_release(&l);
 	cr_assert_eq(lock_acquire(&other, pdir, 50, &err), 0, "%s", err.msg);
 	lock_release(&other);
+	free(lockfile);
+}
+
+/* Whether process pid has path open (/proc/PID/fd). */
+static int has_open(pid_t pid, const char *path)
+{
+	char fds[64], link[PATH_MAX], *fd;
+	struct dirent *de;
+	DIR *d;
+	int found = 0;
+
+	snprintf(fds, sizeof(fds), "/proc/%d/fd", (int)pid);
+	d = opendir(fds);
+	while (d && !found && (de = readdir(d))) {
+		ssize_t n;
+
+		fd = xasprintf("%s/%s", fds, de->d_name);
+		n = readlink(fd, link, sizeof(link) - 1);
+		free(fd);
+		if (n > 0) {
+			link[n] = '\0';
+			found = strcmp(link, path) == 0;
+		}
+	}
+	if (d)
+		closedir(d);
+	return found;
+}
+
+/* logout --all removes a lock that holds nothing: whoever was waiting for it then locks
+ * the file that is there now (made again), not the one that was removed. */
+Test(cache, a_removed_lock_is_noticed_by_its_waiter)
+{
+	struct provider_cfg p = provider();
+	struct lock l = LOCK_INIT, o = LOCK_INIT;
+	char *lockfile = paths_join(pdir, ".lock"), *other = paths_join(pdir, "other");
+	long long deadline;
+	int pipefd[2], status;
+	char got = 0;
+	pid_t pid;
+	okc_err err;
+
+	cr_assert_eq(cache_lock(&p, &l, &err), 0, "%s", err.msg);
+	cr_assert_eq(pipe(pipefd), 0);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		struct stat a, b;
+		char ok;
+
+		if (cache_lock(&p, &o, &err) != 0)
+			_exit(2);
+		ok = fstat(o.fd, &a) == 0 && stat(lockfile, &b) == 0 && a.st_ino == b.st_ino &&
+		             a.st_dev == b.st_dev
+		         ? 'y'
+		         : 'n';
+		_exit(write(pipefd[1], &ok, 1) == 1 ? 0 : 3);
+	}
+	close(pipefd[1]);
+	/* The waiter has the old file open. */
+	deadline = now_mono_ms() + 20000;
+	while (!has_open(pid, lockfile))
+		cr_assert_lt(now_mono_ms(), deadline, "the waiter never opened the lock");
+	cr_assert_eq(lock_remove(&l, pdir), 0);
+	cr_assert_eq(l.fd, -1);
+	cr_assert_eq(read(pipefd[0], &got, 1), 1);
+	cr_assert_eq(got, 'y', "the waiter locked the file that was removed");
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	close(pipefd[0]);
+
+	/* No directory: nothing to lock, nothing held. */
+	test_rmtree(pdir);
+	cr_assert_eq(lock_acquire(&o, pdir, 50, &err), OKC_NOENT);
+	cr_assert_eq(o.fd, -1);
+	/* Not empty: the lock goes, the directory stays. */
+	cr_assert_eq(cache_lock(&p, &l, &err), 0, "%s", err.msg);
+	test_write_file(other, "x", 1, 0600);
+	cr_assert_eq(lock_remove(&l, pdir), OKC_NOENT);
+	cr_assert_eq(access(lockfile, F_OK), -1);
+	cr_assert_eq(access(other, F_OK), 0);
+	free(other);
 	free(lockfile);
 }
 

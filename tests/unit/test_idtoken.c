@@ -22,7 +22,7 @@
 #define CLIENT "0oa-client"
 #define NOW    ((time_t)1767225600) /* 2026-01-01T00:00:00Z */
 
-static const struct idtoken_want want = {ISS, CLIENT};
+static const struct idtoken_want want = {ISS, CLIENT, NULL};
 
 static EVP_PKEY *gen(const char *type)
 {
@@ -183,7 +183,7 @@ Test(idtoken, foreign_key_and_unknown_kid)
 	okc_err err;
 
 	expect_invalid(check(other, "ES256", "k1", c, jwks, NOW, &err), &err,
-	               "its signature does not verify with the identity provider's key \"k1\"");
+	               "its signature does not verify with the JWKS key \"k1\"");
 	cr_assert_eq(check(k, "ES256", "k2", c, jwks, NOW, &err), IDTOKEN_NO_KEY);
 	cr_assert_not_null(strstr(err.msg, "no ES256 key with kid \"k2\""), "%s", err.msg);
 	free(c);
@@ -380,6 +380,43 @@ Test(idtoken, claims)
 	              "it was issued in the future");
 	free(p);
 #undef PAYLOAD
+	json_free(jwks);
+	EVP_PKEY_free(k);
+}
+
+/* The nonce of the login that sent one (the authorization code flow), exactly. */
+Test(idtoken, nonce_when_the_login_sent_one)
+{
+	EVP_PKEY *k = gen("EC");
+	struct json *jwks = jwks_of(jwk_of(k, "k1"));
+	const struct idtoken_want with_nonce = {ISS, CLIENT, "n-0123456789abcdefghij"};
+	const char *const cases[][2] = {
+	    {",\"nonce\":\"n-0123456789abcdefghij\"", NULL},
+	    {",\"nonce\":\"n-0123456789abcdefghiX\"", "its nonce is not the one this login sent"},
+	    {",\"nonce\":\"n-0123456789abcdefghij0\"", "nonce"},
+	    {",\"nonce\":5", "nonce"},
+	    {"", "nonce"},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *payload = claims(cases[i][0]);
+		char *jwt = sign(k, "{\"alg\":\"ES256\",\"kid\":\"k1\"}", payload);
+		okc_err err;
+		int rc;
+
+		okc_err_clear(&err);
+		rc = idtoken_check(jwt, &with_nonce, jwks, NOW, &err);
+		if (!cases[i][1])
+			cr_assert_eq(rc, 0, "%s: %s", payload, err.msg);
+		else
+			expect_invalid(rc, &err, cases[i][1]);
+		/* Without a nonce sent, a token's nonce is not looked at. */
+		okc_err_clear(&err);
+		cr_assert_eq(idtoken_check(jwt, &want, jwks, NOW, &err), 0, "%s", err.msg);
+		free(jwt);
+		free(payload);
+	}
 	json_free(jwks);
 	EVP_PKEY_free(k);
 }

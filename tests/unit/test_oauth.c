@@ -21,6 +21,8 @@ static void check(const char *as, const char *issuer, const char *prefix)
 	p.authorization_server = (char *)as;
 	cr_assert_eq(oauth_endpoints_for(&p, &e, &err), 0);
 	cr_assert_str_eq(e.issuer, issuer);
+	snprintf(want, sizeof(want), "%s/authorize", prefix);
+	cr_assert_str_eq(e.authorize, want);
 	snprintf(want, sizeof(want), "%s/device/authorize", prefix);
 	cr_assert_str_eq(e.device_authorize, want);
 	snprintf(want, sizeof(want), "%s/token", prefix);
@@ -64,7 +66,7 @@ static const char *none_auth(const struct provider_cfg *p)
 }
 
 static const struct oauth_expect dc_expect = {
-    OAUTH_USES_TOKEN | OAUTH_USES_DEVICE | OAUTH_USES_REVOKE, dc_grants, none_auth};
+    OAUTH_USES_TOKEN | OAUTH_USES_DEVICE | OAUTH_USES_REVOKE, dc_grants, none_auth, NULL};
 
 static char *grants_ok[] = {"refresh_token", "urn:ietf:params:oauth:grant-type:device_code"};
 static char *auth_ok[] = {"client_secret_basic", "none"};

@@ -227,6 +227,24 @@ Test(redact_json, device_answer_errors_and_aws)
 	              "\"2026\"}");
 }
 
+/* A value shown never repeats one hidden: the user code is hidden wherever it appears. */
+Test(redact_json, hidden_values_hidden_wherever_they_appear)
+{
+	expect_redact(redact_json,
+	              "{\"user_code\":\"WDJBMJHT\",\"verification_uri\":\"https://x/activate?"
+	              "user_code=WDJBMJHT\",\"interval\":5}",
+	              "{\"user_code\":\"<redacted>\",\"verification_uri\":\"https://x/activate?"
+	              "user_code=<redacted>\",\"interval\":5}");
+	expect_redact(redact_json,
+	              "{\"error\":\"invalid_grant\",\"error_description\":\"token rt-0123456789 "
+	              "revoked\",\"hint\":[\"rt-0123456789\"]}",
+	              "{\"error\":\"invalid_grant\",\"error_description\":\"token <redacted> "
+	              "revoked\",\"hint\":[\"<redacted>\"]}");
+	/* Shorter than 8 bytes: too common to look for. */
+	expect_redact(redact_json, "{\"error\":\"bad x1\",\"x\":\"x1\"}",
+	              "{\"error\":\"bad x1\",\"x\":\"<redacted>\"}");
+}
+
 Test(redact_json, allow_list_is_exact)
 {
 	expect_redact(redact_json, "{\"TOKEN_TYPE\":\"x\",\"scope \":\"y\",\"scopes\":\"z\"}",
