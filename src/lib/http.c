@@ -729,6 +729,45 @@ static void free_headers(struct curl_slist *list)
 	curl_slist_free_all(list);
 }
 
+/* What every request of ours sets: the URL, http(s) only, no redirects followed, TLS
+ * verified (with the provider's CA bundle), the timeouts, no signals, our User-Agent, the
+ * headers, libcurl's error text, progress callbacks on (they abort on a signal). */
+static CURLcode set_transport(CURL *h, CURLU *cu, const struct http_opts *o, const char *url,
+                              struct curl_slist *headers, char *errbuf)
+{
+	CURLcode cc = CURLE_OK;
+
+#define SET(opt, val)                                                                              \
+	do {                                                                                       \
+		if (cc == CURLE_OK)                                                                \
+			cc = curl_easy_setopt(h, opt, val);                                        \
+	} while (0)
+	SET(CURLOPT_CURLU, cu);
+#if LIBCURL_VERSION_NUM >= 0x075500
+	SET(CURLOPT_PROTOCOLS_STR, "http,https");
+#else
+	SET(CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
+	SET(CURLOPT_FOLLOWLOCATION, 0L);
+	/* Plain http is allowed only to loopback: never hand it, in clear text, to a proxy
+	 * from http_proxy (libcurl would, even for 127.0.0.1). */
+	if (strncmp(url, "http://", 7) == 0)
+		SET(CURLOPT_NOPROXY, "*");
+	SET(CURLOPT_SSL_VERIFYPEER, 1L);
+	SET(CURLOPT_SSL_VERIFYHOST, 2L);
+	if (o->ca_bundle)
+		SET(CURLOPT_CAINFO, o->ca_bundle);
+	SET(CURLOPT_CONNECTTIMEOUT_MS, o->connect_timeout_ms);
+	SET(CURLOPT_TIMEOUT_MS, o->timeout_ms > 0 ? o->timeout_ms : 0L);
+	SET(CURLOPT_NOSIGNAL, 1L);
+	SET(CURLOPT_USERAGENT, http_user_agent());
+	SET(CURLOPT_HTTPHEADER, headers);
+	SET(CURLOPT_ERRORBUFFER, errbuf);
+	SET(CURLOPT_NOPROGRESS, 0L);
+#undef SET
+	return cc;
+}
+
 static int setup_handle(CURL *h, CURLU *cu, const struct http_opts *o,
                         const struct http_request *req, struct curl_slist **headers,
                         struct buf *user, struct buf *pass, struct xfer *x, char *errbuf,
@@ -752,38 +791,17 @@ static int setup_handle(CURL *h, CURLU *cu, const struct http_opts *o,
 			return okc_fail(err, OKC_EXIT_FAIL, "out of memory");
 	}
 
+	cc = set_transport(h, cu, o, req->url, *headers, errbuf);
 #define SET(opt, val)                                                                              \
 	do {                                                                                       \
 		if (cc == CURLE_OK)                                                                \
 			cc = curl_easy_setopt(h, opt, val);                                        \
 	} while (0)
-	SET(CURLOPT_CURLU, cu);
-#if LIBCURL_VERSION_NUM >= 0x075500
-	SET(CURLOPT_PROTOCOLS_STR, "http,https");
-#else
-	SET(CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
-#endif
-	SET(CURLOPT_FOLLOWLOCATION, 0L);
-	/* Plain http is allowed only to loopback: never hand it, in clear text, to a proxy
-	 * from http_proxy (libcurl would, even for 127.0.0.1). */
-	if (strncmp(req->url, "http://", 7) == 0)
-		SET(CURLOPT_NOPROXY, "*");
-	SET(CURLOPT_SSL_VERIFYPEER, 1L);
-	SET(CURLOPT_SSL_VERIFYHOST, 2L);
-	if (o->ca_bundle)
-		SET(CURLOPT_CAINFO, o->ca_bundle);
-	SET(CURLOPT_CONNECTTIMEOUT_MS, o->connect_timeout_ms);
-	SET(CURLOPT_TIMEOUT_MS, o->timeout_ms);
-	SET(CURLOPT_NOSIGNAL, 1L);
-	SET(CURLOPT_USERAGENT, http_user_agent());
-	SET(CURLOPT_HTTPHEADER, *headers);
-	SET(CURLOPT_ERRORBUFFER, errbuf);
 	SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)o->max_body);
 	SET(CURLOPT_WRITEFUNCTION, on_body);
 	SET(CURLOPT_WRITEDATA, x);
 	SET(CURLOPT_HEADERFUNCTION, on_header);
 	SET(CURLOPT_HEADERDATA, x);
-	SET(CURLOPT_NOPROGRESS, 0L);
 	SET(CURLOPT_XFERINFOFUNCTION, on_progress);
 	SET(CURLOPT_XFERINFODATA, x);
 	if (post) {
@@ -1172,36 +1190,17 @@ int http_stream(const struct http_opts *opts, const struct http_stream *req, int
 	    (!has_header(req->headers, "Content-Type") && add_line(&headers, "Content-Type:") < 0))
 		goto oom;
 
+	cc = set_transport(h, cu, &o, req->url, headers, errbuf);
 #define SET(opt, val)                                                                              \
 	do {                                                                                       \
 		if (cc == CURLE_OK)                                                                \
 			cc = curl_easy_setopt(h, opt, val);                                        \
 	} while (0)
-	SET(CURLOPT_CURLU, cu);
-#if LIBCURL_VERSION_NUM >= 0x075500
-	SET(CURLOPT_PROTOCOLS_STR, "http,https");
-#else
-	SET(CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
-#endif
-	SET(CURLOPT_FOLLOWLOCATION, 0L);
 	SET(CURLOPT_PATH_AS_IS, 1L);
-	if (strncmp(req->url, "http://", 7) == 0)
-		SET(CURLOPT_NOPROXY, "*");
-	SET(CURLOPT_SSL_VERIFYPEER, 1L);
-	SET(CURLOPT_SSL_VERIFYHOST, 2L);
-	if (o.ca_bundle)
-		SET(CURLOPT_CAINFO, o.ca_bundle);
-	SET(CURLOPT_CONNECTTIMEOUT_MS, o.connect_timeout_ms);
-	SET(CURLOPT_TIMEOUT_MS, o.timeout_ms > 0 ? o.timeout_ms : 0L);
-	SET(CURLOPT_NOSIGNAL, 1L);
-	SET(CURLOPT_USERAGENT, http_user_agent());
-	SET(CURLOPT_HTTPHEADER, headers);
-	SET(CURLOPT_ERRORBUFFER, errbuf);
 	SET(CURLOPT_WRITEFUNCTION, on_stream_body);
 	SET(CURLOPT_WRITEDATA, &x);
 	SET(CURLOPT_HEADERFUNCTION, on_stream_header);
 	SET(CURLOPT_HEADERDATA, &x);
-	SET(CURLOPT_NOPROGRESS, 0L);
 	SET(CURLOPT_XFERINFOFUNCTION, on_stream_progress);
 	SET(CURLOPT_XFERINFODATA, &x);
 	if (strcmp(req->method, "HEAD") == 0) {
