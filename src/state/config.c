@@ -1489,7 +1489,8 @@ static void ctx_section(struct config_ctx *c, int t, size_t i)
 
 	c->sec = (enum section_type)t;
 	c->sec_idx = i;
-	c->entries = c->priv->entries + m->first;
+	/* NULL when the file has no key line at all: no offset is added to it. */
+	c->entries = c->priv->entries ? c->priv->entries + m->first : NULL;
 	c->nentries = m->n;
 	c->lineno = section_line(section_at(c->cfg, t, i), t);
 }
