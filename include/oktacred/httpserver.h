@@ -75,7 +75,15 @@ void httpserver_respond(int fd, int status, const char *content_type, const char
 /* nbytes random bytes (at most 64) as 2*nbytes lowercase hex digits and a NUL in out. */
 int httpserver_random_hex(size_t nbytes, char *out, okc_err *err);
 
-/* Equality in time that depends on the lengths only. */
-int httpserver_ct_equal(const char *a, size_t an, const char *b, size_t bn);
+/* One header field of a request head: the line without its CR LF, the name (before the
+ * colon) and the value with the white space around it trimmed. */
+struct httpserver_field {
+	const char *line, *value;
+	size_t line_len, name_len, value_len;
+};
+/* The next header field from *pos (the start of a line) to end; *pos moves past its line.
+ * 1 for a field; 0 at the empty line that ends the head, or at end; -1 for a line that is
+ * no field (no colon, or nothing before it: a folded or a nameless line). */
+int httpserver_next_field(const char **pos, const char *end, struct httpserver_field *f);
 
 #endif

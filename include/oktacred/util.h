@@ -77,6 +77,8 @@ int str_eq(const char *a, const char *b); /* both may be NULL */
 /* 1 when a equals b, in a time that does not depend on where they differ (for state
  * and nonce values an attacker may be guessing). */
 int str_eq_ct(const char *a, const char *b);
+/* The same for byte ranges: a time that depends on the lengths only. */
+int mem_eq_ct(const char *a, size_t an, const char *b, size_t bn);
 int str_starts(const char *s, const char *prefix);
 /* The edit distance between a and b: insertions, deletions, substitutions and swaps of
  * two neighbours ("logni" is 1 from "login"), for "did you mean" hints. Strings longer

@@ -20,17 +20,13 @@
 
 /* ---- judging a request ---- */
 
-static int is_ows(char c)
-{
-	return c == ' ' || c == '\t';
-}
-
 int credserver_judge(const char *head, size_t len, const char *path, const char *token)
 {
 	const char *line = head, *end = head + len, *eol, *sp1, *sp2, *target, *query;
 	const char *auth = NULL;
 	size_t auth_len = 0, target_len;
-	int nauth = 0, is_get;
+	struct httpserver_field f;
+	int nauth = 0, is_get, rc;
 
 	/* The request line: METHOD SP TARGET SP HTTP/1.x */
 	eol = memchr(line, '\n', len);
@@ -48,35 +44,19 @@ int credserver_judge(const char *head, size_t len, const char *path, const char 
 	 * take "/PATH\0..." for "/PATH". */
 	query = memchr(target, '?', (size_t)(sp2 - target));
 	target_len = (size_t)((query ? query : sp2) - target);
-	for (line = eol + 1; line < end; line = eol + 1) {
-		const char *colon, *v, *ve;
-
-		eol = memchr(line, '\n', (size_t)(end - line));
-		if (!eol)
-			eol = end;
-		ve = eol;
-		if (ve > line && ve[-1] == '\r')
-			ve--;
-		if (ve == line)
-			break; /* the empty line */
-		colon = memchr(line, ':', (size_t)(ve - line));
-		if (!colon || colon == line)
+	line = eol + 1;
+	while ((rc = httpserver_next_field(&line, end, &f)) != 0) {
+		if (rc < 0)
 			return 400;
-		if (colon - line != 13 || strncasecmp(line, "authorization", 13) != 0)
+		if (f.name_len != 13 || strncasecmp(f.line, "authorization", 13) != 0)
 			continue;
-		for (v = colon + 1; v < ve && is_ows(*v); v++)
-			;
-		while (ve > v && is_ows(ve[-1]))
-			ve--;
-		auth = v;
-		auth_len = (size_t)(ve - v);
+		auth = f.value;
+		auth_len = f.value_len;
 		nauth++;
-		if (eol == end)
-			break;
 	}
-	if (!httpserver_ct_equal(target, target_len, path, strlen(path)))
+	if (!mem_eq_ct(target, target_len, path, strlen(path)))
 		return 404;
-	if (nauth != 1 || !httpserver_ct_equal(auth, auth_len, token, strlen(token)))
+	if (nauth != 1 || !mem_eq_ct(auth, auth_len, token, strlen(token)))
 		return 403;
 	return is_get ? 200 : 405;
 }

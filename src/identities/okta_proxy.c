@@ -119,8 +119,9 @@ static const char *const methods[] = {"GET", "HEAD", "POST", "PUT", "PATCH", "DE
 int okta_proxy_judge(const char *head, size_t len, const char *secret, struct okta_proxy_req *r)
 {
 	const char *end = head + len, *eol, *sp1, *sp2, *line, *conn = NULL, *auth = NULL;
+	struct httpserver_field f;
 	size_t conn_len = 0, auth_len = 0, mlen, i;
-	int nauth = 0, nlines = 0, known = 0, te = 0;
+	int nauth = 0, nlines = 0, known = 0, te = 0, rc;
 
 	memset(r, 0, sizeof(*r));
 	r->content_length = -1;
@@ -149,48 +150,36 @@ int okta_proxy_judge(const char *head, size_t len, const char *secret, struct ok
 			return 400;
 
 	/* First pass: the headers that decide, and the shape of every line. */
-	for (line = eol + 1; line < end; line = eol + 1) {
-		const char *colon, *v, *ve;
+	line = eol + 1;
+	while ((rc = httpserver_next_field(&line, end, &f)) != 0) {
+		const char *v = f.value, *ve = f.value + f.value_len;
 
-		eol = memchr(line, '\n', (size_t)(end - line));
-		if (!eol)
-			eol = end;
-		ve = eol;
-		if (ve > line && ve[-1] == '\r')
-			ve--;
-		if (ve == line)
-			break;
 		if (++nlines > OKTA_PROXY_HEADERS_MAX)
 			return 431;
-		colon = memchr(line, ':', (size_t)(ve - line));
-		if (!colon || colon == line)
+		if (rc < 0)
 			return 400; /* folded (it starts with white space) or nameless */
-		for (v = line; v < colon; v++)
-			if (!is_tchar(*v))
+		for (i = 0; i < f.name_len; i++)
+			if (!is_tchar(f.line[i]))
 				return 400;
-		for (v = colon + 1; v < ve && (*v == ' ' || *v == '\t'); v++)
-			;
-		while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t'))
-			ve--;
 		for (const char *c = v; c < ve; c++)
 			if ((unsigned char)*c < 0x20 && *c != '\t')
 				return 400;
-		if (name_is(line, (size_t)(colon - line), "Authorization")) {
+		if (name_is(f.line, f.name_len, "Authorization")) {
 			auth = v;
-			auth_len = (size_t)(ve - v);
+			auth_len = f.value_len;
 			nauth++;
-		} else if (name_is(line, (size_t)(colon - line), "Connection")) {
+		} else if (name_is(f.line, f.name_len, "Connection")) {
 			conn = v;
-			conn_len = (size_t)(ve - v);
-		} else if (name_is(line, (size_t)(colon - line), "Expect")) {
+			conn_len = f.value_len;
+		} else if (name_is(f.line, f.name_len, "Expect")) {
 			r->expect_continue =
-			    (size_t)(ve - v) == 12 && strncasecmp(v, "100-continue", 12) == 0;
-		} else if (name_is(line, (size_t)(colon - line), "Transfer-Encoding")) {
+			    f.value_len == 12 && strncasecmp(v, "100-continue", 12) == 0;
+		} else if (name_is(f.line, f.name_len, "Transfer-Encoding")) {
 			te = 1;
-		} else if (name_is(line, (size_t)(colon - line), "Content-Length")) {
+		} else if (name_is(f.line, f.name_len, "Content-Length")) {
 			long long n = 0;
 
-			if (v == ve || (size_t)(ve - v) > 18)
+			if (v == ve || f.value_len > 18)
 				return 400;
 			for (const char *c = v; c < ve; c++) {
 				if (*c < '0' || *c > '9')
@@ -213,7 +202,7 @@ int okta_proxy_judge(const char *head, size_t len, const char *secret, struct ok
 		while (cred && cred < auth + auth_len && *cred == ' ')
 			cred++;
 		if (nauth != 1 || !(name_is(auth, s, "Bearer") || name_is(auth, s, "SSWS")) ||
-		    !httpserver_ct_equal(cred, (size_t)(auth + auth_len - cred), secret, slen))
+		    !mem_eq_ct(cred, (size_t)(auth + auth_len - cred), secret, slen))
 			return 401;
 	}
 	for (i = 0; i < ARRAY_SIZE(methods); i++)
@@ -227,27 +216,16 @@ int okta_proxy_judge(const char *head, size_t len, const char *secret, struct ok
 	if (r->content_length > OKTA_PROXY_BODY_MAX)
 		return 413;
 
-	/* Second pass: what goes on. */
-	eol = memchr(head, '\n', len);
-	for (line = eol + 1; line < end; line = eol + 1) {
-		const char *colon, *ve;
-		size_t n;
-
-		eol = memchr(line, '\n', (size_t)(end - line));
-		if (!eol)
-			eol = end;
-		ve = eol;
-		if (ve > line && ve[-1] == '\r')
-			ve--;
-		if (ve == line)
-			break;
-		colon = memchr(line, ':', (size_t)(ve - line));
-		n = (size_t)(colon - line);
-		if (name_is(line, n, "Authorization") || name_is(line, n, "Host") ||
-		    name_is(line, n, "Content-Length") || name_is(line, n, "Expect") ||
-		    hop(line, n) || (conn && list_names(conn, conn_len, line, n)))
+	/* Second pass: what goes on (every line is a field: the first pass saw to that). */
+	line = eol + 1;
+	while (httpserver_next_field(&line, end, &f) > 0) {
+		if (name_is(f.line, f.name_len, "Authorization") ||
+		    name_is(f.line, f.name_len, "Host") ||
+		    name_is(f.line, f.name_len, "Content-Length") ||
+		    name_is(f.line, f.name_len, "Expect") || hop(f.line, f.name_len) ||
+		    (conn && list_names(conn, conn_len, f.line, f.name_len)))
 			continue;
-		buf_append(&r->headers, line, (size_t)(ve - line));
+		buf_append(&r->headers, f.line, f.line_len);
 		buf_puts(&r->headers, "\r\n");
 	}
 	return 0;

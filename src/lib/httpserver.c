@@ -40,16 +40,37 @@ static int wake_fd = -1; /* write end of the self-pipe */
 
 /* ---- small shared pieces ---- */
 
-int httpserver_ct_equal(const char *a, size_t an, const char *b, size_t bn)
+static int is_ows(char c)
 {
-	volatile unsigned char d = 0;
-	size_t i;
+	return c == ' ' || c == '\t';
+}
 
-	if (an != bn)
+int httpserver_next_field(const char **pos, const char *end, struct httpserver_field *f)
+{
+	const char *line = *pos, *eol, *ve, *colon, *v;
+
+	if (line >= end)
 		return 0;
-	for (i = 0; i < an; i++)
-		d |= (unsigned char)(a[i] ^ b[i]);
-	return d == 0;
+	eol = memchr(line, '\n', (size_t)(end - line));
+	*pos = eol ? eol + 1 : end;
+	ve = eol ? eol : end;
+	if (ve > line && ve[-1] == '\r')
+		ve--;
+	if (ve == line)
+		return 0; /* the empty line */
+	f->line = line;
+	f->line_len = (size_t)(ve - line);
+	colon = memchr(line, ':', f->line_len);
+	if (!colon || colon == line)
+		return -1;
+	f->name_len = (size_t)(colon - line);
+	for (v = colon + 1; v < ve && is_ows(*v); v++)
+		;
+	while (ve > v && is_ows(ve[-1]))
+		ve--;
+	f->value = v;
+	f->value_len = (size_t)(ve - v);
+	return 1;
 }
 
 static long ms_left(const struct timespec *deadline)

@@ -410,14 +410,19 @@ int str_eq(const char *a, const char *b)
 	return strcmp(a, b) == 0;
 }
 
+int mem_eq_ct(const char *a, size_t an, const char *b, size_t bn)
+{
+	volatile unsigned char d = (unsigned char)(an != bn);
+	size_t i;
+
+	for (i = 0; i < an && i < bn; i++)
+		d |= (unsigned char)(a[i] ^ b[i]);
+	return d == 0;
+}
+
 int str_eq_ct(const char *a, const char *b)
 {
-	size_t na = strlen(a), nb = strlen(b), i;
-	unsigned char diff = (unsigned char)(na != nb);
-
-	for (i = 0; i < na && i < nb; i++)
-		diff |= (unsigned char)(a[i] ^ b[i]);
-	return diff == 0;
+	return mem_eq_ct(a, strlen(a), b, strlen(b));
 }
 
 int str_starts(const char *s, const char *prefix)
