@@ -64,8 +64,6 @@ const char *cli_value(const struct cli_ctx *ctx, const char *name);
 /* Loads the configuration once (--config, $OKTACRED_CONFIG, XDG): config_open, each
  * section checked when config_resolve names it. Returns 0 or -1 with ctx->err set. */
 int cli_config(struct cli_ctx *ctx);
-/* The same, and every section checked (commands that go through all of them). */
-int cli_config_all(struct cli_ctx *ctx);
 /* For the commands that go through every section (status, config list, logout --all,
  * refresh --all): cli_config, then each section checked alone (config_check_each). Each
  * broken section's error is said on stderr, one line "FILE:LINE: message" in the order of

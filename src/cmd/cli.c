@@ -255,11 +255,6 @@ int cli_config(struct cli_ctx *ctx)
 	return config_open(ctx->config_path, &ctx->cfg, &ctx->err);
 }
 
-int cli_config_all(struct cli_ctx *ctx)
-{
-	return cli_config(ctx) < 0 ? -1 : config_check(ctx->cfg, &ctx->err);
-}
-
 int cli_config_each(struct cli_ctx *ctx)
 {
 	const struct config *cfg;
