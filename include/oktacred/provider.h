@@ -41,6 +41,9 @@ struct provider_kind {
 };
 
 extern const struct provider_kind provider_device_code;
+/* What an okta/device-code provider with flow = browser expects of its server (its
+ * online's of_provider answer then): init judges a server without the device grant by it. */
+extern const struct oauth_expect device_code_online_browser;
 extern const struct provider_kind provider_service_account;
 extern const struct provider_kind provider_api_token;
 

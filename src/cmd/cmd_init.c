@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "oktacred/authcode.h"
 #include "oktacred/buf.h"
 #include "oktacred/cli.h"
 #include "oktacred/config.h"
@@ -31,6 +32,7 @@ struct init_answers {
 	int aws;
 	char *role_arn;
 	char *region;
+	int browser; /* the server has no device grant: flow = browser */
 };
 
 static void answers_free(struct init_answers *a)
@@ -159,8 +161,9 @@ static int listed(char *const *list, size_t n, const char *want)
 }
 
 /* The org's discovery document, judged as `config validate --online` judges an
- * okta/device-code provider, with a plain word when the device grant is missing. */
-static int check_discovery(const struct init_answers *a, okc_err *err)
+ * okta/device-code provider; without the device grant but with the authorization code
+ * grant, as one with flow = browser (a->browser set); with neither, a plain word. */
+static int check_discovery(struct init_answers *a, okc_err *err)
 {
 	struct provider_cfg p;
 	struct oauth_discovery d;
@@ -180,13 +183,28 @@ static int check_discovery(const struct init_answers *a, okc_err *err)
 	}
 	if (!d.device_authorization_endpoint ||
 	    (d.grant_types && !listed(d.grant_types, d.ngrant_types, DEVICE_GRANT))) {
-		rc = okc_fail(err, OKC_EXIT_USAGE,
-		              "init: authorization server '%s' does not advertise the device "
-		              "authorization grant (%s)",
-		              a->server, d.url);
-		okc_hint(err, "enable the Device Authorization grant on the application and in the "
-		              "authorization server's access policy, or pick another server "
-		              "(--authorization-server)");
+		if (d.grant_types && listed(d.grant_types, d.ngrant_types, "authorization_code")) {
+			/* Sign-in in a browser on this machine instead (issue 17's flow). */
+			a->browser = 1;
+			log_info(
+			    "init: authorization server '%s' does not offer the device "
+			    "authorization grant: the provider signs in with a browser on this "
+			    "machine (flow = browser); %s must be a sign-in redirect URI of the "
+			    "application",
+			    a->server, AUTHCODE_DEFAULT_REDIRECT);
+			if (oauth_discovery_check(&p, &d, &device_code_online_browser, problem,
+			                          sizeof(problem)) < 0)
+				rc = okc_fail(err, OKC_EXIT_USAGE, "init: %s (%s)", problem, d.url);
+		} else {
+			rc = okc_fail(err, OKC_EXIT_USAGE,
+			              "init: authorization server '%s' offers neither the device "
+			              "authorization grant nor the authorization code grant (%s)",
+			              a->server, d.url);
+			okc_hint(err,
+			         "enable the Device Authorization grant on the application and "
+			         "in the authorization server's access policy, or pick another "
+			         "server (--authorization-server)");
+		}
 	} else if (oauth_discovery_check(&p, &d, provider_device_code.online, problem,
 	                                 sizeof(problem)) < 0) {
 		rc = okc_fail(err, OKC_EXIT_USAGE, "init: %s (%s)", problem, d.url);
@@ -208,6 +226,9 @@ static void render(const struct init_answers *a, struct buf *out)
 	           "authorization_server = %s\nscopes = openid profile email groups "
 	           "offline_access\n",
 	           a->name, a->org_url, a->client_id, a->server);
+	if (a->browser)
+		buf_puts(out, "# The server offers no device authorization grant: sign-in in a "
+		              "browser here.\nflow = browser\n");
 	if (api)
 		buf_printf(out, "\n[identity %s]\nkind = okta/api-access\nprovider = %s\n", api,
 		           a->name);

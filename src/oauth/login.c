@@ -237,7 +237,7 @@ static void show_result(const struct provider_cfg *p, const struct tokens *t, co
 		oauth_endpoints_free(&ep);
 }
 
-static int existing_session(const struct provider_cfg *p, okc_err *err)
+static int existing_session(const struct provider_cfg *p, const char *next, okc_err *err)
 {
 	struct tokens *t = NULL;
 	char who[256], left[32];
@@ -271,6 +271,8 @@ static int existing_session(const struct provider_cfg *p, okc_err *err)
 	log_info("already logged in to %s as %s (access token valid for %s); use --force to log "
 	         "in again",
 	         p->name, who, left);
+	if (next)
+		log_info("next: %s", next);
 	tokens_free(t);
 	return 0;
 }
@@ -435,7 +437,7 @@ int login_interactive(const struct provider_cfg *p, const struct login_opts *o, 
 	int rc, started;
 
 	if (!o->force) {
-		rc = existing_session(p, err);
+		rc = existing_session(p, o->next, err);
 		if (rc <= 0)
 			return rc;
 	}

@@ -77,7 +77,7 @@ static const char *auth_method(const struct provider_cfg *p)
 }
 
 /* flow = browser: login (authorization, token), refresh (token), logout --revoke. */
-static const struct oauth_expect online_browser = {
+const struct oauth_expect device_code_online_browser = {
     .endpoints = OAUTH_USES_TOKEN | OAUTH_USES_REVOKE,
     .grants = browser_grants,
     .auth_method = auth_method,
@@ -98,7 +98,7 @@ static const struct oauth_expect *online_of(const struct provider_cfg *p)
 {
 	const char *flow = config_provider_string(p, "flow");
 
-	return flow && strcmp(flow, "browser") == 0 ? &online_browser : &online;
+	return flow && strcmp(flow, "browser") == 0 ? &device_code_online_browser : &online;
 }
 
 static const struct config_key keys[] = {

@@ -70,16 +70,36 @@ def test_init_refuses_to_overwrite_without_force(fresh):
     assert stat.S_IMODE(fresh.config.stat().st_mode) == 0o600
 
 
-def test_init_without_the_device_grant_exits_2(fresh):
+def no_device_grant(fresh, grants):
     path = "/oauth2/default/.well-known/openid-configuration"
     issuer = fresh.idp.base + "/oauth2/default"
     doc = {"issuer": issuer, "token_endpoint": issuer + "/v1/token",
-           "jwks_uri": issuer + "/v1/keys",
-           "grant_types_supported": ["authorization_code", "refresh_token"]}
+           "authorization_endpoint": issuer + "/v1/authorize",
+           "revocation_endpoint": issuer + "/v1/revoke",
+           "jwks_uri": issuer + "/v1/keys", "grant_types_supported": grants}
     fresh.idp.fault(path, status=200, count=1, body=json.dumps(doc))
+
+
+def test_init_without_the_device_grant_writes_the_browser_flow(fresh):
+    """A server that offers the authorization code grant but not the device grant gets a
+    provider with flow = browser (and says which redirect URI the application needs)."""
+    no_device_grant(fresh, ["authorization_code", "refresh_token"])
+    r = init(fresh)
+    assert r.returncode == 0, r.stderr
+    assert "does not offer the device authorization grant" in r.stderr
+    assert "http://localhost:8000/callback must be a sign-in redirect URI" in r.stderr
+    assert_says_once(r.stderr.splitlines()[0])
+    assert "\nflow = browser\n" in fresh.config.read_text()
+    v = fresh.run("config", "validate")
+    assert v.returncode == 0, v.stderr
+
+
+def test_init_without_any_grant_a_person_can_use_exits_2(fresh):
+    no_device_grant(fresh, ["client_credentials"])
     r = init(fresh)
     assert r.returncode == 2, r.stderr
-    assert "does not advertise the device authorization grant" in r.stderr
+    assert "offers neither the device authorization grant nor the authorization code" \
+        in r.stderr
     assert_says_once(r.stderr.splitlines()[0])
     assert not fresh.config.exists()
 

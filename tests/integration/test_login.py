@@ -160,6 +160,8 @@ def test_valid_session_is_reused_unless_force(logged_in):
     r = env.run("login", "--no-browser")
     assert r.returncode == 0, r.stderr
     assert "already logged in" in r.stderr
+    # What to run next is said on this path too.
+    assert 'oktacred: next: eval "$(oktacred env okta-admin)"' in r.stderr, r.stderr
     assert [e for e in env.idp.log() if e["endpoint"] == "device"] == []
     rc, out, err = do_login(env, "--force")
     assert rc == 0, err
