@@ -81,6 +81,18 @@ int identity_environment(const struct identity_request *req, struct envset *env,
  * number of identities that forgot something, or -1. */
 int identity_session_changed(const struct provider_cfg *p, const char *keep, okc_err *err);
 
+/* A `token = id | access` key's setter (the identities that hand out either token). */
+int identity_set_token_key(struct config_ctx *c, const struct config_key *k, void *obj,
+                           const char *v);
+/* The provider check of an identity whose token goes to a party that verifies it against
+ * the issuer's keys (AWS STS, a Kubernetes API server, Google STS, Entra ID): not an API
+ * token; an access token (access: the identity hands that one out, access_use says how)
+ * only from a custom authorization server; an ID token only from a provider that has one,
+ * with openid among its scopes. 0, or config_fail_at's -1 naming the key to change. */
+int identity_check_oidc_provider(struct config_ctx *c, const struct identity_cfg *id,
+                                 const struct provider_cfg *p, int access, const char *verifier,
+                                 const char *access_use);
+
 /* Splits an org URL's host at its first dot: https://dev-123.okta.com -> "dev-123" and
  * "okta.com" (what the Terraform okta provider reads as OKTA_ORG_NAME and OKTA_BASE_URL).
  * Returns 0 with both set (the caller frees them), or 1 when the host has no dot or is an

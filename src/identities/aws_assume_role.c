@@ -965,33 +965,8 @@ static int set_session_name(struct config_ctx *c, const struct config_key *k, vo
 static int aws_check_provider(struct config_ctx *c, const struct identity_cfg *id,
                               const struct provider_cfg *p)
 {
-	int line;
-
-	if (provider_can(p, PROVIDER_SSWS))
-		return config_fail_at(
-		    c, config_key_line(c, id, "provider"),
-		    "identity %s (aws/assume-role) needs an okta/device-code "
-		    "provider (its ID token) or an okta/service-account provider "
-		    "on a custom authorization server (its access token); %s is %s",
-		    id->name, p->name, p->kind->name);
-	if (uses_access_token(p)) {
-		if (!p->authorization_server || strcmp(p->authorization_server, "org") != 0)
-			return 0;
-		line = config_key_line(c, p, "authorization_server");
-		return config_fail_at(c, line ? line : p->line,
-		                      "provider %s: identity %s (aws/assume-role) takes its access "
-		                      "token as the web identity token, which needs a custom "
-		                      "authorization server (authorization_server = default or its "
-		                      "id): the org server's access tokens are for Okta's API only",
-		                      p->name, id->name);
-	}
-	if (config_has_scope(p->scopes, "openid"))
-		return 0;
-	line = config_key_line(c, p, "scopes");
-	return config_fail_at(c, line ? line : p->line,
-	                      "provider %s: scopes lack openid, which identity %s "
-	                      "(aws/assume-role) needs for its ID token",
-	                      p->name, id->name);
+	return identity_check_oidc_provider(c, id, p, uses_access_token(p), "AWS STS",
+	                                    "takes its access token as the web identity token");
 }
 
 /* default_role names one role of role_map, as --role would. */

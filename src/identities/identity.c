@@ -1,6 +1,9 @@
 /* identity.c: the registry of identity kinds, the keys every identity has, and dispatch
  * to the kinds. */
+#include <string.h>
+
 #include "oktacred/identity.h"
+#include "oktacred/provider.h"
 
 extern const struct identity_kind identity_kubernetes_exec_credential;
 
@@ -55,4 +58,51 @@ int identity_session_changed(const struct provider_cfg *p, const char *keep, okc
 		total += n;
 	}
 	return total;
+}
+
+int identity_set_token_key(struct config_ctx *c, const struct config_key *k, void *obj,
+                           const char *v)
+{
+	return config_set_checked(c, k, obj, v, strcmp(v, "id") == 0 || strcmp(v, "access") == 0,
+	                          "id or access");
+}
+
+int identity_check_oidc_provider(struct config_ctx *c, const struct identity_cfg *id,
+                                 const struct provider_cfg *p, int access, const char *verifier,
+                                 const char *access_use)
+{
+	int line;
+
+	if (provider_can(p, PROVIDER_SSWS))
+		return config_fail_at(
+		    c, config_key_line(c, id, "provider"),
+		    "identity %s (%s) needs an okta/device-code or "
+		    "okta/service-account provider (an OIDC token %s can verify); "
+		    "%s is %s",
+		    id->name, id->kind->name, verifier, p->name, p->kind->name);
+	if (access) {
+		if (!p->authorization_server || strcmp(p->authorization_server, "org") != 0)
+			return 0;
+		line = config_key_line(c, p, "authorization_server");
+		return config_fail_at(c, line ? line : p->line,
+		                      "provider %s: identity %s (%s) %s, which needs a custom "
+		                      "authorization server (authorization_server = default or its "
+		                      "id): the org server's access tokens are for Okta's API only",
+		                      p->name, id->name, id->kind->name, access_use);
+	}
+	if (!provider_can(p, PROVIDER_ID_TOKEN)) {
+		line = config_key_line(c, id, "token");
+		return config_fail_at(
+		    c, line ? line : id->line,
+		    "identity %s (%s): token = id needs a provider with ID tokens; "
+		    "%s (%s) has none: set token = access",
+		    id->name, id->kind->name, p->name, p->kind->name);
+	}
+	if (config_has_scope(p->scopes, "openid"))
+		return 0;
+	line = config_key_line(c, p, "scopes");
+	return config_fail_at(c, line ? line : p->line,
+	                      "provider %s: scopes lack openid, which identity %s (%s) needs for "
+	                      "its ID token",
+	                      p->name, id->name, id->kind->name);
 }

@@ -228,54 +228,17 @@ static int kube_kubeconfig(const struct identity_request *req, const char *progr
 	return 0;
 }
 
-static int set_token(struct config_ctx *c, const struct config_key *k, void *obj, const char *v)
-{
-	return config_set_checked(c, k, obj, v, strcmp(v, "id") == 0 || strcmp(v, "access") == 0,
-	                          "id or access");
-}
-
 /* The token must be one a Kubernetes API server can verify against the issuer's keys. */
 static int kube_check_provider(struct config_ctx *c, const struct identity_cfg *id,
                                const struct provider_cfg *p)
 {
-	int line;
-
-	if (provider_can(p, PROVIDER_SSWS))
-		return config_fail_at(c, config_key_line(c, id, "provider"),
-		                      "identity %s (kubernetes/exec-credential) needs an "
-		                      "okta/device-code or okta/service-account provider (an OIDC "
-		                      "token the API server can verify); %s is %s",
-		                      id->name, p->name, p->kind->name);
-	if (uses_access_token(id)) {
-		if (!p->authorization_server || strcmp(p->authorization_server, "org") != 0)
-			return 0;
-		line = config_key_line(c, p, "authorization_server");
-		return config_fail_at(c, line ? line : p->line,
-		                      "provider %s: identity %s (kubernetes/exec-credential) hands "
-		                      "out its access token, which needs a custom authorization "
-		                      "server (authorization_server = default or its id): the org "
-		                      "server's access tokens are for Okta's API only",
-		                      p->name, id->name);
-	}
-	if (!provider_can(p, PROVIDER_ID_TOKEN)) {
-		line = config_key_line(c, id, "token");
-		return config_fail_at(c, line ? line : id->line,
-		                      "identity %s (kubernetes/exec-credential): token = id needs "
-		                      "a provider with ID tokens; %s (%s) has none: set token = "
-		                      "access",
-		                      id->name, p->name, p->kind->name);
-	}
-	if (config_has_scope(p->scopes, "openid"))
-		return 0;
-	line = config_key_line(c, p, "scopes");
-	return config_fail_at(c, line ? line : p->line,
-	                      "provider %s: scopes lack openid, which identity %s "
-	                      "(kubernetes/exec-credential) needs for its ID token",
-	                      p->name, id->name);
+	return identity_check_oidc_provider(c, id, p, uses_access_token(id), "the API server",
+	                                    "hands out its access token");
 }
 
 static const struct config_key keys[] = {
-    {"token", set_token, offsetof(struct kube_cfg, token), CK_STRING, "id", NULL, 0, 0},
+    {"token", identity_set_token_key, offsetof(struct kube_cfg, token), CK_STRING, "id", NULL, 0,
+     0},
     {NULL, NULL, 0, 0, NULL, NULL, 0, 0},
 };
 
