@@ -162,28 +162,34 @@ class Login:
         self.err = b""
         self.user_code = None
 
-    def wait_for_code(self, timeout=30):
+    def wait_for(self, regex, what, timeout=30):
+        """Reads stderr until regex matches: its first group, decoded."""
         deadline = time.monotonic() + timeout
         fd = self.proc.stderr.fileno()
-        while self.user_code is None:
+        while True:
+            m = regex.search(self.err)
+            if m:
+                return m.group(1).decode()
             left = deadline - time.monotonic()
             if left <= 0:
-                raise AssertionError("no user code printed; stderr so far: %r" % self.err)
+                raise AssertionError("no %s printed; stderr so far: %r" % (what, self.err))
             ready, _, _ = select.select([fd], [], [], left)
             if not ready:
                 continue
             chunk = os.read(fd, 65536)
             if not chunk:
-                raise AssertionError("oktacred exited before printing a user code "
-                                     "(status %s): %r" % (self.proc.wait(), self.err))
+                raise AssertionError("oktacred exited before printing %s (status %s): %r"
+                                     % (what, self.proc.wait(), self.err))
             self.err += chunk
-            m = self.CODE_RE.search(self.err)
-            if m:
-                self.user_code = m.group(1).decode()
+
+    def wait_for_code(self, timeout=30):
+        if self.user_code is None:
+            self.user_code = self.wait_for(self.CODE_RE, "a user code", timeout)
         return self.user_code
 
-    def finish(self, timeout=60):
-        out, err = self.proc.communicate(timeout=timeout)
+    def finish(self, timeout=60, input=None):
+        out, err = self.proc.communicate(
+            input=input.encode() if input is not None else None, timeout=timeout)
         self.err += err
         return self.proc.returncode, out.decode(), self.err.decode("utf-8", "replace")
 

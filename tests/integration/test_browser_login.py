@@ -4,11 +4,9 @@ browser would, and sent back to oktacred's loopback listener (or pasted)."""
 import json
 import os
 import re
-import select
 import signal
 import socket
 import subprocess
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -16,7 +14,7 @@ import urllib.request
 import pytest
 
 from approve import sign_in
-from conftest import OKTACRED, CLIENT_ID, do_login
+from conftest import OKTACRED, Login, do_login
 
 URL_RE = re.compile(rb"\n  (http://\S+/v1/authorize\?\S+)\n")
 
@@ -60,51 +58,23 @@ def write_web_config(env, flow=None, redirect=None):
         + "\n[identity okta-admin]\nkind = okta/api-access\nprovider = okta-oidc\n"))
 
 
-class BrowserLogin:
+class BrowserLogin(Login):
     """A running `oktacred login` of the authorization code flow: reads its stderr until
     the authorization URL shows."""
 
     def __init__(self, env, *args, stdin=subprocess.DEVNULL):
-        e = dict(env.env)
-        self.proc = subprocess.Popen(
-            [OKTACRED, "login", "--no-browser", *args], env=e, stdin=stdin,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
-        self.err = b""
+        super().__init__(subprocess.Popen(
+            [OKTACRED, "login", "--no-browser", *args], env=dict(env.env), stdin=stdin,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True))
         self.url = None
 
     def wait_for_url(self, timeout=30):
-        deadline = time.monotonic() + timeout
-        fd = self.proc.stderr.fileno()
-        while self.url is None:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise AssertionError("no authorization URL printed: %r" % self.err)
-            ready, _, _ = select.select([fd], [], [], left)
-            if not ready:
-                continue
-            chunk = os.read(fd, 65536)
-            if not chunk:
-                raise AssertionError("oktacred exited before printing the URL (status %s): %r"
-                                     % (self.proc.wait(), self.err))
-            self.err += chunk
-            m = URL_RE.search(self.err)
-            if m:
-                self.url = m.group(1).decode()
+        if self.url is None:
+            self.url = self.wait_for(URL_RE, "the authorization URL", timeout)
         return self.url
 
     def params(self):
         return dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(self.url).query))
-
-    def finish(self, timeout=60, input=None):
-        out, err = self.proc.communicate(
-            input=input.encode() if input is not None else None, timeout=timeout)
-        self.err += err
-        return self.proc.returncode, out.decode(), self.err.decode("utf-8", "replace")
-
-    def kill(self):
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait()
 
 
 def open_url(url):
