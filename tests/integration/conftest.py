@@ -199,6 +199,62 @@ class Login:
             self.proc.wait()
 
 
+def run_on_a_terminal(env, argv, extra_env=None, user="alice", answers=(), err_file=True,
+                      timeout=60):
+    """argv in a new session whose terminal is a pty (stdin too; stdout a pipe read to its
+    end, so that a tee of OKTACRED_TEST_DEBUG=1 has finished; stderr a file, or the pty
+    with err_file=False). Approves as user the device code that shows on the terminal
+    (user=None: none expected) and writes each (regex, reply) of answers when its prompt
+    shows. Returns (status, stdout, what the terminal showed, stderr or "")."""
+    import pty
+
+    answers = list(answers)
+    rd, wr = os.pipe()
+    err_path = env.home / "err.txt"
+    pid, master = pty.fork()
+    if pid == 0:  # the child: a session with the pty as its terminal
+        os.environ.clear()
+        os.environ.update(env.env)
+        os.environ.update(extra_env or {})
+        os.close(rd)
+        os.dup2(wr, 1)
+        if err_file:
+            os.dup2(os.open(str(err_path), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), 2)
+        os.execv(argv[0], argv)
+    os.close(wr)
+    tty, code = b"", None
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            tty += chunk
+            if user and code is None:
+                # The code is bold on a terminal: \x1b[1mCODE\x1b[0m.
+                m = re.search(rb"enter the code (?:\x1b\[1m)?([A-Z0-9-]+)", tty)
+                if m:
+                    code = m.group(1).decode()
+                    approve(env.idp.base, code, username=user, password="correct horse")
+            if answers and re.search(answers[0][0], tty):
+                os.write(master, answers.pop(0)[1])
+            assert time.monotonic() < deadline, tty
+        _, status = os.waitpid(pid, 0)
+        with os.fdopen(rd, "rb") as f:
+            rd = None
+            out = f.read()
+    finally:
+        os.close(master)
+        if rd is not None:
+            os.close(rd)
+    assert not answers, tty
+    return (os.WEXITSTATUS(status), out.decode(), tty.decode(errors="replace"),
+            err_path.read_text() if err_file else "")
+
+
 def do_login(env, *args, user="alice", password="correct horse", deny=False):
     """Runs a whole login, approving it through /activate as a person would."""
     login = Login(env.start("login", "--no-browser", *args))

@@ -12,15 +12,14 @@ import stat
 import subprocess
 import sys
 import textwrap
-import threading
 import time
 
 import pytest
 
 import secretscan
 
-from conftest import (CLIENT_ID, OKTACRED, OKTACRED_UNWRAPPED, ROOT, SANITIZER, do_login,
-                      not_under)
+from conftest import (CLIENT_ID, OKTACRED, OKTACRED_UNWRAPPED, ROOT, do_login, not_under,
+                      run_on_a_terminal)
 
 sys.path.insert(0, os.path.join(ROOT, "tests", "sts"))
 from sts_harness import AWS_CLI, FakeSTS, aws_cli_env, write_aws_config  # noqa: E402
@@ -262,61 +261,15 @@ def test_interactive_without_a_terminal_still_exits_3(env, sts):
 def test_interactive_login_on_the_terminal(env, sts):
     """interactive = true with a controlling terminal: the device flow runs on /dev/tty
     while stdout (the JSON) and stderr are pipes, as under the AWS CLI."""
-    import pty
-
-    sys.path.insert(0, os.path.join(ROOT, "tests", "idp"))
-    from approve import approve
-
     env.write_config(aws_config(env, sts, extra_dev="interactive = true\n"))
     env.idp.settings(interval=1)
-    # stdout is a pipe read to its end: under OKTACRED_TEST_DEBUG=1 a tee passes it on and
-    # may still be writing when oktacred has exited.
-    rd, wr = os.pipe()
-    pid, master = pty.fork()
-    if pid == 0:  # the child: a session with the pty as its terminal
-        os.environ.clear()
-        os.environ.update(env.env)
-        os.close(rd)
-        err = os.open(str(env.home / "err.txt"), os.O_WRONLY | os.O_CREAT, 0o600)
-        os.dup2(wr, 1)
-        os.dup2(err, 2)
-        os.execv(OKTACRED, [OKTACRED, "credential-process", "aws-dev"])
-    os.close(wr)
-    tty = b""
-    deadline = time.monotonic() + 30
-    code = None
-    try:
-        while code is None and time.monotonic() < deadline:
-            try:
-                chunk = os.read(master, 4096)
-            except OSError:
-                break
-            tty += chunk
-            import re
-            # The code is bold on a terminal: \x1b[1mCODE\x1b[0m.
-            m = re.search(rb"enter the code (?:\x1b\[1m)?([A-Z0-9-]+)", tty)
-            if m:
-                code = m.group(1).decode()
-        assert code, tty
-        approve(env.idp.base, code, username="alice", password="correct horse")
-        while True:
-            try:
-                if not os.read(master, 4096):
-                    break
-            except OSError:
-                break
-        _, status = os.waitpid(pid, 0)
-        with os.fdopen(rd, "rb") as f:
-            rd = None
-            out = f.read()
-    finally:
-        os.close(master)
-        if rd is not None:
-            os.close(rd)
-    assert os.WEXITSTATUS(status) == 0, (env.home / "err.txt").read_text()
+    status, out, tty, err = run_on_a_terminal(
+        env, [OKTACRED, "credential-process", "aws-dev"], timeout=30)
+    assert "enter the code" in tty
+    assert status == 0, err
     j = json.loads(out)
     assert j["Version"] == 1
-    assert b"enter the code" not in out
+    assert "enter the code" not in out
 
 
 def test_not_an_aws_identity(aws):
@@ -1617,45 +1570,15 @@ def test_default_role_is_checked_against_role_map(env, sts):
 def test_a_role_chosen_on_the_terminal_is_remembered(aws):
     """With several roles and a terminal, env asks which one, then offers to write it as
     default_role; after that credential-process (no terminal) uses it."""
-    import pty
 
     login_as(aws, "bob")
     before = aws.config.read_text()
-    rd, wr = os.pipe()
-    pid, master = pty.fork()
-    if pid == 0:
-        os.environ.clear()
-        os.environ.update(aws.env)
-        os.close(rd)
-        os.dup2(wr, 1)
-        # Not the capturing wrapper of OKTACRED_TEST_DEBUG=1: its stderr is a pipe.
-        os.execv(OKTACRED_UNWRAPPED, [OKTACRED_UNWRAPPED, "env", "aws-mapped"])
-    os.close(wr)
-    tty = b""
-    answers = [(rb"Choose a role \[1-2\]: ", b"1\n"), (rb"\[y/N\] ", b"y\n")]
-    deadline = time.monotonic() + 60
-    try:
-        while time.monotonic() < deadline:
-            try:
-                chunk = os.read(master, 4096)
-            except OSError:
-                break
-            if not chunk:
-                break
-            tty += chunk
-            if answers and re.search(answers[0][0], tty):
-                os.write(master, answers.pop(0)[1])
-        _, status = os.waitpid(pid, 0)
-        with os.fdopen(rd, "rb") as f:
-            rd = None
-            out = f.read()
-    finally:
-        os.close(master)
-        if rd is not None:
-            os.close(rd)
-    assert os.WEXITSTATUS(status) == 0, tty
-    assert not answers, tty
-    assert b"AWS_ACCESS_KEY_ID" in out
+    # Not the capturing wrapper of OKTACRED_TEST_DEBUG=1: its stderr is a pipe.
+    status, out, tty, _ = run_on_a_terminal(
+        aws, [OKTACRED_UNWRAPPED, "env", "aws-mapped"], user=None, err_file=False,
+        answers=[(rb"Choose a role \[1-2\]: ", b"1\n"), (rb"\[y/N\] ", b"y\n")])
+    assert status == 0, tty
+    assert "AWS_ACCESS_KEY_ID" in out
     # the first role offered is Admin (role_map's order)
     assert before + f"default_role = {ADMIN}\n" == aws.config.read_text()
     assert stat.S_IMODE(os.stat(aws.config).st_mode) == 0o600

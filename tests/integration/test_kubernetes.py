@@ -11,7 +11,7 @@ import time
 import pytest
 
 import secretscan
-from conftest import CLIENT_ID, OKTACRED, ROOT, do_login
+from conftest import CLIENT_ID, OKTACRED, ROOT, do_login, run_on_a_terminal
 from test_aws import aws, sts, _reset_sts  # noqa: F401 (fixtures)
 from test_lean import heavy, run_traced
 from tlsserver import make_certs
@@ -435,57 +435,6 @@ def test_kubectl_is_refused_a_token_signed_by_another_key(k8s_in, api, tmp_path)
     r = kubectl(env, kc, "auth", "whoami")
     assert r.returncode != 0 and "Unauthorized" in r.stderr, r.stderr
     assert api.log()[0]["rejected"] == "failed to verify signature"
-
-
-def run_on_a_terminal(env, argv, extra_env, user="alice"):
-    """argv in a new session whose terminal is a pty (stdin too; stdout a pipe, stderr a
-    file): approves the device code that appears on the terminal. Returns (status, stdout,
-    what the terminal showed, stderr)."""
-    import pty
-    import re
-
-    from approve import approve
-
-    rd, wr = os.pipe()
-    err_path = env.home / "err.txt"
-    pid, master = pty.fork()
-    if pid == 0:  # the child: a session with the pty as its terminal
-        os.environ.clear()
-        os.environ.update(env.env)
-        os.environ.update(extra_env)
-        os.close(rd)
-        err = os.open(str(err_path), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        os.dup2(wr, 1)
-        os.dup2(err, 2)
-        os.execv(argv[0], argv)
-    os.close(wr)
-    tty, code = b"", None
-    deadline = time.monotonic() + 60
-    try:
-        while True:
-            try:
-                chunk = os.read(master, 4096)
-            except OSError:
-                break
-            if not chunk:
-                break
-            tty += chunk
-            if code is None:
-                m = re.search(rb"enter the code (?:\x1b\[1m)?([A-Z0-9-]+)", tty)
-                if m:
-                    code = m.group(1).decode()
-                    approve(env.idp.base, code, username=user, password="correct horse")
-            assert time.monotonic() < deadline, tty
-        _, status = os.waitpid(pid, 0)
-        with os.fdopen(rd, "rb") as f:
-            rd = None
-            out = f.read()
-    finally:
-        os.close(master)
-        if rd is not None:
-            os.close(rd)
-    return os.WEXITSTATUS(status), out.decode(), tty.decode(errors="replace"), \
-        err_path.read_text()
 
 
 def test_interactive_exec_info_logs_in_on_the_terminal(k8s):
