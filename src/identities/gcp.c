@@ -496,6 +496,7 @@ static int gcp_check(struct config_ctx *c, void *section)
 			    "provider_id too (the workload identity pool provider); "
 			    "%s is missing",
 			    id->name, missing);
+		free(g->built_audience); /* checked again: made again */
 		g->built_audience = xasprintf(GCP_IAM "projects/%s/locations/global/"
 		                                      "workloadIdentityPools/%s/providers/%s",
 		                              g->project_number, g->pool_id, g->provider_id);
