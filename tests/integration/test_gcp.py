@@ -14,6 +14,7 @@ import time
 import pytest
 
 from conftest import CLIENT_ID, OKTACRED, ROOT, do_login
+from test_kubernetes import real_program
 from test_lean import heavy, run_traced
 
 sys.path.insert(0, os.path.join(ROOT, "tests", "gcp"))
@@ -185,7 +186,7 @@ def test_gcp_config_prints_the_external_account_file(gcp, sts):
     assert json.loads(r.stdout) == {
         "type": "external_account", "audience": AUDIENCE, "subject_token_type": ID_TYPE,
         "token_url": sts.token_url,
-        "credential_source": {"executable": {"command": OKTACRED + " credential gcp",
+        "credential_source": {"executable": {"command": real_program() + " credential gcp",
                                              "timeout_millis": 30000}}}
 
 
@@ -204,7 +205,7 @@ def test_gcp_config_default_token_url_impersonation_and_config(env, tmp_path):
         "https://iamcredentials.googleapis.com/v1/projects/-/serviceAccounts/"
         "deploy@proj-1.iam.gserviceaccount.com:generateAccessToken")
     assert out["credential_source"]["executable"]["command"] == (
-        "%s --config %s credential gcp" % (OKTACRED, other))
+        "%s --config %s credential gcp" % (real_program(), other))
     assert "workforce_pool_user_project" not in out
 
 
