@@ -9,7 +9,7 @@
 
 # The commands (and aliases), the global options, and the options of each command.
 _oktacred_commands='init login logout status whoami refresh token env exec credential-process credential
-kubeconfig aws-config config version help'
+kubeconfig gcp-config aws-config config version help'
 _oktacred_global_options='--config -v --verbose --debug --no-color -h --help --version'
 
 _oktacred_command_options()
@@ -177,7 +177,7 @@ _oktacred()
 	'') COMPREPLY=($(compgen -W "$_oktacred_commands" -- "$cur")) ;;
 	help) ((npos == 0)) && COMPREPLY=($(compgen -W "$_oktacred_commands" -- "$cur")) ;;
 	config) ((npos == 0)) && COMPREPLY=($(compgen -W 'validate list' -- "$cur")) ;;
-	login | token | env | credential-process | credential | kubeconfig)
+	login | token | env | credential-process | credential | kubeconfig | gcp-config)
 		((npos == 0)) && COMPREPLY=($(compgen -W "$(_oktacred_names "$cfg")" -- "$cur"))
 		;;
 	exec)

@@ -95,13 +95,13 @@ function __oktacred_first
 end
 
 # Where a NAME may come: the one NAME of login, token, env, exec, credential-process,
-# credential and kubeconfig, any number for the others (logout, status, refresh, aws-config).
+# credential, kubeconfig and gcp-config, any number for the others (logout, status, refresh, aws-config).
 function __oktacred_wants_name
     set -l p (__oktacred_parse)
     test $p[4] = 0; or return 1
     test -z "$p[5]"; or return 1
     contains -- "$p[1]" logout status whoami refresh aws-config; and return 0
-    test $p[2] = 0; and contains -- "$p[1]" login token env exec credential-process credential kubeconfig
+    test $p[2] = 0; and contains -- "$p[1]" login token env exec credential-process credential kubeconfig gcp-config
 end
 
 # The names of the configuration ($argv[1]: the --config FILE, or empty).
@@ -156,6 +156,7 @@ complete -c oktacred -n __oktacred_needs_command -a credential-process -d 'AWS c
 complete -c oktacred -n __oktacred_needs_command -a aws-config -d 'the ~/.aws/config profiles of the AWS identities'
 complete -c oktacred -n __oktacred_needs_command -a credential -d 'the credential in the format its client reads (kubectl: ExecCredential)'
 complete -c oktacred -n __oktacred_needs_command -a kubeconfig -d 'the kubeconfig user entry that runs oktacred for kubectl'
+complete -c oktacred -n __oktacred_needs_command -a gcp-config -d 'the Google Cloud credential file that runs oktacred'
 complete -c oktacred -n __oktacred_needs_command -a config -d 'check or list the configuration'
 complete -c oktacred -n __oktacred_needs_command -a version -d 'show the version'
 complete -c oktacred -n __oktacred_needs_command -a help -d 'show help'
@@ -192,6 +193,6 @@ complete -c oktacred -n '__oktacred_using config' -l online -d 'validate: also c
 complete -c oktacred -n __oktacred_wants_name -a '(__oktacred_names)' -d 'identity or provider'
 complete -c oktacred -n '__oktacred_first config' -a validate -d 'check the configuration'
 complete -c oktacred -n '__oktacred_first config' -a list -d 'list providers and identities'
-complete -c oktacred -n '__oktacred_first help' -a 'init login logout status whoami refresh token env exec credential-process credential kubeconfig aws-config config version help' -d 'command'
+complete -c oktacred -n '__oktacred_first help' -a 'init login logout status whoami refresh token env exec credential-process credential kubeconfig gcp-config aws-config config version help' -d 'command'
 complete -c oktacred -n __oktacred_after_dashdash -a '(__oktacred_exec_command)'
 complete -c oktacred -n __oktacred_exec_wants_command -a '(__fish_complete_command)'

@@ -94,6 +94,13 @@ struct login_opts;
 struct provider_cfg;
 int cli_login(struct cli_ctx *ctx, const struct provider_cfg *p, struct login_opts *o);
 
+/* The program a client that runs oktacred should name (kubeconfig, gcp-config): the first
+ * "oktacred" on PATH when it is this program (the path as PATH has it, links kept), else
+ * /proc/self/exe, else "oktacred". Allocated. */
+char *cli_self_program(void);
+/* --config as an absolute path (allocated), or NULL when it was not given. */
+char *cli_config_arg(const struct cli_ctx *ctx);
+
 /* Runs the kind's credential() for req and prints it, the whole of stdout; a login it
  * needs runs on the terminal when identity_may_log_in(req) and one is at hand
  * (credential, credential-process). Returns 0 or -1 with ctx->err set. */
@@ -112,6 +119,7 @@ int cmd_credential_process(struct cli_ctx *ctx);
 int cmd_aws_config(struct cli_ctx *ctx);
 int cmd_credential(struct cli_ctx *ctx);
 int cmd_kubeconfig(struct cli_ctx *ctx);
+int cmd_gcp_config(struct cli_ctx *ctx);
 int cmd_config(struct cli_ctx *ctx);
 int cmd_version(struct cli_ctx *ctx);
 int cmd_help(struct cli_ctx *ctx);

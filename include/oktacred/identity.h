@@ -21,6 +21,10 @@ struct identity_request {
 	const char *name; /* NAME as resolved: OKTACRED_IDENTITY */
 	int names_only;   /* --unset: the variables, without fetching any credential */
 	const char *role; /* --role, for identities that choose among roles; or NULL */
+	/* env and exec: the program and --config (absolute, or NULL) a file that runs
+	 * `oktacred credential NAME` names (gcp/workload-identity); NULL elsewhere. */
+	const char *program;
+	const char *config_path;
 };
 
 struct json;
@@ -40,6 +44,11 @@ struct identity_kind {
 	int (*environment)(const struct identity_request *req, struct envset *env, okc_err *err);
 	/* The credential in its consumer's own format, the whole of stdout. Or NULL. */
 	int (*credential)(const struct identity_request *req, struct buf *out, okc_err *err);
+	/* credential() failed with err: the failure in the consumer's own format, the whole
+	 * of stdout, with nothing on stderr (a consumer that merges our stderr into what it
+	 * parses: Google). Or NULL: the error goes to stderr. */
+	int (*credential_failure)(const struct identity_request *req, const okc_err *err,
+	                          struct buf *out);
 	/* credential is AWS's credential_process JSON: `credential-process` serves it. */
 	unsigned credential_process : 1;
 	/* Whether a login that credential() needs (exit 3) may run on the terminal, when one
@@ -51,6 +60,11 @@ struct identity_kind {
 	int (*kubeconfig)(const struct identity_request *req, const char *program,
 	                  const char *config_path, const char *cluster, struct buf *out,
 	                  okc_err *err);
+	/* `gcp-config`, and the file env and exec write: Google's external_account credential
+	 * file (JSON) whose executable runs `program [--config config_path] credential NAME`.
+	 * Or NULL: not a kind Google's clients use. */
+	int (*gcp_config)(const struct identity_request *req, const char *program,
+	                  const char *config_path, struct buf *out, okc_err *err);
 	/* `exec --server`: runs argv as a child served credentials from a local endpoint;
 	 * returns its exit status (> 0), 0, or -1 with err. Or NULL. */
 	int (*serve)(const struct identity_request *req, char **argv, okc_err *err);
@@ -174,5 +188,13 @@ int kube_exec_info(const char *info, const char **api_version, int *interactive,
  * printed into out (wiped when freed). 0, or -1 out of memory. */
 int kube_exec_credential_json(const char *api_version, const char *token, time_t exp,
                               struct buf *out);
+
+/* ---- gcp/workload-identity (src/identities/gcp.c) ---- */
+
+/* Google's executable response for a failure: {"version":1,"success":false,"code",
+ * "message"} and a newline, code from err's exit code (login_required, ...), message
+ * err's message and hint. Also for errors before the identity's kind is known, when
+ * Google runs `credential` (GOOGLE_EXTERNAL_ACCOUNT_AUDIENCE set). Returns 0. */
+int gcp_executable_failure(const okc_err *err, struct buf *out);
 
 #endif

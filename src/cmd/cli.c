@@ -2,15 +2,19 @@
  * printing every command shares. */
 #include "oktacred/cli.h"
 
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "oktacred/config.h"
 #include "oktacred/identity.h"
 #include "oktacred/log.h"
 #include "oktacred/login.h"
+#include "oktacred/paths.h"
 #include "oktacred/provider.h"
 #include "oktacred/sig.h"
 #include "oktacred/util.h"
@@ -115,6 +119,8 @@ const struct cli_command cli_commands[] = {
      "the credential in the format its client reads (kubectl: ExecCredential)", credential_opts, 0},
     {"kubeconfig", NULL, cmd_kubeconfig, "[NAME]",
      "the kubeconfig user entry that runs oktacred for kubectl", kubeconfig_opts, 0},
+    {"gcp-config", NULL, cmd_gcp_config, "[NAME]",
+     "the Google Cloud credential file that runs oktacred", no_opts, 0},
     {"config", NULL, cmd_config, "validate|list", "check or list the configuration", config_opts,
      0},
     {"version", NULL, cmd_version, "", "show the version", no_opts, 0},
@@ -320,15 +326,74 @@ int cli_identity_request(struct cli_ctx *ctx, const char *name, struct identity_
 	return 0;
 }
 
+/* The program a client should run (kubectl, Google's libraries): the first "oktacred" on PATH when
+ * it is this program (its path as PATH has it: a link such as /usr/local/bin/oktacred stays valid
+ * across upgrades where the file it points to may not); else this program's own file; else
+ * "oktacred". */
+char *cli_self_program(void)
+{
+	char self[PATH_MAX];
+	const char *path = getenv("PATH");
+	struct stat me, st;
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	if (n <= 0 || (size_t)n >= sizeof(self) - 1)
+		return xstrdup("oktacred");
+	self[n] = '\0';
+	if (stat(self, &me) < 0)
+		return xstrdup(self);
+	while (path && *path) {
+		size_t len = strcspn(path, ":");
+
+		if (len > 0 && path[0] == '/') {
+			char *dir = xasprintf("%.*s", (int)len, path);
+			char *candidate = paths_join(dir, "oktacred");
+
+			free(dir);
+			if (stat(candidate, &st) == 0 && access(candidate, X_OK) == 0) {
+				if (st.st_dev == me.st_dev && st.st_ino == me.st_ino)
+					return candidate;
+				free(candidate);
+				break; /* a client would find this other one first */
+			}
+			free(candidate);
+		}
+		path += len + (path[len] == ':');
+	}
+	return xstrdup(self);
+}
+
+/* --config FILE as an absolute path: clients run oktacred in their own directory. */
+char *cli_config_arg(const struct cli_ctx *ctx)
+{
+	char cwd[PATH_MAX];
+	const char *file = ctx->config_path;
+
+	if (!file)
+		return NULL;
+	if (file[0] == '/' || !getcwd(cwd, sizeof(cwd)))
+		return xstrdup(file);
+	return paths_join(cwd, file);
+}
+
 int cli_identity_environment(struct cli_ctx *ctx, const char *name, int names_only,
                              struct envset *env)
 {
 	struct identity_request req;
+	char *program = NULL, *config = NULL;
+	int rc;
 
 	if (cli_identity_request(ctx, name, &req) < 0)
 		return -1;
 	req.names_only = names_only;
-	return identity_environment(&req, env, &ctx->err);
+	if (identity_kind_of(req.id)->gcp_config) {
+		req.program = program = cli_self_program();
+		req.config_path = config = cli_config_arg(ctx);
+	}
+	rc = identity_environment(&req, env, &ctx->err);
+	free(program);
+	free(config);
+	return rc;
 }
 
 int cli_login(struct cli_ctx *ctx, const struct provider_cfg *p, struct login_opts *o)

@@ -1,63 +1,12 @@
 /* cmd_kubeconfig.c: `oktacred kubeconfig [NAME] [--cluster C]`: the kubeconfig users: entry
  * (and with --cluster a contexts: entry) whose exec block runs `oktacred credential NAME`,
  * to paste into a kubeconfig or merge with KUBECONFIG=a:b kubectl config view --flatten. */
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "oktacred/cli.h"
 #include "oktacred/identity.h"
-#include "oktacred/paths.h"
 #include "oktacred/util.h"
-
-/* The program kubectl should run: the first "oktacred" on PATH when it is this program (its
- * path as PATH has it: a link such as /usr/local/bin/oktacred stays valid across upgrades
- * where the file it points to may not); else this program's own file; else "oktacred". */
-static char *self_program(void)
-{
-	char self[PATH_MAX];
-	const char *path = getenv("PATH");
-	struct stat me, st;
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-
-	if (n <= 0 || (size_t)n >= sizeof(self) - 1)
-		return xstrdup("oktacred");
-	self[n] = '\0';
-	if (stat(self, &me) < 0)
-		return xstrdup(self);
-	while (path && *path) {
-		size_t len = strcspn(path, ":");
-
-		if (len > 0 && path[0] == '/') {
-			char *dir = xasprintf("%.*s", (int)len, path);
-			char *candidate = paths_join(dir, "oktacred");
-
-			free(dir);
-			if (stat(candidate, &st) == 0 && access(candidate, X_OK) == 0) {
-				if (st.st_dev == me.st_dev && st.st_ino == me.st_ino)
-					return candidate;
-				free(candidate);
-				break; /* kubectl would find this other one first */
-			}
-			free(candidate);
-		}
-		path += len + (path[len] == ':');
-	}
-	return xstrdup(self);
-}
-
-/* --config FILE as an absolute path: kubectl runs the plugin in its own directory. */
-static char *absolute(const char *file)
-{
-	char cwd[PATH_MAX];
-
-	if (file[0] == '/' || !getcwd(cwd, sizeof(cwd)))
-		return xstrdup(file);
-	return paths_join(cwd, file);
-}
 
 int cmd_kubeconfig(struct cli_ctx *ctx)
 {
@@ -80,9 +29,8 @@ int cmd_kubeconfig(struct cli_ctx *ctx)
 		                "%s (%s) is not an identity kubectl can use: kubeconfig is for "
 		                "kubernetes/exec-credential identities",
 		                req.name, kind->config.name);
-	program = self_program();
-	if (ctx->config_path)
-		config = absolute(ctx->config_path);
+	program = cli_self_program();
+	config = cli_config_arg(ctx);
 	rc = kind->kubeconfig(&req, program, config, cluster, &out, &ctx->err);
 	if (rc == 0 && (fwrite(out.data, 1, out.len, stdout) != out.len || fflush(stdout) != 0))
 		rc = okc_fail(&ctx->err, OKC_EXIT_FAIL, "cannot write to stdout");

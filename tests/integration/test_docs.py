@@ -381,13 +381,14 @@ def documented_keys(section_text, all_kinds):
     for title, body in sections(section_text, "##").items():
         if not title.startswith("Keys of"):
             continue
-        kinds = set(re.findall(r"(?:okta|aws|kubernetes)/[a-z-]+", title))
+        kinds = set(re.findall(r"[a-z0-9]+/[a-z-]+", title))
         if "every" in title:
             kinds = set(all_kinds)
         assert kinds, title
         for key in re.findall(r"^\*([a-z_.]+)\* =", body, re.M):
-            assert key not in out, "%s documented twice" % key
-            out[key] = kinds
+            # A key several kinds have (token) may be described for each of them.
+            assert not kinds & out.get(key, set()), "%s documented twice" % key
+            out[key] = out.get(key, set()) | kinds
     return out
 
 

@@ -978,7 +978,8 @@ Test(config, registry)
 	static const char *const providers[] = {"okta/device-code", "okta/service-account",
 	                                        "okta/api-token", NULL};
 	static const char *const identities[] = {"okta/api-access", "aws/assume-role",
-	                                         "kubernetes/exec-credential", NULL};
+	                                         "kubernetes/exec-credential",
+	                                         "gcp/workload-identity", NULL};
 	size_t i;
 
 	for (i = 0; providers[i]; i++)
@@ -989,6 +990,71 @@ Test(config, registry)
 	cr_assert_null(config_identity_kinds[i]);
 	cr_assert_eq((const void *)config_provider_kinds[0], (const void *)&provider_device_code);
 	config_free(NULL);
+}
+
+/* ---- gcp/workload-identity ---- */
+
+#define GCP_PROVIDER                                                                               \
+	"[provider p]\nkind = okta/device-code\norg_url = https://x.okta.com\nclient_id = c\n"
+#define GCP_WORKLOAD                                                                               \
+	"//iam.googleapis.com/projects/123/locations/global/workloadIdentityPools/pool/"           \
+	"providers/okta"
+#define GCP_WORKFORCE "//iam.googleapis.com/locations/global/workforcePools/people/providers/okta"
+
+Test(config, gcp_audience_or_its_parts)
+{
+	struct config *cfg = load_ok(GCP_PROVIDER "[identity a]\nkind = gcp/workload-identity\n"
+	                                          "provider = p\naudience = " GCP_WORKLOAD "\n"
+	                                          "[identity b]\nkind = gcp/workload-identity\n"
+	                                          "provider = p\nproject_number = 123\n"
+	                                          "pool_id = pool\nprovider_id = okta\n"
+	                                          "[identity w]\nkind = gcp/workload-identity\n"
+	                                          "provider = p\naudience = " GCP_WORKFORCE "\n"
+	                                          "workforce_pool_user_project = 456\n");
+
+	cr_assert_eq(cfg->nidentities, 3);
+	cr_assert_str_eq(config_identity_string(&cfg->identities[1], "token_url"),
+	                 "https://sts.googleapis.com/v1/token");
+	config_free(cfg);
+}
+
+Test(config, gcp_errors)
+{
+	expect_error("workforce without user project",
+	             GCP_PROVIDER "[identity w]\nkind = gcp/workload-identity\nprovider = p\n"
+	                          "audience = " GCP_WORKFORCE "\n",
+	             8, "a workforce pool audience needs workforce_pool_user_project");
+	expect_error("user project for a workload pool",
+	             GCP_PROVIDER "[identity w]\nkind = gcp/workload-identity\nprovider = p\n"
+	                          "audience = " GCP_WORKLOAD "\nworkforce_pool_user_project = 4\n",
+	             9, "workforce_pool_user_project is for a workforce pool audience");
+	expect_error("both",
+	             GCP_PROVIDER "[identity w]\nkind = gcp/workload-identity\nprovider = p\n"
+	                          "audience = " GCP_WORKLOAD "\nproject_number = 4\n",
+	             9, "set audience or project_number, not both");
+	expect_error("neither",
+	             GCP_PROVIDER "[identity w]\nkind = gcp/workload-identity\nprovider = p\n", 5,
+	             "audience");
+	expect_error("parts missing",
+	             GCP_PROVIDER "[identity w]\nkind = gcp/workload-identity\nprovider = p\n"
+	                          "project_number = 4\npool_id = pool\n",
+	             8, "project_number needs pool_id and provider_id");
+	expect_error("pool without project",
+	             GCP_PROVIDER "[identity w]\nkind = gcp/workload-identity\nprovider = p\n"
+	                          "audience = " GCP_WORKLOAD "\npool_id = pool\n",
+	             9, "pool_id goes with project_number");
+	expect_error("not an audience",
+	             GCP_PROVIDER "[identity w]\nkind = gcp/workload-identity\nprovider = p\n"
+	                          "audience = https://iam.googleapis.com/projects/1\n",
+	             8, "is not a workload identity pool provider");
+	expect_error("http token_url",
+	             GCP_PROVIDER "[identity w]\nkind = gcp/workload-identity\nprovider = p\n"
+	                          "audience = " GCP_WORKLOAD "\ntoken_url = http://sts.example/t\n",
+	             9, "token_url");
+	expect_error("bad pool id",
+	             GCP_PROVIDER "[identity w]\nkind = gcp/workload-identity\nprovider = p\n"
+	                          "project_number = 4\npool_id = P!\nprovider_id = okta\n",
+	             9, "pool_id");
 }
 
 /* ---- the file itself ---- */

@@ -151,3 +151,24 @@ Test(kube, exec_credential_json)
 	cr_assert(!strstr(out.data, "expirationTimestamp"), "%s", out.data);
 	buf_free(&out);
 }
+
+/* ---- gcp/workload-identity ---- */
+
+Test(gcp, executable_failure)
+{
+	okc_err err = {0};
+	struct buf out = BUF_INIT;
+
+	okc_fail(&err, OKC_EXIT_LOGIN, "okta: not logged in \"x\"");
+	okc_hint(&err, "run: oktacred login okta");
+	cr_assert_eq(gcp_executable_failure(&err, &out), 0);
+	cr_assert_str_eq(out.data, "{\"version\":1,\"success\":false,\"code\":\"login_required\","
+	                           "\"message\":\"okta: not logged in \\\"x\\\" (run: oktacred "
+	                           "login okta)\"}\n");
+	buf_reset(&out);
+	okc_err_clear(&err);
+	okc_fail(&err, 77, "odd");
+	gcp_executable_failure(&err, &out);
+	cr_assert_not_null(strstr(out.data, "\"code\":\"failed\""));
+	buf_free(&out);
+}
