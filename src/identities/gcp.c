@@ -413,12 +413,6 @@ static int gcp_session_changed(const struct provider_cfg *p, const char *keep, o
 
 /* ---- configuration ---- */
 
-static int set_token(struct config_ctx *c, const struct config_key *k, void *obj, const char *v)
-{
-	return config_set_checked(c, k, obj, v, strcmp(v, "id") == 0 || strcmp(v, "access") == 0,
-	                          "id or access");
-}
-
 static int set_audience(struct config_ctx *c, const struct config_key *k, void *obj, const char *v)
 {
 	return config_set_checked(
@@ -531,40 +525,8 @@ static int gcp_check(struct config_ctx *c, void *section)
 static int gcp_check_provider(struct config_ctx *c, const struct identity_cfg *id,
                               const struct provider_cfg *p)
 {
-	int line;
-
-	if (provider_can(p, PROVIDER_SSWS))
-		return config_fail_at(c, config_key_line(c, id, "provider"),
-		                      "identity %s (gcp/workload-identity) needs an "
-		                      "okta/device-code or okta/service-account provider (an OIDC "
-		                      "token Google can verify); %s is %s",
-		                      id->name, p->name, p->kind->name);
-	if (uses_access_token(id)) {
-		if (!p->authorization_server || strcmp(p->authorization_server, "org") != 0)
-			return 0;
-		line = config_key_line(c, p, "authorization_server");
-		return config_fail_at(c, line ? line : p->line,
-		                      "provider %s: identity %s (gcp/workload-identity) hands out "
-		                      "its access token, which needs a custom authorization server "
-		                      "(authorization_server = default or its id): the org "
-		                      "server's access tokens are for Okta's API only",
-		                      p->name, id->name);
-	}
-	if (!provider_can(p, PROVIDER_ID_TOKEN)) {
-		line = config_key_line(c, id, "token");
-		return config_fail_at(c, line ? line : id->line,
-		                      "identity %s (gcp/workload-identity): token = id needs a "
-		                      "provider with ID tokens; %s (%s) has none: set token = "
-		                      "access",
-		                      id->name, p->name, p->kind->name);
-	}
-	if (config_has_scope(p->scopes, "openid"))
-		return 0;
-	line = config_key_line(c, p, "scopes");
-	return config_fail_at(c, line ? line : p->line,
-	                      "provider %s: scopes lack openid, which identity %s "
-	                      "(gcp/workload-identity) needs for its ID token",
-	                      p->name, id->name);
+	return identity_check_oidc_provider(c, id, p, uses_access_token(id), "Google",
+	                                    "hands out its access token");
 }
 
 static void gcp_free(void *kind_cfg)
@@ -576,7 +538,7 @@ static void gcp_free(void *kind_cfg)
 
 #define OFF(f) offsetof(struct gcp_cfg, f)
 static const struct config_key keys[] = {
-    {"token", set_token, OFF(token), CK_STRING, "id", NULL, 0, 0},
+    {"token", identity_set_token_key, OFF(token), CK_STRING, "id", NULL, 0, 0},
     {"audience", set_audience, OFF(audience), CK_STRING, NULL, "audience", 0, 0},
     {"project_number", set_project_number, OFF(project_number), CK_STRING, NULL, "audience", 0, 0},
     {"pool_id", set_pool_id, OFF(pool_id), CK_STRING, NULL, NULL, 0, 0},
