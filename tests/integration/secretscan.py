@@ -223,7 +223,7 @@ if grep -qs '^TracerPid:[[:space:]]*0$' /proc/$$/status; then
         -size -2048k -exec cat {} + > "$cap.state" 2>/dev/null
 fi
 for n in $(compgen -e); do
-    case "$n" in *KEY*|*SECRET*|*TOKEN*|*PASSWORD*) printf '%%s=%%s\0' "$n" "${!n}" ;; esac
+    case "$n" in *_TOKEN_TYPE) ;; *KEY*|*SECRET*|*TOKEN*|*PASSWORD*) printf '%%s=%%s\0' "$n" "${!n}" ;; esac
 done > "$cap.env"
 fds=" $(cd /proc/$$/fd && echo *) "
 # The capturing helpers ignore SIGHUP: when oktacred leads a session on a pseudo-terminal
