@@ -43,8 +43,24 @@ DEPFILES  := $(LIB_OBJS:.o=.d) $(MAIN_OBJ:.o=.d) $(UNIT_OBJS:.o=.d)
 
 all: oktacred docs
 
-oktacred: $(MAIN_OBJ) $(B)/liboktacred.a
+# Two programs from the same sources (docs/DESIGN.md, "The front and the full binary"):
+# ./oktacred, the front, static (FRONT_LDFLAGS) and without dlopen(), serves a valid cache
+# and execs $(B)/oktacred-full, the full dynamic program, for everything else. Only main.c
+# and dl.c are compiled a second time for it (-DOKTACRED_FRONT); its dl.o comes before the
+# library, so the library's own is never linked in. FRONT_LDFLAGS=-static for a non-PIE one.
+FRONT_LDFLAGS ?= -static-pie
+FRONT_OBJS := $(B)/front/src/cmd/main.o $(B)/front/src/lib/dl.o
+DEPFILES   += $(FRONT_OBJS:.o=.d)
+
+oktacred: $(FRONT_OBJS) $(B)/liboktacred.a | $(B)/oktacred-full
+	$(CC) $(CFLAGS) $(LDFLAGS) $(FRONT_LDFLAGS) -o $@ $^ -pthread
+
+$(B)/oktacred-full: $(MAIN_OBJ) $(B)/liboktacred.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/front/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -DOKTACRED_FRONT $(CFLAGS) -MMD -MP -c -o $@ $<
 
 $(B)/liboktacred.a: $(LIB_OBJS)
 	@rm -f $@

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "oktacred/cli.h"
+#include "oktacred/front.h"
 #include "oktacred/identity.h"
 #include "oktacred/paths.h"
 #include "oktacred/util.h"
@@ -21,11 +22,10 @@ static char *self_program(void)
 	char self[PATH_MAX];
 	const char *path = getenv("PATH");
 	struct stat me, st;
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	long n = front_self_exe(self, sizeof(self)); /* the front's file (front.h) */
 
-	if (n <= 0 || (size_t)n >= sizeof(self) - 1)
+	if (n <= 0)
 		return xstrdup("oktacred");
-	self[n] = '\0';
 	if (stat(self, &me) < 0)
 		return xstrdup(self);
 	while (path && *path) {

@@ -14,6 +14,7 @@
 
 #include "oktacred/cache.h"
 #include "oktacred/config.h"
+#include "oktacred/front.h"
 #include "oktacred/http.h"
 #include "oktacred/idtoken.h"
 #include "oktacred/jwt.h"
@@ -409,6 +410,9 @@ int refresh_with(const struct provider_cfg *p, enum refresh_need need, int force
 		tokens_free(t);
 		t = NULL;
 	}
+	/* A renewal (a fork, a lock, the network) is the full binary's: the front hands off
+	 * before any of it. */
+	front_handoff("a refresh");
 	if (advisory) {
 		token_rejected = 0;
 		rc = renew_detached(p, need, renew, &t, err);
