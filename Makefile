@@ -2,6 +2,7 @@
 VERSION   := 0.1.0
 PREFIX    ?= /usr/local
 BINDIR    ?= $(PREFIX)/bin
+LIBEXECDIR ?= $(PREFIX)/libexec
 MANDIR    ?= $(PREFIX)/share/man
 DATADIR   ?= $(PREFIX)/share
 SYSTEMDUSERDIR ?= $(PREFIX)/lib/systemd/user
@@ -48,19 +49,29 @@ all: oktacred docs
 # and execs $(B)/oktacred-full, the full dynamic program, for everything else. Only main.c
 # and dl.c are compiled a second time for it (-DOKTACRED_FRONT); its dl.o comes before the
 # library, so the library's own is never linked in. FRONT_LDFLAGS=-static for a non-PIE one.
+# Where the front looks for the full program last (after OKTACRED_FULL, BINDIR/../libexec/
+# oktacred/oktacred and build/oktacred-full next to it): where `make install` puts it.
+# Elsewhere than Linux (no static libc, no /proc/self/exe) ./oktacred is the full program.
 FRONT_LDFLAGS ?= -static-pie
 FRONT_OBJS := $(B)/front/src/cmd/main.o $(B)/front/src/lib/dl.o
 DEPFILES   += $(FRONT_OBJS:.o=.d)
 
+ifeq ($(shell uname -s),Linux)
+FRONT := yes
 oktacred: $(FRONT_OBJS) $(B)/liboktacred.a | $(B)/oktacred-full
 	$(CC) $(CFLAGS) $(LDFLAGS) $(FRONT_LDFLAGS) -o $@ $^ -pthread
+else
+oktacred: $(B)/oktacred-full
+	cp $< $@
+endif
 
 $(B)/oktacred-full: $(MAIN_OBJ) $(B)/liboktacred.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(B)/front/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) -DOKTACRED_FRONT $(CFLAGS) -MMD -MP -c -o $@ $<
+	$(CC) $(CPPFLAGS) -DOKTACRED_FRONT -DOKTACRED_FULL_PATH='"$(LIBEXECDIR)/oktacred/oktacred"' \
+		$(CFLAGS) -MMD -MP -c -o $@ $<
 
 $(B)/liboktacred.a: $(LIB_OBJS)
 	@rm -f $@
@@ -139,13 +150,18 @@ format:
 install: oktacred install-docs
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SYSTEMDUSERDIR)
 	install -m 0755 oktacred $(DESTDIR)$(BINDIR)/oktacred
+ifeq ($(FRONT),yes)
+	install -d $(DESTDIR)$(LIBEXECDIR)/oktacred
+	install -m 0755 $(B)/oktacred-full $(DESTDIR)$(LIBEXECDIR)/oktacred/oktacred
+endif
 	sed 's|@BINDIR@|$(BINDIR)|g' packaging/systemd/oktacred-refresh.service.in \
 		> $(DESTDIR)$(SYSTEMDUSERDIR)/oktacred-refresh.service
 	chmod 0644 $(DESTDIR)$(SYSTEMDUSERDIR)/oktacred-refresh.service
 	install -m 0644 packaging/systemd/oktacred-refresh.timer $(DESTDIR)$(SYSTEMDUSERDIR)/
 
 uninstall: uninstall-docs
-	rm -f $(DESTDIR)$(BINDIR)/oktacred
+	rm -f $(DESTDIR)$(BINDIR)/oktacred $(DESTDIR)$(LIBEXECDIR)/oktacred/oktacred
+	-rmdir $(DESTDIR)$(LIBEXECDIR)/oktacred
 	rm -f $(DESTDIR)$(SYSTEMDUSERDIR)/oktacred-refresh.service \
 		$(DESTDIR)$(SYSTEMDUSERDIR)/oktacred-refresh.timer
 

@@ -4,8 +4,8 @@
  * ./oktacred (installed as BINDIR/oktacred) is built from the same sources as the full
  * dynamic binary, but statically and without dlopen(): it serves what a valid cache answers
  * (token, env, credential-process, credential, status --short) and execs the full binary
- * (LIBEXECDIR/oktacred/oktacred; build/oktacred-full in the build tree; OKTACRED_FULL
- * overrides both) with the same argv and environment for anything else, before it has
+ * (OKTACRED_FULL, else BINDIR/../libexec/oktacred/oktacred or build/oktacred-full next to
+ * the front, else LIBEXECDIR/oktacred/oktacred as configured at build time) with the same argv and environment for anything else, before it has
  * written a byte, taken a lock or changed a file. In the full binary (and the sanitizer,
  * fuzz and unit-test builds) every function here but front_self_exe is a no-op. */
 #ifndef OKTACRED_FRONT_H
@@ -13,8 +13,9 @@
 
 #include <stddef.h>
 
-/* The front's main: from now on front_handoff execs. argv is kept for the exec. */
-void front_enable(char **argv);
+/* The front's main: from now on front_handoff execs. argv is kept for the exec;
+ * installed_full is where `make install` put the full binary (tried last). */
+void front_enable(char **argv, const char *installed_full);
 /* 1 when this is the front, until it hands off. */
 int front_active(void);
 /* 1 when the front serves this command line itself: one of the commands above, and none of

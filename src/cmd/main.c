@@ -9,7 +9,7 @@
 int main(int argc, char **argv)
 {
 #ifdef OKTACRED_FRONT
-	front_enable(argv);
+	front_enable(argv, OKTACRED_FULL_PATH);
 	if (!front_serves(argc, argv))
 		front_handoff("this command");
 #else

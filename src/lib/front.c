@@ -17,11 +17,13 @@
 extern char **environ;
 
 static char **front_argv; /* non-NULL: this is the front */
+static const char *front_installed;
 static char adopted[4096];
 
-void front_enable(char **argv)
+void front_enable(char **argv, const char *installed_full)
 {
 	front_argv = argv;
+	front_installed = installed_full;
 }
 
 int front_active(void)
@@ -90,7 +92,8 @@ void front_adopt(void)
 }
 
 /* The full binary: OKTACRED_FULL, else next to the front as installed
- * (BINDIR/../libexec/oktacred/oktacred), else in the build tree (build/oktacred-full). */
+ * (BINDIR/../libexec/oktacred/oktacred), else in the build tree (build/oktacred-full),
+ * else where the build said it would be installed. */
 static char *find_full(const char *self)
 {
 	static const char *const rel[] = {"../libexec/oktacred/oktacred", "build/oktacred-full"};
@@ -107,7 +110,7 @@ static char *find_full(const char *self)
 			return cand;
 		free(cand);
 	}
-	return NULL;
+	return front_installed && front_installed[0] == '/' ? xstrdup(front_installed) : NULL;
 }
 
 void front_handoff(const char *why)
@@ -123,7 +126,7 @@ void front_handoff(const char *why)
 		_exit(sig_exit_code());
 	if (front_self_exe(self, sizeof(self)) < 0)
 		self[0] = '\0';
-	full = self[0] ? find_full(self) : NULL;
+	full = find_full(self);
 	if (!full) {
 		fprintf(stderr,
 		        "oktacred: the full oktacred program is not installed next to %s (needed "
