@@ -41,7 +41,8 @@ case $out in *"cannot run /nonexistent/oktacred"*) ;;
 *) bad "the front's hand-off said: $out" ;; esac
 if command -v strace >/dev/null; then
 	strace -f -qq -e trace=execve /usr/bin/oktacred --version 2>&1 >/dev/null |
-		grep -q "execve(\"$full\"" || bad "/usr/bin/oktacred did not exec $full"
+		grep -q 'execve("/usr/bin/\.\./libexec/oktacred/oktacred"' ||
+		bad "/usr/bin/oktacred did not exec $full"
 fi
 [ -f /usr/share/doc/oktacred/README.md ] || [ -f /usr/share/doc/oktacred/README.md.gz ] ||
 	bad "no /usr/share/doc/oktacred/README.md"
