@@ -5,9 +5,10 @@
  * dynamic binary, but statically and without dlopen(): it serves what a valid cache answers
  * (token, env, credential-process, credential, status --short) and execs the full binary
  * (OKTACRED_FULL, else BINDIR/../libexec/oktacred/oktacred or build/oktacred-full next to
- * the front, else LIBEXECDIR/oktacred/oktacred as configured at build time) with the same argv and environment for anything else, before it has
- * written a byte, taken a lock or changed a file. In the full binary (and the sanitizer,
- * fuzz and unit-test builds) every function here but front_self_exe is a no-op. */
+ * the front, else LIBEXECDIR/oktacred/oktacred as configured at build time) with the same
+ * argv and environment for anything else, before it has written a byte, taken a lock or
+ * changed a file. In the full binary (and the sanitizer, fuzz and unit-test builds) every
+ * function here but front_self_exe is a no-op. */
 #ifndef OKTACRED_FRONT_H
 #define OKTACRED_FRONT_H
 
