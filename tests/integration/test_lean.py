@@ -213,6 +213,16 @@ def test_a_corrupt_cache_is_set_aside_and_said_once_by_the_full_binary(logged_in
 
 
 @front_only
+def test_the_hand_off_leaves_nothing_in_a_childs_environment(logged_in):
+    """The front's path reaches the full program in OKTACRED_FRONT_EXE, which takes it
+    out at once: `exec`'s command sees the caller's environment, not the hand-off's."""
+    r = logged_in.run("exec", "okta-admin", "--", "env")
+    assert r.returncode == 0, r.stderr
+    assert "OKTACRED_FRONT_EXE" not in r.stdout
+    assert "OKTA_ACCESS_TOKEN=" in r.stdout
+
+
+@front_only
 def test_a_missing_full_binary_is_one_line(logged_in, tmp_path):
     env = logged_in
     r = env.run("status", env={"OKTACRED_FULL": str(tmp_path / "nothing-here")})
