@@ -116,7 +116,8 @@ static char *find_full(const char *self)
 void front_handoff(const char *why)
 {
 	char self[4096];
-	char *full;
+	char *full, *shown;
+	int e;
 
 	if (!front_argv)
 		return;
@@ -128,19 +129,21 @@ void front_handoff(const char *why)
 		self[0] = '\0';
 	full = find_full(self);
 	if (!full) {
+		shown = text_escape_dup(self[0] ? self : "this one");
 		fprintf(stderr,
 		        "oktacred: the full oktacred program is not installed next to %s (needed "
 		        "for %s): reinstall oktacred\n",
-		        self[0] ? self : "this one", why);
+		        shown, why);
 		_exit(1);
 	}
 	if (setenv(FRONT_EXE_VAR, self, 1) < 0) {
-		fprintf(stderr, "oktacred: cannot run %s: out of memory\n", full);
+		fputs("oktacred: out of memory\n", stderr);
 		_exit(1);
 	}
 	harden_restore_for_exec();
 	execve(full, front_argv, environ);
-	fprintf(stderr, "oktacred: cannot run %s (needed for %s): %s\n", full, why,
-	        strerror(errno));
+	e = errno;
+	shown = text_escape_dup(full); /* a path is shown escaped, as every path is */
+	fprintf(stderr, "oktacred: cannot run %s (needed for %s): %s\n", shown, why, strerror(e));
 	_exit(1);
 }
