@@ -1,7 +1,9 @@
 #!/bin/sh
 # Installs a built oktacred .deb on this machine with apt (as root, on a disposable machine
 # such as CI's), checks what an installed package must do, then purges it:
-#   - /usr/bin/oktacred runs; the man pages and README.md are where man and users look;
+#   - /usr/bin/oktacred runs: the static front (no program interpreter), which hands what
+#     it does not serve itself to the full program, /usr/libexec/oktacred/oktacred
+#     (dynamic); the man pages and README.md are where man and users look;
 #   - the refresh timer is installed but enabled for nobody: no *.wants link for it
 #     anywhere under /etc/systemd or /usr/lib/systemd;
 #   - purging removes every file the package installed.
@@ -25,6 +27,23 @@ owned=$(printf '%s\n' "$files" | while read -r f; do
 done)
 
 /usr/bin/oktacred --version >/dev/null || bad "/usr/bin/oktacred --version failed"
+full=/usr/libexec/oktacred/oktacred
+[ -x "$full" ] || bad "the full program $full is not installed"
+"$full" --version >/dev/null || bad "$full --version failed"
+LC_ALL=C readelf -lW /usr/bin/oktacred | grep -q 'Requesting program interpreter' &&
+	bad "/usr/bin/oktacred is not static (the front)"
+LC_ALL=C readelf -lW "$full" | grep -q 'Requesting program interpreter' ||
+	bad "$full is not dynamically linked"
+# The front execs the full program for --version: one that cannot be run is its error.
+out=$(OKTACRED_FULL=/nonexistent/oktacred /usr/bin/oktacred --version 2>&1) &&
+	bad "/usr/bin/oktacred --version did not hand over to the full program"
+case $out in *"cannot run /nonexistent/oktacred"*) ;;
+*) bad "the front's hand-off said: $out" ;; esac
+if command -v strace >/dev/null; then
+	strace -f -qq -e trace=execve /usr/bin/oktacred --version 2>&1 >/dev/null |
+		grep -q 'execve("/usr/bin/\.\./libexec/oktacred/oktacred"' ||
+		bad "/usr/bin/oktacred did not exec $full"
+fi
 [ -f /usr/share/doc/oktacred/README.md ] || [ -f /usr/share/doc/oktacred/README.md.gz ] ||
 	bad "no /usr/share/doc/oktacred/README.md"
 for page in oktacred.1 oktacred-config.5; do

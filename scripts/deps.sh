@@ -1,6 +1,8 @@
 #!/bin/sh
 # Installs what oktacred needs to build and test: apt on Debian/Ubuntu (as root);
 # elsewhere prints the command to run. --if-missing: do nothing when all is there.
+# The static front (./oktacred) links libc.a: build-essential's libc6-dev has it; Fedora's
+# is glibc-static.
 set -eu
 
 PC_MODULES="libcurl openssl libqrencode libsecret-1 libxml-2.0 criterion"
@@ -8,11 +10,11 @@ APT_PKGS="build-essential pkg-config libcurl4-openssl-dev libssl-dev \
 libqrencode-dev libsecret-1-dev libxml2-dev libcriterion-dev python3 python3-pytest clang \
 clang-format gnome-keyring libsecret-tools dbus-daemon \
 cppcheck dash fish zsh busybox python3-dotenv awscli python3-boto3 python3-cryptography zbar-tools \
-scdoc mandoc debhelper dpkg-dev fakeroot lintian bash-completion valgrind libclang-rt-dev"
-DNF_LINE="sudo dnf install gcc make pkgconf-pkg-config libcurl-devel \
+scdoc mandoc debhelper dpkg-dev fakeroot lintian bash-completion valgrind libclang-rt-dev strace"
+DNF_LINE="sudo dnf install gcc make glibc-static pkgconf-pkg-config libcurl-devel \
 openssl-devel qrencode-devel libsecret-devel libxml2-devel criterion-devel \
 python3-pytest python3-boto3 awscli2 nodejs npm clang clang-tools-extra cppcheck dash fish \
-gnome-keyring libsecret dbus-daemon zbar"
+gnome-keyring libsecret dbus-daemon zbar strace"
 BREW_LINE="brew install pkg-config curl openssl@3 qrencode libsecret libxml2 \
 criterion node python llvm cppcheck dash fish awscli zbar && python3 -m pip install pytest boto3"
 

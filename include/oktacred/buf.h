@@ -23,9 +23,12 @@ struct buf {
 int buf_append(struct buf *b, const void *data, size_t len);
 int buf_puts(struct buf *b, const char *s);
 int buf_putc(struct buf *b, char c);
+/* Room for extra more bytes (and the NUL) without another allocation: for a loop of
+ * buf_putc whose length is known. */
+void buf_reserve(struct buf *b, size_t extra);
 int buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Appends what fd holds up to its end, at most max bytes, reading in chunks (EINTR is
- * retried; the chunk on the stack is wiped: files read this way hold secrets). Returns
+/* Appends what fd holds up to its end, at most max bytes, reading straight into b in
+ * chunks (EINTR is retried; no copy elsewhere: files read this way hold secrets). Returns
  * 0 (b->data is then never NULL, even for an empty file), or -1 with errno: EFBIG when
  * fd holds more than max bytes, else read's own. On -1, b holds what was read (at most
  * max bytes): the caller frees it. */

@@ -15,8 +15,10 @@ class Oktacred < Formula
   depends_on "qrencode"
 
   def install
-    system "make", "oktacred", "docs", "WERROR="
-    system "make", "install", "PREFIX=#{prefix}", "MANDIR=#{man}"
+    # On Linux bin/oktacred is the static front and libexec/oktacred/oktacred the full
+    # program it hands over to; on macOS bin/oktacred is the one full program.
+    system "make", "oktacred", "docs", "LIBEXECDIR=#{libexec}", "WERROR="
+    system "make", "install", "PREFIX=#{prefix}", "LIBEXECDIR=#{libexec}", "MANDIR=#{man}"
     doc.install "README.md", "SECURITY.md"
   end
 

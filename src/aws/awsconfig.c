@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "oktacred/front.h"
 #include "oktacred/paths.h"
 #include "oktacred/store.h"
 #include "oktacred/util.h"
@@ -118,13 +119,12 @@ int awsconfig_exe(const char *argv0, char **out, okc_err *err)
 {
 	char self[PATH_MAX];
 	struct stat st;
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	int have_self = n > 0 && stat("/proc/self/exe", &st) == 0;
+	/* The front's file when the front handed this command over (front.h). */
+	long n = front_self_exe(self, sizeof(self));
+	int have_self = n > 0 && stat(self, &st) == 0;
 	char *exe;
 
 	*out = NULL;
-	if (n > 0)
-		self[n] = '\0';
 	exe = find_argv0(argv0, have_self ? &st : NULL);
 	if (!exe && n > 0 && self[0] == '/')
 		exe = xstrdup(self);

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "oktacred/config.h"
+#include "oktacred/front.h"
 #include "oktacred/identity.h"
 #include "oktacred/log.h"
 #include "oktacred/login.h"
@@ -335,11 +336,10 @@ char *cli_self_program(void)
 	char self[PATH_MAX];
 	const char *path = getenv("PATH");
 	struct stat me, st;
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	long n = front_self_exe(self, sizeof(self)); /* the front's file (front.h) */
 
-	if (n <= 0 || (size_t)n >= sizeof(self) - 1)
+	if (n <= 0)
 		return xstrdup("oktacred");
-	self[n] = '\0';
 	if (stat(self, &me) < 0)
 		return xstrdup(self);
 	while (path && *path) {

@@ -13,6 +13,7 @@
 #include "oktacred/awscreds.h"
 #include "oktacred/config.h"
 #include "oktacred/credserver.h"
+#include "oktacred/front.h"
 #include "oktacred/identity.h"
 #include "oktacred/jwt.h"
 #include "oktacred/log.h"
@@ -595,6 +596,8 @@ static int aws_credentials_once(const struct identity_request *req, struct awscr
 	}
 	awscreds_free(c);
 	c = NULL;
+	/* STS (libcurl, libxml2), a lock, perhaps a prompt: the full binary's (front.h). */
+	front_handoff("AWS credentials from STS");
 
 	rc = provider_tokens(req->p, uses_access_token(req->p) ? NEED_ACCESS_TOKEN : NEED_ID_TOKEN,
 	                     &t, err);

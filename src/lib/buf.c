@@ -54,7 +54,18 @@ int buf_puts(struct buf *b, const char *s)
 
 int buf_putc(struct buf *b, char c)
 {
+	/* Room already there (the usual case): no call, no memcpy. */
+	if (b->len + 1 < b->cap) {
+		b->data[b->len++] = c;
+		b->data[b->len] = '\0';
+		return 0;
+	}
 	return buf_append(b, &c, 1);
+}
+
+void buf_reserve(struct buf *b, size_t extra)
+{
+	buf_grow(b, extra);
 }
 
 int buf_printf(struct buf *b, const char *fmt, ...)
@@ -77,31 +88,41 @@ int buf_printf(struct buf *b, const char *fmt, ...)
 
 int buf_read_fd(struct buf *b, int fd, size_t max)
 {
-	char chunk[4096];
 	size_t got = 0;
-	int rc = 0;
 
+	/* Straight into the buffer (wiped when it grows or is freed): no copy on the stack to
+	 * wipe. One byte more than max is asked for, so that a file over max is noticed. */
 	buf_grow(b, 0);
 	for (;;) {
-		ssize_t n = read(fd, chunk, sizeof(chunk));
+		size_t want;
+		ssize_t n;
 
+		/* Into the room there is, doubled when little is left (a small file: one read
+		 * and the one that says end of file). */
+		if (b->cap - b->len - 1 < 256)
+			buf_grow(b, b->cap < 1024 ? 1024 : b->cap);
+		want = b->cap - b->len - 1;
+		if (want > max - got)
+			want = max - got + 1;
+		n = read(fd, b->data + b->len, want);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			rc = n < 0 ? -1 : 0;
-			break;
+			b->data[b->len] = '\0';
+			return n < 0 ? -1 : 0;
 		}
 		/* A file may grow while it is read: the cap holds for what is read. */
 		if ((size_t)n > max - got) {
+			n = (ssize_t)(max - got);
+			wipe(b->data + b->len + n, want - (size_t)n);
+			b->len += (size_t)n;
+			b->data[b->len] = '\0';
 			errno = EFBIG;
-			rc = -1;
-			break;
+			return -1;
 		}
-		buf_append(b, chunk, (size_t)n);
+		b->len += (size_t)n;
 		got += (size_t)n;
 	}
-	wipe(chunk, sizeof(chunk));
-	return rc;
 }
 
 char *buf_detach(struct buf *b)

@@ -2,6 +2,18 @@
  * dl.h); what a missing or broken library is said to be, with the package to install. */
 #include "oktacred/dl.h"
 
+#ifdef OKTACRED_FRONT
+#include "oktacred/front.h"
+
+/* The static front cannot dlopen() (glibc): needing a library is the full binary's work,
+ * and this is the last moment before anything observable (front.h). */
+int dl_open(struct dl_lib *lib, okc_err *err)
+{
+	front_handoff(lib->name);
+	return okc_fail(err, OKC_EXIT_FAIL, "%s cannot be loaded by the front oktacred", lib->name);
+}
+#else
+
 #include <dlfcn.h>
 #include <stdio.h>
 #include <string.h>
@@ -82,3 +94,4 @@ int dl_open(struct dl_lib *lib, okc_err *err)
 	return okc_fail(err, OKC_EXIT_FAIL, "%s %s (%s): install %s", lib->name, state, why,
 	                lib->packages);
 }
+#endif

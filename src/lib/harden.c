@@ -13,6 +13,7 @@
 static mode_t saved_umask;
 static struct rlimit saved_core;
 static int saved;
+static int hardened; /* harden_process ran: there is something to put back */
 
 void harden_process(void)
 {
@@ -29,10 +30,13 @@ void harden_process(void)
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 #endif
 	saved_umask = umask(077);
+	hardened = 1;
 }
 
 void harden_restore_for_exec(void)
 {
+	if (!hardened)
+		return;
 	umask(saved_umask);
 	if (saved)
 		setrlimit(RLIMIT_CORE, &saved_core);

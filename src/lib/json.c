@@ -364,19 +364,32 @@ static size_t utf8_len(const unsigned char *p, const unsigned char *end)
 }
 
 /* A string at ps->p (its opening quote), decoded into ps->scratch. */
+/* 1 for a byte that ends a run of plain string text: a control character, '"', '\\',
+ * or the first byte of a UTF-8 sequence (checked apart). */
+static const unsigned char string_stop[256] = {
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+};
+
 static int parse_string(struct parser *ps)
 {
 	buf_reset(&ps->scratch);
 	buf_append(&ps->scratch, "", 0);
 	ps->p++;
 	for (;;) {
-		const unsigned char *run = ps->p;
+		const unsigned char *run = ps->p, *p = ps->p, *end = ps->end;
 		unsigned cp, lo;
 		size_t n;
 
-		while (ps->p < ps->end && *ps->p >= 0x20 && *ps->p < 0x80 && *ps->p != '"' &&
-		       *ps->p != '\\')
-			ps->p++;
+		while (p < end && !string_stop[*p])
+			p++;
+		ps->p = p;
 		buf_append(&ps->scratch, run, (size_t)(ps->p - run));
 		if (ps->p >= ps->end || *ps->p < 0x20)
 			return -1; /* unterminated, or a raw control character (NUL included) */

@@ -33,6 +33,7 @@ int base64url_decode(const char *in, size_t len, struct buf *out)
 		len--;
 	if (len % 4 == 1)
 		return -1;
+	buf_reserve(out, len / 4 * 3 + 2);
 	for (i = 0; i < len; i++) {
 		int v = b64_value((unsigned char)in[i]);
 

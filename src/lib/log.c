@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "oktacred/buf.h"
+#include "oktacred/front.h"
 #include "oktacred/util.h"
 
 static enum log_level log_level = LOG_NORMAL;
@@ -44,9 +45,9 @@ void log_status_line(int on)
 }
 
 /* One write per line, so lines from concurrent processes do not interleave mid-line. */
-static void log_emit(const char *prefix, const char *fmt, va_list ap)
-    __attribute__((format(printf, 2, 0)));
-static void log_emit(const char *prefix, const char *fmt, va_list ap)
+static void log_emit(int is_error, const char *prefix, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+static void log_emit(int is_error, const char *prefix, const char *fmt, va_list ap)
 {
 	struct buf line = BUF_INIT;
 	char small[512], *msg = small, *big = NULL;
@@ -58,6 +59,10 @@ static void log_emit(const char *prefix, const char *fmt, va_list ap)
 	va_end(ap2);
 	if (n < 0)
 		return;
+	/* The front says nothing but its last error: anything else to say (a warning, a
+	 * note) is said by the full binary, which does the whole command again. */
+	if (!is_error)
+		front_handoff("a message");
 	if ((size_t)n >= sizeof(small)) {
 		msg = big = xmalloc((size_t)n + 1);
 		vsnprintf(msg, (size_t)n + 1, fmt, ap);
@@ -81,7 +86,7 @@ static void log_emit(const char *prefix, const char *fmt, va_list ap)
 		if (log_level < (min_level))                                                       \
 			return;                                                                    \
 		va_start(ap, fmt);                                                                 \
-		log_emit(log_use_color ? (colored) : (plain), fmt, ap);                            \
+		log_emit((min_level) == LOG_QUIET, log_use_color ? (colored) : (plain), fmt, ap);  \
 		va_end(ap);                                                                        \
 	}
 

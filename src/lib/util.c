@@ -346,12 +346,56 @@ int time_parse_utc(const char *s, time_t *out)
 	return 0;
 }
 
+/* days_from_civil's inverse (the same author's civil_from_days). */
+static void civil_from_days(long z, long *y, unsigned *m, unsigned *d)
+{
+	long era;
+	unsigned doe, yoe, doy, mp;
+
+	z += 719468;
+	era = (z >= 0 ? z : z - 146096) / 146097;
+	doe = (unsigned)(z - era * 146097);
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	*d = doy - (153 * mp + 2) / 5 + 1;
+	*m = mp < 10 ? mp + 3 : mp - 9;
+	*y = (long)yoe + era * 400 + (*m <= 2);
+}
+
+/* v as n decimal digits at out, zero-padded (v < 10^n). */
+static void put_digits(char *out, int n, unsigned long v)
+{
+	while (n--) {
+		out[n] = (char)('0' + v % 10);
+		v /= 10;
+	}
+}
+
+/* By arithmetic, not gmtime_r: glibc's reads TZ and /etc/localtime on its first call,
+ * which a UTC time never needs (three syscalls and a file on every cached command). */
 void time_format_utc(time_t t, char out[21])
 {
-	struct tm tm;
+	long days = (long)(t / 86400), secs = (long)(t % 86400), y;
+	unsigned m, d;
 
-	if (!gmtime_r(&t, &tm) || !strftime(out, 21, "%Y-%m-%dT%H:%M:%SZ", &tm))
-		snprintf(out, 21, "1970-01-01T00:00:00Z");
+	if (secs < 0) {
+		secs += 86400;
+		days--;
+	}
+	civil_from_days(days, &y, &m, &d);
+	if (y < 0 || y > 9999) {
+		y = 1970;
+		m = d = 1;
+		secs = 0;
+	}
+	memcpy(out, "0000-00-00T00:00:00Z", 21);
+	put_digits(out, 4, (unsigned long)y);
+	put_digits(out + 5, 2, m);
+	put_digits(out + 8, 2, d);
+	put_digits(out + 11, 2, (unsigned long)secs / 3600);
+	put_digits(out + 14, 2, (unsigned long)secs / 60 % 60);
+	put_digits(out + 17, 2, (unsigned long)secs % 60);
 }
 
 void time_format_left(long s, char *out, size_t outlen)

@@ -14,6 +14,7 @@
 
 #include "oktacred/cache.h"
 #include "oktacred/config.h"
+#include "oktacred/front.h"
 #include "oktacred/http.h"
 #include "oktacred/idtoken.h"
 #include "oktacred/jwt.h"
@@ -68,16 +69,34 @@ static long token_lifetime(const struct tokens *t, enum refresh_need need)
 	return life;
 }
 
-long refresh_window(const struct provider_cfg *p, const struct tokens *t, enum refresh_need need)
+static long window_for(const struct provider_cfg *p, long life)
 {
-	long life = token_lifetime(t, need);
-
 	return life > 0 && life / 2 < p->refresh_before ? life / 2 : p->refresh_before;
 }
 
+long refresh_window(const struct provider_cfg *p, const struct tokens *t, enum refresh_need need)
+{
+	return window_for(p, token_lifetime(t, need));
+}
+
+/* refresh_token_left <= refresh_window, with the ID token decoded once, not twice (every
+ * cached command that needs it asks). */
 static int is_due(const struct provider_cfg *p, const struct tokens *t, enum refresh_need need)
 {
-	return refresh_token_left(t, need, now_utc()) <= refresh_window(p, t, need);
+	time_t now = now_utc();
+	struct jwt_claims c;
+	okc_err err;
+	long left = -1, life = -1;
+
+	if (need == NEED_ACCESS_TOKEN)
+		return tokens_access_left(t, now) <= window_for(p, token_lifetime(t, need));
+	if (t->id_token && jwt_claims_parse(t->id_token, &c, &err) == 0) {
+		left = c.exp ? (long)(c.exp - now) : -1;
+		if (c.iat > 0 && c.exp > c.iat)
+			life = (long)(c.exp - c.iat);
+		jwt_claims_free(&c);
+	}
+	return left <= window_for(p, life);
 }
 
 static int login_required(const struct provider_cfg *p, okc_err *err, const char *why)
@@ -409,6 +428,9 @@ int refresh_with(const struct provider_cfg *p, enum refresh_need need, int force
 		tokens_free(t);
 		t = NULL;
 	}
+	/* A renewal (a fork, a lock, the network) is the full binary's: the front hands off
+	 * before any of it. */
+	front_handoff("a refresh");
 	if (advisory) {
 		token_rejected = 0;
 		rc = renew_detached(p, need, renew, &t, err);

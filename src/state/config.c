@@ -1817,6 +1817,8 @@ static int read_config_file(const char *path, char **data, size_t *len, struct s
 		okc_fail(err, OKC_EXIT_USAGE, "%s: larger than 1 MiB", path);
 		goto fail;
 	}
+	/* Room for the whole file at once: no growing (each a copy and a wipe) on the way. */
+	buf_reserve(&b, (size_t)st->st_size + 256);
 	if (buf_read_fd(&b, fd, CONFIG_MAX_SIZE) < 0) {
 		if (errno == EFBIG)
 			okc_fail(err, OKC_EXIT_USAGE, "%s: larger than 1 MiB", path);

@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "oktacred/front.h"
 #include "oktacred/paths.h"
 #include "oktacred/sig.h"
 #include "oktacred/store.h"
@@ -204,6 +205,9 @@ int lock_acquire(struct lock *l, const char *dir, long timeout_ms, okc_err *err)
 {
 	int rc, tries;
 
+	/* The front never takes a lock: one held across the exec would be the full binary's
+	 * to wait for. */
+	front_handoff("a lock");
 	l->fd = -1;
 	if (timeout_ms <= 0)
 		timeout_ms = LOCK_DEFAULT_TIMEOUT_MS;

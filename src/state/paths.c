@@ -12,9 +12,17 @@ char *paths_join(const char *dir, const char *name)
 
 	/* All trailing slashes go, even the root's: "/" + "x" is "/x", never "//x"
 	 * (a leading "//" is implementation-defined in POSIX). */
+	size_t m = strlen(name);
+	char *out;
+
 	while (n > 0 && dir[n - 1] == '/')
 		n--;
-	return xasprintf("%.*s/%s", (int)n, dir, name);
+	/* By hand, not xasprintf: every cached command joins a dozen paths. */
+	out = xmalloc(n + m + 2);
+	memcpy(out, dir, n);
+	out[n] = '/';
+	memcpy(out + n + 1, name, m + 1);
+	return out;
 }
 
 static int home_dir(const char **out, okc_err *err)

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "oktacred/front.h"
 #include "oktacred/log.h"
 #include "oktacred/paths.h"
 #include "oktacred/util.h"
@@ -147,6 +148,7 @@ static int ensure_one(const char *path, int is_root, okc_err *err)
 	struct stat st;
 	int created = 0;
 
+	front_handoff("creating a directory");
 	if (mkdir(path, 0700) == 0) {
 		created = 1;
 	} else if (errno == ENOENT && is_root) {
@@ -376,6 +378,7 @@ static int write_atomic(const char *dir, const char *name, const void *data, siz
 	char *tmp = NULL;
 	int fd = -1, dfd, rc;
 
+	front_handoff("writing a file");
 	rc = check_dir ? store_check_dir(dir, err) : 0;
 	if (rc == OKC_NOENT)
 		rc = okc_fail(err, OKC_EXIT_FAIL, "cannot write %s: %s does not exist", final, dir);
@@ -463,6 +466,7 @@ int store_remove(const char *dir, const char *name, okc_err *err)
 	char *path;
 	int rc = store_check_dir(dir, err);
 
+	front_handoff("changing a file");
 	if (rc != 0)
 		return rc;
 	path = paths_join(dir, name);
@@ -513,6 +517,7 @@ int store_remove_temps(const char *dir)
 	DIR *d = opendir(dir);
 	int n = 0;
 
+	front_handoff("changing a file");
 	if (!d)
 		return 0;
 	while ((de = readdir(d))) {
@@ -539,6 +544,7 @@ int store_remove_in(const char *root, const char *dir, const char *name, okc_err
 	char *corrupt;
 	int rc = store_check_tree(root, dir, err);
 
+	front_handoff("changing a file");
 	if (rc != 0)
 		return rc;
 	rc = store_remove(dir, name, err);
@@ -558,6 +564,7 @@ int store_quarantine(const char *dir, const char *name, okc_err *err)
 	char *path, *dest, *corrupt;
 	int rc = store_check_dir(dir, err);
 
+	front_handoff("changing a file");
 	if (rc != 0)
 		return rc;
 	path = paths_join(dir, name);

@@ -140,6 +140,12 @@ Test(util, time_format_known_values)
 	cr_assert_str_eq(s, "2026-01-15T12:00:00Z");
 	time_format_utc(951868799, s);
 	cr_assert_str_eq(s, "2000-02-29T23:59:59Z");
+	time_format_utc(-1, s);
+	cr_assert_str_eq(s, "1969-12-31T23:59:59Z");
+	time_format_utc(253402300799, s);
+	cr_assert_str_eq(s, "9999-12-31T23:59:59Z");
+	time_format_utc(253402300800, s); /* five digits do not fit: the fallback */
+	cr_assert_str_eq(s, "1970-01-01T00:00:00Z");
 }
 
 /* Every day from 1970 to 2110 at a few times of day: format then parse is the identity,
