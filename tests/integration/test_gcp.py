@@ -13,9 +13,9 @@ import time
 
 import pytest
 
-from conftest import CLIENT_ID, OKTACRED, ROOT, do_login
+from conftest import CLIENT_ID, OKTACRED, OKTACRED_UNWRAPPED, ROOT, do_login
 from test_kubernetes import real_program
-from test_lean import heavy, run_traced
+from test_lean import front_only, heavy, need_strace, run_execs, run_traced
 
 sys.path.insert(0, os.path.join(ROOT, "tests", "gcp"))
 sys.path.insert(0, os.path.join(ROOT, "tests", "idp"))
@@ -176,6 +176,17 @@ def test_cached_credential_makes_no_request_and_loads_no_optional_library(gcp_in
     assert json.loads(r.stdout)["success"] is True
     assert heavy(names) == []
     assert env.idp.log() == []
+
+
+@front_only
+@need_strace
+def test_the_front_serves_a_cached_credential_alone(gcp_in, tmp_path):
+    """kubectl's and Google's path: the static front answers from the cache, no exec."""
+    env = gcp_in
+    r, execs = run_execs(env, tmp_path, "credential", "gcp", extra=google_env())
+    assert r.returncode == 0 and r.stderr == "", r.stderr
+    assert json.loads(r.stdout)["success"] is True
+    assert execs == [OKTACRED_UNWRAPPED], "no exec of the full binary"
 
 
 # ---- gcp-config ----
