@@ -237,3 +237,51 @@ def test_dpop_proof_refuses_a_provider_without_dpop(env):
     r = env.run("dpop-proof", "--method", "GET", "--url", "https://example.com/")
     assert r.returncode == 2
     assert "dpop = true" in r.stderr
+
+
+def test_cached_token_loads_no_libcrypto(dpop_env, tmp_path):
+    """The key is needed only for a request: a token from the cache maps no libcrypto."""
+    from test_lean import heavy, run_traced
+    env = dpop_env
+    n = len(env.idp.log())
+    r, names = run_traced(env, tmp_path, "token")
+    assert r.returncode == 0, r.stderr
+    assert len(env.idp.log()) == n
+    assert heavy(names) == []
+
+
+def test_client_credentials_with_dpop(env, tmp_path):
+    from harness import generate_key, jwk_from_pem
+    from test_service_account import sa_config
+    key = tmp_path / "robot.pem"
+    generate_key(str(key), "EC")
+    env.idp.add_service_client("0oa-robot-dpop", jwk_from_pem(str(key), kid="k1"),
+                               server="org")
+    sa_config(env, "0oa-robot-dpop", f"private_key = {key}", "private_key_id = k1",
+              extra="dpop = true")
+    env.idp.settings(dpop_require_nonce=True)
+    r = env.run("token", "--json", "robot")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["token_type"] == "DPoP"
+    log = [e for e in env.idp.log() if e["grant_type"] == "client_credentials"]
+    assert [e["error"] for e in log] == ["use_dpop_nonce", None]
+    assert [e["dpop"]["nonce"] for e in log] == [False, True]
+    # Both the assertion and the proof were made anew for the second request.
+    assert log[0]["jti_hash"] != log[1]["jti_hash"]
+    assert log[0]["dpop"]["jti"] != log[1]["dpop"]["jti"]
+    assert env.tokens("robot")["token_type"] == "DPoP"
+    assert stat.S_IMODE((env.provider_dir("robot") / "dpop-key.pem").stat().st_mode) == 0o600
+
+
+def test_a_retried_request_carries_a_new_proof(dpop_env):
+    """http.c's retry of a 503 makes a new proof for the new attempt: a jti is never sent
+    twice, whatever happens."""
+    env = dpop_env
+    env.idp.fault("/oauth2/v1/token", status=503, count=1)
+    n = len(env.idp.log())
+    r = env.run("refresh")
+    assert r.returncode == 0, r.stderr
+    log = [e for e in env.idp.log()[n:] if e["endpoint"] == "token"]
+    assert log[0]["fault"] and log[-1]["status"] == 200
+    jtis = [e["dpop"]["jti"] for e in log]
+    assert len(log) >= 3 and len(set(jtis)) == len(jtis), log
