@@ -13,8 +13,10 @@
 struct provider_cfg;
 struct signing_key;
 
-/* The key file in the provider's directory (0600, PKCS#8 PEM). */
-#define DPOP_KEY_FILE "dpop-key.pem"
+/* The key file in the provider's directory (0600, PKCS#8 PEM); with token_store = keyring
+ * the same PEM is the keyring item of this kind instead (logout deletes both). */
+#define DPOP_KEY_FILE     "dpop-key.pem"
+#define DPOP_KEYRING_KIND "dpop_key"
 
 /* Builds one proof (a compact JWS) into out: header {"typ":"dpop+jwt","alg":"ES256","jwk":
  * {"kty":"EC","crv":"P-256","x","y"}}; claims jti (128 random bits, base64url, new each
@@ -32,7 +34,8 @@ int dpop_jwk_thumbprint(const struct signing_key *k, char out[44], okc_err *err)
 
 /* p's key: loaded from its directory, or made there at first use (written whole to a
  * temporary file, then linked into place only when no other process did so first: every
- * process ends up with the same key). Kept for the process (thread-safe once loaded; the
+ * process ends up with the same key); with token_store = keyring, from the keyring (made
+ * and stored there at first use). Kept for the process (thread-safe once loaded; the
  * first call loads libcrypto, which is not: call it before starting threads). Returns 0 with
  * *out (the process's, not to be freed), or -1 with err. */
 int dpop_key(const struct provider_cfg *p, struct signing_key **out, okc_err *err);

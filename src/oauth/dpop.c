@@ -13,6 +13,7 @@
 #include "oktacred/config.h"
 #include "oktacred/json.h"
 #include "oktacred/jwt.h"
+#include "oktacred/keyring.h"
 #include "oktacred/log.h"
 #include "oktacred/paths.h"
 #include "oktacred/store.h"
@@ -212,6 +213,39 @@ static int create_key(const char *dir, okc_err *err)
 	return rc;
 }
 
+/* token_store = keyring: the key's PEM in the Secret Service (kind DPOP_KEYRING_KIND), made
+ * and stored at first use. Two processes making one at once: the last stored wins, and
+ * both read it back, so that at most a request or two of the loser were bound elsewhere.
+ * Returns 0 with pem filled, or -1. */
+static int keyring_key(const struct provider_cfg *p, struct buf *pem, okc_err *err)
+{
+	char *s = NULL;
+	int rc = keyring_lookup(p->name, DPOP_KEYRING_KIND, &s, err);
+
+	if (rc == OKC_NOENT) {
+		struct buf fresh = BUF_INIT;
+
+		rc = ec_key_generate_pem(&fresh, err);
+		if (rc == 0)
+			rc = keyring_store(p->name, DPOP_KEYRING_KIND, fresh.data, err);
+		buf_free(&fresh);
+		if (rc == 0)
+			rc = keyring_lookup(p->name, DPOP_KEYRING_KIND, &s, err);
+		if (rc == OKC_NOENT)
+			rc = okc_fail(err, OKC_EXIT_FAIL,
+			              "%s: the DPoP key vanished from the keyring", p->name);
+	}
+	if (rc == 0)
+		buf_puts(pem, s);
+	if (s) {
+		wipe(s, strlen(s));
+		free(s);
+	}
+	if (rc < 0)
+		okc_wrap(err, "%s: DPoP key (token_store = keyring)", p->name);
+	return rc < 0 ? -1 : 0;
+}
+
 int dpop_key(const struct provider_cfg *p, struct signing_key **out, okc_err *err)
 {
 	char *root = NULL, *dir = NULL, *path = NULL;
@@ -232,23 +266,27 @@ int dpop_key(const struct provider_cfg *p, struct signing_key **out, okc_err *er
 		rc = 0;
 		goto unlock;
 	}
-	for (tries = 0; tries < 2; tries++) {
-		free(path);
-		path = NULL;
-		rc = store_read_in(root, dir, DPOP_KEY_FILE, KEY_MAX, &pem, &path, err);
-		if (rc != OKC_NOENT || tries > 0)
-			break;
-		if (store_ensure_dir(root, dir, err) < 0 || create_key(dir, err) < 0) {
-			rc = -1;
-			break;
+	if (p->token_store == TOKEN_STORE_KEYRING) {
+		rc = keyring_key(p, &pem, err);
+	} else {
+		for (tries = 0; tries < 2; tries++) {
+			free(path);
+			path = NULL;
+			rc = store_read_in(root, dir, DPOP_KEY_FILE, KEY_MAX, &pem, &path, err);
+			if (rc != OKC_NOENT || tries > 0)
+				break;
+			if (store_ensure_dir(root, dir, err) < 0 || create_key(dir, err) < 0) {
+				rc = -1;
+				break;
+			}
 		}
+		if (rc == OKC_NOENT)
+			rc = okc_fail(err, OKC_EXIT_FAIL, "%s: the DPoP key vanished", p->name);
 	}
-	if (rc == OKC_NOENT)
-		rc = okc_fail(err, OKC_EXIT_FAIL, "%s: the DPoP key vanished", p->name);
 	if (rc == 0 && signing_key_load(pem.data, &k, err) < 0)
 		rc = -1;
 	if (rc == 0 && strcmp(signing_key_alg(k), "ES256") != 0) {
-		rc = okc_fail(err, OKC_EXIT_FAIL, "%s is not a P-256 key", path);
+		rc = okc_fail(err, OKC_EXIT_FAIL, "%s: the DPoP key is not a P-256 key", p->name);
 		okc_hint(err, "remove it: oktacred logout %s", p->name);
 	}
 	if (rc < 0) {

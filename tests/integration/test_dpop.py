@@ -285,3 +285,27 @@ def test_a_retried_request_carries_a_new_proof(dpop_env):
     assert log[0]["fault"] and log[-1]["status"] == 200
     jtis = [e["dpop"]["jti"] for e in log]
     assert len(log) >= 3 and len(set(jtis)) == len(jtis), log
+
+
+def test_token_store_keyring_keeps_the_key_in_the_keyring(env, api, tmp_path_factory):
+    from keyring_env import SecretService
+    ss = SecretService.start(str(tmp_path_factory.mktemp("secret-service")))
+    try:
+        dpop_config(env, api, extra="token_store = keyring")
+        env.env.update(ss.env)
+        env.idp.settings(interval=1, dpop_require_nonce=True)
+        rc, out, err = do_login(env)
+        assert rc == 0, err
+        pem = ss.lookup("okta-oidc", "dpop_key")
+        assert pem and pem.startswith("-----BEGIN PRIVATE KEY-----")
+        assert not (env.provider_dir() / "dpop-key.pem").exists()
+        assert pem not in "".join(p.read_text(errors="replace")
+                                  for p in env.home.rglob("*") if p.is_file())
+        assert env.tokens()["token_type"] == "DPoP"
+        r = env.run("refresh")  # the same key, read back from the keyring
+        assert r.returncode == 0, r.stderr
+        r = env.run("logout")
+        assert r.returncode == 0, r.stderr
+        assert ss.lookup("okta-oidc", "dpop_key") is None
+    finally:
+        ss.stop()
