@@ -70,6 +70,7 @@ def dpop_env(env, api):
     env.idp.settings(interval=1, dpop_require_nonce=True)
     rc, out, err = do_login(env)
     assert rc == 0, err
+    env.login_err = err
     return env
 
 
@@ -92,6 +93,8 @@ def test_login_does_the_nonce_dance_and_saves_a_dpop_token(dpop_env):
     jtis = [e["dpop"]["jti"] for e in log]
     assert len(set(jtis)) == len(jtis), "a proof was sent twice"
     assert env.tokens()["token_type"] == "DPoP"
+    # What to run next is what works with a DPoP-bound token.
+    assert "next: oktacred exec --server okta-admin -- COMMAND" in env.login_err
     r = env.run("token", "--json")
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["token_type"] == "DPoP"
