@@ -312,3 +312,12 @@ def test_token_store_keyring_keeps_the_key_in_the_keyring(env, api, tmp_path_fac
         assert ss.lookup("okta-oidc", "dpop_key") is None
     finally:
         ss.stop()
+
+
+def test_config_validate_online_checks_the_server_takes_es256_proofs(env, api):
+    dpop_config(env, api)
+    r = env.run("config", "validate", "--online")
+    assert r.returncode == 0, r.stderr
+    disc = json.loads(OPENER.open(env.idp.base + "/.well-known/openid-configuration",
+                                  timeout=10).read())
+    assert "ES256" in disc["dpop_signing_alg_values_supported"]
