@@ -246,6 +246,15 @@ static int kube_check_provider(struct config_ctx *c, const struct identity_cfg *
 		                      "okta/device-code or okta/service-account provider (an OIDC "
 		                      "token the API server can verify); %s is %s",
 		                      id->name, p->name, p->kind->name);
+	if (uses_access_token(id) && p->dpop) {
+		line = config_key_line(c, id, "token");
+		return config_fail_at(
+		    c, line ? line : id->line,
+		    "identity %s (kubernetes/exec-credential): token = access hands "
+		    "kubectl a bearer token, and provider %s's are DPoP-bound (dpop "
+		    "= true): set token = id",
+		    id->name, p->name);
+	}
 	if (uses_access_token(id)) {
 		if (!p->authorization_server || strcmp(p->authorization_server, "org") != 0)
 			return 0;

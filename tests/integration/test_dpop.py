@@ -321,3 +321,13 @@ def test_config_validate_online_checks_the_server_takes_es256_proofs(env, api):
     disc = json.loads(OPENER.open(env.idp.base + "/.well-known/openid-configuration",
                                   timeout=10).read())
     assert "ES256" in disc["dpop_signing_alg_values_supported"]
+
+
+def test_kubectl_gets_no_dpop_bound_access_token(env, api):
+    dpop_config(env, api)
+    with open(env.config, "a") as f:
+        f.write("\n[identity kube]\nkind = kubernetes/exec-credential\nprovider = okta-oidc\n"
+                "token = access\n")
+    r = env.run("config", "validate")
+    assert r.returncode == 2
+    assert "DPoP-bound" in r.stderr and "token = id" in r.stderr
