@@ -331,3 +331,22 @@ def test_kubectl_gets_no_dpop_bound_access_token(env, api):
     r = env.run("config", "validate")
     assert r.returncode == 2
     assert "DPoP-bound" in r.stderr and "token = id" in r.stderr
+
+
+def test_setting_dpop_means_logging_in_again(env, api):
+    """A bearer session is no session for dpop = true (nor the reverse): its tokens would be
+    sent under the wrong scheme."""
+    dpop_config(env, api)
+    text = env.config.read_text()
+    env.write_config(text.replace("dpop = true\n", ""))
+    env.idp.settings(interval=1)
+    rc, out, err = do_login(env)
+    assert rc == 0, err
+    assert env.tokens()["token_type"] == "Bearer"
+    assert env.run("token").returncode == 0
+    env.write_config(text)
+    n = len(env.idp.log())
+    r = env.run("token")
+    assert r.returncode == 3, r.stderr
+    assert "oktacred login" in r.stderr
+    assert len(env.idp.log()) == n, "the bearer session's refresh token was not used"
