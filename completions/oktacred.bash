@@ -8,7 +8,7 @@
 # `oktacred config list --names`, reading the --config FILE given on the line, if any.
 
 # The commands (and aliases), the global options, and the options of each command.
-_oktacred_commands='init login logout status whoami refresh token env exec credential-process credential
+_oktacred_commands='init login logout status whoami refresh token dpop-proof env exec credential-process credential
 kubeconfig gcp-config aws-config config version help'
 _oktacred_global_options='--config -v --verbose --debug --no-color -h --help --version'
 
@@ -21,6 +21,7 @@ _oktacred_command_options()
 	status | whoami) printf '%s\n' '--json --short' ;;
 	refresh) printf '%s\n' '--all' ;;
 	token) printf '%s\n' '--id-token --json' ;;
+	dpop-proof) printf '%s\n' '--method --url' ;;
 	env) printf '%s\n' '--format --unset --role' ;;
 	exec) printf '%s\n' '--server --role' ;;
 	credential-process) printf '%s\n' '--role' ;;
@@ -109,6 +110,7 @@ _oktacred()
 		--org-url | --client-id | --authorization-server | --name) [[ $cmd == init ]] && expect=$w ;;
 		--role) [[ $cmd == env || $cmd == exec || $cmd == credential-process || $cmd == credential ]] && expect=--role ;;
 		--cluster) [[ $cmd == kubeconfig ]] && expect=--cluster ;;
+		--method | --url) [[ $cmd == dpop-proof ]] && expect=$w ;;
 		-*) ;;
 		*)
 			if [[ -z $cmd ]]; then
@@ -147,6 +149,11 @@ _oktacred()
 	--org-url | --client-id | --authorization-server | --name) return 0 ;; # free text
 	--role) return 0 ;;    # an ARN, a role name or a group: nothing to offer
 	--cluster) return 0 ;; # a kubeconfig cluster's name: free text
+	--method)
+		COMPREPLY=($(compgen -W 'GET HEAD POST PUT PATCH DELETE OPTIONS' -- "$cur"))
+		return 0
+		;;
+	--url) return 0 ;; # free text
 	esac
 	if ((!endopts)); then
 		case $cur in
@@ -177,7 +184,7 @@ _oktacred()
 	'') COMPREPLY=($(compgen -W "$_oktacred_commands" -- "$cur")) ;;
 	help) ((npos == 0)) && COMPREPLY=($(compgen -W "$_oktacred_commands" -- "$cur")) ;;
 	config) ((npos == 0)) && COMPREPLY=($(compgen -W 'validate list' -- "$cur")) ;;
-	login | token | env | credential-process | credential | kubeconfig | gcp-config)
+	login | token | dpop-proof | env | credential-process | credential | kubeconfig | gcp-config)
 		((npos == 0)) && COMPREPLY=($(compgen -W "$(_oktacred_names "$cfg")" -- "$cur"))
 		;;
 	exec)

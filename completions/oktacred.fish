@@ -48,6 +48,8 @@ function __oktacred_parse
                 contains -- "$cmd" env exec credential-process credential; and set expect --role
             case --cluster
                 test "$cmd" = kubeconfig; and set expect --cluster
+            case --method --url
+                test "$cmd" = dpop-proof; and set expect $w
             case '-*'
             case '*'
                 if test -z "$cmd"
@@ -94,14 +96,14 @@ function __oktacred_first
     test $p[4] = 0; and test -z "$p[5]"; and test $p[2] = 0; and contains -- "$p[1]" $argv
 end
 
-# Where a NAME may come: the one NAME of login, token, env, exec, credential-process,
+# Where a NAME may come: the one NAME of login, token, dpop-proof, env, exec, credential-process,
 # credential, kubeconfig and gcp-config, any number for the others (logout, status, refresh, aws-config).
 function __oktacred_wants_name
     set -l p (__oktacred_parse)
     test $p[4] = 0; or return 1
     test -z "$p[5]"; or return 1
     contains -- "$p[1]" logout status whoami refresh aws-config; and return 0
-    test $p[2] = 0; and contains -- "$p[1]" login token env exec credential-process credential kubeconfig gcp-config
+    test $p[2] = 0; and contains -- "$p[1]" login token dpop-proof env exec credential-process credential kubeconfig gcp-config
 end
 
 # The names of the configuration ($argv[1]: the --config FILE, or empty).
@@ -150,6 +152,7 @@ complete -c oktacred -n __oktacred_needs_command -a status -d 'who is logged in 
 complete -c oktacred -n __oktacred_needs_command -a whoami -d 'who is logged in where (status)'
 complete -c oktacred -n __oktacred_needs_command -a refresh -d 'refresh sessions now'
 complete -c oktacred -n __oktacred_needs_command -a token -d 'print a fresh access (or ID) token'
+complete -c oktacred -n __oktacred_needs_command -a dpop-proof -d 'a DPoP proof for one request with the access token (dpop = true)'
 complete -c oktacred -n __oktacred_needs_command -a env -d 'print the environment for eval'
 complete -c oktacred -n __oktacred_needs_command -a exec -d 'run CMD with the environment'
 complete -c oktacred -n __oktacred_needs_command -a credential-process -d 'AWS credentials as credential_process JSON'
@@ -178,6 +181,8 @@ complete -c oktacred -n '__oktacred_using status whoami' -l short -d 'one line f
 complete -c oktacred -n '__oktacred_using refresh' -l all -d 'every provider that has a session'
 complete -c oktacred -n '__oktacred_using token' -l id-token -d 'the ID token instead of the access token'
 complete -c oktacred -n '__oktacred_using token' -l json -d 'the token with its type and expiry as JSON'
+complete -c oktacred -n '__oktacred_using dpop-proof' -l method -x -a 'GET HEAD POST PUT PATCH DELETE OPTIONS' -d "the request's HTTP method (GET, POST, ...)"
+complete -c oktacred -n '__oktacred_using dpop-proof' -l url -x -d "the request's URL (query and fragment are left out of the proof)"
 complete -c oktacred -n '__oktacred_using env' -l format -x -a 'sh fish powershell json dotenv' -d 'the script language'
 complete -c oktacred -n '__oktacred_using env' -l unset -d 'print what undoes an earlier eval'
 complete -c oktacred -n '__oktacred_using env exec credential-process credential' -l role -x -d 'AWS: the role to assume (role_map group, role name or ARN)'
@@ -193,6 +198,6 @@ complete -c oktacred -n '__oktacred_using config' -l online -d 'validate: also c
 complete -c oktacred -n __oktacred_wants_name -a '(__oktacred_names)' -d 'identity or provider'
 complete -c oktacred -n '__oktacred_first config' -a validate -d 'check the configuration'
 complete -c oktacred -n '__oktacred_first config' -a list -d 'list providers and identities'
-complete -c oktacred -n '__oktacred_first help' -a 'init login logout status whoami refresh token env exec credential-process credential kubeconfig gcp-config aws-config config version help' -d 'command'
+complete -c oktacred -n '__oktacred_first help' -a 'init login logout status whoami refresh token dpop-proof env exec credential-process credential kubeconfig gcp-config aws-config config version help' -d 'command'
 complete -c oktacred -n __oktacred_after_dashdash -a '(__oktacred_exec_command)'
 complete -c oktacred -n __oktacred_exec_wants_command -a '(__fish_complete_command)'

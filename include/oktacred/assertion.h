@@ -49,4 +49,21 @@ int jws_verify(const struct jwk_public *k, const void *data, size_t len, const u
  * libcrypto cannot be loaded. */
 int sha256_digest(const void *data, size_t len, unsigned char out[32], okc_err *err);
 
+/* ---- keys of our own (DPoP proofs, dpop.h) ---- */
+
+struct json;
+
+/* Makes a P-256 key and appends it to pem as unencrypted PKCS#8 PEM ("BEGIN PRIVATE KEY"),
+ * which signing_key_load reads. Returns 0, or -1 with err. */
+int ec_key_generate_pem(struct buf *pem, okc_err *err);
+/* The public point of an ES256 key: x and y, 32 bytes each. Returns 0, or -1 for a key
+ * that is not ES256. */
+int signing_key_ec_public(const struct signing_key *k, unsigned char x[32], unsigned char y[32]);
+/* Appends the compact JWS of header and claims (each printed compactly, base64url) signed
+ * with k (ES256: raw r||s). Returns 0, or -1 with err. */
+int jws_sign(const struct signing_key *k, const struct json *header, const struct json *claims,
+             struct buf *out, okc_err *err);
+/* n random bytes from OpenSSL's generator (libcrypto loaded when needed). 0, or -1 with err. */
+int random_bytes(void *out, size_t n, okc_err *err);
+
 #endif

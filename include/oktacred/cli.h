@@ -113,6 +113,7 @@ int cmd_logout(struct cli_ctx *ctx);
 int cmd_status(struct cli_ctx *ctx);
 int cmd_refresh(struct cli_ctx *ctx);
 int cmd_token(struct cli_ctx *ctx);
+int cmd_dpop_proof(struct cli_ctx *ctx);
 int cmd_env(struct cli_ctx *ctx);
 int cmd_exec(struct cli_ctx *ctx);
 int cmd_credential_process(struct cli_ctx *ctx);

@@ -31,6 +31,7 @@ struct provider_cfg {
 	char *ca_bundle;       /* NULL: system CAs */
 	long timeout;          /* seconds for one HTTP request; 0: http.h's defaults */
 	long session_duration; /* seconds a session lasts after its login; 0: no limit */
+	int dpop;              /* dpop = true: tokens bound to a key of ours (RFC 9449) */
 	const char *file;      /* where it was defined, for messages */
 	int line;
 };

@@ -40,6 +40,8 @@ struct oauth_discovery {
 	size_t ngrant_types;
 	char **auth_methods; /* token_endpoint_auth_methods_supported, or NULL */
 	size_t nauth_methods;
+	char **dpop_algs; /* dpop_signing_alg_values_supported (RFC 9449 5.1), or NULL */
+	size_t ndpop_algs;
 };
 
 /* Reads p's discovery document: ORG/.well-known/openid-configuration for the org server,

@@ -36,6 +36,11 @@ struct http_request {
 	 * the body and body_len fields above are not used. */
 	int (*prepare)(void *ctx, struct buf *body, okc_err *err);
 	void *prepare_ctx;
+	/* Optional: one more header line ("Name: value", no CRLF) made anew for every attempt,
+	 * the first included, into line (empty on each call): a DPoP proof, whose jti the
+	 * server accepts once. Returns 0, or -1 with err set: http_request then stops. */
+	int (*attempt_header)(void *ctx, struct buf *line, okc_err *err);
+	void *attempt_header_ctx;
 };
 
 struct http_response {
@@ -43,6 +48,7 @@ struct http_response {
 	struct buf body;     /* NUL-terminated */
 	char *content_type;  /* NULL when absent */
 	char *cache_control; /* NULL when absent */
+	char *dpop_nonce;    /* the DPoP-Nonce header (RFC 9449 8), NULL when absent */
 	int attempts;        /* how many requests were made */
 };
 

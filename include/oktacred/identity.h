@@ -101,7 +101,8 @@ int identity_set_token_key(struct config_ctx *c, const struct config_key *k, voi
 /* The provider check of an identity whose token goes to a party that verifies it against
  * the issuer's keys (AWS STS, a Kubernetes API server, Google STS, Entra ID): not an API
  * token; an access token (access: the identity hands that one out, access_use says how)
- * only from a custom authorization server; an ID token only from a provider that has one,
+ * only from a custom authorization server and not DPoP-bound (a third party takes bearer
+ * tokens); an ID token only from a provider that has one,
  * with openid among its scopes. 0, or config_fail_at's -1 naming the key to change. */
 int identity_check_oidc_provider(struct config_ctx *c, const struct identity_cfg *id,
                                  const struct provider_cfg *p, int access, const char *verifier,

@@ -26,6 +26,11 @@ struct okta_proxy_opts {
 	okta_proxy_auth_fn authorize;
 	void *arg;
 	const struct http_opts *http; /* ca_bundle, connect timeout; or NULL */
+	/* The tokens are DPoP-bound (RFC 9449): a DPoP-Nonce header in an answer is
+	 * remembered for upstream (dpop.h), and a 401 whose WWW-Authenticate says
+	 * error="use_dpop_nonce" is not passed on: the request goes again, once, with a proof
+	 * made anew (authorize called again). The body is whole in memory: a resend is safe. */
+	int dpop;
 };
 
 /* Listens on 127.0.0.1 (a random port) and sets in env: OKTA_HTTP_PROXY, OKTA_ORG_URL,

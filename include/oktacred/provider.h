@@ -99,6 +99,12 @@ const char *provider_okta_scope(const char *scopes, size_t *n);
 		    offsetof(struct provider_cfg, session_duration), CK_COMMON, NULL, NULL, 60,    \
 		    365L * 86400                                                                   \
 	}
+/* DPoP (RFC 9449): every token request carries a proof of a key of ours (dpop.h). */
+#define PROVIDER_KEY_DPOP                                                                          \
+	{                                                                                          \
+		"dpop", config_set_bool, offsetof(struct provider_cfg, dpop), CK_COMMON, "false",  \
+		    NULL, 0, 0                                                                     \
+	}
 #define PROVIDER_KEY_REFRESH_BEFORE                                                                \
 	{                                                                                          \
 		"refresh_before", config_set_duration,                                             \

@@ -77,8 +77,9 @@ int tokens_session_over(const struct tokens *t, const struct provider_cfg *p, ti
 /* Seconds until the access token expires (negative when expired). */
 long tokens_access_left(const struct tokens *t, time_t now);
 /* 1 when the tokens were obtained with p's org_url, client_id, authorization_server and
- * scopes, else 0. Strings compare exactly (NULL equals only NULL); scopes compare as sets
- * (RFC 6749 3.3: order does not matter), so "openid email" matches "email  openid". */
+ * scopes, and are DPoP-bound (token_type DPoP) exactly when p has dpop = true, else 0. Strings
+ * compare exactly (NULL equals only NULL); scopes compare as sets (RFC 6749 3.3: order does not
+ * matter), so "openid email" matches "email  openid". */
 int tokens_match_provider(const struct tokens *t, const struct provider_cfg *p);
 /* Records p's cache key in t (replacing what was there). */
 void tokens_set_provider(struct tokens *t, const struct provider_cfg *p);

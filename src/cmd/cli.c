@@ -56,6 +56,11 @@ static const struct cli_option token_opts[] = {
     {"--json", 0, NULL, "the token with its type and expiry as JSON"},
     {NULL, 0, NULL, NULL},
 };
+static const struct cli_option dpop_proof_opts[] = {
+    {"--method", 0, "METHOD", "the request's HTTP method (GET, POST, ...)"},
+    {"--url", 0, "URL", "the request's URL (query and fragment are left out of the proof)"},
+    {NULL, 0, NULL, NULL},
+};
 static const struct cli_option env_opts[] = {
     {"--format", 0, "FORMAT", "sh (default), fish, powershell, json or dotenv"},
     {"--unset", 0, NULL, "print what undoes an earlier eval"},
@@ -109,6 +114,8 @@ const struct cli_command cli_commands[] = {
     {"status", "whoami", cmd_status, "[NAME...]", "who is logged in where", status_opts, 0},
     {"refresh", NULL, cmd_refresh, "[NAME...]", "refresh sessions now", refresh_opts, 0},
     {"token", NULL, cmd_token, "[NAME]", "print a fresh access (or ID) token", token_opts, 0},
+    {"dpop-proof", NULL, cmd_dpop_proof, "[NAME]",
+     "a DPoP proof for one request with the access token (dpop = true)", dpop_proof_opts, 0},
     {"env", NULL, cmd_env, "[NAME]", "print the environment for eval", env_opts, 0},
     {"exec", NULL, cmd_exec, "[NAME] [--] CMD [ARGS...]", "run CMD with the environment", exec_opts,
      CLI_TAKES_REST},

@@ -4,6 +4,7 @@
 #include "oktacred/buf.h"
 #include "oktacred/cli.h"
 #include "oktacred/config.h"
+#include "oktacred/identity.h"
 #include "oktacred/login.h"
 #include "oktacred/util.h"
 
@@ -14,6 +15,7 @@ static char *next_step(const struct config *cfg, const struct identity_cfg *id,
 {
 	struct buf others = BUF_INIT;
 	const char *name = id ? id->name : NULL;
+	const struct identity_cfg *first = id;
 	char *s;
 	size_t i;
 
@@ -26,14 +28,23 @@ static char *next_step(const struct config *cfg, const struct identity_cfg *id,
 		if (config_resolve(cfg, cfg->identities[i].name, &other, &its, &ignored) < 0 ||
 		    !other || its != p)
 			continue;
-		if (!name)
+		if (!name) {
 			name = cfg->identities[i].name;
-		else
+			first = other;
+		} else
 			buf_printf(&others, "%s%s", others.len ? ", " : "",
 			           cfg->identities[i].name);
 	}
 	if (!name)
 		return xasprintf("oktacred token %s", p->name);
+	/* A DPoP-bound token is no bearer token: env and plain exec refuse it. */
+	if (p->dpop && identity_kind_of(first) == &identity_api_access) {
+		s = xasprintf("oktacred exec --server %s -- COMMAND%s%s%s", name,
+		              others.len ? " (also: " : "", others.len ? others.data : "",
+		              others.len ? ")" : "");
+		buf_free(&others);
+		return s;
+	}
 	s = xasprintf("eval \"$(oktacred env %s)\", or oktacred exec %s -- COMMAND%s%s%s", name,
 	              name, others.len ? " (also: " : "", others.len ? others.data : "",
 	              others.len ? ")" : "");

@@ -9,6 +9,7 @@
 #include "oktacred/cache.h"
 #include "oktacred/cli.h"
 #include "oktacred/config.h"
+#include "oktacred/dpop.h"
 #include "oktacred/identity.h"
 #include "oktacred/log.h"
 #include "oktacred/oauth.h"
@@ -69,6 +70,9 @@ static int logout_provider(const struct provider_cfg *p, int revoke, okc_err *er
 		rc = revoke_session(p, err);
 	if (rc == 0)
 		rc = cache_delete(p, err);
+	/* The DPoP key goes with the session it was bound to: a new login makes a new one. */
+	if (rc >= 0 && dpop_key_remove(p, err) < 0)
+		rc = -1;
 	lock_release(&lk);
 	if (rc < 0)
 		return -1;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "oktacred/config.h"
+#include "oktacred/dpop.h"
 #include "oktacred/http.h"
 #include "oktacred/identity.h"
 #include "oktacred/okta_proxy.h"
@@ -85,6 +86,15 @@ static int api_access_environment(const struct identity_request *req, struct env
 	char *org_name = NULL, *base_url = NULL, *dir = NULL;
 	size_t i;
 
+	/* A DPoP-bound token goes with a proof made for each request: as a bearer token in a
+	 * variable it is refused by every server. */
+	if (!req->names_only && p->dpop)
+		return okc_fail(
+		    err, OKC_EXIT_USAGE,
+		    "%s: provider %s has dpop = true: its tokens are bound to a key of "
+		    "oktacred's and useless as bearer tokens in the environment; run the "
+		    "command with `oktacred exec --server %s -- CMD`",
+		    req->name, p->name, req->name);
 	if (!req->names_only && provider_tokens(p, NEED_ACCESS_TOKEN, &t, err) < 0)
 		return -1;
 	if (!ssws && paths_provider_dir(p->base_path, p->name, &dir, err) < 0) {
@@ -143,18 +153,23 @@ static int serve_authorize(void *arg, const char *method, const char *url, struc
 	struct tokens *t = NULL;
 	int rc;
 
-	(void)method;
-	(void)url;
 	pthread_mutex_lock(&st->mu);
 	rc = provider_tokens(p, NEED_ACCESS_TOKEN, &t, err);
 	pthread_mutex_unlock(&st->mu);
 	if (rc < 0)
 		return -1;
-	/* The scheme is the provider's; a DPoP-bound token would add its proof here. */
-	buf_printf(lines, "Authorization: %s %s\r\n",
-	           provider_can(p, PROVIDER_SSWS) ? "SSWS" : "Bearer", t->access_token);
+	if (p->dpop) {
+		/* RFC 9449 7.1: the token under the DPoP scheme, and a proof for this request
+		 * (its method and URL) with ath, the token's hash. */
+		buf_printf(lines, "Authorization: DPoP %s\r\n", t->access_token);
+		rc = dpop_header(p, method, url, t->access_token, lines, err);
+		buf_puts(lines, "\r\n");
+	} else {
+		buf_printf(lines, "Authorization: %s %s\r\n",
+		           provider_can(p, PROVIDER_SSWS) ? "SSWS" : "Bearer", t->access_token);
+	}
 	tokens_free(t);
-	return 0;
+	return rc;
 }
 
 static int api_access_serve(const struct identity_request *r, char **argv, okc_err *err)
@@ -171,6 +186,13 @@ static int api_access_serve(const struct identity_request *r, char **argv, okc_e
 	if (provider_tokens(req.p, NEED_ACCESS_TOKEN, &t, err) < 0)
 		return -1;
 	tokens_free(t);
+	/* The key (and with it libcrypto, whose loading is not thread-safe) before threads. */
+	if (req.p->dpop) {
+		struct signing_key *k;
+
+		if (dpop_key(req.p, &k, err) < 0)
+			return -1;
+	}
 	req.names_only = 1;
 	envset_init(&env);
 	if (api_access_environment(&req, &env, err) < 0) {
@@ -187,6 +209,7 @@ static int api_access_serve(const struct identity_request *r, char **argv, okc_e
 	o.authorize = serve_authorize;
 	o.arg = &st;
 	o.http = &ho;
+	o.dpop = req.p->dpop;
 	okc_err_clear(err);
 	status = okta_proxy_run(&o, err);
 	pthread_mutex_destroy(&st.mu);

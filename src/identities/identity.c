@@ -82,6 +82,16 @@ int identity_check_oidc_provider(struct config_ctx *c, const struct identity_cfg
 		    "okta/service-account provider (an OIDC token %s can verify); "
 		    "%s is %s",
 		    id->name, id->kind->name, verifier, p->name, p->kind->name);
+	if (access && p->dpop) {
+		int has_id = provider_can(p, PROVIDER_ID_TOKEN);
+
+		line = config_key_line(c, id, "token");
+		return config_fail_at(c, line && has_id ? line : id->line,
+		                      "identity %s (%s) hands %s provider %s's access token as a "
+		                      "bearer token, and it is DPoP-bound (dpop = true)%s",
+		                      id->name, id->kind->name, verifier, p->name,
+		                      has_id ? ": set token = id" : ": turn dpop off for it");
+	}
 	if (access) {
 		if (!p->authorization_server || strcmp(p->authorization_server, "org") != 0)
 			return 0;

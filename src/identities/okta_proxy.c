@@ -10,6 +10,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 
+#include "oktacred/dpop.h"
 #include "oktacred/envset.h"
 #include "oktacred/http.h"
 #include "oktacred/httpserver.h"
@@ -297,7 +298,22 @@ struct answer {
 	long status;
 	struct buf head;
 	int head_sent;
+	/* DPoP: the answer's DPoP-Nonce, whether it is a use_dpop_nonce 401 to send again
+	 * (then nothing of it goes to the client), and whether this is the second try. */
+	char *nonce;
+	int wants_nonce, resend, retried;
 };
+
+/* Whether word occurs in the len bytes at s. */
+static int has_word(const char *s, size_t len, const char *word)
+{
+	size_t n = strlen(word), i;
+
+	for (i = 0; i + n <= len; i++)
+		if (memcmp(s + i, word, n) == 0)
+			return 1;
+	return 0;
+}
 
 static int on_header(void *ctx, long status, const char *line, size_t len)
 {
@@ -310,6 +326,12 @@ static int on_header(void *ctx, long status, const char *line, size_t len)
 		buf_printf(&a->head, "HTTP/1.1 %ld %s\r\n", status, httpserver_reason((int)status));
 	}
 	if (len == 0) {
+		if (a->nonce)
+			dpop_nonce_set(a->px->o->upstream, a->nonce);
+		if (a->wants_nonce && a->nonce && !a->retried) {
+			a->resend = 1;
+			return -1; /* not passed on: the request goes again with the nonce */
+		}
 		buf_puts(&a->head, "Connection: close\r\n\r\n");
 		a->head_sent = 1;
 		return httpserver_send(a->fd, a->head.data, a->head.len, SEND_TIMEOUT_MS);
@@ -325,6 +347,13 @@ static int on_header(void *ctx, long status, const char *line, size_t len)
 		return 0;
 	for (v = colon + 1; v < line + len && (*v == ' ' || *v == '\t'); v++)
 		;
+	if (a->px->o->dpop && name_is(line, n, "DPoP-Nonce")) {
+		free(a->nonce);
+		a->nonce = xstrndup(v, (size_t)(line + len - v));
+	}
+	if (a->px->o->dpop && status == 401 && name_is(line, n, "WWW-Authenticate") &&
+	    has_word(v, (size_t)(line + len - v), "use_dpop_nonce"))
+		a->wants_nonce = 1;
 	buf_append(&a->head, line, n);
 	buf_puts(&a->head, ": ");
 	if (name_is(line, n, "Link") || name_is(line, n, "Location"))
@@ -413,18 +442,98 @@ static int read_body(struct httpserver_conn *c, size_t want, struct buf *body)
 	return 0;
 }
 
+/* Passes the request on once: its credentials made now (authorize), the answer streamed
+ * back unless it is a use_dpop_nonce refusal (a->resend). Returns 0 when the answer came
+ * (or is to be sent again), -1 when the client was told of a failure (or left). */
+static int pass_on(struct proxy *px, const struct okta_proxy_req *r, const char *q,
+                   const struct buf *body, struct answer *a, okc_err *err)
+{
+	struct buf auth = BUF_INIT, url = BUF_INIT, headers = BUF_INIT;
+	struct http_stream s;
+	const char **lines = NULL;
+	char *flat;
+	size_t nlines = 0, i;
+	int started = 0, rc = -1;
+
+	okc_err_clear(err);
+	buf_printf(&url, "%s%.*s", px->o->upstream, (int)(q ? q - r->target : (long)r->target_len),
+	           r->target);
+	if (px->o->authorize(px->o->arg, r->method, url.data, &auth, err) < 0) {
+		log_error("okta proxy: %s", err->msg);
+		if (err->hint[0])
+			fprintf(stderr, "%s\n", err->hint);
+		if (err->hint[0]) {
+			struct buf why = BUF_INIT;
+
+			buf_printf(&why, "%s (%s)", err->msg, err->hint);
+			refuse(a->fd, 502, why.data);
+			buf_free(&why);
+		} else {
+			refuse(a->fd, 502, err->msg);
+		}
+		goto out;
+	}
+	buf_append(&url, q ? q : "", q ? (size_t)(r->target + r->target_len - q) : 0);
+	/* The header lines as a NULL-terminated array, over one copy split at CRLF. */
+	buf_append(&headers, r->headers.data, r->headers.len);
+	buf_append(&headers, auth.data, auth.len);
+	buf_append(&headers, NULL, 0);
+	flat = headers.data;
+	for (i = 0; i < headers.len; i++)
+		nlines += flat[i] == '\n';
+	lines = xcalloc(nlines + 1, sizeof(*lines));
+	nlines = 0;
+	for (char *p = flat; p && *p;) {
+		char *nl = strstr(p, "\r\n");
+
+		if (!nl)
+			break;
+		*nl = '\0';
+		lines[nlines++] = p;
+		p = nl + 2;
+	}
+	memset(&s, 0, sizeof(s));
+	s.method = r->method;
+	s.url = url.data;
+	s.headers = lines;
+	s.body = r->content_length >= 0 ? (body->data ? body->data : "") : NULL;
+	s.body_len = body->len;
+	s.on_header = on_header;
+	s.on_body = on_body;
+	s.abort = stop_now;
+	s.ctx = a;
+	{
+		struct http_opts ho = {0};
+
+		if (px->o->http)
+			ho = *px->o->http;
+		ho.timeout_ms = UPSTREAM_TIMEOUT;
+		if (http_stream(&ho, &s, &started, err) < 0 && !a->resend) {
+			log_error("okta proxy: %s %.*s: %s", r->method,
+			          (int)(q ? q - r->target : (long)r->target_len), r->target,
+			          err->msg);
+			if (!started && !a->head_sent)
+				refuse(a->fd, err->code == OKC_EXIT_NETWORK ? 502 : 500, err->msg);
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	free(lines);
+	buf_free(&headers); /* wipes the credentials */
+	buf_free(&auth);
+	buf_free(&url);
+	return rc;
+}
+
 static void serve(void *arg, struct httpserver_conn *c)
 {
 	struct proxy *px = arg;
 	struct okta_proxy_req r;
-	struct buf body = BUF_INIT, auth = BUF_INIT, url = BUF_INIT;
+	struct buf body = BUF_INIT;
 	struct answer a;
-	struct http_stream s;
-	const char **lines = NULL;
-	char *flat = NULL;
 	const char *q;
-	size_t nlines = 0, i;
-	int status, started = 0;
+	int status, rc;
 	okc_err err;
 
 	memset(&r, 0, sizeof(r));
@@ -449,76 +558,31 @@ static void serve(void *arg, struct httpserver_conn *c)
 		goto out;
 	}
 	q = memchr(r.target, '?', r.target_len);
-	buf_printf(&url, "%s%.*s", px->o->upstream, (int)(q ? q - r.target : (long)r.target_len),
-	           r.target);
-	if (px->o->authorize(px->o->arg, r.method, url.data, &auth, &err) < 0) {
-		log_error("okta proxy: %s", err.msg);
-		if (err.hint[0])
-			fprintf(stderr, "%s\n", err.hint);
-		if (err.hint[0]) {
-			struct buf why = BUF_INIT;
-
-			buf_printf(&why, "%s (%s)", err.msg, err.hint);
-			refuse(c->fd, 502, why.data);
-			buf_free(&why);
-		} else {
-			refuse(c->fd, 502, err.msg);
-		}
-		goto out;
-	}
-	buf_append(&url, q ? q : "", q ? (size_t)(r.target + r.target_len - q) : 0);
-	/* The header lines as a NULL-terminated array, over one copy split at CRLF. */
-	buf_append(&r.headers, auth.data, auth.len);
-	buf_append(&r.headers, NULL, 0);
-	flat = r.headers.data;
-	for (i = 0; i < r.headers.len; i++)
-		nlines += flat[i] == '\n';
-	lines = xcalloc(nlines + 1, sizeof(*lines));
-	nlines = 0;
-	for (char *p = flat; p && *p;) {
-		char *nl = strstr(p, "\r\n");
-
-		if (!nl)
-			break;
-		*nl = '\0';
-		lines[nlines++] = p;
-		p = nl + 2;
-	}
-	memset(&s, 0, sizeof(s));
-	s.method = r.method;
-	s.url = url.data;
-	s.headers = lines;
-	s.body = r.content_length >= 0 ? (body.data ? body.data : "") : NULL;
-	s.body_len = body.len;
-	s.on_header = on_header;
-	s.on_body = on_body;
-	s.abort = stop_now;
 	a.px = px;
 	a.fd = c->fd;
-	s.ctx = &a;
-	{
-		struct http_opts ho = {0};
-
-		if (px->o->http)
-			ho = *px->o->http;
-		ho.timeout_ms = UPSTREAM_TIMEOUT;
-		if (http_stream(&ho, &s, &started, &err) < 0) {
-			log_error("okta proxy: %s %.*s: %s", r.method,
-			          (int)(q ? q - r.target : (long)r.target_len), r.target, err.msg);
-			if (!started && !a.head_sent)
-				refuse(c->fd, err.code == OKC_EXIT_NETWORK ? 502 : 500, err.msg);
-			goto out;
+	for (;;) {
+		rc = pass_on(px, &r, q, &body, &a, &err);
+		if (rc == 0 && a.resend && !a.retried) {
+			log_verbose(
+			    "okta proxy: %s %.*s: the server asked for a DPoP nonce; sending "
+			    "the request again",
+			    r.method, (int)(q ? q - r.target : (long)r.target_len), r.target);
+			a.retried = 1;
+			a.resend = a.wants_nonce = 0;
+			buf_reset(&a.head);
+			continue;
 		}
+		break;
 	}
+	if (rc < 0)
+		goto out;
 	log_verbose("okta proxy: %s %.*s: %ld", r.method,
 	            (int)(q ? q - r.target : (long)r.target_len), r.target, a.status);
 out:
-	free(lines);
 	buf_free(&r.headers);
 	buf_free(&body);
-	buf_free(&auth);
-	buf_free(&url);
 	buf_free(&a.head);
+	free(a.nonce);
 }
 
 static const char *const secret_vars[] = {"OKTA_ACCESS_TOKEN", "OKTA_OAUTH2_ACCESS_TOKEN",

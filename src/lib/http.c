@@ -255,6 +255,7 @@ struct xfer {
 	/* From the headers of the last response of the current attempt. */
 	char *content_type;
 	char *cache_control;
+	char *dpop_nonce;
 	char *retry_after;
 	char *rate_reset;
 	char *date;
@@ -268,10 +269,12 @@ static void xfer_clear_headers(struct xfer *x)
 {
 	free(x->content_type);
 	free(x->cache_control);
+	free(x->dpop_nonce);
 	free(x->retry_after);
 	free(x->rate_reset);
 	free(x->date);
 	x->content_type = x->cache_control = x->retry_after = x->rate_reset = x->date = NULL;
+	x->dpop_nonce = NULL;
 }
 
 /* Stores the value of header line `line` in *slot when its name is `name`. */
@@ -307,6 +310,7 @@ static size_t on_header(char *data, size_t size, size_t n, void *p)
 	}
 	capture_header(data, len, "Content-Type", &x->content_type);
 	capture_header(data, len, "Cache-Control", &x->cache_control);
+	capture_header(data, len, "DPoP-Nonce", &x->dpop_nonce);
 	capture_header(data, len, "Retry-After", &x->retry_after);
 	capture_header(data, len, "X-Rate-Limit-Reset", &x->rate_reset);
 	capture_header(data, len, "Date", &x->date);
@@ -834,6 +838,42 @@ static int setup_handle(CURL *h, CURLU *cu, const struct http_opts *o,
 	return 0;
 }
 
+/* req->attempt_header: base with the coming attempt's own line added, handed to libcurl
+ * (which does not copy the list) in place of the previous attempt's (freed). */
+static int prepare_header(CURL *h, const struct http_request *req, struct curl_slist *base,
+                          struct curl_slist **mine, okc_err *err)
+{
+	struct buf line = BUF_INIT;
+	struct curl_slist *s, *list = NULL;
+	int rc = -1;
+
+	if (req->attempt_header(req->attempt_header_ctx, &line, err) < 0)
+		goto out;
+	buf_append(&line, NULL, 0);
+	if (!header_ok(line.data) || !strchr(line.data, ':')) {
+		okc_fail(err, OKC_EXIT_FAIL, "invalid HTTP header given");
+		goto out;
+	}
+	for (s = base; s; s = s->next)
+		if (add_line(&list, s->data) < 0)
+			goto oom;
+	if (add_line(&list, line.data) < 0)
+		goto oom;
+	if (curl_easy_setopt(h, CURLOPT_HTTPHEADER, list) != CURLE_OK)
+		goto oom;
+	free_headers(*mine);
+	*mine = list;
+	list = NULL;
+	rc = 0;
+	goto out;
+oom:
+	okc_fail(err, OKC_EXIT_FAIL, "out of memory");
+out:
+	free_headers(list);
+	buf_free(&line);
+	return rc;
+}
+
 /* req->prepare: the body of the coming attempt, built anew into body (the previous one
  * wiped first) and handed to libcurl again, which does not copy it. */
 static int prepare_body(CURL *h, struct http_request *cur, struct buf *body, okc_err *err)
@@ -864,7 +904,7 @@ int http_request(const struct http_opts *opts, const struct http_request *req,
 	struct xfer x;
 	struct buf user = BUF_INIT, pass = BUF_INIT, attempt_body = BUF_INIT;
 	struct http_request cur; /* req, with the body of the current attempt when prepared */
-	struct curl_slist *headers = NULL;
+	struct curl_slist *headers = NULL, *attempt_headers = NULL;
 	char errbuf[CURL_ERROR_SIZE];
 	CURLU *cu = NULL;
 	CURL *h = NULL;
@@ -956,6 +996,9 @@ int http_request(const struct http_opts *opts, const struct http_request *req,
 		errbuf[0] = '\0';
 		if (cur.prepare && prepare_body(h, &cur, &attempt_body, err) < 0)
 			goto out;
+		if (cur.attempt_header &&
+		    prepare_header(h, &cur, headers, &attempt_headers, err) < 0)
+			goto out;
 		log_debug("%s %s (attempt %d of %d)", req->method, host, attempt, o.max_attempts);
 		cc = curl_easy_perform(h);
 		if (cc == CURLE_OK) {
@@ -1020,6 +1063,8 @@ int http_request(const struct http_opts *opts, const struct http_request *req,
 	x.content_type = NULL;
 	resp->cache_control = x.cache_control;
 	x.cache_control = NULL;
+	resp->dpop_nonce = x.dpop_nonce;
+	x.dpop_nonce = NULL;
 	if (failed_before) /* the message of an attempt that a later one made good */
 		okc_err_clear(err);
 	rc = 0;
@@ -1036,6 +1081,7 @@ out:
 		curl_easy_cleanup(h);
 	curl_url_cleanup(cu);
 	free_headers(headers);
+	free_headers(attempt_headers);
 	buf_free(&user);
 	buf_free(&pass);
 	buf_free(&attempt_body);
@@ -1253,7 +1299,8 @@ void http_response_free(struct http_response *resp)
 	buf_free(&resp->body);
 	free(resp->content_type);
 	free(resp->cache_control);
-	resp->content_type = resp->cache_control = NULL;
+	free(resp->dpop_nonce);
+	resp->content_type = resp->cache_control = resp->dpop_nonce = NULL;
 	resp->status = 0;
 	resp->attempts = 0;
 }

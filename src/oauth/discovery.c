@@ -28,6 +28,9 @@ void oauth_discovery_free(struct oauth_discovery *d)
 	for (size_t i = 0; i < d->ngrant_types; i++)
 		free(d->grant_types[i]);
 	free(d->grant_types);
+	for (size_t i = 0; i < d->ndpop_algs; i++)
+		free(d->dpop_algs[i]);
+	free(d->dpop_algs);
 	for (size_t i = 0; i < d->nauth_methods; i++)
 		free(d->auth_methods[i]);
 	free(d->auth_methods);
@@ -81,7 +84,9 @@ static int parse(struct oauth_discovery *d, const struct buf *body, const char *
 	    get_string(root, "jwks_uri", &d->jwks_uri) < 0 ||
 	    get_strings(root, "grant_types_supported", &d->grant_types, &d->ngrant_types) < 0 ||
 	    get_strings(root, "token_endpoint_auth_methods_supported", &d->auth_methods,
-	                &d->nauth_methods) < 0)
+	                &d->nauth_methods) < 0 ||
+	    get_strings(root, "dpop_signing_alg_values_supported", &d->dpop_algs, &d->ndpop_algs) <
+	        0)
 		okc_fail(err, OKC_EXIT_NETWORK,
 		         "%s: the discovery document has a member of the wrong type", host);
 	else
@@ -213,6 +218,15 @@ int oauth_discovery_check(const struct provider_cfg *p, const struct oauth_disco
 			         m);
 			goto out;
 		}
+	}
+	/* dpop = true: proofs are signed ES256, which the server must take (RFC 9449 5.1). */
+	if (p->dpop && (want->endpoints & OAUTH_USES_TOKEN) &&
+	    !listed(d->dpop_algs, d->ndpop_algs, "ES256")) {
+		snprintf(problem, n,
+		         d->dpop_algs ? "the server does not take ES256 DPoP proofs (dpop = true)"
+		                      : "the server does not offer DPoP (dpop = true): it lists no "
+		                        "dpop_signing_alg_values_supported");
+		goto out;
 	}
 	ok = 1;
 out:

@@ -5,8 +5,10 @@
 #include "oktacred/json.h"
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "oktacred/config.h"
+#include "oktacred/dpop.h"
 #include "oktacred/json.h"
 #include "oktacred/log.h"
 #include "oktacred/redact.h"
@@ -154,19 +156,63 @@ static int built_form_prepare(void *ctx, struct buf *body, okc_err *err)
 	return 0;
 }
 
-/* oauth_post_auth with either a fixed form or one built per attempt (f). */
+/* http_request's attempt_header hook for a DPoP provider: a proof made for each attempt
+ * (the server accepts each jti once), with the server's latest nonce. */
+struct dpop_ctx {
+	const struct provider_cfg *p;
+	const char *url;
+};
+
+static int dpop_attempt_header(void *ctx, struct buf *line, okc_err *err)
+{
+	const struct dpop_ctx *d = ctx;
+
+	return dpop_header(d->p, "POST", d->url, NULL, line, err);
+}
+
+static int post_once(const struct provider_cfg *p, const char *url, const struct buf *form,
+                     struct built_form *f, const char *basic_user, const char *basic_pass, int dpop,
+                     struct buf *json, struct oauth_error *oerr, int *nonce_asked, okc_err *err);
+
+/* oauth_post_auth with either a fixed form or one built per attempt (f); with dpop, a DPoP
+ * proof on every attempt. A server that wants a DPoP nonce refuses with use_dpop_nonce
+ * and a DPoP-Nonce header (RFC 9449 8): the request is sent once more with it. That
+ * refusal comes before the request is processed (nothing was consumed or rotated: a refresh
+ * token is still the same one), so sending it again is safe, also for a refresh. */
 static int post_form(const struct provider_cfg *p, const char *url, const struct buf *form,
-                     struct built_form *f, const char *basic_user, const char *basic_pass,
+                     struct built_form *f, const char *basic_user, const char *basic_pass, int dpop,
                      struct buf *json, struct oauth_error *oerr, okc_err *err)
+{
+	int asked = 0, rc;
+
+	rc = post_once(p, url, form, f, basic_user, basic_pass, dpop, json, oerr, &asked, err);
+	if (rc == OAUTH_ERROR && dpop && asked) {
+		log_verbose("%s: the server asked for a DPoP nonce; sending the request again",
+		            p->name);
+		rc = post_once(p, url, form, f, basic_user, basic_pass, dpop, json, oerr, &asked,
+		               err);
+	}
+	return rc;
+}
+
+static int post_once(const struct provider_cfg *p, const char *url, const struct buf *form,
+                     struct built_form *f, const char *basic_user, const char *basic_pass, int dpop,
+                     struct buf *json, struct oauth_error *oerr, int *nonce_asked, okc_err *err)
 {
 	struct http_opts opts;
 	struct http_request req = {0};
 	struct http_response resp = {0};
+	struct dpop_ctx dctx = {p, url};
 	char host[256], excerpt[96], *ctype;
 	int is_json, okta;
 
 	memset(oerr, 0, sizeof(*oerr));
+	*nonce_asked = 0;
 	oauth_http_opts(p, &opts);
+	if (dpop) {
+		req.attempt_header = dpop_attempt_header;
+		req.attempt_header_ctx = &dctx;
+	}
 	req.method = "POST";
 	req.url = url;
 	req.content_type = "application/x-www-form-urlencoded";
@@ -185,6 +231,9 @@ static int post_form(const struct provider_cfg *p, const char *url, const struct
 		http_response_free(&resp);
 		return -1;
 	}
+	/* A server may give a new nonce with any answer: the next proof carries it. */
+	if (dpop && resp.dpop_nonce)
+		dpop_nonce_set(url, resp.dpop_nonce);
 	http_url_host(url, host, sizeof(host));
 	is_json = resp.body.len > 0 && resp.body.data[strspn(resp.body.data, " \t\r\n")] == '{';
 	/* 200 with JSON, or with nothing at all (RFC 7009's revocation answer). */
@@ -197,6 +246,7 @@ static int post_form(const struct provider_cfg *p, const char *url, const struct
 	}
 	if ((resp.status == 400 || resp.status == 401) && is_json &&
 	    parse_oauth_error(&resp.body, form, basic_pass, oerr)) {
+		*nonce_asked = strcmp(oerr->error, "use_dpop_nonce") == 0 && resp.dpop_nonce;
 		http_response_free(&resp);
 		return OAUTH_ERROR;
 	}
@@ -254,7 +304,7 @@ int oauth_post_auth(const struct provider_cfg *p, const char *url, const struct 
                     const char *basic_user, const char *basic_pass, struct buf *json,
                     struct oauth_error *oerr, okc_err *err)
 {
-	return post_form(p, url, form, NULL, basic_user, basic_pass, json, oerr, err);
+	return post_form(p, url, form, NULL, basic_user, basic_pass, 0, json, oerr, err);
 }
 
 int oauth_post_built(const struct provider_cfg *p, const char *url, oauth_form_fn build, void *ctx,
@@ -262,7 +312,8 @@ int oauth_post_built(const struct provider_cfg *p, const char *url, oauth_form_f
                      struct oauth_error *oerr, okc_err *err)
 {
 	struct built_form f = {build, ctx, BUF_INIT};
-	int rc = post_form(p, url, &f.last, &f, basic_user, basic_pass, json, oerr, err);
+	/* The revocation endpoint: a DPoP provider proves its key there too. */
+	int rc = post_form(p, url, &f.last, &f, basic_user, basic_pass, p->dpop, json, oerr, err);
 
 	buf_free(&f.last); /* wipes the last form: it may hold a client assertion */
 	return rc;
@@ -280,13 +331,16 @@ static int token_request(const struct provider_cfg *p, const struct buf *form, s
 
 	if (oauth_endpoints_for(p, &ep, err) < 0)
 		return -1;
-	rc = post_form(p, ep.token, form, f, basic_user, basic_pass, &json, oerr, err);
+	rc = post_form(p, ep.token, form, f, basic_user, basic_pass, p->dpop, &json, oerr, err);
 	oauth_endpoints_free(&ep);
 	if (rc == 0)
 		rc = tokens_from_response(json.data, json.len, now_utc(), out, err);
 	buf_free(&json);
 	if (rc == 0)
 		tokens_set_provider(*out, p);
+	if (rc == 0 && p->dpop && strcasecmp((*out)->token_type, "DPoP") != 0)
+		log_warn("%s: dpop = true, but the server issued a %s token, not a DPoP-bound one",
+		         p->name, (*out)->token_type);
 	return rc;
 }
 

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "oktacred/config.h"
 #include "oktacred/util.h"
@@ -336,6 +337,10 @@ int tokens_match_provider(const struct tokens *t, const struct provider_cfg *p)
 
 	if (!str_eq(t->org_url, p->org_url) || !str_eq(t->client_id, p->client_id) ||
 	    !str_eq(t->authorization_server, p->authorization_server))
+		return 0;
+	/* dpop = true wants DPoP-bound tokens: a bearer session (from before dpop was set) is
+	 * none for it, nor a DPoP-bound one for a provider that no longer sends proofs. */
+	if (!p->dpop != !(t->token_type && strcasecmp(t->token_type, "DPoP") == 0))
 		return 0;
 	a = normalise_scopes(t->scopes);
 	b = normalise_scopes(p->scopes);

@@ -110,6 +110,7 @@ static const struct config_key keys[] = {
     {"flow", set_flow, offsetof(struct device_code_cfg, flow), CK_STRING, "auto", NULL, 0, 0},
     {"redirect_uri", set_redirect_uri, offsetof(struct device_code_cfg, redirect_uri), CK_STRING,
      AUTHCODE_DEFAULT_REDIRECT, NULL, 0, 0},
+    PROVIDER_KEY_DPOP,
     {NULL, NULL, 0, 0, NULL, NULL, 0, 0},
 };
 

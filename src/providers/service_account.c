@@ -287,6 +287,7 @@ static const struct config_key keys[] = {
      CK_SECRET, NULL, "credentials", 0, 0},
     {"client_secret_env", set_client_secret_env,
      offsetof(struct service_account_cfg, client_secret_env), CK_STRING, NULL, "credentials", 0, 0},
+    PROVIDER_KEY_DPOP,
     {NULL, NULL, 0, 0, NULL, NULL, 0, 0},
 };
 

@@ -133,6 +133,10 @@ const DEFAULT_SETTINGS = Object.freeze({
   // The device authorization endpoint answers unauthorized_client, as Okta does for an app
   // whose Device Authorization grant is off (the discovery document still lists it).
   refuse_device_grant: false,
+  // DPoP (RFC 9449; oidc-provider's features.dPoP, always on: a request with a DPoP proof
+  // gets DPoP-bound tokens): proofs without a nonce are refused with use_dpop_nonce and a
+  // DPoP-Nonce header, as Okta does.
+  dpop_require_nonce: false,
 });
 
 // What id_token_fault can do to the ID token of a token answer (login or refresh):
@@ -161,6 +165,24 @@ let keysLog = []; // GET of a keys endpoint: { t, server, path, status }
 let rotatedKeys = new Map(); // server name -> { privateKey, publicJwk }
 // The key that id_token_fault's foreign_key and unknown_kid sign with: in no JWKS.
 let foreignKey = null;
+
+// oidc-provider's DPoP nonces are derived from it (features.dPoP.nonceSecret).
+const DPOP_NONCE_SECRET = crypto.randomBytes(32);
+
+// What a request's DPoP proof claims (unverified: oidc-provider verifies it), for the log.
+function dpopOf(req) {
+  const proof = req.headers.dpop;
+  if (!proof) return null;
+  try {
+    const claims = JSON.parse(Buffer.from(String(proof).split('.')[1], 'base64url').toString('utf8'));
+    return {
+      jti: claims.jti ?? null, htm: claims.htm ?? null, htu: claims.htu ?? null,
+      nonce: typeof claims.nonce === 'string', ath: typeof claims.ath === 'string',
+    };
+  } catch {
+    return { malformed: true };
+  }
+}
 
 // The request being served ({ entry, params, endpoint }), for the adapter hooks.
 const requestContext = new AsyncLocalStorage();
@@ -363,6 +385,13 @@ function buildProvider(server, base) {
       userinfo: { enabled: true },
       clientCredentials: { enabled: true },
       rpInitiatedLogout: { enabled: false },
+      // The nonce secret lets the server hand out nonces; settings.dpop_require_nonce
+      // says whether it demands them.
+      dPoP: {
+        enabled: true,
+        nonceSecret: DPOP_NONCE_SECRET,
+        requireNonce: () => settings.dpop_require_nonce,
+      },
       pushedAuthorizationRequests: { enabled: false },
       // Okta's custom authorization servers issue JWT access tokens (aud: the server's
       // audience, api://default for "default"), verifiable with the server's keys; the
@@ -757,9 +786,9 @@ function applySettings(obj) {
       next.poll_error = v;
       continue;
     }
-    if (k === 'refuse_device_grant') {
-      if (typeof v !== 'boolean') throw new Error('refuse_device_grant must be true or false');
-      next.refuse_device_grant = v;
+    if (k === 'refuse_device_grant' || k === 'dpop_require_nonce') {
+      if (typeof v !== 'boolean') throw new Error(`${k} must be true or false`);
+      next[k] = v;
       continue;
     }
     if (k === 'id_token_fault') {
@@ -923,6 +952,7 @@ function instrumentResponse(res, entry, endpoint) {
       const body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
       const err = typeof body.error === 'string' ? body.error : body.errorCode;
       entry.error = typeof err === 'string' ? err : null;
+      entry.token_type = typeof body.token_type === 'string' ? body.token_type : null;
       res.idpError = entry.error;
       if (endpoint === 'device' && body.device_code) {
         entry.device_code_hash = shortHash(body.device_code);
@@ -1146,6 +1176,8 @@ async function handle(req, res) {
       rate_remaining: null,
       delay_before_ms: 0,
       delay_after_ms: 0,
+      dpop: dpopOf(req),
+      token_type: null,
     };
     requestLog.push(entry);
     req.idpEntry = entry;

@@ -23,9 +23,9 @@ private keys, client assertions, AWS secret keys and session tokens. Found by:
   the PKCE code_challenge of an authorization URL (public by design).
 
 Where a secret may appear: nowhere on stderr; on stdout only for commands whose job is to
-print one (token, env, credential-process, credential, exec: the child's output) and then only access
-and ID tokens, SSWS API tokens and AWS credentials, never a refresh token, device code,
-client secret, private key or client assertion.
+print one (token, env, credential-process, credential, exec: the child's output; dpop-proof: a
+DPoP proof, a JWT) and then only access and ID tokens, SSWS API tokens and AWS credentials,
+never a refresh token, device code, client secret, private key or client assertion.
 """
 import base64
 import hashlib
@@ -38,7 +38,7 @@ import tempfile
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 ENABLED = os.environ.get("OKTACRED_TEST_DEBUG") == "1"
-PRINTING_COMMANDS = {"token", "env", "credential-process", "credential", "exec"}
+PRINTING_COMMANDS = {"token", "env", "credential-process", "credential", "exec", "dpop-proof"}
 
 JWT_RE = re.compile(rb"eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*")
 OPAQUE_RE = re.compile(rb"(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{43}(?![A-Za-z0-9_=-])")

@@ -4,7 +4,7 @@
     from oktaapi_harness import OktaAPI
     with OktaAPI.start(idp.base) as api:    # python3 server.py --port 0 --idp-base ...
         api.base, api.port, api.pid
-        api.log(); api.reset(); api.release()
+        api.log(); api.reset(); api.release(); api.dpop(require_nonce=True)
 """
 import os
 import sys
@@ -24,10 +24,11 @@ class OktaAPI(NodeServer):
     what = "the Okta API stand-in"
 
     @classmethod
-    def start(cls, idp_base, port=0, timeout=30.0, stderr=None, keep_log=False):
+    def start(cls, idp_base, port=0, timeout=30.0, stderr=None, keep_log=False, dpop=False):
         proc, port, base, stderr_path = cls.launch(
             [sys.executable, os.path.join(HERE, "server.py"), "--port", str(port),
-             "--idp-base", idp_base], HERE, timeout, stderr, keep_log, "oktacred-oktaapi-")
+             "--idp-base", idp_base] + (["--dpop"] if dpop else []), HERE, timeout, stderr,
+            keep_log, "oktacred-oktaapi-")
         return cls(proc, port, base, stderr_path, keep_log)
 
     def log(self):
@@ -36,6 +37,10 @@ class OktaAPI(NodeServer):
 
     def reset(self):
         return self._control("POST", "reset", {})
+
+    def dpop(self, require_nonce=False):
+        """--dpop: whether a proof must carry the nonce this server last handed out."""
+        return self._control("POST", "dpop", {"require_nonce": require_nonce})
 
     def release(self):
         """Lets /api/v1/stream send the rest of its answer."""

@@ -134,3 +134,41 @@ Test(discovery, check)
 	d.nauth_methods = 0;
 	expect_problem(&d, NULL); /* not listed: not judged */
 }
+
+/* dpop = true: the server must take ES256 proofs. */
+static void expect_dpop(const struct oauth_discovery *d, const char *needle)
+{
+	struct provider_cfg p;
+	char problem[512] = "";
+	int rc;
+
+	memset(&p, 0, sizeof(p));
+	p.name = "p";
+	p.org_url = "https://acme.okta.com";
+	p.authorization_server = "default";
+	p.dpop = 1;
+	rc = oauth_discovery_check(&p, d, &dc_expect, problem, sizeof(problem));
+	if (!needle) {
+		cr_assert_eq(rc, 0, "%s", problem);
+		return;
+	}
+	cr_assert_eq(rc, -1);
+	cr_assert(strstr(problem, needle), "\"%s\" not in: %s", needle, problem);
+}
+
+Test(discovery, dpop_needs_es256)
+{
+	static char *es256[] = {"RS256", "ES256"};
+	static char *rs256[] = {"RS256"};
+	struct oauth_discovery d;
+
+	good_discovery(&d);
+	expect_problem(&d, NULL); /* without dpop: not asked */
+	expect_dpop(&d, "does not offer DPoP");
+	d.dpop_algs = rs256;
+	d.ndpop_algs = 1;
+	expect_dpop(&d, "does not take ES256 DPoP proofs");
+	d.dpop_algs = es256;
+	d.ndpop_algs = 2;
+	expect_dpop(&d, NULL);
+}

@@ -444,6 +444,15 @@ Test(tokens, match_provider_each_key)
 	q = p;
 	q.scopes = "  offline_access email\topenid profile openid ";
 	cr_assert(tokens_match_provider(t, &q), "scopes as a set");
+
+	/* dpop = true takes only DPoP-bound tokens, and dpop = false none. */
+	q = p;
+	q.dpop = 1;
+	cr_assert_not(tokens_match_provider(t, &q), "a bearer session for dpop = true");
+	free(t->token_type);
+	t->token_type = xstrdup("DPoP");
+	cr_assert(tokens_match_provider(t, &q), "a DPoP session for dpop = true");
+	cr_assert_not(tokens_match_provider(t, &p), "a DPoP session for dpop = false");
 	tokens_free(t);
 }
 
