@@ -18,6 +18,10 @@ struct signing_key;
  * KEY") are accepted; RSA keys of at least 2048 bits and P-256 EC keys only; anything else
  * (an encrypted key, a public key, another curve) is a clear error (exit 2). */
 int signing_key_load(const char *pem_or_path, struct signing_key **out, okc_err *err);
+/* The same for text that is always PEM, never a path (a key of oktacred's own, whatever its
+ * first bytes); what names it in errors, which never quote the text. */
+int signing_key_load_pem(const char *pem, size_t len, const char *what, struct signing_key **out,
+                         okc_err *err);
 /* "RS256" or "ES256". */
 const char *signing_key_alg(const struct signing_key *k);
 void signing_key_free(struct signing_key *k);

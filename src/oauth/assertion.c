@@ -389,6 +389,13 @@ int signing_key_load(const char *pem_or_path, struct signing_key **out, okc_err 
 	return rc;
 }
 
+int signing_key_load_pem(const char *pem, size_t len, const char *what, struct signing_key **out,
+                         okc_err *err)
+{
+	*out = NULL;
+	return load_pem(pem, len, what, 0, out, err);
+}
+
 const char *signing_key_alg(const struct signing_key *k)
 {
 	return k ? k->alg : NULL;

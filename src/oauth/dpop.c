@@ -283,8 +283,13 @@ int dpop_key(const struct provider_cfg *p, struct signing_key **out, okc_err *er
 		if (rc == OKC_NOENT)
 			rc = okc_fail(err, OKC_EXIT_FAIL, "%s: the DPoP key vanished", p->name);
 	}
-	if (rc == 0 && signing_key_load(pem.data, &k, err) < 0)
+	/* The text is a key, never a path to open (signing_key_load would take text without a
+	 * leading "-----BEGIN" for one, and quote it in its error). */
+	if (rc == 0 && signing_key_load_pem(pem.data ? pem.data : "", pem.len, "the DPoP key",
+	                                    &k, err) < 0) {
+		okc_wrap(err, "%s", p->name);
 		rc = -1;
+	}
 	if (rc == 0 && strcmp(signing_key_alg(k), "ES256") != 0) {
 		rc = okc_fail(err, OKC_EXIT_FAIL, "%s: the DPoP key is not a P-256 key", p->name);
 		okc_hint(err, "remove it: oktacred logout %s", p->name);

@@ -350,3 +350,29 @@ def test_setting_dpop_means_logging_in_again(env, api):
     assert r.returncode == 3, r.stderr
     assert "oktacred login" in r.stderr
     assert len(env.idp.log()) == n, "the bearer session's refresh token was not used"
+
+
+def test_a_key_file_is_read_as_pem_never_as_a_path(dpop_env, tmp_path):
+    """The key file's text is a key, whatever its first bytes: never a file name to open
+    (another key elsewhere), and never quoted in an error."""
+    env = dpop_env
+    key = env.provider_dir() / "dpop-key.pem"
+    pem = key.read_text()
+    body = "".join(pem.splitlines()[1:-1])
+    # A blank line before the PEM (an editor, a copy): still the same key.
+    key.write_text("\n" + pem)
+    r = env.run("dpop-proof", "--method", "GET", "--url", "https://example.com/x")
+    assert r.returncode == 0, r.stderr
+    assert body[:40] not in r.stderr
+    # A file that names another key file: refused, not followed.
+    other = tmp_path / "other.pem"
+    subprocess.run(["openssl", "genpkey", "-algorithm", "EC", "-pkeyopt",
+                    "ec_paramgen_curve:P-256", "-out", str(other)], check=True,
+                   capture_output=True)
+    os.chmod(other, 0o600)
+    key.write_text(str(other))
+    r = env.run("dpop-proof", "--method", "GET", "--url", "https://example.com/x")
+    assert r.returncode != 0
+    assert str(other) not in r.stderr
+    assert len(r.stderr.strip().splitlines()) <= 2, r.stderr
+
