@@ -187,27 +187,49 @@ static size_t nkeys;
  * Returns 0 (the file is there), or -1. */
 static int create_key(const char *dir, okc_err *err)
 {
+	static const char alnum[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 	struct buf pem = BUF_INIT;
-	char tmpname[64];
+	unsigned char rnd[6];
+	char tmpname[64], suffix[7];
 	char *tmp = NULL, *final = NULL;
-	int rc;
+	int rc, tries, e;
+	size_t i;
 
 	if (ec_key_generate_pem(&pem, err) < 0)
 		return -1;
-	/* store_write_atomic writes the whole file 0600 and fsyncs it under a name of this
-	 * process's; link() then puts it in place only if no key is there yet. */
-	snprintf(tmpname, sizeof(tmpname), ".%s.new%ld", DPOP_KEY_FILE, (long)getpid());
-	rc = store_write_atomic(dir, tmpname, pem.data, pem.len, err);
-	buf_free(&pem); /* wipes it */
-	if (rc < 0)
-		return -1;
-	tmp = paths_join(dir, tmpname);
 	final = paths_join(dir, DPOP_KEY_FILE);
-	if (link(tmp, final) < 0 && errno != EEXIST)
-		rc = okc_fail(err, OKC_EXIT_FAIL, "cannot create %s: %s", final, strerror(errno));
-	else
-		log_verbose("DPoP key: %s", final);
-	unlink(tmp);
+	for (tries = 0;; tries++) {
+		/* store_write_atomic writes the whole file 0600 and fsyncs it under a temporary
+		 * name; link() then puts it in place only if no key is there yet. The name is
+		 * one store_remove_temps knows (".NAME.XXXXXX"): what a process killed before
+		 * its unlink leaves is removed with the next lock or logout, not kept forever. */
+		rc = random_bytes(rnd, sizeof(rnd), err);
+		if (rc < 0)
+			break;
+		for (i = 0; i < sizeof(rnd); i++)
+			suffix[i] = alnum[rnd[i] % (sizeof(alnum) - 1)];
+		suffix[sizeof(rnd)] = '\0';
+		snprintf(tmpname, sizeof(tmpname), ".%s.%s", DPOP_KEY_FILE, suffix);
+		rc = store_write_atomic(dir, tmpname, pem.data, pem.len, err);
+		if (rc < 0)
+			break;
+		free(tmp);
+		tmp = paths_join(dir, tmpname);
+		e = link(tmp, final) < 0 ? errno : 0;
+		unlink(tmp);
+		if (e == 0 || e == EEXIST) {
+			log_verbose("DPoP key: %s", final);
+			break;
+		}
+		/* ENOENT: a process taking the provider's lock removed our file as a crash's
+		 * leftover. Once more. */
+		if (e != ENOENT || tries >= 2) {
+			rc = okc_fail(err, OKC_EXIT_FAIL, "cannot create %s: %s", final, strerror(e));
+			break;
+		}
+	}
+	buf_free(&pem); /* wipes it */
 	free(tmp);
 	free(final);
 	return rc;

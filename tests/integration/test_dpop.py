@@ -15,7 +15,7 @@ import urllib.request
 
 import pytest
 
-from conftest import CLIENT_ID, do_login
+from conftest import CLIENT_ID, OKTACRED_UNWRAPPED, do_login, not_under
 from test_okta_proxy import Child
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "oktaapi"))
@@ -376,3 +376,34 @@ def test_a_key_file_is_read_as_pem_never_as_a_path(dpop_env, tmp_path):
     assert str(other) not in r.stderr
     assert len(r.stderr.strip().splitlines()) <= 2, r.stderr
 
+
+@not_under("asan", "LeakSanitizer cannot run under strace (ptrace)")
+def test_a_key_creation_killed_leaves_no_key_behind(env, tmp_path):
+    """kill -9 just before the new key is linked into place: the next run makes the key
+    (one file), and logout then leaves no copy of any private key in the directory."""
+    import shutil
+    from harness import generate_key, jwk_from_pem
+    from test_service_account import sa_config
+    if not shutil.which("strace"):
+        pytest.skip("strace is not installed")
+    key = tmp_path / "robot.pem"
+    generate_key(str(key), "EC")
+    env.idp.add_service_client("0oa-robot-dpop-kill", jwk_from_pem(str(key), kid="k1"),
+                               server="org")
+    sa_config(env, "0oa-robot-dpop-kill", f"private_key = {key}", "private_key_id = k1",
+              extra="dpop = true")
+    r = subprocess.run(["strace", "-f", "-qq", "-o", "/dev/null", "-e", "trace=link,linkat",
+                        "-e", "inject=link,linkat:signal=KILL", OKTACRED_UNWRAPPED, "token", "robot"],
+                       env=env.env, capture_output=True, text=True, timeout=60)
+    if "PTRACE" in r.stderr.upper():
+        pytest.skip("ptrace is not permitted here")
+    assert r.returncode != 0
+    d = env.provider_dir("robot")
+    assert not (d / "dpop-key.pem").exists()
+    r = env.run("token", "robot")
+    assert r.returncode == 0, r.stderr
+    r = env.run("logout", "robot")
+    assert r.returncode == 0, r.stderr
+    left = [p.name for p in d.iterdir()
+            if p.is_file() and "PRIVATE KEY" in p.read_text(errors="replace")]
+    assert left == []
