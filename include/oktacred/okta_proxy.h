@@ -39,7 +39,7 @@ struct okta_proxy_opts {
  * OKTA_OAUTH2_ACCESS_TOKEN, OKTA_CLIENT_TOKEN and OKTA_API_TOKEN that env sets (to any
  * value). Then runs the command as httpserver_run does and, until it exits, passes each
  * request on to upstream as okta_proxy_judge allows it: method, path and query, the
- * end-to-end headers but Authorization and Host, and the body; the answer streams back as
+ * end-to-end headers but Authorization, DPoP and Host, and the body; the answer streams back as
  * it arrives (status, the end-to-end headers with Link and Location rewritten by
  * okta_proxy_rewrite_urls, the body), "Connection: close" ending it. A request that cannot
  * be passed on is answered 502 (a JSON errorSummary saying why; on stderr too). Returns as
@@ -68,7 +68,7 @@ struct okta_proxy_req {
  * OPTIONS; 403 a path not under /api/, /oauth2/ or /.well-known/, or with a dot segment, a
  * backslash or an encoded '.', '/' or '\'; 411 a Transfer-Encoding (bodies need a
  * Content-Length); 413 a Content-Length over OKTA_PROXY_BODY_MAX; 431 more than
- * OKTA_PROXY_HEADERS_MAX header lines. Not passed on: Authorization, Host, Content-Length
+ * OKTA_PROXY_HEADERS_MAX header lines. Not passed on: Authorization, DPoP, Host, Content-Length
  * (libcurl sends the body's), Expect, the hop-by-hop headers (Connection, Keep-Alive,
  * Proxy-Authorization, Proxy-Connection, TE, Trailer, Transfer-Encoding, Upgrade) and those
  * that Connection names. */

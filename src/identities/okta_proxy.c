@@ -217,11 +217,13 @@ int okta_proxy_judge(const char *head, size_t len, const char *secret, struct ok
 	if (r->content_length > OKTA_PROXY_BODY_MAX)
 		return 413;
 
-	/* Second pass: what goes on (every line is a field: the first pass saw to that). */
+	/* Second pass: what goes on (every line is a field: the first pass saw to that). The
+	 * credentials are the proxy's: the child's Authorization and DPoP stay here (a second
+	 * DPoP header beside the proxy's proof gets the request refused, RFC 9449 4.3). */
 	line = eol + 1;
 	while (httpserver_next_field(&line, end, &f) > 0) {
 		if (name_is(f.line, f.name_len, "Authorization") ||
-		    name_is(f.line, f.name_len, "Host") ||
+		    name_is(f.line, f.name_len, "DPoP") || name_is(f.line, f.name_len, "Host") ||
 		    name_is(f.line, f.name_len, "Content-Length") ||
 		    name_is(f.line, f.name_len, "Expect") || hop(f.line, f.name_len) ||
 		    (conn && list_names(conn, conn_len, f.line, f.name_len)))

@@ -195,6 +195,21 @@ def test_proxy_calls_with_dpop_and_the_resource_nonce(dpop_env, api):
     assert len(set(jtis)) == len(jtis)
 
 
+
+def test_proxy_drops_a_dpop_header_of_the_child(dpop_env, api):
+    """The proxy's proof is the request's only one (RFC 9449 4.3: one DPoP header): one the
+    child sent (its own key's, or junk) does not go on beside it."""
+    env = dpop_env
+    c = Child(env, api)
+    try:
+        r = c.ask("req", method="GET", path="/api/v1/users/me",
+                  headers={"DPoP": "eyJ0eXAiOiJkcG9wK2p3dCJ9.e30.AA"})
+        assert r["status"] == 200, (r, api.log()[-1])
+        rc, err = c.finish()
+        assert rc == 0, err
+    finally:
+        c.kill()
+
 def test_dpop_proof_for_curl_and_a_replay_is_refused(dpop_env, api):
     env = dpop_env
     url = api.base + "/api/v1/users/me"
