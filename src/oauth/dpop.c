@@ -225,7 +225,8 @@ static int create_key(const char *dir, okc_err *err)
 		/* ENOENT: a process taking the provider's lock removed our file as a crash's
 		 * leftover. Once more. */
 		if (e != ENOENT || tries >= 2) {
-			rc = okc_fail(err, OKC_EXIT_FAIL, "cannot create %s: %s", final, strerror(e));
+			rc = okc_fail(err, OKC_EXIT_FAIL, "cannot create %s: %s", final,
+			              strerror(e));
 			break;
 		}
 	}
@@ -307,8 +308,8 @@ int dpop_key(const struct provider_cfg *p, struct signing_key **out, okc_err *er
 	}
 	/* The text is a key, never a path to open (signing_key_load would take text without a
 	 * leading "-----BEGIN" for one, and quote it in its error). */
-	if (rc == 0 && signing_key_load_pem(pem.data ? pem.data : "", pem.len, "the DPoP key",
-	                                    &k, err) < 0) {
+	if (rc == 0 &&
+	    signing_key_load_pem(pem.data ? pem.data : "", pem.len, "the DPoP key", &k, err) < 0) {
 		okc_wrap(err, "%s", p->name);
 		rc = -1;
 	}
