@@ -3,11 +3,13 @@
 #include "oktacred/identity.h"
 
 extern const struct identity_kind identity_kubernetes_exec_credential;
+extern const struct identity_kind identity_azure_federated;
 
 const struct config_kind *const config_identity_kinds[] = {
     &identity_api_access.config,
     &identity_aws_assume_role.config,
     &identity_kubernetes_exec_credential.config,
+    &identity_azure_federated.config,
     NULL,
 };
 

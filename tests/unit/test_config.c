@@ -978,7 +978,8 @@ Test(config, registry)
 	static const char *const providers[] = {"okta/device-code", "okta/service-account",
 	                                        "okta/api-token", NULL};
 	static const char *const identities[] = {"okta/api-access", "aws/assume-role",
-	                                         "kubernetes/exec-credential", NULL};
+	                                         "kubernetes/exec-credential", "azure/federated",
+	                                         NULL};
 	size_t i;
 
 	for (i = 0; providers[i]; i++)
