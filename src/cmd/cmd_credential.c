@@ -52,7 +52,8 @@ int cmd_credential(struct cli_ctx *ctx)
 		okc_fail(
 		    &ctx->err, OKC_EXIT_USAGE,
 		    "%s (%s) has no credential format of its own: credential is for identities "
-		    "whose client runs oktacred (aws/assume-role, kubernetes/exec-credential)",
+		    "whose client runs oktacred (aws/assume-role, kubernetes/exec-credential, "
+		    "azure/federated)",
 		    req.name, identity_kind_of(req.id)->config.name);
 		okc_hint(&ctx->err,
 		         "its token: oktacred token %s; its environment: oktacred env %s", req.name,

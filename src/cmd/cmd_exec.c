@@ -2,7 +2,8 @@
  * CMD: a first word naming an identity or a provider is NAME): CMD runs with the
  * identity's environment in our place (execvp), so its exit status and signals are its own;
  * with --server (kinds that can: AWS identities) we stay as its parent and serve it
- * credentials on a loopback endpoint instead. */
+ * credentials on a loopback endpoint instead, and for kinds that keep what they hand over
+ * fresh (azure/federated: its token file) we stay as its parent too. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
