@@ -15,6 +15,7 @@ import time
 import pytest
 
 from conftest import CLIENT_ID, OKTACRED, ROOT, do_login
+from test_lean import heavy, run_traced
 from tlsserver import make_certs
 
 sys.path.insert(0, os.path.join(ROOT, "tests", "azure"))
@@ -295,12 +296,15 @@ def test_exec_of_a_missing_command(az):
     assert "no-such-command-oktacred: command not found" in r.stderr
 
 
-def test_credential_prints_the_raw_token_from_the_cache(az):
+def test_credential_prints_the_raw_token_from_the_cache(az, tmp_path):
     az.idp.reset()
     r = az.run("credential", "az")
     assert r.returncode == 0, r.stderr
     assert r.stdout == az.tokens()["id_token"] + "\n" and r.stderr == ""
     assert az.idp.log() == [], "a fresh token: no request"
+    r, names = run_traced(az, tmp_path, "credential", "az")
+    assert r.returncode == 0, r.stderr
+    assert heavy(names) == [], "no TLS library on the cached path"
 
 
 def test_token_access_hands_out_the_access_token(az):
@@ -381,3 +385,42 @@ def test_exec_names_the_same_file_as_env(az):
     r = az.run("exec", "az", "--", "sh", "-c", 'printf %s "$AZURE_FEDERATED_TOKEN_FILE"')
     assert r.returncode == 0, r.stderr
     assert r.stdout == str(token_file(az))
+
+
+def test_a_renewal_that_fails_is_said_and_the_file_kept(env, tmp_path):
+    """Okta failing while the child runs: one line on stderr says why once the token has
+    expired (before that, the provider's own warning), the file keeps the old token, and
+    the child goes on until it ends."""
+    az_config(env)
+    env.idp.settings(interval=1, id_token_ttl=6)
+    rc, _, err = do_login(env)
+    assert rc == 0, err
+    env.idp.fault(path="/oauth2/default/v1/token", status=503, count=10000)
+    done = tmp_path / "done"
+    p = env.start("exec", "az", "--", sys.executable, "-c",
+                  "import os, time\n"
+                  "while not os.path.exists(%r): time.sleep(0.05)\n" % str(done))
+    try:
+        said, lines = None, []
+        deadline = time.monotonic() + 90
+        while said is None:
+            assert time.monotonic() < deadline, lines
+            line = p.stderr.readline().decode()
+            assert line, "oktacred exited: %r" % lines
+            lines.append(line)
+            if "cannot renew the token file" in line:
+                said = line
+        before = token_file(env).read_text()
+        assert before == env.tokens()["id_token"]  # the old one, still there
+        assert decode_jwt(before)["exp"] <= time.time()
+        assert "it keeps the token that expired at" in said and "trying again" in said
+        assert said.startswith("oktacred: az: cannot renew the token file: ")
+        done.touch()
+        out, rest = p.communicate(timeout=60)
+        assert p.returncode == 0
+        assert rest.decode().count("cannot renew the token file") == 0  # said once per cause
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.communicate()
+        env.idp.fault(path="/oauth2/default/v1/token", count=0)
