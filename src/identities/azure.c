@@ -260,8 +260,9 @@ static long retry_ms(const struct keeper *k, time_t now)
 
 /* A renewal failed: said once per cause on stderr (the child's stderr too, usually); the
  * file keeps its token, and the renewal is tried again. */
-static long renew_failed(struct keeper *k, const okc_err *err, time_t now)
+static long renew_failed(struct keeper *k, const okc_err *err)
 {
+	time_t now = now_utc(); /* after the attempt, which may have taken a while */
 	char when[21];
 
 	if (strcmp(k->failed, err->msg) != 0) {
@@ -288,7 +289,7 @@ static long keeper_tick(void *arg)
 	okc_err_clear(&err);
 	if (azure_token(k->req, &t, &token, &exp, &err) < 0) {
 		tokens_free(t);
-		return renew_failed(k, &err, now);
+		return renew_failed(k, &err);
 	}
 	if (str_eq(token, k->last)) {
 		/* Not due after all (the first tick, which schedules), or the provider could not
@@ -299,7 +300,7 @@ static long keeper_tick(void *arg)
 	}
 	if (write_token_file(k->req, token, NULL, &err) < 0) {
 		tokens_free(t);
-		return renew_failed(k, &err, now);
+		return renew_failed(k, &err);
 	}
 	free_secret(k->last);
 	k->last = xstrdup(token);

@@ -277,7 +277,7 @@ def test_exec_passes_on_the_exit_status_and_signals(az, tmp_path):
     ready = tmp_path / "ready"
     p = az.start("exec", "az", "--", "sh", "-c",
                  'trap "exit 42" TERM; : > %s; while :; do sleep 0.1; done' % ready)
-    try:
+    try:  # (the loop's sleep is the child's idling, not a synchronisation)
         deadline = time.monotonic() + 30
         while not ready.exists():
             assert p.poll() is None and time.monotonic() < deadline
@@ -285,8 +285,8 @@ def test_exec_passes_on_the_exit_status_and_signals(az, tmp_path):
         os.kill(p.pid, signal.SIGTERM)
         assert p.wait(timeout=30) == 42
     finally:
-        if p.poll() is None:
-            p.kill()
+        if p.poll() is None:  # it and its child, which holds its stdout and stderr
+            os.killpg(p.pid, signal.SIGKILL)
         p.communicate()
 
 
@@ -388,9 +388,9 @@ def test_exec_names_the_same_file_as_env(az):
 
 
 def test_a_renewal_that_fails_is_said_and_the_file_kept(env, tmp_path):
-    """Okta failing while the child runs: one line on stderr says why once the token has
-    expired (before that, the provider's own warning), the file keeps the old token, and
-    the child goes on until it ends."""
+    """Okta failing while the child runs: one line on stderr says why (besides the
+    provider's own warning while its cached token is still valid), the file keeps the old
+    token, and the child goes on until it ends."""
     az_config(env)
     env.idp.settings(interval=1, id_token_ttl=6)
     rc, _, err = do_login(env)
@@ -412,15 +412,15 @@ def test_a_renewal_that_fails_is_said_and_the_file_kept(env, tmp_path):
                 said = line
         before = token_file(env).read_text()
         assert before == env.tokens()["id_token"]  # the old one, still there
-        assert decode_jwt(before)["exp"] <= time.time()
-        assert "it keeps the token that expired at" in said and "trying again" in said
+        assert "it keeps the token that " in said and "trying again" in said
         assert said.startswith("oktacred: az: cannot renew the token file: ")
         done.touch()
         out, rest = p.communicate(timeout=60)
         assert p.returncode == 0
         assert rest.decode().count("cannot renew the token file") == 0  # said once per cause
     finally:
-        if p.poll() is None:
-            p.kill()
+        done.touch()
+        if p.poll() is None:  # it and its child, which holds its stdout and stderr
+            os.killpg(p.pid, signal.SIGKILL)
             p.communicate()
         env.idp.fault(path="/oauth2/default/v1/token", count=0)
