@@ -83,11 +83,11 @@ int cli_usage_error(struct cli_ctx *ctx, const char *fmt, ...)
  * its provider, the name, --role (refused for kinds that take none). */
 struct identity_request;
 int cli_identity_request(struct cli_ctx *ctx, const char *name, struct identity_request *req);
-/* Resolves NAME and fills env with its environment (env and exec). names_only: no
- * credential is fetched (--unset). */
+/* Fills env with the environment of req, resolved by cli_identity_request (env and exec;
+ * req->names_only: no credential is fetched, --unset), with what the kind needs to name
+ * this program (gcp/workload-identity's credential file). */
 struct envset;
-int cli_identity_environment(struct cli_ctx *ctx, const char *name, int names_only,
-                             struct envset *env);
+int cli_identity_environment(struct cli_ctx *ctx, struct identity_request *req, struct envset *env);
 /* Logs p in (login, an interactive credential-process): refused for a provider without a
  * person's session; the identities are told when the session changed. */
 struct login_opts;

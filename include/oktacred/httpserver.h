@@ -36,24 +36,31 @@ struct httpserver_opts {
 	const char *name;   /* for messages: "credential server" */
 	char *const *argv;  /* the command, argv[0] looked up in PATH */
 	struct envset *env; /* the child's environment (setup adds the endpoint's variables) */
-	/* Called once listening, before the fork: port is the one bound on 127.0.0.1. */
+	/* Called once listening, before the fork: port is the one bound on 127.0.0.1 (0
+	 * without handle). Or NULL. */
 	int (*setup)(void *arg, int port, struct envset *env, okc_err *err);
 	/* Answers one connection (whatever its state). May block; on a thread, must return
-	 * soon once httpserver_stopping() says so. */
+	 * soon once httpserver_stopping() says so. Or NULL: no listener, only the child (and
+	 * tick). */
 	void (*handle)(void *arg, struct httpserver_conn *c);
+	/* Called in the loop while the child runs, first right after it started: work due
+	 * now (a file the child reads kept fresh); returns the milliseconds until it is to be
+	 * called again, or -1: not again. Or NULL. */
+	long (*tick)(void *arg);
 	void *arg;
 	size_t head_max; /* 0: 8192 */
 	int threads;     /* 0: answered in the loop; N: on threads, N at most at once */
 };
 
-/* Listens on 127.0.0.1 (a random port), calls setup, forks and execs the command with env
- * (ours without the names env mentions, then env's values). Until the child exits, serves
- * connections as above. SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 and SIGWINCH sent
- * to this process are forwarded to the child (not those the terminal sent the whole process
- * group, nor those the child sent: it has them already). When the child has exited, the
- * connections still open are shut down and their threads waited for. Returns the exit
- * status to end with: the child's, 128+N when signal N killed it, 127 when the command is
- * not found, 126 when it cannot be run (with err set); or -1 when the server cannot start. */
+/* Listens on 127.0.0.1 (a random port; not without handle), calls setup, forks and execs
+ * the command with env (ours without the names env mentions, then env's values). Until the
+ * child exits, serves connections as above and calls tick. SIGINT, SIGTERM, SIGHUP,
+ * SIGQUIT, SIGUSR1, SIGUSR2 and SIGWINCH sent to this process are forwarded to the child
+ * (not those the terminal sent the whole process group, nor those the child sent: it has
+ * them already). When the child has exited, the connections still open are shut down and
+ * their threads waited for. Returns the exit status to end with: the child's, 128+N when
+ * signal N killed it, 127 when the command is not found, 126 when it cannot be run (with
+ * err set); or -1 when the server cannot start. */
 int httpserver_run(const struct httpserver_opts *o, okc_err *err);
 
 /* Set once the child has exited: handlers on threads give up. */

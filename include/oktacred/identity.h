@@ -68,6 +68,10 @@ struct identity_kind {
 	/* `exec --server`: runs argv as a child served credentials from a local endpoint;
 	 * returns its exit status (> 0), 0, or -1 with err. Or NULL. */
 	int (*serve)(const struct identity_request *req, char **argv, okc_err *err);
+	/* `exec` (without --server): runs argv as a child with the identity's environment and
+	 * keeps what it handed over fresh while the child runs (a token file), as its parent;
+	 * returns as serve does. Or NULL: the environment is set and argv replaces us. */
+	int (*exec)(const struct identity_request *req, char **argv, okc_err *err);
 	/* `status`: the label of the kind's lines ("aws") and one identity's status given
 	 * its provider's current session (NULL: none). Or NULL: not shown. */
 	const char *status_label;

@@ -383,21 +383,17 @@ char *cli_config_arg(const struct cli_ctx *ctx)
 	return paths_join(cwd, file);
 }
 
-int cli_identity_environment(struct cli_ctx *ctx, const char *name, int names_only,
-                             struct envset *env)
+int cli_identity_environment(struct cli_ctx *ctx, struct identity_request *req, struct envset *env)
 {
-	struct identity_request req;
 	char *program = NULL, *config = NULL;
 	int rc;
 
-	if (cli_identity_request(ctx, name, &req) < 0)
-		return -1;
-	req.names_only = names_only;
-	if (identity_kind_of(req.id)->gcp_config) {
-		req.program = program = cli_self_program();
-		req.config_path = config = cli_config_arg(ctx);
+	if (identity_kind_of(req->id)->gcp_config) {
+		req->program = program = cli_self_program();
+		req->config_path = config = cli_config_arg(ctx);
 	}
-	rc = identity_environment(&req, env, &ctx->err);
+	rc = identity_environment(req, env, &ctx->err);
+	req->program = req->config_path = NULL;
 	free(program);
 	free(config);
 	return rc;

@@ -87,7 +87,7 @@ int cmd_credential(struct cli_ctx *ctx)
 		    &ctx->err, OKC_EXIT_USAGE,
 		    "%s (%s) has no credential format of its own: credential is for identities "
 		    "whose client runs oktacred (aws/assume-role, kubernetes/exec-credential, "
-		    "gcp/workload-identity)",
+		    "gcp/workload-identity, azure/federated)",
 		    req.name, identity_kind_of(req.id)->config.name);
 		okc_hint(&ctx->err,
 		         "its token: oktacred token %s; its environment: oktacred env %s", req.name,

@@ -5,11 +5,13 @@
 
 #include "oktacred/cli.h"
 #include "oktacred/envset.h"
+#include "oktacred/identity.h"
 
 int cmd_env(struct cli_ctx *ctx)
 {
 	const char *fmt = cli_value(ctx, "--format");
 	enum env_format f = ENV_SH;
+	struct identity_request req;
 	struct envset env;
 	struct buf out = BUF_INIT;
 	int rc;
@@ -19,9 +21,11 @@ int cmd_env(struct cli_ctx *ctx)
 	if (fmt && envset_parse_format(fmt, &f) < 0)
 		return cli_usage_error(
 		    ctx, "unknown format '%s' (sh, fish, powershell, json, dotenv)", fmt);
+	if (cli_identity_request(ctx, ctx->npos ? ctx->pos[0] : NULL, &req) < 0)
+		return -1;
+	req.names_only = cli_flag(ctx, "--unset");
 	envset_init(&env);
-	rc = cli_identity_environment(ctx, ctx->npos ? ctx->pos[0] : NULL, cli_flag(ctx, "--unset"),
-	                              &env);
+	rc = cli_identity_environment(ctx, &req, &env);
 	if (rc == 0 && envset_render(&env, f, cli_flag(ctx, "--unset"), &out) < 0)
 		rc = okc_fail(&ctx->err, OKC_EXIT_FAIL,
 		              "a value cannot be written in the %s format", fmt ? fmt : "sh");

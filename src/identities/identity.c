@@ -7,12 +7,14 @@
 
 extern const struct identity_kind identity_kubernetes_exec_credential;
 extern const struct identity_kind identity_gcp_workload_identity;
+extern const struct identity_kind identity_azure_federated;
 
 const struct config_kind *const config_identity_kinds[] = {
     &identity_api_access.config,
     &identity_aws_assume_role.config,
     &identity_kubernetes_exec_credential.config,
     &identity_gcp_workload_identity.config,
+    &identity_azure_federated.config,
     NULL,
 };
 

@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
@@ -608,25 +609,30 @@ int httpserver_run(const struct httpserver_opts *o, okc_err *err)
 	sigset_t block, oldmask;
 	char **envp = NULL;
 	struct conns conns;
+	struct timespec tick_at;
+	int tick_on = 1;
 	ssize_t n;
 	pid_t pid;
 	size_t i;
 
 	memset(&conns, 0, sizeof(conns));
+	set_deadline(&tick_at, 0); /* the first tick right after the child started */
 	pthread_mutex_lock(&workers.mu);
 	workers.stopping = 0;
 	for (i = 0; i < ARRAY_SIZE(workers.fds); i++)
 		workers.fds[i] = -1;
 	pthread_mutex_unlock(&workers.mu);
-	lfd = listen_loopback(o->name, &port, err);
-	if (lfd < 0)
-		goto out;
+	if (o->handle) {
+		lfd = listen_loopback(o->name, &port, err);
+		if (lfd < 0)
+			goto out;
+	}
 	if (pipe(wake) < 0 || pipe(errp) < 0 || set_flags(wake[0], 1) < 0 ||
 	    set_flags(wake[1], 1) < 0 || set_flags(errp[0], 0) < 0 || set_flags(errp[1], 0) < 0) {
 		okc_fail(err, OKC_EXIT_FAIL, "%s: pipe: %s", o->name, strerror(errno));
 		goto out;
 	}
-	if (o->setup(o->arg, port, o->env, err) < 0)
+	if (o->setup && o->setup(o->arg, port, o->env, err) < 0)
 		goto out;
 	envp = build_envp(o->env);
 
@@ -656,7 +662,8 @@ int httpserver_run(const struct httpserver_opts *o, okc_err *err)
 		goto restore;
 	}
 	if (pid == 0) {
-		close(lfd);
+		if (lfd >= 0)
+			close(lfd);
 		close(wake[0]);
 		close(wake[1]);
 		close(errp[0]);
@@ -680,9 +687,12 @@ int httpserver_run(const struct httpserver_opts *o, okc_err *err)
 		         e == ENOENT ? "command not found" : strerror(e));
 		goto restore;
 	}
-	log_verbose("%s on 127.0.0.1:%d for %s (pid %ld)", o->name, port, o->argv[0], (long)pid);
+	if (lfd >= 0)
+		log_verbose("%s on 127.0.0.1:%d for %s (pid %ld)", o->name, port, o->argv[0],
+		            (long)pid);
 	for (;;) {
 		struct pollfd p[2 + CONN_MAX];
+		int timeout;
 		pid_t w;
 
 		w = waitpid(pid, &st, WNOHANG);
@@ -692,11 +702,26 @@ int httpserver_run(const struct httpserver_opts *o, okc_err *err)
 			okc_fail(err, OKC_EXIT_FAIL, "waitpid: %s", strerror(errno));
 			goto restore;
 		}
-		p[0] = (struct pollfd){lfd, POLLIN, 0};
+		p[0] = (struct pollfd){lfd, POLLIN, 0}; /* -1 (no listener): poll skips it */
 		p[1] = (struct pollfd){wake[0], POLLIN, 0};
 		for (i = 0; i < conns.n; i++)
 			p[2 + i] = (struct pollfd){conns.c[i].c.fd, POLLIN, 0};
-		if (poll(p, 2 + conns.n, conns_timeout(&conns)) < 0) {
+		timeout = conns_timeout(&conns);
+		if (o->tick && tick_on && ms_left(&tick_at) <= 0) {
+			long next = o->tick(o->arg);
+
+			tick_on = next >= 0;
+			if (tick_on)
+				set_deadline(&tick_at, next);
+			continue; /* the child may have exited meanwhile */
+		}
+		if (o->tick && tick_on) {
+			long left = ms_left(&tick_at);
+
+			if (timeout < 0 || left < timeout)
+				timeout = (int)(left > INT_MAX ? INT_MAX : left);
+		}
+		if (poll(p, 2 + conns.n, timeout) < 0) {
 			if (errno != EINTR) {
 				okc_fail(err, OKC_EXIT_FAIL, "poll: %s", strerror(errno));
 				goto restore;

@@ -71,16 +71,17 @@ def _resolve_dir(idp_dir):
     return path
 
 
-def ensure_node_modules(idp_dir=None, npm="npm"):
-    """Run `npm ci` when node_modules is missing or older than package-lock.json."""
-    idp_dir = _resolve_dir(idp_dir)
+def ensure_node_modules(idp_dir=None, npm="npm", module="oidc-provider"):
+    """Run `npm ci` when node_modules is missing or older than package-lock.json, or lacks
+    module (another test client's directory names its own package)."""
+    idp_dir = _resolve_dir(idp_dir) if module == "oidc-provider" else os.path.abspath(idp_dir)
     lock = os.path.join(idp_dir, "package-lock.json")
     stamp = os.path.join(idp_dir, "node_modules", ".package-lock.json")
 
     def fresh():
         try:
             return (os.path.getmtime(stamp) >= os.path.getmtime(lock)
-                    and os.path.isdir(os.path.join(idp_dir, "node_modules", "oidc-provider")))
+                    and os.path.isdir(os.path.join(idp_dir, "node_modules", module)))
         except OSError:
             return False
 

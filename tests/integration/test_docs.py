@@ -73,8 +73,16 @@ region = us-east-1
 [identity k8s]
 kind = kubernetes/exec-credential
 provider = okta-oidc
+
+[identity azure]
+kind = azure/federated
+provider = okta-oidc
+tenant_id = contoso.onmicrosoft.com
+client_id = 0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d
+subscription_id = 5e6f7a8b-9c0d-4e1f-a2b3-c4d5e6f7a8b9
+authority_host = https://login.microsoftonline.us
 """
-NAMES = {"okta-admin", "okta-oidc", "legacy", "aws-dev", "k8s"}
+NAMES = {"okta-admin", "okta-oidc", "legacy", "aws-dev", "k8s", "azure"}
 # Another file, for --config FILE on the command line.
 OTHER_CONFIG = """\
 [provider other-org]
@@ -296,7 +304,7 @@ def world(tmp_path):
     return {"env": env, "home": home, "other": str(other), "tmp": tmp_path}
 
 
-VARIABLE = re.compile(r"\*((?:OKTA|OKTACRED|AWS)_[A-Z0-9_]+)\*")
+VARIABLE = re.compile(r"\*((?:OKTA|OKTACRED|AWS|AZURE|ARM)_[A-Z0-9_]+)\*")
 
 
 def test_man_environment_lists_what_env_sets(cli, world):
@@ -305,7 +313,8 @@ def test_man_environment_lists_what_env_sets(cli, world):
     env_section = sections(sections(read(MAN1))["ENVIRONMENT"], "##")
     for kind, names in (("okta/api-access", ["okta-admin", "okta-oidc", "legacy"]),
                         ("aws/assume-role", ["aws-dev"]),
-                        ("kubernetes/exec-credential", ["k8s"])):
+                        ("kubernetes/exec-credential", ["k8s"]),
+                        ("azure/federated", ["azure"])):
         title = "Variables set for %s identities" % kind
         assert title in env_section, "oktacred(1) has no ENVIRONMENT subsection %r" % title
         real = set()

@@ -977,9 +977,9 @@ Test(config, registry)
 {
 	static const char *const providers[] = {"okta/device-code", "okta/service-account",
 	                                        "okta/api-token", NULL};
-	static const char *const identities[] = {"okta/api-access", "aws/assume-role",
-	                                         "kubernetes/exec-credential",
-	                                         "gcp/workload-identity", NULL};
+	static const char *const identities[] = {
+	    "okta/api-access",       "aws/assume-role", "kubernetes/exec-credential",
+	    "gcp/workload-identity", "azure/federated", NULL};
 	size_t i;
 
 	for (i = 0; providers[i]; i++)
