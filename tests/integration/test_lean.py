@@ -35,7 +35,11 @@ MAPPED = re.compile(r"file=(\S+) \[\d+\];\s+(?:needed|dynamically loaded) by|"
 
 def has_interp(path):
     """Whether the ELF file at path names a program interpreter (PT_INTERP): a dynamically
-    linked program does, a static (or static-pie) one does not."""
+    linked program does, a static (or static-pie) one does not. A script (the valgrind
+    wrapper of the sanitizer runs) is no front either: True."""
+    with open(path, "rb") as f:
+        if f.read(4) != b"\x7fELF":
+            return True
     out = subprocess.run(["readelf", "-lW", path], capture_output=True, text=True, check=True)
     return "INTERP" in out.stdout
 
