@@ -1,0 +1,114 @@
+"""The front and the full program answer alike (docs/DESIGN.md, "The front and the full
+binary"): every command line the front serves, or starts to serve and hands over, gives
+the same stdout, stderr and exit status from ./oktacred as from the full program run
+directly on the same state, for each identity kind, with options, with a broken
+configuration, and with caches valid, expired or missing."""
+import os
+
+import pytest
+
+from conftest import CLIENT_ID, OKTACRED_UNWRAPPED
+from test_aws import aws, process, sts, _reset_sts  # noqa: F401 (fixtures)
+from test_aws import expire_cached
+from test_lean import expire_access_token, front_only, run_full
+
+pytestmark = front_only
+
+MORE = (
+    "\n[identity k8s]\nkind = kubernetes/exec-credential\nprovider = okta-oidc\n"
+    "\n[identity gcp]\nkind = gcp/workload-identity\nprovider = okta-oidc\n"
+    "project_number = 123456789012\npool_id = okta-pool\nprovider_id = okta-oidc\n"
+    "\n[provider other]\nkind = okta/device-code\norg_url = %(base)s\n"
+    "client_id = %(client)s\n"
+    "\n[identity other-admin]\nkind = okta/api-access\nprovider = other\n"
+    "\n[identity gcp-other]\nkind = gcp/workload-identity\nprovider = other\n"
+    "project_number = 123456789012\npool_id = okta-pool\nprovider_id = okta-oidc\n"
+)
+BROKEN = (
+    "\n[provider legacy]\nkind = okta/device-code\norg_url = ${OKTACRED_TEST_UNSET}\n"
+    "client_id = %(client)s\n"
+    "\n[identity broken-admin]\nkind = okta/api-access\nprovider = legacy\n"
+)
+
+GOOGLE = {"GOOGLE_EXTERNAL_ACCOUNT_AUDIENCE": "//iam.googleapis.com/projects/123456789012/"
+          "locations/global/workloadIdentityPools/okta-pool/providers/okta-oidc",
+          "GOOGLE_EXTERNAL_ACCOUNT_TOKEN_TYPE": "urn:ietf:params:oauth:token-type:id_token",
+          "GOOGLE_EXTERNAL_ACCOUNT_INTERACTIVE": "0"}
+
+LINES = [
+    ("token",), ("token", "--json"), ("token", "--id-token"), ("token", "--id-token", "--json"),
+    ("token", "okta-admin"), ("token", "other-admin"), ("token", "nosuch"),
+    ("token", "a", "b"), ("token", "--jsn"), ("token", "--json=1"),
+    ("--no-color", "token"), ("token", "--no-color"),
+    ("env",), ("env", "okta-admin"), ("env", "--unset", "okta-admin"),
+    ("env", "--format", "fish", "okta-admin"), ("env", "--format=json", "okta-admin"),
+    ("env", "--format", "dotenv", "aws-dev"), ("env", "--format", "nope"),
+    ("env", "--format"), ("env", "--role", "Dev", "okta-admin"),
+    ("env", "aws-dev"), ("env", "--unset", "aws-dev"), ("env", "k8s"), ("env", "gcp"),
+    ("env", "--unset", "gcp"), ("env", "other-admin"), ("env", "broken-admin"),
+    ("credential-process",), ("credential-process", "aws-dev"),
+    ("credential-process", "okta-admin"), ("credential-process", "--role", "x", "aws-dev"),
+    ("credential",), ("credential", "aws-dev"), ("credential", "k8s"), ("credential", "gcp"),
+    ("credential", "okta-admin"), ("credential", "other-admin"), ("credential", "nosuch"),
+    ("credential", "broken-admin"), ("credential", "gcp-other"), ("env", "gcp-other"),
+    ("status", "--short"), ("status", "--short", "okta-admin", "k8s", "aws-dev"),
+    ("status", "--short", "other-admin"), ("status", "--short", "okta-admin", "other-admin"),
+    ("status", "--short", "okta-admin", "nosuch"), ("status", "--short", "--json"),
+    ("status", "--short", "broken-admin"), ("status", "--short", "okta-admin", "broken-admin"),
+    ("status", "--config", "--short"),
+    ("--config", "/nonexistent/config", "token"), ("--config=/nonexistent/config", "env"),
+    ("token", "--config", "/nonexistent/config"),
+]
+
+
+def both(env, args, extra=None):
+    front = env.run(*args, env=extra)
+    full = run_full(env, *args, extra=dict(extra or {},
+                                           OKTACRED_FRONT_EXE=OKTACRED_UNWRAPPED))
+    return front, full
+
+
+@pytest.fixture
+def world(aws):
+    env = aws
+    env.write_config(env.config.read_text() + MORE % {"base": env.idp.base, "client": CLIENT_ID}
+                     + BROKEN % {"client": CLIENT_ID})
+    assert process(env).returncode == 0
+    return env
+
+
+def set_state(env, state):
+    """cached: everything valid; expired: the access token and the AWS credentials are
+    (the front hands over, the full program refreshes, and then answers from that cache
+    what the front's hand-off printed); logged-out: no session at all."""
+    if state == "expired":
+        expire_access_token(env)
+        expire_cached(env)
+    elif state == "logged-out":
+        env.tokens_path().unlink()
+
+
+@pytest.mark.parametrize("state", ["cached", "expired", "logged-out"])
+@pytest.mark.parametrize("args", LINES, ids=" ".join)
+def test_the_front_answers_as_the_full_program(world, args, state):
+    extra = GOOGLE if any(a.startswith("gcp") for a in args) else None
+    set_state(world, state)
+    front, full = both(world, args, extra)
+    assert (front.returncode, front.stdout, front.stderr) == \
+        (full.returncode, full.stdout, full.stderr)
+
+
+def test_status_short_says_each_name_once_when_a_later_one_hands_over(world):
+    """status --short NAME... formats the names in turn; one whose cache is corrupt
+    hands over to the full program (which sets the file aside and says so), after the
+    names before it were formatted. Those must not have reached stdout already (a line
+    longer than stdio's buffer is flushed as it is made), or they are said twice."""
+    d = world.provider_dir("other")
+    d.mkdir(mode=0o700)
+    (d / "tokens.json").write_text("{not json")
+    os.chmod(d / "tokens.json", 0o600)
+    names = ["okta-admin"] * 400 + ["other-admin"]
+    r = world.run("status", "--short", *names)
+    assert r.returncode == 3, r.stderr
+    assert r.stdout.count("okta-admin ") == 400 and r.stdout.count("\n") == 1, r.stdout
+    assert r.stderr.count("is corrupt") == 1, r.stderr
