@@ -121,8 +121,11 @@ void front_handoff(const char *why)
 
 	if (!front_argv)
 		return;
-	/* A Ctrl-C that came while the front read the cache ends it here: the full binary
-	 * would not know of it. */
+	/* The caller's signal dispositions first, then a look at the flag: a Ctrl-C that
+	 * came while the front read the cache ends it here (the full binary would not know of
+	 * it), and one from now on ends it (or the full binary until it installs its
+	 * handlers) as it would have ended the full binary, instead of being lost. */
+	sig_restore_for_exec();
 	if (sig_interrupted())
 		_exit(sig_exit_code());
 	if (front_self_exe(self, sizeof(self)) < 0)

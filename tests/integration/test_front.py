@@ -4,13 +4,15 @@ the same stdout, stderr and exit status from ./oktacred as from the full program
 directly on the same state, for each identity kind, with options, with a broken
 configuration, and with caches valid, expired or missing."""
 import os
+import signal
+import subprocess
 
 import pytest
 
 from conftest import CLIENT_ID, OKTACRED_UNWRAPPED
 from test_aws import aws, process, sts, _reset_sts  # noqa: F401 (fixtures)
 from test_aws import expire_cached
-from test_lean import expire_access_token, front_only, run_full
+from test_lean import expire_access_token, front_only, need_strace, run_full
 
 pytestmark = front_only
 
@@ -112,3 +114,22 @@ def test_status_short_says_each_name_once_when_a_later_one_hands_over(world):
     assert r.returncode == 3, r.stderr
     assert r.stdout.count("okta-admin ") == 400 and r.stdout.count("\n") == 1, r.stdout
     assert r.stderr.count("is corrupt") == 1, r.stderr
+
+
+@need_strace
+def test_a_ctrl_c_during_the_hand_off_is_not_lost(logged_in, tmp_path):
+    """A SIGINT that arrives after the front last looked for one and before execve (here:
+    while it looks for the full program, strace delivering it at its first access()) must
+    end the command, not be lost in the exec and let the full program refresh."""
+    env = logged_in
+    expire_access_token(env)
+    env.idp.reset()
+    e = dict(env.env)
+    e.pop("OKTACRED_FULL", None)
+    r = subprocess.run(["strace", "-qq", "-o", str(tmp_path / "trace"), "-e", "trace=access,faccessat,faccessat2",
+                        "-e", "inject=access,faccessat,faccessat2:signal=SIGINT:when=1",
+                        OKTACRED_UNWRAPPED, "token"], env=e, capture_output=True, text=True,
+                       timeout=60, stdin=subprocess.DEVNULL, start_new_session=True)
+    assert r.returncode in (130, -signal.SIGINT), (r.returncode, r.stderr)
+    assert r.stdout == ""
+    assert [x for x in env.idp.log() if x.get("grant_type") == "refresh_token"] == []
