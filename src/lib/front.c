@@ -41,7 +41,9 @@ int front_serves(int argc, char **argv)
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];
 
-		if (strcmp(a, "--config") == 0 && !cmd) {
+		/* Its value is a file name wherever it comes (cli_main takes it after the
+		 * command too): never the command, never --short. */
+		if (strcmp(a, "--config") == 0) {
 			i++;
 			continue;
 		}
