@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "oktacred/harden.h"
@@ -93,9 +94,28 @@ void front_adopt(void)
 	unsetenv(FRONT_EXE_VAR);
 }
 
+/* Whether path and its directory belong to root or to us: a front copied into a directory
+ * others can write to (/tmp) must not run what another user put next to it. */
+static int ours(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	uid_t me = geteuid();
+	struct stat st;
+	char *dir;
+	int ok;
+
+	if (stat(path, &st) < 0 || (st.st_uid != 0 && st.st_uid != me) || !slash)
+		return 0;
+	dir = xasprintf("%.*s", (int)(slash - path), path);
+	ok = stat(dir, &st) == 0 && (st.st_uid == 0 || st.st_uid == me);
+	free(dir);
+	return ok;
+}
+
 /* The full binary: OKTACRED_FULL, else next to the front as installed
  * (BINDIR/../libexec/oktacred/oktacred), else in the build tree (build/oktacred-full),
- * else where the build said it would be installed. */
+ * else where the build said it would be installed. The two next to the front only when
+ * they and their directories are root's or ours. */
 static char *find_full(const char *self)
 {
 	static const char *const rel[] = {"../libexec/oktacred/oktacred", "build/oktacred-full"};
@@ -108,7 +128,7 @@ static char *find_full(const char *self)
 	for (i = 0; slash && i < ARRAY_SIZE(rel); i++) {
 		char *cand = xasprintf("%.*s/%s", (int)(slash - self), self, rel[i]);
 
-		if (access(cand, X_OK) == 0)
+		if (access(cand, X_OK) == 0 && ours(cand))
 			return cand;
 		free(cand);
 	}

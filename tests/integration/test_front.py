@@ -4,6 +4,7 @@ the same stdout, stderr and exit status from ./oktacred as from the full program
 directly on the same state, for each identity kind, with options, with a broken
 configuration, and with caches valid, expired or missing."""
 import os
+import shutil
 import signal
 import subprocess
 
@@ -100,6 +101,25 @@ def test_the_front_answers_as_the_full_program(world, args, state):
         (full.returncode, full.stdout, full.stderr)
 
 
+ENVIRONMENTS = [
+    {"OKTACRED_CONFIG": "/nonexistent/config"},
+    {"OKTACRED_CONFIG": "relative/config"},
+    {"OKTACRED_CONFIG": "~/.config/oktacred/config"},
+    {"HOME": "", "XDG_CONFIG_HOME": ""},
+    {"HOME": "relative", "XDG_CONFIG_HOME": "relative"},
+    {"NO_COLOR": "1"},
+]
+
+
+@pytest.mark.parametrize("extra", ENVIRONMENTS, ids=lambda e: ",".join("%s=%s" % i for i in e.items()))
+@pytest.mark.parametrize("args", [("token",), ("env", "aws-dev"), ("credential", "k8s"),
+                                  ("status", "--short", "okta-admin")], ids=" ".join)
+def test_the_front_reads_the_environment_as_the_full_program(world, args, extra):
+    front, full = both(world, args, extra)
+    assert (front.returncode, front.stdout, front.stderr) == \
+        (full.returncode, full.stdout, full.stderr)
+
+
 def test_status_short_says_each_name_once_when_a_later_one_hands_over(world):
     """status --short NAME... formats the names in turn; one whose cache is corrupt
     hands over to the full program (which sets the file aside and says so), after the
@@ -133,3 +153,28 @@ def test_a_ctrl_c_during_the_hand_off_is_not_lost(logged_in, tmp_path):
     assert r.returncode in (130, -signal.SIGINT), (r.returncode, r.stderr)
     assert r.stdout == ""
     assert [x for x in env.idp.log() if x.get("grant_type") == "refresh_token"] == []
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to give a file to another user")
+@pytest.mark.parametrize("owner", ["us", "another user"])
+def test_the_full_program_next_to_the_front_must_be_root_s_or_ours(env, tmp_path, owner):
+    """A front copied into a directory others can write to (/tmp) looks for
+    build/oktacred-full next to itself: one that another user put there is not run (the
+    hand-off goes on to the configured LIBEXECDIR)."""
+    d = tmp_path / "shared"
+    (d / "build").mkdir(parents=True)
+    shutil.copy(OKTACRED_UNWRAPPED, d / "oktacred")
+    planted = d / "build" / "oktacred-full"
+    planted.write_text("#!/bin/sh\necho planted\n")
+    planted.chmod(0o755)
+    if owner == "another user":
+        os.chown(d / "build", 65534, 65534)
+        os.chown(planted, 65534, 65534)
+    e = dict(env.env)
+    e.pop("OKTACRED_FULL", None)
+    r = subprocess.run([str(d / "oktacred"), "--version"], env=e, capture_output=True,
+                       text=True, timeout=60, stdin=subprocess.DEVNULL)
+    if owner == "us":
+        assert r.stdout == "planted\n", r.stderr
+    else:
+        assert "planted" not in r.stdout
