@@ -178,3 +178,19 @@ def test_the_full_program_next_to_the_front_must_be_root_s_or_ours(env, tmp_path
         assert r.stdout == "planted\n", r.stderr
     else:
         assert "planted" not in r.stdout
+
+
+def test_a_signal_the_caller_ignores_stays_ignored_across_the_hand_off(logged_in, tmp_path):
+    """nohup oktacred token: the front's handlers are its own; the full program (and what
+    it runs) gets the caller's dispositions back, SIGHUP ignored, not reset to the
+    default by the exec."""
+    env = logged_in
+    expire_access_token(env)  # the hand-off comes after the front installed its handlers
+    full = tmp_path / "full"
+    full.write_text("#!/bin/sh\ngrep SigIgn /proc/$$/status\n")
+    full.chmod(0o755)
+    r = subprocess.run([OKTACRED_UNWRAPPED, "token"], env=dict(env.env, OKTACRED_FULL=str(full)),
+                       capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
+                       preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN))
+    ignored = int(r.stdout.split()[1], 16)
+    assert ignored & (1 << (signal.SIGHUP - 1)), r.stdout
