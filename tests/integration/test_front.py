@@ -120,6 +120,35 @@ def test_the_front_reads_the_environment_as_the_full_program(world, args, extra)
         (full.returncode, full.stdout, full.stderr)
 
 
+def spoil(env, how):
+    text = env.config.read_text()
+    if how == "mode 0644":
+        os.chmod(env.config, 0o644)
+    elif how == "syntax":
+        env.config.write_text(text + "\n[identity half\n")
+    elif how == "unknown key":
+        env.config.write_text(text.replace("[identity k8s]\n", "[identity k8s]\nnonsense = 1\n"))
+    elif how == "duplicate":
+        env.config.write_text(text + "\n[identity k8s]\nkind = okta/api-access\nprovider = okta-oidc\n")
+    elif how == "directory":
+        env.config.unlink()
+        env.config.mkdir()
+    elif how == "empty":
+        env.config.write_text("")
+
+
+@pytest.mark.parametrize("how", ["mode 0644", "syntax", "unknown key", "duplicate", "directory",
+                                 "empty"])
+@pytest.mark.parametrize("args", [("token",), ("env", "aws-dev"), ("credential", "k8s"),
+                                  ("credential", "gcp"), ("status", "--short")], ids=" ".join)
+def test_a_configuration_error_is_said_as_the_full_program_says_it(world, args, how):
+    spoil(world, how)
+    extra = GOOGLE if "gcp" in args else None
+    front, full = both(world, args, extra)
+    assert (front.returncode, front.stdout, front.stderr) == \
+        (full.returncode, full.stdout, full.stderr)
+
+
 def test_status_short_says_each_name_once_when_a_later_one_hands_over(world):
     """status --short NAME... formats the names in turn; one whose cache is corrupt
     hands over to the full program (which sets the file aside and says so), after the
