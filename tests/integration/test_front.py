@@ -2,7 +2,9 @@
 binary"): every command line the front serves, or starts to serve and hands over, gives
 the same stdout, stderr and exit status from ./oktacred as from the full program run
 directly on the same state, for each identity kind, with options, with a broken
-configuration, and with caches valid, expired or missing."""
+configuration, and with caches valid, expired or missing. And the hand-off itself: output
+said once, a signal during it not lost (nor one the caller ignores un-ignored), and the
+full program next to the front run only when it is root's or the user's."""
 import os
 import shutil
 import signal
@@ -11,8 +13,7 @@ import subprocess
 import pytest
 
 from conftest import CLIENT_ID, OKTACRED_UNWRAPPED
-from test_aws import aws, process, sts, _reset_sts  # noqa: F401 (fixtures)
-from test_aws import expire_cached
+from test_aws import aws, expire_cached, process, sts, _reset_sts  # noqa: F401 (fixtures)
 from test_lean import expire_access_token, front_only, need_strace, run_full
 
 pytestmark = front_only
