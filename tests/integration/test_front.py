@@ -112,7 +112,8 @@ ENVIRONMENTS = [
 ]
 
 
-@pytest.mark.parametrize("extra", ENVIRONMENTS, ids=lambda e: ",".join("%s=%s" % i for i in e.items()))
+@pytest.mark.parametrize("extra", ENVIRONMENTS,
+                         ids=lambda e: ",".join("%s=%s" % i for i in e.items()))
 @pytest.mark.parametrize("args", [("token",), ("env", "aws-dev"), ("credential", "k8s"),
                                   ("status", "--short", "okta-admin")], ids=" ".join)
 def test_the_front_reads_the_environment_as_the_full_program(world, args, extra):
@@ -130,7 +131,8 @@ def spoil(env, how):
     elif how == "unknown key":
         env.config.write_text(text.replace("[identity k8s]\n", "[identity k8s]\nnonsense = 1\n"))
     elif how == "duplicate":
-        env.config.write_text(text + "\n[identity k8s]\nkind = okta/api-access\nprovider = okta-oidc\n")
+        env.config.write_text(text + "\n[identity k8s]\nkind = okta/api-access\n"
+                              "provider = okta-oidc\n")
     elif how == "directory":
         env.config.unlink()
         env.config.mkdir()
@@ -176,7 +178,8 @@ def test_a_ctrl_c_during_the_hand_off_is_not_lost(logged_in, tmp_path):
     env.idp.reset()
     e = dict(env.env)
     e.pop("OKTACRED_FULL", None)
-    r = subprocess.run(["strace", "-qq", "-o", str(tmp_path / "trace"), "-e", "trace=access,faccessat,faccessat2",
+    r = subprocess.run(["strace", "-qq", "-o", str(tmp_path / "trace"),
+                        "-e", "trace=access,faccessat,faccessat2",
                         "-e", "inject=access,faccessat,faccessat2:signal=SIGINT:when=1",
                         OKTACRED_UNWRAPPED, "token"], env=e, capture_output=True, text=True,
                        timeout=60, stdin=subprocess.DEVNULL, start_new_session=True)
