@@ -23,8 +23,9 @@ int front_active(void);
  * -v, --verbose, --debug, -h, --help, --version, "--". Anything it does not recognise is
  * the full binary's. */
 int front_serves(int argc, char **argv);
-/* In the front: execs the full binary now, its caller's umask and core limit put back
- * (harden_restore_for_exec); `why` (what needed it) is for the message of a failed exec,
+/* In the front: execs the full binary now, its caller's umask, core limit
+ * (harden_restore_for_exec) and SIGINT/SIGTERM/SIGHUP dispositions (sig_restore_for_exec)
+ * put back; `why` (what needed it) is for the message of a failed exec,
  * which ends the process with exit 1. A no-op in the full binary. */
 void front_handoff(const char *why);
 /* The full binary's main: remembers (and removes from the environment) the front's path

@@ -9,6 +9,11 @@
 
 /* Installs the handlers (no SA_RESTART, so blocking calls return EINTR). */
 void sig_install(void);
+/* Puts back the dispositions sig_install replaced (the caller's: default, or ignored), for
+ * an exec of the full binary (front.h): a signal from now on does what it would have done
+ * to it, instead of setting a flag that the exec loses. Then sig_interrupted() tells
+ * whether one came before. */
+void sig_restore_for_exec(void);
 /* SIGPIPE ignored: a write to a closed stderr (our logs) or socket fails with EPIPE
  * instead of ending the process, whose status is a child's to pass on. */
 void sig_pipe_ignore(void);

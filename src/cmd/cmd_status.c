@@ -344,12 +344,16 @@ static int short_state(struct cli_ctx *ctx, const struct identity_cfg *id,
 }
 
 /* `status --short [NAME...]`: "NAME LEFT" for each NAME (default: [defaults] identity)
- * that has a session, on one line; exit 3 when one has none or it has expired. */
+ * that has a session, on one line; exit 3 when one has none or it has expired. The line is
+ * made in memory and written once at the end: a later NAME may hand over to the full binary
+ * (front.h), which must find nothing of the earlier ones written (stdio would flush a long
+ * line as it grows). */
 static int status_short(struct cli_ctx *ctx)
 {
 	const struct identity_cfg *id;
 	const struct provider_cfg *p;
-	int i, worst = 0, printed = 0;
+	struct buf line = BUF_INIT;
+	int i, worst = 0, rc = 0;
 
 	if (cli_flag(ctx, "--json"))
 		return cli_usage_error(ctx, "--short and --json: choose one");
@@ -360,11 +364,15 @@ static int status_short(struct cli_ctx *ctx)
 		int st;
 
 		if (config_resolve(ctx->cfg, ctx->npos ? ctx->pos[i] : NULL, &id, &p, &ctx->err) <
-		    0)
-			return -1;
+		    0) {
+			rc = -1;
+			break;
+		}
 		st = short_state(ctx, id, p, text, sizeof(text));
-		if (st < 0)
-			return -1;
+		if (st < 0) {
+			rc = -1;
+			break;
+		}
 		if (st == SHORT_NONE) {
 			worst = OKC_EXIT_LOGIN;
 			continue;
@@ -373,15 +381,19 @@ static int status_short(struct cli_ctx *ctx)
 			worst = OKC_EXIT_LOGIN;
 			snprintf(text, sizeof(text), "expired");
 		}
-		printf("%s%s %s", printed++ ? " " : "", id ? id->name : p->name, text);
+		buf_printf(&line, "%s%s %s", line.len ? " " : "", id ? id->name : p->name, text);
 	}
-	if (printed)
-		putchar('\n');
-	if (worst) {
+	/* What an error cut short is printed as far as it got, without the newline. */
+	if (rc == 0 && line.len)
+		buf_putc(&line, '\n');
+	if (line.len)
+		fwrite(line.data, 1, line.len, stdout);
+	buf_free(&line);
+	if (rc == 0 && worst) {
 		ctx->err.code = worst;
-		return -1;
+		rc = -1;
 	}
-	return 0;
+	return rc;
 }
 
 int cmd_status(struct cli_ctx *ctx)

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "oktacred/harden.h"
@@ -41,7 +42,9 @@ int front_serves(int argc, char **argv)
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];
 
-		if (strcmp(a, "--config") == 0 && !cmd) {
+		/* Its value is a file name wherever it comes (cli_main takes it after the
+		 * command too): never the command, never --short. */
+		if (strcmp(a, "--config") == 0) {
 			i++;
 			continue;
 		}
@@ -91,9 +94,28 @@ void front_adopt(void)
 	unsetenv(FRONT_EXE_VAR);
 }
 
+/* Whether path and its directory belong to root or to us: a front copied into a directory
+ * others can write to (/tmp) must not run what another user put next to it. */
+static int ours(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	uid_t me = geteuid();
+	struct stat st;
+	char *dir;
+	int ok;
+
+	if (stat(path, &st) < 0 || (st.st_uid != 0 && st.st_uid != me) || !slash)
+		return 0;
+	dir = xasprintf("%.*s", (int)(slash - path), path);
+	ok = stat(dir, &st) == 0 && (st.st_uid == 0 || st.st_uid == me);
+	free(dir);
+	return ok;
+}
+
 /* The full binary: OKTACRED_FULL, else next to the front as installed
  * (BINDIR/../libexec/oktacred/oktacred), else in the build tree (build/oktacred-full),
- * else where the build said it would be installed. */
+ * else where the build said it would be installed. The two next to the front only when
+ * they and their directories are root's or ours. */
 static char *find_full(const char *self)
 {
 	static const char *const rel[] = {"../libexec/oktacred/oktacred", "build/oktacred-full"};
@@ -106,7 +128,7 @@ static char *find_full(const char *self)
 	for (i = 0; slash && i < ARRAY_SIZE(rel); i++) {
 		char *cand = xasprintf("%.*s/%s", (int)(slash - self), self, rel[i]);
 
-		if (access(cand, X_OK) == 0)
+		if (access(cand, X_OK) == 0 && ours(cand))
 			return cand;
 		free(cand);
 	}
@@ -121,8 +143,11 @@ void front_handoff(const char *why)
 
 	if (!front_argv)
 		return;
-	/* A Ctrl-C that came while the front read the cache ends it here: the full binary
-	 * would not know of it. */
+	/* The caller's signal dispositions first, then a look at the flag: a Ctrl-C that
+	 * came while the front read the cache ends it here (the full binary would not know of
+	 * it), and one from now on ends it (or the full binary until it installs its
+	 * handlers) as it would have ended the full binary, instead of being lost. */
+	sig_restore_for_exec();
 	if (sig_interrupted())
 		_exit(sig_exit_code());
 	if (front_self_exe(self, sizeof(self)) < 0)

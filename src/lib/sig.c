@@ -12,6 +12,10 @@
 static volatile sig_atomic_t received; /* the first signal's number, 0: none */
 static volatile sig_atomic_t deferring;
 
+static const int handled[] = {SIGINT, SIGTERM, SIGHUP};
+static struct sigaction callers[sizeof(handled) / sizeof(handled[0])]; /* before ours */
+static int installed;
+
 static void on_signal(int signo)
 {
 	if (!received)
@@ -20,7 +24,6 @@ static void on_signal(int signo)
 
 void sig_install(void)
 {
-	static const int handled[] = {SIGINT, SIGTERM, SIGHUP};
 	struct sigaction sa;
 	size_t i;
 
@@ -28,7 +31,19 @@ void sig_install(void)
 	sigemptyset(&sa.sa_mask);
 	sa.sa_flags = 0; /* no SA_RESTART: blocking calls return EINTR */
 	for (i = 0; i < sizeof(handled) / sizeof(handled[0]); i++)
-		sigaction(handled[i], &sa, NULL);
+		sigaction(handled[i], &sa, &callers[i]);
+	installed = 1;
+}
+
+void sig_restore_for_exec(void)
+{
+	size_t i;
+
+	if (!installed)
+		return;
+	for (i = 0; i < sizeof(handled) / sizeof(handled[0]); i++)
+		sigaction(handled[i], &callers[i], NULL);
+	installed = 0;
 }
 
 static void set_pipe(void (*handler)(int))

@@ -29,6 +29,7 @@ Test(front, serves_the_cached_commands)
 	cr_assert(serves("--config=/x/config credential k8s"));
 	cr_assert(serves("--no-color credential-process --role dev aws-dev"));
 	cr_assert(serves("status --short"));
+	cr_assert(serves("token --config /x/config --json"));
 }
 
 Test(front, hands_everything_else_over)
@@ -52,6 +53,8 @@ Test(front, hands_everything_else_over)
 	cr_assert_not(serves("token -- okta"));
 	/* --config's value is no command: "token" here is a file name. */
 	cr_assert_not(serves("--config token"));
+	/* ...wherever it comes: this is `status` with the configuration file "--short". */
+	cr_assert_not(serves("status --config --short"));
 }
 
 Test(front, no_handoff_outside_the_front)
