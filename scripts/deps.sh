@@ -24,7 +24,7 @@ missing() {
 	done
 	for c in cc node npm /usr/bin/python3 clang-format cppcheck dash fish gnome-keyring-daemon \
 		secret-tool dbus-run-session /usr/bin/aws zbarimg \
-		scdoc mandoc dh lintian; do
+		scdoc mandoc dh lintian strace readelf; do
 		command -v "$c" >/dev/null 2>&1 || { echo "command $c"; return 0; }
 	done
 	/usr/bin/python3 -c 'import pytest' 2>/dev/null || { echo "python3 module pytest"; return 0; }
