@@ -236,11 +236,12 @@ def test_an_api_token_provider_is_refused(env):
 
 def real_program():
     """The file of the oktacred under test (its /proc/self/exe): OKTACRED_BIN when that is
-    a binary (the ASan build), ./oktacred when it is a wrapper script (valgrind's)."""
+    a binary (the front, the ASan build), the full program when it is a wrapper script
+    (valgrind's runs build/oktacred-full)."""
     path = os.environ.get("OKTACRED_BIN") or os.path.join(ROOT, "oktacred")
     with open(path, "rb") as f:
         if f.read(4) != b"\x7fELF":
-            path = os.path.join(ROOT, "oktacred")
+            path = os.path.join(ROOT, "build", "oktacred-full")
     return os.path.realpath(path)
 
 
