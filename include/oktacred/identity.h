@@ -112,6 +112,14 @@ int identity_check_oidc_provider(struct config_ctx *c, const struct identity_cfg
                                  const struct provider_cfg *p, int access, const char *verifier,
                                  const char *access_use);
 
+/* The token an identity hands a third party, fresh (refreshed through the provider, under
+ * its lock, saved, when due): the session's ID token, or with access its access token; *exp
+ * is the ID token's exp claim or the access token's expiry. *t is the caller's to free
+ * (tokens_free), also on failure. Exit 3 with the login hint when the session lacks it. */
+struct tokens;
+int identity_oidc_token(const struct identity_request *req, int access, struct tokens **t,
+                        const char **token, time_t *exp, okc_err *err);
+
 /* Splits an org URL's host at its first dot: https://dev-123.okta.com -> "dev-123" and
  * "okta.com" (what the Terraform okta provider reads as OKTA_ORG_NAME and OKTA_BASE_URL).
  * Returns 0 with both set (the caller frees them), or 1 when the host has no dot or is an

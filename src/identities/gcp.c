@@ -118,30 +118,7 @@ static enum audience_kind audience_kind(const char *a)
 static int gcp_token(const struct identity_request *req, struct tokens **t, const char **token,
                      time_t *exp, okc_err *err)
 {
-	int access = uses_access_token(req->id);
-
-	*token = NULL;
-	*exp = 0;
-	if (provider_tokens(req->p, access ? NEED_ACCESS_TOKEN : NEED_ID_TOKEN, t, err) < 0)
-		return -1;
-	*token = access ? (*t)->access_token : (*t)->id_token;
-	if (!*token) {
-		okc_fail(err, OKC_EXIT_LOGIN, "%s: the session has no %s", req->p->name,
-		         access ? "access token" : "ID token");
-		okc_hint(err, "run: oktacred login %s", req->p->name);
-		return -1;
-	}
-	if (access) {
-		*exp = (*t)->expires_at;
-	} else {
-		struct jwt_claims c;
-
-		if (jwt_claims_parse(*token, &c, err) < 0)
-			return -1;
-		*exp = c.exp;
-		jwt_claims_free(&c);
-	}
-	return 0;
+	return identity_oidc_token(req, uses_access_token(req->id), t, token, exp, err);
 }
 
 /* What Google passes its executable must be what this identity makes: a credential file

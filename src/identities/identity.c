@@ -3,7 +3,9 @@
 #include <string.h>
 
 #include "oktacred/identity.h"
+#include "oktacred/jwt.h"
 #include "oktacred/provider.h"
+#include "oktacred/tokens.h"
 
 extern const struct identity_kind identity_kubernetes_exec_credential;
 extern const struct identity_kind identity_gcp_workload_identity;
@@ -119,4 +121,32 @@ int identity_check_oidc_provider(struct config_ctx *c, const struct identity_cfg
 	                      "provider %s: scopes lack openid, which identity %s (%s) needs for "
 	                      "its ID token",
 	                      p->name, id->name, id->kind->name);
+}
+
+int identity_oidc_token(const struct identity_request *req, int access, struct tokens **t,
+                        const char **token, time_t *exp, okc_err *err)
+{
+	*t = NULL;
+	*token = NULL;
+	*exp = 0;
+	if (provider_tokens(req->p, access ? NEED_ACCESS_TOKEN : NEED_ID_TOKEN, t, err) < 0)
+		return -1;
+	*token = access ? (*t)->access_token : (*t)->id_token;
+	if (!*token) {
+		okc_fail(err, OKC_EXIT_LOGIN, "%s: the session has no %s", req->p->name,
+		         access ? "access token" : "ID token");
+		okc_hint(err, "run: oktacred login %s", req->p->name);
+		return -1;
+	}
+	if (access) {
+		*exp = (*t)->expires_at;
+	} else {
+		struct jwt_claims c;
+
+		if (jwt_claims_parse(*token, &c, err) < 0)
+			return -1;
+		*exp = c.exp;
+		jwt_claims_free(&c);
+	}
+	return 0;
 }
