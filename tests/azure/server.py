@@ -58,20 +58,16 @@ import sys
 import threading
 import time
 import urllib.parse
-import urllib.request
 import uuid
 
-from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from oidc_keys import Keys, b64u  # noqa: E402
+
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 OIDC_SCOPES = {"openid", "profile", "offline_access"}
-OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-
-
-def b64u(s):
-    return base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))
 
 
 def b64u_enc(b):
@@ -86,39 +82,6 @@ class EntraError(Exception):
     def __init__(self, error, code, message):
         super().__init__(message)
         self.error, self.code, self.message = error, code, message
-
-
-class Keys:
-    """The issuer's JWKS, fetched when needed (and again once for an unknown kid)."""
-
-    def __init__(self, issuer, jwks_url=None):
-        self.issuer, self.jwks_url = issuer, jwks_url
-        self.keys = {}
-        self.lock = threading.Lock()
-
-    def _fetch(self):
-        url = self.jwks_url
-        if not url:
-            with OPENER.open(self.issuer + "/.well-known/openid-configuration", timeout=10) as r:
-                url = json.loads(r.read())["jwks_uri"]
-        with OPENER.open(url, timeout=10) as r:
-            jwks = json.loads(r.read())
-        keys = {}
-        for k in jwks.get("keys", []):
-            if k.get("kty") != "RSA" or k.get("use", "sig") != "sig":
-                continue
-            keys[k.get("kid")] = rsa.RSAPublicNumbers(
-                int.from_bytes(b64u(k["e"]), "big"),
-                int.from_bytes(b64u(k["n"]), "big")).public_key()
-        self.keys = keys
-
-    def candidates(self, kid):
-        with self.lock:
-            if not self.keys or (kid is not None and kid not in self.keys):
-                self._fetch()
-            if kid is not None:
-                return [self.keys[kid]] if kid in self.keys else []
-            return list(self.keys.values())
 
 
 class Entra:
@@ -192,7 +155,7 @@ class Entra:
             if len(parts) != 3:
                 raise ValueError
             header, claims = json.loads(b64u(parts[0])), json.loads(b64u(parts[1]))
-            sig = b64u(parts[2])
+            b64u(parts[2])  # the signature must decode too
             if not isinstance(header, dict) or not isinstance(claims, dict):
                 raise ValueError
         except ValueError:
@@ -225,14 +188,7 @@ class Entra:
                              "Client assertion failed signature validation.")
         if header.get("alg") != "RS256":
             raise bad_sig
-        signed = (parts[0] + "." + parts[1]).encode()
-        for key in self.keys.candidates(header.get("kid")):
-            try:
-                key.verify(sig, signed, padding.PKCS1v15(), hashes.SHA256())
-                break
-            except InvalidSignature:
-                continue
-        else:
+        if not self.keys.verify_rs256(parts, header.get("kid")):
             raise bad_sig
         now = self.now()
         exp, nbf = claims.get("exp"), claims.get("nbf", claims.get("iat"))

@@ -31,9 +31,9 @@ Test controls: GET /__test/log (every request: path, outcome, the subject or why
 POST /__test/reset (clears the log), POST /__test/settings {"clock_offset": N}.
 """
 import argparse
-import base64
 import http.server
 import json
+import os
 import secrets
 import signal
 import socketserver
@@ -41,17 +41,14 @@ import sys
 import threading
 import time
 import urllib.parse
-import urllib.request
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from oidc_keys import Keys, b64u  # noqa: E402
 
 GRANT = "urn:ietf:params:oauth:grant-type:token-exchange"
 ACCESS = "urn:ietf:params:oauth:token-type:access_token"
 SUBJECT_TYPES = ("urn:ietf:params:oauth:token-type:id_token",
                  "urn:ietf:params:oauth:token-type:jwt")
-OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
 class StsError(Exception):
@@ -61,41 +58,12 @@ class StsError(Exception):
         self.description = description
 
 
-def b64u(s):
-    return base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))
-
-
 class Verifier:
     def __init__(self, issuer, allowed_audience, jwks_url=None):
         self.issuer = issuer
         self.allowed = allowed_audience
         self.jwks_url = jwks_url
-        self.keys = {}
-        self.lock = threading.Lock()
-
-    def _fetch_keys(self):
-        url = self.jwks_url
-        if not url:
-            with OPENER.open(self.issuer + "/.well-known/openid-configuration", timeout=10) as r:
-                url = json.loads(r.read())["jwks_uri"]
-        with OPENER.open(url, timeout=10) as r:
-            jwks = json.loads(r.read())
-        keys = {}
-        for k in jwks.get("keys", []):
-            if k.get("kty") != "RSA" or k.get("use", "sig") != "sig":
-                continue
-            keys[k.get("kid")] = rsa.RSAPublicNumbers(
-                int.from_bytes(b64u(k["e"]), "big"),
-                int.from_bytes(b64u(k["n"]), "big")).public_key()
-        self.keys = keys
-
-    def _candidates(self, kid):
-        with self.lock:
-            if not self.keys or (kid is not None and kid not in self.keys):
-                self._fetch_keys()
-            if kid is not None:
-                return [self.keys[kid]] if kid in self.keys else []
-            return list(self.keys.values())
+        self.keys = Keys(issuer, jwks_url)
 
     def verify(self, token, now):
         def bad(why):
@@ -106,21 +74,14 @@ class Verifier:
         try:
             header = json.loads(b64u(parts[0]))
             claims = json.loads(b64u(parts[1]))
-            sig = b64u(parts[2])
+            b64u(parts[2])  # the signature must decode too
         except ValueError:
             raise bad("The input token is not a valid JWT.") from None
         if not isinstance(header, dict) or not isinstance(claims, dict):
             raise bad("The input token is not a valid JWT.")
         if header.get("alg") != "RS256":
             raise bad("The JWT signing algorithm is not supported.")
-        signed = (parts[0] + "." + parts[1]).encode()
-        for key in self._candidates(header.get("kid")):
-            try:
-                key.verify(sig, signed, padding.PKCS1v15(), hashes.SHA256())
-                break
-            except InvalidSignature:
-                continue
-        else:
+        if not self.keys.verify_rs256(parts, header.get("kid")):
             raise bad("Invalid JWT signature.")
         if claims.get("iss") != self.issuer:
             raise bad("The issuer in ID Token %s does not match the expected ones: %s."

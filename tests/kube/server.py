@@ -28,21 +28,19 @@ Test controls (no authentication): GET /__test/log (every request: method, path,
 it was authenticated, the user or why not), POST /__test/reset (clears the log).
 """
 import argparse
-import base64
 import datetime
 import http.server
 import json
+import os
 import signal
 import socketserver
 import ssl
 import sys
 import threading
 import time
-import urllib.request
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from oidc_keys import Keys, b64u  # noqa: E402
 
 REVIEW_PATH = "/apis/authentication.k8s.io/v1/selfsubjectreviews"
 PROTOBUF = "application/vnd.kubernetes.protobuf"
@@ -50,15 +48,10 @@ PROTOBUF = "application/vnd.kubernetes.protobuf"
 VERSION = {"major": "1", "minor": "32", "gitVersion": "v1.32.4", "gitCommit": "stand-in",
            "gitTreeState": "clean", "buildDate": "2025-04-22T00:00:00Z",
            "goVersion": "go1.23.8", "compiler": "gc", "platform": "linux/amd64"}
-OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
 class Unauthorized(Exception):
     pass
-
-
-def b64u(s):
-    return base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))
 
 
 def status(code, reason, message):
@@ -72,32 +65,7 @@ class Authenticator:
         self.client_id = client_id
         self.jwks_url = jwks_url
         self.clock_offset = clock_offset
-        self.keys = {}
-        self.lock = threading.Lock()
-
-    def _fetch_keys(self):
-        url = self.jwks_url
-        if not url:
-            with OPENER.open(self.issuer + "/.well-known/openid-configuration", timeout=10) as r:
-                url = json.loads(r.read())["jwks_uri"]
-        with OPENER.open(url, timeout=10) as r:
-            jwks = json.loads(r.read())
-        keys = {}
-        for k in jwks.get("keys", []):
-            if k.get("kty") != "RSA" or k.get("use", "sig") != "sig":
-                continue
-            pub = rsa.RSAPublicNumbers(int.from_bytes(b64u(k["e"]), "big"),
-                                       int.from_bytes(b64u(k["n"]), "big")).public_key()
-            keys[k.get("kid")] = pub
-        self.keys = keys
-
-    def _key_candidates(self, kid):
-        with self.lock:
-            if not self.keys or (kid is not None and kid not in self.keys):
-                self._fetch_keys()
-            if kid is not None:
-                return [self.keys[kid]] if kid in self.keys else []
-            return list(self.keys.values())
+        self.keys = Keys(issuer, jwks_url)
 
     def authenticate(self, token):
         parts = token.split(".")
@@ -106,21 +74,14 @@ class Authenticator:
         try:
             header = json.loads(b64u(parts[0]))
             claims = json.loads(b64u(parts[1]))
-            sig = b64u(parts[2])
+            b64u(parts[2])  # the signature must decode too
         except ValueError:
             raise Unauthorized("malformed JWT") from None
         if not isinstance(header, dict) or not isinstance(claims, dict):
             raise Unauthorized("malformed JWT")
         if header.get("alg") != "RS256":
             raise Unauthorized("unsupported signing algorithm %r" % header.get("alg"))
-        signed = (parts[0] + "." + parts[1]).encode()
-        for key in self._key_candidates(header.get("kid")):
-            try:
-                key.verify(sig, signed, padding.PKCS1v15(), hashes.SHA256())
-                break
-            except InvalidSignature:
-                continue
-        else:
+        if not self.keys.verify_rs256(parts, header.get("kid")):
             raise Unauthorized("failed to verify signature")
         if claims.get("iss") != self.issuer:
             raise Unauthorized("id token issued by a different provider")
