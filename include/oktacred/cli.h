@@ -76,6 +76,10 @@ int cli_config_each(struct cli_ctx *ctx);
  * NULL: every one) on stderr: as warnings when loud, else only with --verbose. */
 void cli_config_warnings(struct cli_ctx *ctx, const void *a, const void *b, int loud);
 /* Sets a usage error on ctx->err ("COMMAND: why" + "usage: ..." hint); returns -1. */
+/* Writes out, the whole of a command's answer, to stdout and flushes it: 0, or -1 with
+ * "cannot write to stdout" (exit 1). */
+struct buf;
+int cli_print(struct cli_ctx *ctx, const struct buf *out);
 int cli_usage_error(struct cli_ctx *ctx, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 

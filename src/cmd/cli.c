@@ -399,6 +399,13 @@ int cli_identity_environment(struct cli_ctx *ctx, struct identity_request *req, 
 	return rc;
 }
 
+int cli_print(struct cli_ctx *ctx, const struct buf *out)
+{
+	if (fwrite(out->data, 1, out->len, stdout) != out->len || fflush(stdout) != 0)
+		return okc_fail(&ctx->err, OKC_EXIT_FAIL, "cannot write to stdout");
+	return 0;
+}
+
 int cli_login(struct cli_ctx *ctx, const struct provider_cfg *p, struct login_opts *o)
 {
 	if (!provider_can(p, PROVIDER_LOGIN))

@@ -89,9 +89,7 @@ int cmd_aws_config(struct cli_ctx *ctx)
 		goto out;
 	if (!write) {
 		awsconfig_render(&ac, &out);
-		rc = fwrite(out.data, 1, out.len, stdout) != out.len || fflush(stdout) != 0
-		         ? okc_fail(&ctx->err, OKC_EXIT_FAIL, "cannot write to stdout")
-		         : 0;
+		rc = cli_print(ctx, &out);
 		goto out;
 	}
 	if (awsconfig_path(&path, &ctx->err) < 0 ||

@@ -35,8 +35,8 @@ int cli_credential_print(struct cli_ctx *ctx, const struct identity_request *req
 		buf_free(&out);
 		rc = kind->credential(req, &out, &ctx->err);
 	}
-	if (rc == 0 && (fwrite(out.data, 1, out.len, stdout) != out.len || fflush(stdout) != 0))
-		rc = okc_fail(&ctx->err, OKC_EXIT_FAIL, "cannot write to stdout");
+	if (rc == 0)
+		rc = cli_print(ctx, &out);
 	buf_free(&out);
 	return rc;
 }

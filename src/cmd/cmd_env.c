@@ -29,8 +29,8 @@ int cmd_env(struct cli_ctx *ctx)
 	if (rc == 0 && envset_render(&env, f, cli_flag(ctx, "--unset"), &out) < 0)
 		rc = okc_fail(&ctx->err, OKC_EXIT_FAIL,
 		              "a value cannot be written in the %s format", fmt ? fmt : "sh");
-	if (rc == 0 && (fwrite(out.data, 1, out.len, stdout) != out.len || fflush(stdout) != 0))
-		rc = okc_fail(&ctx->err, OKC_EXIT_FAIL, "cannot write to stdout");
+	if (rc == 0)
+		rc = cli_print(ctx, &out);
 	buf_free(&out);
 	envset_free(&env);
 	return rc;

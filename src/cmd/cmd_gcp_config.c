@@ -29,8 +29,8 @@ int cmd_gcp_config(struct cli_ctx *ctx)
 	program = cli_self_program();
 	config = cli_config_arg(ctx);
 	rc = kind->gcp_config(&req, program, config, &out, &ctx->err);
-	if (rc == 0 && (fwrite(out.data, 1, out.len, stdout) != out.len || fflush(stdout) != 0))
-		rc = okc_fail(&ctx->err, OKC_EXIT_FAIL, "cannot write to stdout");
+	if (rc == 0)
+		rc = cli_print(ctx, &out);
 	buf_free(&out);
 	free(program);
 	free(config);
